@@ -1,0 +1,97 @@
+"""The registry of sites, rooms, authorities and devices, loaded from a YAML file.
+
+Pure data: importable without the cloud's libraries, so provisioning uses it too.
+"""
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from protocol.topics import DEVICE_TYPES
+
+PILOT_REGISTRY = Path(__file__).parent / "pilot.yaml"
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
+
+
+class Names(BaseModel):
+    """A name in Finnish, Swedish and English."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    fi: str
+    sv: str
+    en: str
+
+
+class Authority(BaseModel):
+    """An authority that serves through the rooms (Kela, DVV, Vero, Police)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: Names
+
+
+class Room(BaseModel):
+    """A remote-service room and the devices in it (device id == device type)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str
+    devices: tuple[Slug, ...] = DEVICE_TYPES
+
+    @model_validator(mode="after")
+    def _known_devices(self) -> "Room":
+        unknown = set(self.devices) - set(DEVICE_TYPES)
+        if unknown:
+            raise ValueError(f"unknown device types {sorted(unknown)}; known: {DEVICE_TYPES}")
+        if "agent" not in self.devices:
+            raise ValueError("every room has an agent")
+        return self
+
+
+class Site(BaseModel):
+    """A remote-service point in a host building, its authorities and rooms."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: Names
+    municipality: str
+    timezone: str = "Europe/Helsinki"
+    authorities: tuple[Slug, ...]
+    rooms: dict[Slug, Room] = Field(min_length=1)
+
+
+class Registry(BaseModel):
+    """All sites, rooms, authorities and devices of the fleet."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    authorities: dict[Slug, Authority]
+    sites: dict[Slug, Site]
+
+    @model_validator(mode="after")
+    def _authorities_exist(self) -> "Registry":
+        for site_id, site in self.sites.items():
+            missing = set(site.authorities) - set(self.authorities)
+            if missing:
+                raise ValueError(f"site {site_id} names unknown authorities {sorted(missing)}")
+        return self
+
+    @cached_property
+    def devices(self) -> frozenset[tuple[str, str, str]]:
+        """Every (site, room, device) the fleet has."""
+        return frozenset(
+            (site_id, room_id, device)
+            for site_id, site in self.sites.items()
+            for room_id, room in site.rooms.items()
+            for device in room.devices
+        )
+
+    def rooms(self) -> list[tuple[str, str, Room]]:
+        """Every (site, room id, room), in file order."""
+        return [(s, r, room) for s, site in self.sites.items() for r, room in site.rooms.items()]
+
+
+def load_registry(path: Path | str = PILOT_REGISTRY) -> Registry:
+    """Read and validate a registry file; pydantic's error names the faulty entry."""
+    with open(path, encoding="utf-8") as handle:
+        return Registry.model_validate(yaml.safe_load(handle))

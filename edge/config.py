@@ -1,0 +1,166 @@
+"""The room agent's configuration: a YAML file, overridable from the environment.
+
+Environment variables use the prefix ``ETP_EDGE_`` and ``__`` between levels, e.g.
+``ETP_EDGE_BROKER__PASSWORD``, so a secret need not sit in the file.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal, Union
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import YamlConfigSettingsSource
+
+from protocol.topics import check_level
+
+
+class Tls(BaseModel):
+    """Files for mutual TLS with the broker."""
+
+    model_config = ConfigDict(extra="forbid")
+    ca_file: Path
+    cert_file: Path | None = None
+    key_file: Path | None = None
+
+
+class Broker(BaseModel):
+    """Where and how the agent reaches the MQTT broker."""
+
+    model_config = ConfigDict(extra="forbid")
+    url: str = "mqtt://127.0.0.1:1883"
+    username: str | None = None
+    password: SecretStr | None = None
+    password_file: Path | None = None
+    tls: Tls | None = None
+    keepalive_s: int = Field(10, ge=2, le=600)
+    reconnect_min_s: float = Field(0.5, gt=0)
+    reconnect_max_s: float = Field(30.0, gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _scheme(cls, url: str) -> str:
+        parts = urlsplit(url)
+        if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
+            raise ValueError("broker url must look like mqtt://host:1883 or mqtts://host:8883")
+        return url
+
+    @model_validator(mode="after")
+    def _tls_matches_scheme(self) -> "Broker":
+        if urlsplit(self.url).scheme == "mqtts" and self.tls is None:
+            raise ValueError("mqtts:// needs a tls section with at least ca_file")
+        return self
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).hostname or ""
+
+    @property
+    def port(self) -> int:
+        parts = urlsplit(self.url)
+        return parts.port or (8883 if parts.scheme == "mqtts" else 1883)
+
+    def secret(self) -> str | None:
+        """The password, from the file when one is named."""
+        if self.password_file is not None:
+            return self.password_file.read_text(encoding="utf-8").strip()
+        return self.password.get_secret_value() if self.password else None
+
+
+class Outbox(BaseModel):
+    """The durable outbox on the terminal's disk."""
+
+    model_config = ConfigDict(extra="forbid")
+    path: Path = Path("outbox.sqlite")
+    max_bytes: int = Field(50 * 1024 * 1024, ge=64 * 1024)
+
+
+class Intervals(BaseModel):
+    """How often health and telemetry are read and sent."""
+
+    model_config = ConfigDict(extra="forbid")
+    health_s: float = Field(15.0, gt=0)
+    telemetry_s: float = Field(30.0, gt=0)
+
+
+class _Device(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    backend: Literal["sim", "linux"] = "sim"
+
+
+class Terminal(_Device):
+    type: Literal["terminal"]
+    touch_name: str | None = Field(None, description="substring of the touchscreen's input name")
+
+
+class DocCam(_Device):
+    type: Literal["doccam"]
+    video_name: str | None = Field(None, description="substring of the camera's V4L2 name")
+
+
+class CallButton(_Device):
+    type: Literal["callbutton"]
+    silent_after_s: float = Field(3600.0, gt=0)
+
+
+class OccupancySensor(_Device):
+    type: Literal["occupancy"]
+
+
+class NetworkLink(_Device):
+    type: Literal["network"]
+    degraded_rtt_ms: float = Field(150.0, gt=0)
+
+
+class AgentSelf(_Device):
+    type: Literal["agent"]
+
+
+DeviceConfig = Annotated[
+    Union[Terminal, DocCam, CallButton, OccupancySensor, NetworkLink, AgentSelf],
+    Field(discriminator="type"),
+]
+
+
+class AgentConfig(BaseSettings):
+    """Everything a room agent needs; see ``etapalvelu edge validate-config``."""
+
+    model_config = SettingsConfigDict(env_prefix="ETP_EDGE_", env_nested_delimiter="__",
+                                      extra="forbid")
+    site: str
+    room: str
+    broker: Broker = Broker()
+    outbox: Outbox = Outbox()
+    intervals: Intervals = Intervals()
+    devices: list[DeviceConfig] = Field(min_length=1)
+
+    @field_validator("site", "room")
+    @classmethod
+    def _topic_level(cls, value: str) -> str:
+        return check_level(value, "site/room")
+
+    @model_validator(mode="after")
+    def _one_of_each(self) -> "AgentConfig":
+        types = [device.type for device in self.devices]
+        doubles = sorted({t for t in types if types.count(t) > 1})
+        if doubles:
+            raise ValueError(f"each device type once per room; repeated: {doubles}")
+        return self
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings,
+                                   dotenv_settings, file_secret_settings
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        yaml_file = init_settings.init_kwargs.pop("_yaml_file", None)
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if yaml_file is not None:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=yaml_file))
+        return tuple(sources)
+
+
+def load_config(path: Path | str) -> AgentConfig:
+    """Read an agent config file (environment variables override it)."""
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"config file {path} not found")
+    return AgentConfig(_yaml_file=Path(path))

@@ -1,0 +1,2 @@
+"""The remote-service platform: one distribution, one CLI (``etapalvelu``)."""
+__version__ = "0.1.0"

@@ -1,0 +1,72 @@
+"""Encoding and decoding of wire messages, the one place both sides use.
+
+The canonical encoding is compact UTF-8 JSON (no spaces), fields in model order, optional
+fields left out when unset. ``decode`` never raises anything but ``Rejected``, whose
+``reason`` is one of ``DROP_REASONS``; the cloud counts drops by that reason.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import orjson
+from pydantic import ValidationError
+
+from protocol.payloads import MAX_PAYLOAD_BYTES, MODEL_BY_KIND, SUPPORTED_VERSIONS, Envelope
+from protocol.topics import Topic, TopicError, parse_topic
+
+DROP_REASONS = ("topic", "size", "malformed_json", "unknown_version", "schema", "unknown_device")
+
+
+class Rejected(ValueError):
+    """A message that is dropped, with a reason from ``DROP_REASONS`` and a short detail."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A decoded message: where it came from and its validated payload."""
+
+    topic: Topic
+    payload: Envelope
+
+
+def encode(payload: Envelope) -> bytes:
+    """Canonical bytes of a payload."""
+    data = orjson.dumps(payload.model_dump(mode="json", exclude_none=True, exclude_defaults=False))
+    if len(data) > MAX_PAYLOAD_BYTES:
+        raise Rejected("size", f"{len(data)} bytes > {MAX_PAYLOAD_BYTES}")
+    return data
+
+
+def decode(topic: str, payload: bytes) -> Message:
+    """Parse and validate one message; raise ``Rejected`` with the drop reason."""
+    try:
+        parsed_topic = parse_topic(topic)
+    except TopicError as exc:
+        raise Rejected("topic", str(exc)) from None
+    return Message(parsed_topic, decode_payload(parsed_topic.kind, payload))
+
+
+def decode_payload(kind: str, payload: bytes) -> Envelope:
+    """Validate the payload of a message of ``kind``; raise ``Rejected`` with the reason."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise Rejected("size", f"{len(payload)} bytes > {MAX_PAYLOAD_BYTES}")
+    try:
+        obj = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        raise Rejected("malformed_json") from None
+    if not isinstance(obj, dict):
+        raise Rejected("malformed_json", "payload is not a JSON object")
+    version = obj.get("v")
+    if type(version) is not int or version not in SUPPORTED_VERSIONS:
+        raise Rejected("unknown_version", f"v={version!r}; supported {sorted(SUPPORTED_VERSIONS)}")
+    try:
+        return MODEL_BY_KIND[kind].model_validate(obj)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise Rejected("schema", f"{where}: {first['msg']}") from None

@@ -1,0 +1,116 @@
+"""Payload models of the wire contract (schema version 1).
+
+Every payload is a JSON object with ``v`` (schema version), ``ts`` (device time, Unix epoch
+milliseconds UTC) and ``seq`` (per-device sequence number). Models forbid unknown fields so
+that a typo on a device is a counted drop, not silently ignored data.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StringConstraints
+
+VERSION = 1
+SUPPORTED_VERSIONS = frozenset({VERSION})
+MAX_PAYLOAD_BYTES = 4096
+MAX_METRICS = 32
+
+HEALTH_STATES = ("ok", "degraded", "fault", "missing")
+Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
+Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+MetricName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+Detail = Annotated[str, StringConstraints(max_length=200)]
+
+
+class Envelope(BaseModel):
+    """Fields every payload carries."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    v: Literal[1] = VERSION
+    ts: int = Field(ge=0, lt=2**53, description="device time, Unix epoch ms UTC")
+    seq: int = Field(ge=0, lt=2**53, description="per-device sequence number")
+
+
+class Status(Envelope):
+    """The agent's presence (retained; the Last Will sets ``offline``)."""
+
+    state: Literal["online", "offline"]
+    version: Annotated[str, StringConstraints(max_length=40)] | None = None
+
+
+class Health(Envelope):
+    """A device's current state (retained). ``code`` names the fault when not ``ok``."""
+
+    state: Literal["ok", "degraded", "fault", "missing"]
+    code: Code | None = None
+    detail: Detail | None = None
+
+
+class Telemetry(Envelope):
+    """Periodic numbers of one device (QoS 0)."""
+
+    metrics: dict[MetricName, StrictInt | StrictFloat] = Field(min_length=1, max_length=MAX_METRICS)
+
+
+class ButtonPress(BaseModel):
+    """The customer pressed the call button (summons the advisor)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    type: Literal["button_press"]
+
+
+class ButtonCancel(BaseModel):
+    """A long press cancelled the call."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    type: Literal["button_cancel"]
+
+
+class Occupancy(BaseModel):
+    """The room became occupied or vacant."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    type: Literal["occupancy"]
+    occupied: bool
+
+
+EventData = Annotated[Union[ButtonPress, ButtonCancel, Occupancy], Field(discriminator="type")]
+
+
+class Event(Envelope):
+    """A discrete fact (QoS 1) with a unique ``id`` used for duplicate suppression.
+
+    ``synced`` is false when the device had no wall-clock time yet; ``ts`` then counts
+    milliseconds since the device booted and the cloud uses its own receive time.
+    """
+
+    id: Identifier
+    data: EventData
+    synced: bool = True
+
+
+class Command(Envelope):
+    """Cloud to room, on ``.../cmd/{name}``; answered by an ``Ack`` with the same ``id``."""
+
+    id: Identifier
+    args: dict[Annotated[str, StringConstraints(max_length=40)], str | int | float | bool] = {}
+
+
+class Ack(Envelope):
+    """The room's answer to a command."""
+
+    id: Identifier
+    cmd: Code
+    ok: bool
+    detail: Detail | None = None
+
+
+MODEL_BY_KIND: dict[str, type[Envelope]] = {
+    "status": Status,
+    "health": Health,
+    "telemetry": Telemetry,
+    "event": Event,
+    "cmd": Command,
+    "ack": Ack,
+}
