@@ -1,0 +1,50 @@
+"""Settings of the cloud services, from the environment (prefix ``ETP_``).
+
+Embedded defaults run everything locally with no set-up; production sets the URLs and a real
+admin token, which ``production`` mode insists on.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from cloud.registry import PILOT_REGISTRY
+
+DEVELOPMENT_TOKEN = "development-only-admin-token"
+
+
+class CloudSettings(BaseSettings):
+    """Everything the cloud processes read at start."""
+
+    model_config = SettingsConfigDict(env_prefix="ETP_", env_nested_delimiter="__", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    database_url: str = "sqlite:///var/etapalvelu.sqlite"
+    registry_file: Path = PILOT_REGISTRY
+    broker_url: str = "mqtt://127.0.0.1:1883"
+    broker_username: str | None = None
+    broker_password: SecretStr | None = None
+    broker_ca_file: Path | None = None
+    broker_cert_file: Path | None = None
+    broker_key_file: Path | None = None
+    mqtt_protocol: Literal["5", "3.1.1"] = "5"
+    ingest_group: str | None = "ingest"  # shared-subscription group; None subscribes alone
+    ingest_name: str = "ingest-1"
+    influx_url: str | None = None  # telemetry history off when unset
+    influx_token: SecretStr = SecretStr("")
+    influx_org: str = "etapalvelu"
+    influx_bucket: str = "etapalvelu"
+    spool_file: Path = Path("var/telemetry-spool.sqlite")
+    admin_token: SecretStr = SecretStr(DEVELOPMENT_TOKEN)
+
+    @model_validator(mode="after")
+    def _safe_in_production(self) -> "CloudSettings":
+        if self.environment == "production":
+            if self.admin_token.get_secret_value() == DEVELOPMENT_TOKEN:
+                raise ValueError("set ETP_ADMIN_TOKEN to a real secret in production")
+            if self.database_url.startswith("sqlite"):
+                raise ValueError("production runs on PostgreSQL: set ETP_DATABASE_URL")
+        return self
