@@ -1,0 +1,9 @@
+"""Notifications for the whole system: a transactional outbox, a sending worker, templates.
+
+Callers write ``enqueue(session, channel=..., to=..., template=..., language=..., context=...,
+idempotency_key=...)`` in their own transaction; ``NotifyWorker`` sends what was committed.
+"""
+from cloud.notify.outbox import CHANNELS, enqueue
+from cloud.notify.templates import Text, register
+
+__all__ = ["CHANNELS", "enqueue", "register", "Text"]

@@ -1,0 +1,49 @@
+"""Writing to the outbox, in the caller's transaction, and pure retry timing."""
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cloud.notify import templates
+from cloud.notify.models import OutboxMessage
+
+CHANNELS = ("email", "sms", "webhook")
+
+
+def enqueue(session: Session, *, channel: str, to: str, template: str, language: str,
+            context: dict, idempotency_key: str, reference: str | None = None,
+            now: datetime | None = None) -> OutboxMessage:
+    """Add a message to the outbox in ``session``'s transaction (the caller commits).
+
+    The message is sent only if the caller's transaction commits, and at most once per
+    ``idempotency_key``: enqueueing a key that is already there returns the existing message.
+    ``to`` is an e-mail address, a phone number or a webhook URL according to ``channel``;
+    ``reference`` lets the caller find its messages again (e.g. ``incident:42``).
+    """
+    if channel not in CHANNELS:
+        raise ValueError(f"channel {channel!r} is not one of {', '.join(CHANNELS)}")
+    templates.check(template, language, context)
+    existing = session.scalar(select(OutboxMessage)
+                              .where(OutboxMessage.idempotency_key == idempotency_key))
+    if existing is not None:
+        return existing
+    now = now or datetime.now(timezone.utc)
+    message = OutboxMessage(idempotency_key=idempotency_key, channel=channel, recipient=to,
+                            template=template, language=language, context=context,
+                            reference=reference, state="pending", attempts=0, created_at=now,
+                            next_attempt_at=now)
+    session.add(message)
+    session.flush()
+    return message
+
+
+def retry_delay(attempt: int, *, base_s: float, cap_s: float, rng: random.Random | None = None
+                ) -> timedelta:
+    """Delay before try ``attempt + 1``: exponential from ``base_s``, capped, with full jitter
+    on the upper half so a fleet of workers does not retry in step."""
+    ceiling = min(cap_s, base_s * 2 ** max(0, attempt - 1))
+    jitter = (rng or random).uniform(0.5, 1.0)
+    return timedelta(seconds=ceiling * jitter)

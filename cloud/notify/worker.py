@@ -1,0 +1,170 @@
+"""The notification worker: claims due outbox messages, sends them, records every attempt.
+
+Delivery is at least once: a message is claimed with a lease, sent, then marked sent. A worker
+that dies between the channel's acceptance and the mark leaves the lease to run out, and a
+worker sends the message again with the same idempotency key, which the receiver uses to drop
+the repeat. Any number of workers may run against one database.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import sessionmaker
+
+from cloud.notify import templates
+from cloud.notify.channels import Channels, PermanentError
+from cloud.notify.models import FAILED, PENDING, SENT, Attempt, OutboxMessage
+from cloud.notify.outbox import retry_delay
+from cloud.notify.settings import NotifySettings
+
+log = logging.getLogger(__name__)
+
+
+class NotifyWorker:
+    """Sends the outbox of the database behind ``sessions``; ``start()`` runs it in a thread."""
+
+    def __init__(self, sessions: sessionmaker, settings: NotifySettings | None = None, *,
+                 name: str = "notify-1") -> None:
+        self.sessions = sessions
+        self.settings = settings or NotifySettings()
+        self.name = name
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping: asyncio.Event | None = None
+        self._wake: asyncio.Event | None = None
+        self._started = threading.Event()
+
+    def start(self) -> "NotifyWorker":
+        """Run the worker in a background thread until ``stop()``."""
+        self._thread = threading.Thread(target=asyncio.run, args=(self.run(),),
+                                        name=self.name, daemon=True)
+        self._thread.start()
+        self._started.wait(10)
+        return self
+
+    def stop(self, timeout: float = 15) -> None:
+        """Finish the sends in flight and stop."""
+        if self._loop is not None and self._stopping is not None:
+            self._loop.call_soon_threadsafe(self._stopping.set)
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def wake(self) -> None:
+        """Look at the outbox now rather than at the next poll (callable from any thread)."""
+        if self._loop is not None and self._wake is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def run(self) -> None:
+        """Send due messages until stopped."""
+        self._loop = asyncio.get_running_loop()
+        self._stopping, self._wake = asyncio.Event(), asyncio.Event()
+        channels = Channels(self.settings)
+        limit = asyncio.Semaphore(self.settings.concurrency)
+        in_flight: set[asyncio.Task] = set()
+        self._started.set()
+        log.info("notify.worker.started name=%s", self.name)
+        try:
+            while not self._stopping.is_set():
+                room = self.settings.batch_size - len(in_flight)
+                claimed = self._claim(room) if room > 0 else []
+                for message in claimed:
+                    task = asyncio.create_task(self._deliver(channels, limit, message))
+                    in_flight.add(task)
+                    task.add_done_callback(in_flight.discard)
+                if not claimed:
+                    await self._pause()
+                else:
+                    await asyncio.sleep(0)
+            if in_flight:
+                await asyncio.wait(in_flight, timeout=self.settings.smtp_timeout_s + 5)
+        finally:
+            await channels.close()
+            log.info("notify.worker.stopped name=%s", self.name)
+
+    async def _pause(self) -> None:
+        self._wake.clear()
+        waiters = [asyncio.ensure_future(e.wait()) for e in (self._stopping, self._wake)]
+        await asyncio.wait(waiters, timeout=self.settings.poll_interval_s,
+                           return_when=asyncio.FIRST_COMPLETED)
+        for waiter in waiters:
+            waiter.cancel()
+
+    def _claim(self, limit: int) -> list[OutboxMessage]:
+        """Take a lease on up to ``limit`` due messages no live worker holds."""
+        now = _now()
+        free = or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now)
+        due = and_(OutboxMessage.state == PENDING, OutboxMessage.next_attempt_at <= now, free)
+        lease = now + timedelta(seconds=self.settings.lease_s)
+        claimed = []
+        with self.sessions() as session:
+            ids = session.scalars(select(OutboxMessage.id).where(due)
+                                  .order_by(OutboxMessage.next_attempt_at).limit(limit)).all()
+            for message_id in ids:
+                # the conditional update is the lock: of two workers only one matches the row
+                taken = session.execute(update(OutboxMessage)
+                                        .where(OutboxMessage.id == message_id, due)
+                                        .values(claimed_until=lease)).rowcount
+                if taken:
+                    claimed.append(message_id)
+            session.commit()
+            if not claimed:
+                return []
+            return list(session.scalars(select(OutboxMessage)
+                                        .where(OutboxMessage.id.in_(claimed))))
+
+    async def _deliver(self, channels: Channels, limit: asyncio.Semaphore,
+                       message: OutboxMessage) -> None:
+        async with limit:
+            started = time.monotonic()
+            error, permanent = None, False
+            try:
+                rendered = templates.render(message.template, message.language, message.context)
+                await channels.send(message, rendered)
+            except (PermanentError, templates.TemplateError) as exc:
+                error, permanent = _describe(exc), True
+            except Exception as exc:  # noqa: BLE001 - any other failure is worth a retry
+                error = _describe(exc)
+            duration_ms = int((time.monotonic() - started) * 1000)
+            self._record(message, error, permanent, duration_ms)
+
+    def _record(self, message: OutboxMessage, error: str | None, permanent: bool,
+                duration_ms: int) -> None:
+        now = _now()
+        attempts = message.attempts + 1
+        if error is None:
+            outcome, values = SENT, {"state": SENT, "sent_at": now, "last_error": None}
+        elif permanent or now - _aware(message.created_at) > timedelta(
+                seconds=self.settings.give_up_after_s):
+            outcome, values = FAILED, {"state": FAILED, "last_error": error[:300]}
+        else:
+            delay = retry_delay(attempts, base_s=self.settings.retry_base_s,
+                                cap_s=self.settings.retry_cap_s)
+            outcome, values = "retry", {"next_attempt_at": now + delay, "last_error": error[:300]}
+        with self.sessions() as session:
+            session.add(Attempt(message_id=message.id, at=now, worker=self.name, outcome=outcome,
+                                duration_ms=duration_ms, error=error))
+            session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id)
+                            .values(attempts=attempts, claimed_until=None, **values))
+            session.commit()
+        log.log(logging.INFO if error is None else logging.WARNING,
+                "notify.attempt id=%s channel=%s outcome=%s attempt=%s ms=%s error=%s",
+                message.id, message.channel, outcome, attempts, duration_ms, error)
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:1000]
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes for timezone columns; they were stored as UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
