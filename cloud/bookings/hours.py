@@ -1,0 +1,287 @@
+"""Opening hours of a remote-service room: pure rules, no I/O.
+
+The hours a visit can be booked are the intersection of layers:
+
+1. the remote-service hours (Mon-Fri 09:00-15:00),
+2. the building's hours for that weekday, or its dated exception (a closure is an empty day),
+3. Finnish public holidays (closed like a Sunday),
+4. the room's own availability (maintenance, an incident that makes it unusable),
+5. the authority's expert capacity at that time (experts serving at once, minus their bookings),
+6. the room's other bookings.
+
+Local hours are minutes from local midnight (``(540, 900)`` is 09:00-15:00) in Europe/Helsinki;
+instants are aware datetimes, compared in UTC. Slots are 30 minutes on the local half hour
+(Helsinki's offsets are whole hours, so UTC half hours are the local ones too); a visit is one
+or two consecutive slots.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Container, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+HELSINKI = ZoneInfo("Europe/Helsinki")
+SLOT = timedelta(minutes=30)
+SLOT_MINUTES = 30
+VISIT_SLOTS = (1, 2)  # 1 x 30 or 2 x 30 minutes
+
+Span = tuple[int, int]  # [start, end) in minutes from local midnight, 0..1440
+
+
+@dataclass(frozen=True, order=True)
+class Interval:
+    """A half-open time interval [start, end) between two aware instants."""
+
+    start: datetime
+    end: datetime
+
+    def overlaps(self, other: "Interval") -> bool:
+        """Whether the two share any instant."""
+        return self.start < other.end and other.start < self.end
+
+    def contains(self, other: "Interval") -> bool:
+        """Whether ``other`` lies wholly inside this interval."""
+        return self.start <= other.start and other.end <= self.end
+
+    def slot_starts(self) -> list[datetime]:
+        """The starts of the 30-minute slots this (slot-aligned) interval covers."""
+        starts, at = [], self.start
+        while at < self.end:
+            starts.append(at)
+            at += SLOT
+        return starts
+
+
+@dataclass(frozen=True)
+class WeeklyHours:
+    """Hours per weekday (0 = Monday); a weekday missing from ``days`` is closed."""
+
+    days: Mapping[int, tuple[Span, ...]]
+
+    def on(self, weekday: int) -> tuple[Span, ...]:
+        """The spans open on ``weekday``."""
+        return tuple(self.days.get(weekday, ()))
+
+    @classmethod
+    def every_weekday(cls, *spans: Span, weekdays: Iterable[int] = range(5)) -> "WeeklyHours":
+        """The same spans on each of ``weekdays`` (Monday to Friday by default)."""
+        return cls({day: tuple(spans) for day in weekdays})
+
+
+REMOTE_SERVICE_HOURS = WeeklyHours.every_weekday((9 * 60, 15 * 60))
+
+
+def intersect_spans(a: Sequence[Span], b: Sequence[Span]) -> tuple[Span, ...]:
+    """The minutes open in both ``a`` and ``b``, as sorted disjoint spans."""
+    out = []
+    for a_start, a_end in sorted(a):
+        for b_start, b_end in sorted(b):
+            start, end = max(a_start, b_start), min(a_end, b_end)
+            if start < end:
+                out.append((start, end))
+    return _merge(out)
+
+
+def _merge(spans: Iterable[Span]) -> tuple[Span, ...]:
+    merged: list[Span] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return tuple(merged)
+
+
+def local_instant(day: date, minute: int, tz: ZoneInfo = HELSINKI) -> datetime:
+    """The UTC instant of local wall time ``minute`` on ``day`` (1440 is the next midnight)."""
+    wall = datetime.combine(day, time(0), tzinfo=tz) + timedelta(minutes=minute)
+    return wall.astimezone(timezone.utc)
+
+
+@dataclass(frozen=True)
+class OpeningHours:
+    """The hours a site takes visits: remote-service hours, building hours and their dated
+    exceptions, and public holidays. Room, capacity and bookings layers come in ``free_visits``."""
+
+    building: WeeklyHours
+    exceptions: Mapping[date, tuple[Span, ...]] = field(default_factory=dict)
+    holidays: Container[date] = frozenset()
+    service: WeeklyHours = REMOTE_SERVICE_HOURS
+    tz: ZoneInfo = HELSINKI
+
+    def spans(self, day: date) -> tuple[Span, ...]:
+        """The local minutes open on ``day`` before the room and booking layers."""
+        if day in self.holidays:
+            return ()
+        building = self.exceptions.get(day, self.building.on(day.weekday()))
+        return intersect_spans(self.service.on(day.weekday()), building)
+
+    def intervals(self, day: date) -> list[Interval]:
+        """The open intervals of ``day`` as UTC instants."""
+        return [Interval(local_instant(day, start, self.tz), local_instant(day, end, self.tz))
+                for start, end in self.spans(day)]
+
+    def between(self, first: date, last: date) -> list[Interval]:
+        """The open intervals of every day from ``first`` to ``last`` inclusive."""
+        out: list[Interval] = []
+        day = first
+        while day <= last:
+            out.extend(self.intervals(day))
+            day += timedelta(days=1)
+        return out
+
+    def local_day(self, instant: datetime) -> date:
+        """The local calendar day of ``instant``."""
+        return instant.astimezone(self.tz).date()
+
+
+@dataclass(frozen=True)
+class ExpertCapacity:
+    """How many of an authority's experts serve at once, per weekday (local spans)."""
+
+    weekly: Mapping[int, tuple[tuple[int, int, int], ...]]  # weekday -> (start, end, experts)
+    tz: ZoneInfo = HELSINKI
+
+    def experts_at(self, instant: datetime) -> int:
+        """Experts serving at ``instant``; zero outside every window."""
+        local = instant.astimezone(self.tz)
+        minute = local.hour * 60 + local.minute
+        return sum(n for start, end, n in self.weekly.get(local.weekday(), ())
+                   if start <= minute < end)
+
+
+UNLIMITED = None  # capacity not modelled: only the room limits
+
+
+def subtract(intervals: Sequence[Interval], blocked: Sequence[Interval]) -> list[Interval]:
+    """``intervals`` minus every ``blocked`` interval."""
+    out = list(intervals)
+    for cut in blocked:
+        pieces = []
+        for piece in out:
+            if not piece.overlaps(cut):
+                pieces.append(piece)
+                continue
+            if piece.start < cut.start:
+                pieces.append(Interval(piece.start, cut.start))
+            if cut.end < piece.end:
+                pieces.append(Interval(cut.end, piece.end))
+        out = pieces
+    return out
+
+
+def _align_up(instant: datetime) -> datetime:
+    utc = instant.astimezone(timezone.utc)
+    floor = utc.replace(minute=utc.minute - utc.minute % SLOT_MINUTES, second=0, microsecond=0)
+    return floor if floor == utc else floor + SLOT
+
+
+def slot_floor(instant: datetime) -> datetime:
+    """The start of the slot ``instant`` falls in (UTC)."""
+    utc = instant.astimezone(timezone.utc)
+    return utc.replace(minute=utc.minute - utc.minute % SLOT_MINUTES, second=0, microsecond=0)
+
+
+def is_slot_aligned(instant: datetime) -> bool:
+    """Whether ``instant`` is on a half hour."""
+    return slot_floor(instant) == instant
+
+
+def booked_slot_counts(bookings: Iterable[Interval]) -> Counter:
+    """How many of the given bookings occupy each slot start."""
+    counts: Counter = Counter()
+    for booking in bookings:
+        counts.update(booking.slot_starts())
+    return counts
+
+
+@dataclass(frozen=True)
+class Layers:
+    """Everything below the site's hours that decides whether a room can take a visit."""
+
+    room_blocked: Sequence[Interval] = ()       # maintenance, unusable room
+    room_bookings: Sequence[Interval] = ()      # the room's other live bookings
+    authority_bookings: Sequence[Interval] = ()  # the authority's live bookings, every room
+    capacity: ExpertCapacity | None = UNLIMITED
+    not_before: datetime | None = None           # usually ``now``: no visit starting earlier
+
+
+def free_visits(open_intervals: Sequence[Interval], slots: int, layers: Layers) -> list[Interval]:
+    """Every visit of ``slots`` consecutive slots that fits all layers, in time order."""
+    if slots not in VISIT_SLOTS:
+        raise ValueError(f"a visit is {VISIT_SLOTS} slots, not {slots}")
+    usable = subtract(open_intervals, [*layers.room_blocked, *layers.room_bookings])
+    authority_load = booked_slot_counts(layers.authority_bookings)
+    length = SLOT * slots
+    visits = []
+    for piece in sorted(usable):
+        start = _align_up(piece.start)
+        if layers.not_before is not None and start < layers.not_before:
+            start = max(start, _align_up(layers.not_before))
+        while start + length <= piece.end:
+            visit = Interval(start, start + length)
+            if _has_expert(visit, authority_load, layers.capacity):
+                visits.append(visit)
+            start += SLOT
+    return visits
+
+
+def _has_expert(visit: Interval, load: Counter, capacity: ExpertCapacity | None) -> bool:
+    if capacity is None:
+        return True
+    return all(load[at] < capacity.experts_at(at) for at in visit.slot_starts())
+
+
+REFUSALS = {
+    "misaligned": "a visit starts on the half hour",
+    "bad_length": "a visit is 30 or 60 minutes",
+    "in_the_past": "the time has already passed",
+    "holiday": "the service is closed on public holidays",
+    "building_closed": "the building is closed at that time",
+    "outside_hours": "outside the remote-service hours",
+    "room_unavailable": "the room is unavailable at that time",
+    "slot_taken": "the room is already booked at that time",
+    "no_expert": "no expert of the authority is free at that time",
+}
+
+
+def refusal(hours: OpeningHours, visit: Interval, layers: Layers) -> str | None:
+    """Why ``visit`` cannot be booked (a key of ``REFUSALS``), or None when it fits."""
+    slots = (visit.end - visit.start) // SLOT
+    if not is_slot_aligned(visit.start) or not is_slot_aligned(visit.end):
+        return "misaligned"
+    if slots not in VISIT_SLOTS or (visit.end - visit.start) % SLOT:
+        return "bad_length"
+    if layers.not_before is not None and visit.start < layers.not_before:
+        return "in_the_past"
+    reason = _hours_refusal(hours, visit)
+    if reason:
+        return reason
+    if any(visit.overlaps(b) for b in layers.room_blocked):
+        return "room_unavailable"
+    if any(visit.overlaps(b) for b in layers.room_bookings):
+        return "slot_taken"
+    if not _has_expert(visit, booked_slot_counts(layers.authority_bookings), layers.capacity):
+        return "no_expert"
+    return None
+
+
+def _hours_refusal(hours: OpeningHours, visit: Interval) -> str | None:
+    first, last = hours.local_day(visit.start), hours.local_day(visit.end - SLOT)
+    if any(visit.overlaps(i) and i.contains(visit) for i in hours.between(first, last)):
+        return None
+    if first in hours.holidays:
+        return "holiday"
+    service = OpeningHours(building=WeeklyHours.every_weekday((0, 1440), weekdays=range(7)),
+                           service=hours.service, tz=hours.tz)
+    if any(i.contains(visit) for i in service.between(first, last)):
+        return "building_closed"
+    return "outside_hours"
+
+
+def slots_of_day(hours: OpeningHours, day: date) -> list[Interval]:
+    """Every 30-minute slot open on ``day`` (the site's hours only)."""
+    return free_visits(hours.intervals(day), 1, Layers())
+
