@@ -1,0 +1,21 @@
+"""REST view of the ingest counters (accepted and dropped by reason, per worker)."""
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy import select
+
+from cloud.ingest.models import IngestCounter
+from cloud.web.deps import AdminDep, SessionDep
+
+router = APIRouter(tags=["ingest"])
+
+
+@router.get("/ingest/counters")
+def counters(session: SessionDep, _: AdminDep) -> dict:
+    """Totals by outcome and the same per worker."""
+    totals: dict[str, int] = {}
+    workers: dict[str, dict[str, int]] = {}
+    for row in session.scalars(select(IngestCounter)):
+        totals[row.outcome] = totals.get(row.outcome, 0) + row.count
+        workers.setdefault(row.worker, {})[row.outcome] = row.count
+    return {"totals": totals, "workers": workers}

@@ -1,0 +1,196 @@
+"""The ingest worker: broker -> triage -> device twin (SQL) and telemetry (InfluxDB).
+
+paho's network thread only stamps and queues messages; a processing thread takes them in
+batches, writes the twin in one transaction, and only then acknowledges the QoS 1 messages,
+so a crash never loses an accepted event: the broker delivers it again and the event id
+suppresses the duplicate. Several workers share the load through ``$share/<group>/``.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter, deque
+from datetime import datetime, timezone
+from typing import Callable
+
+import paho.mqtt.client as mqtt
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+
+from cloud.db import make_engine
+from cloud.ingest.models import IngestCounter
+from cloud.ingest.triage import Accepted, RawMessage, triage
+from cloud.mqtt import connect, make_client
+from cloud.registry import Registry
+from cloud.settings import CloudSettings
+from cloud.telemetry.lines import event_line, health_line, telemetry_line
+from cloud.telemetry.writer import TelemetryWriter
+from cloud.twin.batch import TwinBatch, summarize
+from cloud.twin.service import apply_batch, existing_event_ids
+from protocol.payloads import Health, Telemetry
+from protocol.topics import ROOT
+
+log = logging.getLogger(__name__)
+COUNTER = IngestCounter.__table__
+
+
+class IngestWorker:
+    """One ingest worker; ``start()`` connects and returns, ``stop()`` drains and closes."""
+
+    def __init__(self, settings: CloudSettings, registry: Registry, *,
+                 engine: Engine | None = None, flush_s: float = 0.02, max_batch: int = 5000,
+                 on_commit: Callable[[list[Accepted], float], None] | None = None) -> None:
+        self.settings, self.name = settings, settings.ingest_name
+        self._devices = registry.devices
+        self._engine = engine or make_engine(settings.database_url)
+        self._flush_s, self._max_batch, self._on_commit = flush_s, max_batch, on_commit
+        self._inbox: deque[RawMessage] = deque()
+        self._wake = threading.Event()
+        self._running = False
+        self.counts: Counter = Counter()
+        self._unsaved: Counter = Counter()
+        self._counts_saved_at = 0.0
+        self.connected = threading.Event()
+        self.telemetry = self._telemetry_writer(settings)
+        self._client = make_client(settings, f"ingest-{self.name}", persistent=True,
+                                   manual_ack=True)
+        self._client.on_connect = self._on_connect
+        self._client.on_disconnect = self._on_disconnect
+        self._client.on_message = self._on_message
+        self._thread = threading.Thread(target=self._process_loop, name=f"{self.name}-batches",
+                                        daemon=True)
+
+    @staticmethod
+    def _telemetry_writer(settings: CloudSettings) -> TelemetryWriter | None:
+        if not settings.influx_url:
+            log.info("telemetry history off: no InfluxDB URL configured (set ETP_INFLUX_URL)")
+            return None
+        return TelemetryWriter(url=settings.influx_url, org=settings.influx_org,
+                               token=settings.influx_token.get_secret_value(),
+                               bucket=settings.influx_bucket, spool_file=settings.spool_file)
+
+    @property
+    def subscription(self) -> str:
+        group = self.settings.ingest_group
+        return f"$share/{group}/{ROOT}/#" if group else f"{ROOT}/#"
+
+    def start(self) -> "IngestWorker":
+        self._running = True
+        if self.telemetry:
+            self.telemetry.start()
+        self._thread.start()
+        connect(self._client, self.settings, persistent=True)
+        self._client.loop_start()
+        return self
+
+    def stop(self, timeout: float = 10) -> None:
+        """Stop receiving, process what was received, save counters."""
+        self._client.disconnect()
+        self._client.loop_stop()
+        self._running = False
+        self._wake.set()
+        self._thread.join(timeout)
+        self._save_counts(force=True)
+        if self.telemetry:
+            self.telemetry.stop()
+
+    def backlog(self) -> int:
+        """Messages received and not yet processed."""
+        return len(self._inbox)
+
+    # paho's network thread -------------------------------------------------------------
+    def _on_connect(self, client, _userdata, _flags, reason_code, _properties) -> None:
+        if reason_code.is_failure:
+            log.error("ingest connect refused worker=%s reason=%s", self.name, reason_code)
+            return
+        client.subscribe(self.subscription, qos=1)  # again on every connect [MQTT-3.1.2-6]
+        log.info("ingest connected worker=%s subscription=%s", self.name, self.subscription)
+        self.connected.set()
+
+    def _on_disconnect(self, _client, _userdata, _flags, reason_code, _properties) -> None:
+        self.connected.clear()
+        if self._running:
+            log.warning("ingest disconnected worker=%s reason=%s", self.name, reason_code)
+
+    def _on_message(self, _client, _userdata, msg: mqtt.MQTTMessage) -> None:
+        self._inbox.append(RawMessage(msg.topic, msg.payload, time.time_ns() // 1_000_000,
+                                      msg.mid, msg.qos, bool(msg.retain)))
+        if len(self._inbox) >= self._max_batch:
+            self._wake.set()
+
+    # processing thread -----------------------------------------------------------------
+    def _process_loop(self) -> None:
+        while self._running or self._inbox:
+            self._wake.wait(self._flush_s)
+            self._wake.clear()
+            while self._inbox:
+                batch = [self._inbox.popleft()
+                         for _ in range(min(self._max_batch, len(self._inbox)))]
+                self._process_with_retry(batch)
+            self._save_counts()
+
+    def _process_with_retry(self, batch: list[RawMessage]) -> None:
+        delay = 0.1
+        while True:
+            try:
+                self._process(batch)
+                return
+            except Exception:  # the database is away: keep the batch, unacknowledged
+                log.exception("ingest batch failed worker=%s size=%d; retrying in %.1fs",
+                              self.name, len(batch), delay)
+                time.sleep(delay)
+                delay = min(delay * 2, 10.0)
+
+    def _process(self, batch: list[RawMessage]) -> None:
+        result = triage(batch, self._devices)
+        with self._engine.begin() as conn:
+            event_ids = [a.message.payload.id for a in result.accepted
+                         if a.message.topic.kind == "event"]
+            twin = summarize(result.accepted, existing_event_ids(conn, event_ids))
+            apply_batch(conn, twin)
+        committed = time.time()
+        for raw in batch:
+            if raw.qos:
+                self._client.ack(raw.mid, raw.qos)
+        if self.telemetry:
+            self.telemetry.submit(_lines(result.accepted, twin))
+        if twin.duplicate_events:
+            result.counts["duplicate_event"] += twin.duplicate_events
+        self.counts.update(result.counts)
+        self._unsaved.update(result.counts)
+        if self._on_commit:
+            self._on_commit(result.accepted, committed)
+
+    def _save_counts(self, force: bool = False) -> None:
+        if not self._unsaved or (not force and time.monotonic() - self._counts_saved_at < 1.0):
+            return
+        deltas, self._unsaved = self._unsaved, Counter()
+        now = datetime.now(timezone.utc)
+        rows = [{"worker": self.name, "outcome": k, "count": v, "updated_at": now}
+                for k, v in deltas.items()]
+        try:
+            with self._engine.begin() as conn:
+                dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+                stmt = dialect.insert(COUNTER)
+                conn.execute(stmt.on_conflict_do_update(
+                    index_elements=["worker", "outcome"],
+                    set_={"count": COUNTER.c.count + stmt.excluded.count,
+                          "updated_at": stmt.excluded.updated_at}), rows)
+        except Exception:
+            self._unsaved.update(deltas)
+            log.exception("saving ingest counters failed worker=%s", self.name)
+        self._counts_saved_at = time.monotonic()
+
+
+def _lines(accepted: list[Accepted], twin: TwinBatch) -> list[str]:
+    lines = []
+    for item in accepted:
+        topic, payload = item.message.topic, item.message.payload
+        if isinstance(payload, Telemetry):
+            lines.append(telemetry_line(topic.site, topic.room, topic.device, payload))
+        elif isinstance(payload, Health) and not item.retained:
+            lines.append(health_line(topic.site, topic.room, topic.device, payload))
+    for event_id, ((site, room, device), event, received_ms) in twin.events.items():
+        lines.append(event_line(site, room, device, event, received_ms))
+    return lines

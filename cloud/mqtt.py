@@ -1,0 +1,58 @@
+"""The cloud's MQTT connection settings, one place for ingest, commands and the console."""
+from __future__ import annotations
+
+import ssl
+import uuid
+from urllib.parse import urlsplit
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from cloud.settings import CloudSettings
+
+SESSION_EXPIRY_S = 24 * 3600
+
+
+def make_client(settings: CloudSettings, client_id: str | None = None, *,
+                persistent: bool = False, manual_ack: bool = False) -> mqtt.Client:
+    """A paho client configured from settings (auth, TLS, protocol); not yet connected.
+
+    ``persistent`` keeps the broker-side session, so QoS 1 messages wait for a restarted worker.
+    """
+    v5 = settings.mqtt_protocol == "5"
+    client = mqtt.Client(
+        mqtt.CallbackAPIVersion.VERSION2,
+        client_id=client_id or f"cloud-{uuid.uuid4().hex[:12]}",
+        protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311,
+        clean_session=None if v5 else not persistent,
+        manual_ack=manual_ack,
+    )
+    if settings.broker_username:
+        password = settings.broker_password.get_secret_value() if settings.broker_password else None
+        client.username_pw_set(settings.broker_username, password)
+    if urlsplit(settings.broker_url).scheme == "mqtts":
+        client.tls_set(ca_certs=settings.broker_ca_file and str(settings.broker_ca_file),
+                       certfile=settings.broker_cert_file and str(settings.broker_cert_file),
+                       keyfile=settings.broker_key_file and str(settings.broker_key_file),
+                       tls_version=ssl.PROTOCOL_TLS_CLIENT)
+    client.max_inflight_messages_set(1000)
+    client.max_queued_messages_set(0)
+    client.reconnect_delay_set(0.5, 30)
+    return client
+
+
+def connect(client: mqtt.Client, settings: CloudSettings, *, persistent: bool = False,
+            keepalive: int = 30) -> None:
+    """Connect asynchronously; paho's loop reconnects with backoff after a loss."""
+    parts = urlsplit(settings.broker_url)
+    port = parts.port or (8883 if parts.scheme == "mqtts" else 1883)
+    if settings.mqtt_protocol == "5":
+        properties = Properties(PacketTypes.CONNECT)
+        properties.ReceiveMaximum = 65535  # acks wait for the database commit
+        if persistent:
+            properties.SessionExpiryInterval = SESSION_EXPIRY_S
+        client.connect_async(parts.hostname, port, keepalive=keepalive,
+                             clean_start=not persistent, properties=properties)
+    else:
+        client.connect_async(parts.hostname, port, keepalive=keepalive)

@@ -1,0 +1,82 @@
+"""Pure summary of a batch of accepted messages into what the twin must change.
+
+Several messages of one device in a batch become one row update; the newest health (by the
+device's sequence number) and the newest agent status (by arrival) win.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cloud.ingest.triage import Accepted
+from protocol.payloads import Event, Health, Status
+
+DeviceKey = tuple[str, str, str]
+
+
+@dataclass(slots=True)
+class DeviceSeen:
+    """Aggregates of one device's messages in a batch (commutative, so workers can merge)."""
+
+    last_seen_ms: int
+    device_ts: int
+    skew_ms: int | None
+    seq_min: int
+    seq_max: int
+    seq_count: int = 0
+    duplicates: int = 0
+
+    def add(self, seq: int, ts: int, received_ms: int, synced: bool) -> None:
+        self.seq_min = min(self.seq_min, seq)
+        self.seq_max = max(self.seq_max, seq)
+        self.seq_count += 1
+        self.last_seen_ms = max(self.last_seen_ms, received_ms)
+        if synced and ts >= self.device_ts:
+            self.device_ts, self.skew_ms = ts, received_ms - ts
+
+
+@dataclass
+class TwinBatch:
+    """What one batch changes in the twin."""
+
+    seen: dict[DeviceKey, DeviceSeen] = field(default_factory=dict)
+    health: dict[DeviceKey, tuple[Health, int]] = field(default_factory=dict)
+    status: dict[tuple[str, str], tuple[Status, int]] = field(default_factory=dict)
+    events: dict[str, tuple[DeviceKey, Event, int]] = field(default_factory=dict)
+    duplicate_events: int = 0
+
+
+def summarize(accepted: list[Accepted], existing_event_ids: set[str]) -> TwinBatch:
+    """Fold accepted messages into a ``TwinBatch``; events already stored count as duplicates."""
+    batch = TwinBatch()
+    for item in accepted:
+        topic, payload = item.message.topic, item.message.payload
+        key = (topic.site, topic.room, topic.device)
+        if isinstance(payload, Event):
+            if payload.id in existing_event_ids or payload.id in batch.events:
+                batch.duplicate_events += 1
+                _seen(batch, key, payload, item.received_ms, synced=payload.synced).duplicates += 1
+                continue
+            batch.events[payload.id] = (key, payload, item.received_ms)
+        elif isinstance(payload, Health):
+            current = batch.health.get(key)
+            if current is None or payload.seq >= current[0].seq:
+                batch.health[key] = (payload, item.received_ms)
+        elif isinstance(payload, Status):
+            batch.status[(topic.site, topic.room)] = (payload, item.received_ms)
+            continue  # presence is per connection, outside the device's sequence
+        if item.retained:
+            continue  # old state replayed by the broker: says nothing of the device now
+        synced = payload.synced if isinstance(payload, Event) else True
+        _seen(batch, key, payload, item.received_ms, synced).add(
+            payload.seq, payload.ts, item.received_ms, synced)
+    return batch
+
+
+def _seen(batch: TwinBatch, key: DeviceKey, payload, received_ms: int, synced: bool) -> DeviceSeen:
+    seen = batch.seen.get(key)
+    if seen is None:
+        seen = batch.seen[key] = DeviceSeen(
+            last_seen_ms=received_ms, device_ts=payload.ts if synced else -1,
+            skew_ms=received_ms - payload.ts if synced else None,
+            seq_min=payload.seq, seq_max=payload.seq)
+    return seen

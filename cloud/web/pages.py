@@ -1,0 +1,58 @@
+"""The live status page and the Prometheus metrics endpoint."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from sqlalchemy import select
+
+from cloud.ingest.models import IngestCounter
+from cloud.twin.models import AgentPresence, DeviceState
+
+router = APIRouter()
+STATUS_PAGE = Path(__file__).parent / "static" / "status.html"
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def status_page() -> str:
+    """The fleet at a glance; it reads /api/fleet with the token given in the URL fragment."""
+    return STATUS_PAGE.read_text(encoding="utf-8")
+
+
+class _TwinCollector:
+    """Reads the twin and the ingest counters at scrape time (no personal data in labels)."""
+
+    def __init__(self, sessionmaker) -> None:
+        self._sessionmaker = sessionmaker
+
+    def collect(self):
+        online = GaugeMetricFamily("etp_agent_online", "1 when the room's agent is connected",
+                                   labels=["site", "room"])
+        state = GaugeMetricFamily("etp_device_state", "1 for the device's current state",
+                                  labels=["site", "room", "device", "state"])
+        gaps = GaugeMetricFamily("etp_device_seq_gaps", "messages missing by sequence number",
+                                 labels=["site", "room", "device"])
+        messages = CounterMetricFamily("etp_ingest_messages", "messages by worker and outcome",
+                                       labels=["worker", "outcome"])
+        with self._sessionmaker() as session:
+            for agent in session.scalars(select(AgentPresence)):
+                online.add_metric([agent.site, agent.room], 1.0 if agent.online else 0.0)
+            for device in session.scalars(select(DeviceState)):
+                labels = [device.site, device.room, device.device]
+                if device.state:
+                    state.add_metric([*labels, device.state], 1.0)
+                gaps.add_metric(labels, float(device.seq_gaps))
+            for counter in session.scalars(select(IngestCounter)):
+                messages.add_metric([counter.worker, counter.outcome], float(counter.count))
+        yield from (online, state, gaps, messages)
+
+
+@router.get("/metrics", include_in_schema=False)
+def metrics(request: Request) -> Response:
+    """Prometheus exposition of the twin and the ingest counters."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_TwinCollector(request.app.state.sessionmaker))
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
