@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Annotated, Literal, Union
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+import yaml
+from pydantic import (BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator,
+                      model_validator)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from pydantic_settings import YamlConfigSettingsSource
 
@@ -159,8 +161,91 @@ class AgentConfig(BaseSettings):
         return tuple(sources)
 
 
+class ConfigError(ValueError):
+    """A config file that cannot be used; ``problems`` are lines a person can act on."""
+
+    def __init__(self, path: Path | str, problems: list[str]) -> None:
+        super().__init__(f"{path}: " + "; ".join(problems))
+        self.path = Path(path)
+        self.problems = problems
+
+
 def load_config(path: Path | str) -> AgentConfig:
-    """Read an agent config file (environment variables override it)."""
-    if not Path(path).is_file():
-        raise FileNotFoundError(f"config file {path} not found")
-    return AgentConfig(_yaml_file=Path(path))
+    """Read an agent config file (environment variables override it); raise ``ConfigError``
+    with readable problems when the file is missing, not YAML, or not a valid config."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(path, [f"config file {path} not found"])
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(path, [f"not valid YAML{where}: {problem}"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, [f"cannot read the file: {exc}"]) from None
+    if not isinstance(data, dict):
+        raise ConfigError(path, ["the file must be a YAML mapping with site, room, broker, "
+                                 "outbox, intervals and devices"])
+    try:
+        return AgentConfig(_yaml_file=path)
+    except ValidationError as exc:
+        raise ConfigError(path, [_explain(error, data) for error in exc.errors()]) from None
+
+
+def missing_files(config: AgentConfig) -> list[str]:
+    """Files the config names that are not there (TLS files, the password file)."""
+    named = []
+    if config.broker.tls is not None:
+        tls = config.broker.tls
+        named += [("broker.tls.ca_file", tls.ca_file), ("broker.tls.cert_file", tls.cert_file),
+                  ("broker.tls.key_file", tls.key_file)]
+    named.append(("broker.password_file", config.broker.password_file))
+    return [f"{where}: file {path} not found" for where, path in named
+            if path is not None and not Path(path).is_file()]
+
+
+def _explain(error: dict, data: dict) -> str:
+    """One validation error as ``where: what``, naming list items by their device type."""
+    loc = list(error["loc"])
+    parts: list[str] = []
+    for index, part in enumerate(loc):
+        if isinstance(part, int):
+            parts[-1] += f"[{part}]"
+        elif index >= 2 and loc[0] == "devices" and isinstance(loc[index - 1], int):
+            continue  # pydantic repeats the device type as a level of its own
+        else:
+            parts.append(str(part))
+    where = ".".join(parts) or "(top level)"
+    kind, message = error["type"], error["msg"]
+    if kind == "missing":
+        message = "required, but missing"
+    elif kind == "extra_forbidden":
+        message = "unknown setting (check its spelling and indentation)"
+    elif kind == "union_tag_invalid":
+        ctx = error.get("ctx", {})
+        message = (f"unknown device type {ctx.get('tag')!r}; one of "
+                   f"{ctx.get('expected_tags', '')}")
+    elif kind == "union_tag_not_found":
+        message = "a device needs a type (terminal, doccam, callbutton, occupancy, network, agent)"
+    elif message.startswith("Value error, "):
+        message = message[len("Value error, "):]
+    return f"{where}: {message}"
+
+
+def simulated_config(site: str, room: str, *, outbox_path: Path | str,
+                     broker_url: str = "mqtt://127.0.0.1:1883", keepalive_s: int = 10,
+                     health_s: float = 15.0, telemetry_s: float = 30.0,
+                     **broker: object) -> AgentConfig:
+    """A config for a room whose six devices are all simulated (demo, tests, benchmarks);
+    ``broker`` takes further ``Broker`` fields (username, password, reconnect_min_s, ...)."""
+    from protocol.topics import DEVICE_TYPES
+
+    return AgentConfig(
+        site=site, room=room,
+        broker=Broker(url=broker_url, keepalive_s=keepalive_s, **broker),
+        outbox=Outbox(path=Path(outbox_path)),
+        intervals=Intervals(health_s=health_s, telemetry_s=telemetry_s),
+        devices=[{"type": device, "backend": "sim"} for device in DEVICE_TYPES],
+    )

@@ -1,0 +1,316 @@
+"""The room agent: reads the room's devices, stores every message in the outbox, keeps the link
+to the broker and answers the cloud's commands.
+
+One thread per agent does all network work (the paho client is not shared); adapters and
+callers on other threads only add messages to the outbox, which is thread-safe. Several agents
+can run in one process (the demo runs three).
+
+In-process use::
+
+    agent = Agent(simulated_config("porvoo", "r1", outbox_path=tmp / "outbox.sqlite"))
+    agent.start()
+    agent.inject_fault("doccam", "unplugged")   # health goes out at once
+    agent.inject_fault("callbutton", "press")    # a button_press event
+    agent.stop()                                 # clean: offline status, DISCONNECT
+    # or agent.kill(): vanish without DISCONNECT, the broker publishes the Last Will
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+
+import etapalvelu
+from edge import messages
+from edge.adapters import Adapter, AdapterError, Reading, make_adapters
+from edge.config import AgentConfig
+from edge.mqtt import BrokerLink
+from edge.outbox import Outbox, OutboxFull, Pending
+from protocol.codec import Message
+from protocol.payloads import Command
+from protocol.topics import topic
+
+log = logging.getLogger(__name__)
+
+QOS = {"health": 1, "telemetry": 0, "event": 1, "ack": 1}
+RETAIN = {"health": True, "telemetry": False, "event": False, "ack": False}
+_CODE_OK = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+class Agent:
+    """One room's agent. ``start`` runs it in a background thread; ``stop`` ends it cleanly;
+    ``kill`` makes it vanish (no DISCONNECT) so the broker fires the Last Will."""
+
+    def __init__(self, config: AgentConfig, *, clock: Callable[[], float] = time.time,
+                 inflight_limit: int = 100) -> None:
+        self.config = config
+        self.clock = clock
+        self.inflight_limit = inflight_limit
+        self.adapters: dict[str, Adapter] = make_adapters(config, self._on_device_event)
+        self.outbox: Outbox | None = None
+        self.link: BrokerLink | None = None
+        self._lock = threading.Lock()  # seq allocation and outbox order go together
+        self._seqs: dict[str, int] = {}
+        self._answers: OrderedDict[str, tuple[bool, str | None]] = OrderedDict()
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._clean_stop = True
+        self._urgent: set[str] = set()  # devices whose health must go out now
+        self._outbox_full = False
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self) -> "Agent":
+        """Open the outbox and start the agent's thread; returns at once."""
+        if self._thread is not None:
+            raise RuntimeError("agent already started")
+        self.outbox = Outbox(self.config.outbox.path, self.config.outbox.max_bytes)
+        self._seqs = {}
+        self.link = BrokerLink(self.config, self.outbox, self._on_command,
+                               inflight_limit=self.inflight_limit, version=etapalvelu.__version__)
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._run, daemon=True,
+                                        name=f"agent-{self.config.site}-{self.config.room}")
+        self._thread.start()
+        log.info("event=agent_started site=%s room=%s devices=%s", self.config.site,
+                 self.config.room, ",".join(self.adapters))
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop cleanly: publish ``offline`` (retained), DISCONNECT, close the outbox."""
+        self._finish(clean=True, timeout=timeout)
+
+    def kill(self, timeout: float = 10.0) -> None:
+        """Vanish like a crashed process: close the socket without DISCONNECT and send
+        nothing more, so the broker publishes the Last Will."""
+        self._finish(clean=False, timeout=timeout)
+
+    def run_forever(self) -> None:
+        """Run in the foreground until SIGTERM or SIGINT, then stop cleanly (for ``edge run``)."""
+        done = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: done.set())
+        self.start()
+        while not done.wait(1.0):
+            if self._thread is not None and not self._thread.is_alive():
+                raise RuntimeError("agent thread died")
+        self.stop()
+
+    @property
+    def connected(self) -> bool:
+        """Whether the agent is online at the broker (commands subscribed, birth sent)."""
+        return self.link is not None and self.link.connected
+
+    def wait_connected(self, timeout: float = 10.0) -> bool:
+        """Wait until the agent is online; return whether it is."""
+        deadline = time.monotonic() + timeout
+        while not self.connected:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
+    # -- in-process control (also reached by commands) ---------------------------------------
+    def inject_fault(self, device: str, fault: str) -> str:
+        """Inject a fault or action into a simulated device; its health goes out at once.
+        Raises ``AdapterError`` for an unknown device, a real device or an unknown fault."""
+        detail = self._adapter(device).inject(fault)
+        self._health_now(device)
+        return detail
+
+    def restart_device(self, device: str) -> str:
+        """Restart a device through its adapter; raises ``AdapterError`` when it fails."""
+        try:
+            return self._adapter(device).restart()
+        finally:
+            self._health_now(device)
+
+    def emit_event(self, device: str, data: dict, *, synced: bool = True) -> str:
+        """Store an event of ``device`` for sending; return its id. Raises ``OutboxFull``."""
+        event_id = messages.new_event_id(self._now_ms())
+        self._store(device, "event", lambda ts, seq: messages.event(
+            ts=ts, seq=seq, id=event_id, data=data, synced=synced))
+        return event_id
+
+    def publish_health(self, devices: list[str] | None = None) -> None:
+        """Store the current health of the devices (all by default) for sending."""
+        batch = []
+        for device in devices or list(self.adapters):
+            reading = self._read_health(device)
+            if reading is not None:
+                batch.append((device, "health", lambda ts, seq, r=reading: messages.health(
+                    ts=ts, seq=seq, state=r.state, code=r.code,
+                    detail=messages.clip_detail(r.detail))))
+        self._store_many(batch)
+
+    def publish_telemetry(self) -> None:
+        """Store one telemetry point of every device that has numbers."""
+        batch = []
+        for device, adapter in self.adapters.items():
+            try:
+                metrics = dict(adapter.read_telemetry())
+            except Exception:
+                log.exception("event=telemetry_read_failed device=%s", device)
+                continue
+            if device == "agent" and self.outbox is not None:
+                metrics.update(outbox_bytes=self.outbox.bytes, outbox_msgs=len(self.outbox),
+                               outbox_dropped=self.outbox.dropped,
+                               outbox_refused=self.outbox.refused)
+            if metrics:
+                batch.append((device, "telemetry", lambda ts, seq, m=metrics:
+                              messages.telemetry(ts=ts, seq=seq, metrics=m)))
+        self._store_many(batch)
+
+    # -- the thread ------------------------------------------------------------------------
+    def _run(self) -> None:
+        assert self.link is not None
+        intervals = self.config.intervals
+        next_health = next_telemetry = time.monotonic()
+        try:
+            while not self._stopping.is_set():
+                now = time.monotonic()
+                if now >= next_health:
+                    next_health = now + intervals.health_s
+                    self.publish_health()
+                if now >= next_telemetry:
+                    next_telemetry = now + intervals.telemetry_s
+                    self.publish_telemetry()
+                if self._urgent:
+                    with self._lock:
+                        urgent, self._urgent = self._urgent, set()
+                    self.publish_health(sorted(urgent))
+                self.link.step(now)
+                wait = self.link.idle_wait()
+                if wait:
+                    self._stopping.wait(wait)
+        except Exception:
+            log.exception("event=agent_thread_failed site=%s room=%s", self.config.site,
+                          self.config.room)
+            raise
+        finally:
+            self.link.close(clean=self._clean_stop)
+
+    def _finish(self, clean: bool, timeout: float) -> None:
+        if self._thread is None:
+            return
+        self._clean_stop = clean
+        self._stopping.set()
+        self._thread.join(timeout)
+        self._thread = None
+        if self.outbox is not None:
+            self.outbox.close()
+        log.info("event=agent_stopped site=%s room=%s clean=%s", self.config.site,
+                 self.config.room, clean)
+
+    # -- messages --------------------------------------------------------------------------
+    def _now_ms(self) -> int:
+        return int(self.clock() * 1000)
+
+    def _next_seq(self, device: str) -> int:
+        assert self.outbox is not None
+        if device not in self._seqs:
+            last = self.outbox.last_seq(device)
+            self._seqs[device] = -1 if last is None else last
+        self._seqs[device] += 1
+        return self._seqs[device]
+
+    def _store(self, device: str, kind: str, build: Callable[[int, int], bytes]) -> None:
+        self._store_many([(device, kind, build)])
+
+    def _store_many(self, items: list[tuple[str, str, Callable[[int, int], bytes]]]) -> None:
+        """Give each message its device's next seq and store the lot in one transaction."""
+        if not items:
+            return
+        if self.outbox is None:
+            raise RuntimeError("agent not started")
+        site, room = self.config.site, self.config.room
+        with self._lock:
+            batch = []
+            for device, kind, build in items:
+                seq = self._next_seq(device)
+                batch.append(Pending(device, kind, topic(site, room, device, kind),
+                                     build(self._now_ms(), seq), QOS[kind], RETAIN[kind], seq))
+            try:
+                self.outbox.put(batch)
+            except OutboxFull as exc:
+                self._outbox_full = True
+                self._seqs.clear()  # refused messages used seqs: restart from what is stored
+                log.error("event=outbox_full site=%s room=%s detail=%r", site, room, str(exc))
+                raise
+            if any(kind == "event" for _, kind, _ in items):
+                self._outbox_full = False
+
+    def _read_health(self, device: str) -> Reading | None:
+        adapter = self.adapters[device]
+        try:
+            reading = adapter.read_health()
+        except Exception as exc:
+            log.exception("event=health_read_failed device=%s", device)
+            reading = Reading("fault", "adapter_error", str(exc))
+        if device == "agent" and self._outbox_full and (reading is None or reading.state == "ok"):
+            reading = Reading("degraded", "outbox_full", "events refused: outbox full")
+        return reading
+
+    def _health_now(self, device: str) -> None:
+        with self._lock:
+            self._urgent.add(device)
+
+    def _adapter(self, device: str) -> Adapter:
+        adapter = self.adapters.get(device)
+        if adapter is None:
+            raise AdapterError(f"device {device!r} not found")
+        return adapter
+
+    def _on_device_event(self, device: str, data: dict) -> None:
+        try:
+            event_id = self.emit_event(device, data)
+        except OutboxFull:
+            return  # logged in _store_many; the agent's health reports it
+        log.info("event=device_event device=%s type=%s id=%s", device, data.get("type"), event_id)
+
+    # -- commands --------------------------------------------------------------------------
+    def _on_command(self, message: Message) -> None:
+        command = message.payload
+        assert isinstance(command, Command)
+        device, name = message.topic.device, message.topic.command or ""
+        if device != "agent" and not self._answers_for(device):
+            return  # a device that speaks MQTT itself answers its own commands
+        if command.id in self._answers:  # QoS 1 redelivery: answer again, do not act twice
+            ok, detail = self._answers[command.id]
+        else:
+            ok, detail = self._execute(device, name, dict(command.args))
+            self._answers[command.id] = (ok, detail)
+            while len(self._answers) > 256:
+                self._answers.popitem(last=False)
+        log.info("event=command device=%s cmd=%s id=%s ok=%s", device, name, command.id, ok)
+        cmd = name if name and set(name) <= _CODE_OK and name[0].isalpha() else "unknown"
+        try:
+            self._store(device, "ack", lambda ts, seq: messages.ack(
+                ts=ts, seq=seq, id=command.id, cmd=cmd[:40], ok=ok,
+                detail=messages.clip_detail(detail)))
+        except OutboxFull:
+            pass  # logged; the cloud's command times out
+
+    def _answers_for(self, device: str) -> bool:
+        adapter = self.adapters.get(device)
+        return adapter is not None and adapter.simulated
+
+    def _execute(self, device: str, name: str, args: dict) -> tuple[bool, str | None]:
+        try:
+            if device != "agent":
+                return True, f"{name} noted by simulated {device}"
+            if name == "ping":
+                return True, None
+            if name == "restart_device":
+                return True, self.restart_device(str(args.get("device", "")))
+            if name == "inject_fault":
+                return True, self.inject_fault(str(args.get("device", "")),
+                                               str(args.get("fault", "")))
+            return False, f"unknown command {name!r}"
+        except AdapterError as exc:
+            return False, str(exc)
+        except Exception as exc:  # an adapter bug answers the command instead of killing it
+            log.exception("event=command_error cmd=%s", name)
+            return False, f"{type(exc).__name__}: {exc}"

@@ -1,0 +1,284 @@
+"""The agent's link to the broker: paho-mqtt 2.x, MQTT 3.1.1, driven by the agent's own thread.
+
+Why MQTT 3.1.1: every broker the platform meets speaks it (Mosquitto, EMQX, VerneMQ, the
+embedded amqtt of the demo, the MicroPython firmware's umqtt), and the agent needs nothing of
+MQTT 5: it keeps no broker-side session (clean session), because the outbox, not the broker,
+holds what is undelivered.
+
+Lifecycle of one connection (a fresh paho client each time, so no message paho queued on a
+dead connection is ever re-sent behind the outbox's back):
+1. CONNECT with the Last Will ``offline`` (retained, QoS 1) on the agent's status topic.
+2. On CONNACK, subscribe to the room's commands (``etp/v1/{site}/{room}/+/cmd/+``, QoS 1).
+3. On SUBACK, publish ``online`` (retained, QoS 1): the birth comes only after the commands
+   are subscribed, so the cloud never talks to an agent that cannot hear it yet.
+4. Drain the outbox from its oldest row, at most ``inflight_limit`` unacknowledged messages at a
+   time. A row is removed when its PUBACK arrives (QoS 1) or when paho wrote it to the socket
+   (QoS 0; ``on_publish`` fires then [MQTT-4.3.1]).
+5. When the connection is lost, forget what was in flight (those rows are still in the outbox)
+   and reconnect after a jittered exponential backoff. The next drain starts again from the
+   oldest row, so order per device holds across reconnects.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import socket
+import time
+from collections.abc import Callable
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+
+from edge import messages
+from edge.config import AgentConfig
+from edge.outbox import Outbox
+from protocol.codec import Message, Rejected, decode
+from protocol.topics import ROOT, topic
+
+log = logging.getLogger(__name__)
+
+OnCommand = Callable[[Message], None]
+
+
+def backoff_delay(attempt: int, low: float, high: float, rand: Callable[[], float] = random.random
+                  ) -> float:
+    """Delay before reconnect ``attempt`` (0-based): exponential from ``low`` up to ``high``,
+    with "equal jitter" (half fixed, half random) so a fleet that lost the broker together
+    does not come back in lock-step."""
+    cap = min(high, low * 2 ** min(attempt, 30))
+    return max(low, cap / 2 + rand() * cap / 2)
+
+
+class BrokerLink:
+    """The connection of one room agent to the broker; call ``step`` from one thread only."""
+
+    def __init__(self, config: AgentConfig, outbox: Outbox, on_command: OnCommand, *,
+                 client_id: str | None = None, inflight_limit: int = 100,
+                 version: str = "") -> None:
+        self.config = config
+        self.outbox = outbox
+        self.on_command = on_command
+        self.client_id = client_id or f"etp-{config.site}-{config.room}-agent"
+        self.inflight_limit = inflight_limit
+        self.version = version
+        self.status_topic = topic(config.site, config.room, "agent", "status")
+        self.command_filter = f"{ROOT}/{config.site}/{config.room}/+/cmd/+"
+        self.connects = 0  # successful CONNACKs, for tests and logs
+        self._client: paho.Client | None = None
+        self._connecting_since = 0.0
+        self._attempt = 0
+        self._next_attempt = 0.0
+        self._connected = False  # CONNACK received
+        self._ready = False  # commands subscribed, online published: draining allowed
+        self._subscribed = False
+        self._lost = False
+        self._cursor = 0  # newest outbox row handed to paho on this connection
+        self._inflight: dict[int, int] = {}  # paho mid -> outbox row
+        self._done: list[int] = []  # mids paho reported published, not yet processed
+
+    # -- state -----------------------------------------------------------------------------
+    @property
+    def connected(self) -> bool:
+        """True once the birth message went out on the current connection."""
+        return self._ready
+
+    @property
+    def inflight(self) -> int:
+        """Messages handed to paho and not yet confirmed."""
+        return len(self._inflight)
+
+    def idle_wait(self) -> float:
+        """How long the caller may sleep before the next ``step`` is useful."""
+        if self._client is not None:
+            return 0.0  # ``step`` blocks in select itself
+        return max(0.0, min(0.05, self._next_attempt - time.monotonic()))
+
+    # -- the loop --------------------------------------------------------------------------
+    def step(self, now: float, timeout: float = 0.05) -> None:
+        """Do what is due: connect, read and write the socket, drain the outbox."""
+        if self._client is None:
+            if now >= self._next_attempt:
+                self._connect(now)
+            return
+        if not self._connected and now - self._connecting_since > self._connack_timeout():
+            log.warning("event=connack_timeout client=%s", self.client_id)
+            self._teardown(now)
+            return
+        busy = self._ready and self._has_more() and len(self._inflight) < self.inflight_limit
+        rc = self._client.loop(timeout=0.0 if busy else timeout)
+        if rc != MQTTErrorCode.MQTT_ERR_SUCCESS or self._lost:
+            self._teardown(now)
+            return
+        if self._subscribed and not self._ready:
+            self._publish_online(now)
+        if self._ready:
+            self._drain()
+        self._settle()
+
+    def close(self, clean: bool, timeout: float = 3.0) -> None:
+        """End the connection: ``clean`` publishes ``offline`` and sends DISCONNECT; otherwise
+        the socket is just closed, as if the agent died, so the broker sends the Last Will."""
+        client, self._client = self._client, None
+        if client is None:
+            return
+        if not clean:
+            sock = client.socket()
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                sock.close()
+            return
+        if self._connected:
+            info = client.publish(self.status_topic, self._status("offline"), qos=1, retain=True)
+            deadline = time.monotonic() + timeout
+            while not info.is_published() and time.monotonic() < deadline:
+                if client.loop(timeout=0.05) != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                    break
+            self._settle()
+            client.disconnect()  # written at once: the client is not in threaded mode
+
+    # -- connection ------------------------------------------------------------------------
+    def _connack_timeout(self) -> float:
+        return max(5.0, float(self.config.broker.keepalive_s))
+
+    def _connect(self, now: float) -> None:
+        broker = self.config.broker
+        client = paho.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id,
+                             clean_session=True, protocol=paho.MQTTv311)
+        client.enable_logger(logging.getLogger("paho"))
+        client.connect_timeout = 5.0
+        client.max_inflight_messages_set(self.inflight_limit)
+        client.max_queued_messages_set(0)
+        if broker.username:
+            client.username_pw_set(broker.username, broker.secret())
+        if broker.tls is not None:
+            client.tls_set(ca_certs=str(broker.tls.ca_file),
+                           certfile=str(broker.tls.cert_file) if broker.tls.cert_file else None,
+                           keyfile=str(broker.tls.key_file) if broker.tls.key_file else None)
+        # The Last Will: the broker publishes it when we vanish without DISCONNECT [MQTT-3.1.2-8].
+        client.will_set(self.status_topic, self._status("offline"), qos=1, retain=True)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_subscribe = self._on_subscribe
+        client.on_publish = self._on_publish
+        client.on_message = self._on_message
+        self._reset_connection_state()
+        try:
+            client.connect(broker.host, broker.port, keepalive=broker.keepalive_s)
+        except (OSError, ValueError) as exc:
+            self._schedule_retry(now, f"{type(exc).__name__}: {exc}")
+            return
+        self._client = client
+        self._connecting_since = now
+
+    def _reset_connection_state(self) -> None:
+        self._connected = self._ready = self._subscribed = self._lost = False
+        self._cursor = 0
+        self._inflight.clear()
+        self._done.clear()
+
+    def _teardown(self, now: float) -> None:
+        self._settle()  # what was confirmed before the loss is delivered
+        client, self._client = self._client, None
+        was_ready = self._ready
+        self._reset_connection_state()
+        if client is not None:
+            sock = client.socket()
+            if sock is not None:
+                sock.close()
+        if was_ready:
+            log.warning("event=connection_lost client=%s pending=%d", self.client_id,
+                        len(self.outbox))
+        self._schedule_retry(now, "connection lost" if was_ready else "no connection")
+
+    def _schedule_retry(self, now: float, why: str) -> None:
+        broker = self.config.broker
+        delay = backoff_delay(self._attempt, broker.reconnect_min_s, broker.reconnect_max_s)
+        self._attempt += 1
+        self._next_attempt = now + delay
+        log.info("event=reconnect_scheduled client=%s in_s=%.2f attempt=%d reason=%r",
+                 self.client_id, delay, self._attempt, why)
+
+    def _publish_online(self, now: float) -> None:
+        assert self._client is not None
+        self._client.publish(self.status_topic, self._status("online"), qos=1, retain=True)
+        self._ready = True
+        self._attempt = 0
+        log.info("event=online client=%s pending=%d", self.client_id, len(self.outbox))
+
+    def _status(self, state: str) -> bytes:
+        ts = int(time.time() * 1000)
+        if state == "online":
+            return messages.status(ts=ts, state=state, version=self.version or None)
+        return messages.status(ts=ts, state=state)
+
+    # -- the outbox ------------------------------------------------------------------------
+    def _has_more(self) -> bool:
+        return self.outbox.last_row > self._cursor
+
+    def _drain(self) -> None:
+        assert self._client is not None
+        while self._has_more():
+            room = self.inflight_limit - len(self._inflight)
+            if room <= 0:
+                return
+            rows = self.outbox.pending(self._cursor, room)
+            if not rows:
+                self._cursor = self.outbox.last_row
+                return
+            for row in rows:
+                info = self._client.publish(row.topic, row.payload, qos=row.qos,
+                                            retain=row.retain)
+                if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                    self._lost = True
+                    return
+                self._inflight[info.mid] = row.row
+                self._cursor = row.row
+
+    def _settle(self) -> None:
+        """Remove from the outbox every message paho confirmed."""
+        if not self._done:
+            return
+        rows = [self._inflight.pop(mid) for mid in self._done if mid in self._inflight]
+        self._done.clear()
+        self.outbox.remove(rows)
+
+    # -- paho callbacks (run inside ``step``, in the agent's thread) -------------------------
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+        if reason_code.is_failure:
+            log.error("event=connect_refused client=%s reason=%s", self.client_id, reason_code)
+            self._lost = True
+            return
+        self._connected = True
+        self.connects += 1
+        # Re-subscribe on every connect: a clean session starts with no subscriptions.
+        client.subscribe(self.command_filter, qos=1)
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
+        if any(code.is_failure for code in reason_codes):
+            log.error("event=subscribe_refused client=%s filter=%s", self.client_id,
+                      self.command_filter)
+        self._subscribed = True
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+        self._lost = True
+
+    def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
+        self._done.append(mid)
+
+    def _on_message(self, client, userdata, message: paho.MQTTMessage) -> None:
+        if message.retain:
+            return  # a retained command is stale by definition; never act on one
+        try:
+            decoded = decode(message.topic, message.payload)
+        except Rejected as exc:
+            log.warning("event=command_rejected reason=%s detail=%r", exc.reason, exc.detail)
+            return
+        if decoded.topic.kind != "cmd":
+            return
+        try:
+            self.on_command(decoded)
+        except Exception:  # a bad command must never take the link down
+            log.exception("event=command_failed topic=%s", message.topic)
