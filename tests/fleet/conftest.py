@@ -1,0 +1,156 @@
+"""Fixtures of the fleet tests: a generated fleet folder and a real Mosquitto running its
+generated configuration, plus an MQTT client helper that reports how a connection ended."""
+from __future__ import annotations
+
+import shutil
+import ssl
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from cloud.registry import PILOT_REGISTRY, load_registry
+from provisioning.generate import broker_placement, build, write
+from provisioning.settings import FleetSettings, save_settings
+
+NOW = datetime(2026, 1, 15, 9, 0, tzinfo=timezone.utc)
+
+
+@dataclass
+class Fleet:
+    """A generated fleet folder for the pilot registry."""
+
+    folder: Path
+    settings: FleetSettings
+
+    def regenerate(self, now: datetime = NOW) -> list[str]:
+        """Build and write the folder again; return the changed paths."""
+        registry = load_registry(self.folder / self.settings.registry)
+        return write(self.folder, build(self.folder, registry, self.settings, now))
+
+    def password(self, identity: str) -> str:
+        return (self.folder / "secrets" / f"{identity}.password").read_text().strip()
+
+    def tls_files(self, identity: str) -> tuple[str, str, str]:
+        """(CA file, client certificate, client key) of an identity."""
+        return (str(self.folder / "pki/ca.crt"), str(self.folder / f"pki/certs/{identity}.crt"),
+                str(self.folder / f"secrets/{identity}.key"))
+
+
+def make_fleet(folder: Path, **settings) -> Fleet:
+    """Generate a fleet folder from a copy of the pilot registry."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(PILOT_REGISTRY, folder / "registry.yaml")
+    fleet = Fleet(folder, FleetSettings(registry=Path("registry.yaml"), broker_host="localhost",
+                                        broker_alt_names=["127.0.0.1"], **settings))
+    save_settings(folder, fleet.settings)
+    fleet.regenerate()
+    return fleet
+
+
+def stage_broker(fleet: Fleet) -> list[str]:
+    """Put the broker's files where its generated config names them (what the broker role
+    does on a real host); return the generated config's lines."""
+    placement = broker_placement(fleet.settings)
+    for source, target in placement.items():
+        if target.startswith(fleet.settings.broker_dir):
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(fleet.folder / source, target)
+    return (fleet.folder / "broker/etapalvelu.conf").read_text().splitlines()
+
+
+@pytest.fixture
+def fleet(tmp_path) -> Fleet:
+    """A pilot fleet whose broker listens on a free loopback port (TLS profile)."""
+    from tests.servers import free_port
+
+    return make_fleet(tmp_path / "fleet", broker_port=free_port(), broker_bind="127.0.0.1",
+                      broker_dir=str(tmp_path / "broker-etc"))
+
+
+@pytest.fixture
+def fleet_broker(fleet, broker_factory):
+    """A real Mosquitto started with the fleet's generated configuration and files."""
+    server = broker_factory("fleet-broker", plain_listener=False,
+                            extra_config=stage_broker(fleet))
+    server.port = fleet.settings.broker_port
+    server.start()
+    return server
+
+
+@dataclass
+class Outcome:
+    """How a connection attempt went and what the client saw afterwards."""
+
+    connected: threading.Event = field(default_factory=threading.Event)
+    ended: threading.Event = field(default_factory=threading.Event)
+    settled: threading.Event = field(default_factory=threading.Event)  # accepted or ended
+    reason: str = ""
+    tls_error: str = ""
+    messages: list[tuple[str, bytes]] = field(default_factory=list)
+    got_message: threading.Condition = field(default_factory=threading.Condition)
+    acks: dict[int, str] = field(default_factory=dict)
+    subacks: dict[int, list[str]] = field(default_factory=dict)
+
+
+def connect(port: int, identity: str, password: str | None, tls: tuple[str, str, str] | None,
+            client_id: str | None = None, timeout: float = 5) -> tuple[mqtt.Client, Outcome]:
+    """Connect a real paho client (MQTT 5) and wait until it is accepted or refused."""
+    outcome = Outcome()
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id or identity,
+                         protocol=mqtt.MQTTv5)
+    if password is not None:
+        client.username_pw_set(identity, password)
+    if tls is not None:
+        client.tls_set(ca_certs=tls[0], certfile=tls[1], keyfile=tls[2])
+
+    def on_connect(_c, _u, _f, reason, _p):
+        outcome.reason = str(reason)
+        (outcome.connected if not reason.is_failure else outcome.ended).set()
+        outcome.settled.set()
+
+    def on_disconnect(_c, _u, _f, reason, _p):
+        outcome.reason = outcome.reason or str(reason)
+        outcome.ended.set()
+        outcome.settled.set()
+
+    def on_message(_c, _u, message):
+        with outcome.got_message:
+            outcome.messages.append((message.topic, message.payload))
+            outcome.got_message.notify_all()
+
+    client.on_connect, client.on_disconnect, client.on_message = (on_connect, on_disconnect,
+                                                                  on_message)
+    client.on_publish = lambda _c, _u, mid, reason, _p: outcome.acks.__setitem__(mid, str(reason))
+    client.on_subscribe = lambda _c, _u, mid, reasons, _p: outcome.subacks.__setitem__(
+        mid, [str(r) for r in reasons])
+    try:
+        client.connect("127.0.0.1", port, keepalive=10)
+    except (ssl.SSLError, OSError) as exc:  # a refused client certificate ends here (TLS 1.2)
+        outcome.tls_error = repr(exc)
+        outcome.ended.set()
+        return client, outcome
+    client.loop_start()
+    if not outcome.settled.wait(timeout):
+        raise TimeoutError(f"no CONNACK and no disconnect for {identity} in {timeout}s")
+    return client, outcome
+
+
+def wait_message(outcome: Outcome, topic: str, timeout: float = 5) -> bytes:
+    """The payload of the first message on ``topic``; fail after ``timeout``."""
+    with outcome.got_message:
+        if not outcome.got_message.wait_for(
+                lambda: any(t == topic for t, _ in outcome.messages), timeout):
+            raise TimeoutError(f"no message on {topic} in {timeout}s")
+    return next(p for t, p in outcome.messages if t == topic)
+
+
+def close(*clients: mqtt.Client) -> None:
+    """Disconnect and stop the clients' network threads."""
+    for client in clients:
+        client.disconnect()
+        client.loop_stop()
