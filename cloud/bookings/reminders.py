@@ -1,0 +1,102 @@
+"""Confirmations and day-before reminders of bookings, sent through the shared notify outbox.
+
+What to send and when is pure (``reminder_due_at``, ``due_reminders``); ``confirm`` and
+``send_due_reminders`` write outbox messages in the caller's transaction. The message context
+holds the place, time and service only: the recipient address is the one personal datum, and
+it is the outbox's to keep until sent.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from cloud.bookings.hours import HELSINKI
+from cloud.bookings.models import BOOKED, Booking
+from cloud.notify import Text, enqueue, register
+
+if TYPE_CHECKING:
+    from cloud.bookings.service import BookingRules
+
+REMINDER_TIME = time(12, 0)  # local noon of the day before the visit
+
+register("booking_confirmation", {
+    "fi": Text("Ajanvaraus {date} klo {time}",
+               "Sinulle on varattu etäpalveluaika: {service}, {date} klo {time}, {place}."),
+    "sv": Text("Tidsbokning {date} kl. {time}",
+               "Du har en bokad distanstjänsttid: {service}, {date} kl. {time}, {place}."),
+    "en": Text("Booking {date} at {time}",
+               "Your remote-service visit is booked: {service}, {date} at {time}, {place}."),
+})
+register("booking_reminder", {
+    "fi": Text("Muistutus: etäpalveluaika {date} klo {time}",
+               "Muistutus huomisesta etäpalveluajasta: {service}, klo {time}, {place}."),
+    "sv": Text("Påminnelse: distanstjänsttid {date} kl. {time}",
+               "Påminnelse om din distanstjänsttid i morgon: {service}, kl. {time}, {place}."),
+    "en": Text("Reminder: remote-service visit {date} at {time}",
+               "A reminder of your remote-service visit tomorrow: {service}, at {time}, {place}."),
+})
+
+
+def reminder_due_at(start: datetime) -> datetime:
+    """When the reminder of a visit starting at ``start`` is due: local noon the day before."""
+    day_before = start.astimezone(HELSINKI).date() - timedelta(days=1)
+    return datetime.combine(day_before, REMINDER_TIME, HELSINKI)
+
+
+def due_reminders(bookings: Iterable[Booking], now: datetime) -> list[Booking]:
+    """The bookings whose reminder should go out at ``now``: still booked, with a contact,
+    not yet started, past their due time, and booked before it (else the confirmation is news
+    enough)."""
+    return [b for b in bookings
+            if b.status == BOOKED and (b.customer_phone or b.customer_email)
+            and reminder_due_at(b.start) <= now < b.start
+            and b.created_at < reminder_due_at(b.start)]
+
+
+def _recipient(booking: Booking) -> tuple[str, str] | None:
+    if booking.customer_phone:
+        return "sms", booking.customer_phone
+    if booking.customer_email:
+        return "email", booking.customer_email
+    return None
+
+
+def _context(rules: "BookingRules", booking: Booking) -> dict:
+    lang = booking.language
+    site = rules.registry.sites[booking.site]
+    local = booking.start.astimezone(HELSINKI)
+    return {"date": f"{local.day}.{local.month}.{local.year}", "time": local.strftime("%H:%M"),
+            "place": getattr(site.name, lang),
+            "service": getattr(rules.catalogue.services[booking.service].name, lang)}
+
+
+def _send(session: Session, rules: "BookingRules", booking: Booking, template: str,
+          now: datetime) -> bool:
+    recipient = _recipient(booking)
+    if recipient is None:
+        return False
+    channel, to = recipient
+    enqueue(session, channel=channel, to=to, template=template, language=booking.language,
+            context=_context(rules, booking), reference=f"booking:{booking.id}", now=now,
+            idempotency_key=f"booking:{booking.id}:{template}:{booking.start.isoformat()}")
+    return True
+
+
+def confirm(session: Session, rules: "BookingRules", *, booking: Booking, now: datetime) -> bool:
+    """Queue the confirmation of a new or moved booking (False: no contact was given)."""
+    return _send(session, rules, booking, "booking_confirmation", now)
+
+
+def send_due_reminders(session: Session, rules: "BookingRules", *, now: datetime) -> int:
+    """Queue every reminder due at ``now`` (at most once per booking and time) and commit."""
+    candidates = session.scalars(select(Booking).where(
+        Booking.status == BOOKED, Booking.start > now, Booking.start < now + timedelta(days=2),
+        or_(Booking.customer_phone.is_not(None), Booking.customer_email.is_not(None))))
+    sent = sum(_send(session, rules, b, "booking_reminder", now)
+               for b in due_reminders(candidates, now))
+    session.commit()
+    return sent

@@ -1,0 +1,35 @@
+"""Fixtures of the booking tests: a migrated SQLite store and the pilot's rules."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from cloud.bookings.hours import HELSINKI
+from cloud.bookings.service import BookingRules, Customer
+from cloud.db import make_engine, make_sessionmaker, migrate
+from cloud.registry import load_registry
+
+
+@pytest.fixture
+def store(tmp_path):
+    """A sessionmaker on a freshly migrated SQLite file."""
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    migrate(url)
+    engine = make_engine(url)
+    yield make_sessionmaker(engine)
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def rules():
+    """The pilot's registry and catalogue with Finnish holidays."""
+    return BookingRules.load(load_registry())
+
+
+def at(year, month, day, hh, mm=0) -> datetime:
+    """A Helsinki wall time."""
+    return datetime(year, month, day, hh, mm, tzinfo=HELSINKI)
+
+
+CUSTOMER = Customer(name="A. A.", phone="+358 40 0000000", language="sv")
