@@ -122,8 +122,9 @@ class Agent:
 
     def restart_device(self, device: str) -> str:
         """Restart a device through its adapter; raises ``AdapterError`` when it fails."""
+        adapter = self._adapter(device)
         try:
-            return self._adapter(device).restart()
+            return adapter.restart()
         finally:
             self._health_now(device)
 
@@ -138,6 +139,8 @@ class Agent:
         """Store the current health of the devices (all by default) for sending."""
         batch = []
         for device in devices or list(self.adapters):
+            if device not in self.adapters:
+                continue
             reading = self._read_health(device)
             if reading is not None:
                 batch.append((device, "health", lambda ts, seq, r=reading: messages.health(
@@ -167,30 +170,42 @@ class Agent:
     def _run(self) -> None:
         assert self.link is not None
         intervals = self.config.intervals
-        next_health = next_telemetry = time.monotonic()
+        due = {"health": time.monotonic(), "telemetry": time.monotonic()}
         try:
             while not self._stopping.is_set():
-                now = time.monotonic()
-                if now >= next_health:
-                    next_health = now + intervals.health_s
-                    self.publish_health()
-                if now >= next_telemetry:
-                    next_telemetry = now + intervals.telemetry_s
-                    self.publish_telemetry()
-                if self._urgent:
-                    with self._lock:
-                        urgent, self._urgent = self._urgent, set()
-                    self.publish_health(sorted(urgent))
-                self.link.step(now)
-                wait = self.link.idle_wait()
-                if wait:
-                    self._stopping.wait(wait)
-        except Exception:
-            log.exception("event=agent_thread_failed site=%s room=%s", self.config.site,
-                          self.config.room)
-            raise
+                try:
+                    self._tick(due, intervals)
+                except Exception:  # never let one bad reading or message end the agent
+                    log.exception("event=agent_tick_failed site=%s room=%s", self.config.site,
+                                  self.config.room)
+                    self._stopping.wait(0.5)
         finally:
             self.link.close(clean=self._clean_stop)
+
+    def _tick(self, due: dict[str, float], intervals) -> None:
+        assert self.link is not None
+        now = time.monotonic()
+        if now >= due["health"]:
+            due["health"] = now + intervals.health_s
+            self._store_quietly(self.publish_health)
+        if now >= due["telemetry"]:
+            due["telemetry"] = now + intervals.telemetry_s
+            self._store_quietly(self.publish_telemetry)
+        if self._urgent:
+            with self._lock:
+                urgent, self._urgent = self._urgent, set()
+            self._store_quietly(lambda: self.publish_health(sorted(urgent)))
+        self.link.step(now)
+        wait = self.link.idle_wait()
+        if wait:
+            self._stopping.wait(wait)
+
+    @staticmethod
+    def _store_quietly(publish: Callable[[], None]) -> None:
+        try:
+            publish()
+        except OutboxFull:
+            pass  # logged where it happened; health and telemetry are best effort
 
     def _finish(self, clean: bool, timeout: float) -> None:
         if self._thread is None:

@@ -1,0 +1,192 @@
+"""The room agent against a real Mosquitto: presence, commands, health, delivery through
+network cuts and restarts."""
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+
+import etapalvelu
+from edge.adapters import AdapterError
+from protocol.codec import encode
+from protocol.payloads import Command
+from tests.edge.conftest import Subscriber
+from tests.netfault import TcpProxy
+from tests.servers import free_port, wait_for
+
+
+def command(subscriber: Subscriber, name: str, **args) -> str:
+    """Publish a command to porvoo/r1's agent; return its id."""
+    command_id = f"cmd-{uuid.uuid4().hex[:12]}"
+    payload = encode(Command(ts=int(time.time() * 1000), seq=1, id=command_id, args=args))
+    subscriber.publish(f"etp/v1/porvoo/r1/agent/cmd/{name}", payload)
+    return command_id
+
+
+def ack_of(subscriber: Subscriber, command_id: str, timeout: float = 5.0) -> dict:
+    subscriber.wait(lambda s: any(m.payload["id"] == command_id
+                                  for m in s.received("agent", "ack")), timeout, "the ack")
+    return next(m.payload for m in subscriber.received("agent", "ack")
+                if m.payload["id"] == command_id)
+
+
+def test_agent_announces_itself_online_retained_with_its_version(broker, make_agent):
+    agent = make_agent(broker.url)
+    assert agent.wait_connected(10)
+    late = Subscriber(broker.port)  # subscribes after the birth: gets the retained copy
+    try:
+        late.wait(lambda s: s.statuses() == ["online"], 5, "retained online status")
+        status = late.received("agent", "status")[0]
+        assert status.retain and status.payload["version"] == etapalvelu.__version__
+    finally:
+        late.close()
+
+
+def test_clean_stop_leaves_offline_retained(broker, subscriber, make_agent):
+    agent = make_agent(broker.url)
+    subscriber.wait(lambda s: s.statuses() == ["online"], 10, "online")
+    agent.stop()
+    subscriber.wait(lambda s: s.statuses() == ["online", "offline"], 5, "offline")
+    late = Subscriber(broker.port)
+    try:
+        late.wait(lambda s: s.statuses() == ["offline"], 5, "retained offline status")
+        assert late.received("agent", "status")[0].retain
+    finally:
+        late.close()
+
+
+def test_health_is_retained_events_are_qos1_and_telemetry_qos0(broker, subscriber, make_agent):
+    agent = make_agent(broker.url, telemetry_s=3600)
+    assert agent.wait_connected(10)
+    agent.inject_fault("callbutton", "press")
+    subscriber.wait(lambda s: s.received("callbutton", "event")
+                    and len(s.received(kind="telemetry")) == 6
+                    and len(s.received(kind="health")) >= 6, 10, "health, telemetry, an event")
+    assert {m.qos for m in subscriber.received(kind="event")} == {1}
+    assert {m.qos for m in subscriber.received(kind="health")} == {1}
+    assert {m.qos for m in subscriber.received(kind="telemetry")} == {0}
+    late = Subscriber(broker.port)
+    try:
+        late.wait(lambda s: len(s.received(kind="health")) == 6, 5, "retained health")
+        assert all(m.retain for m in late.received(kind="health"))
+        assert not late.received(kind="event") and not late.received(kind="telemetry")
+    finally:
+        late.close()
+    wait_for(lambda: len(agent.outbox) == 0, 5, "an empty outbox")
+
+
+def test_ping_is_acked_with_the_command_id(broker, subscriber, make_agent):
+    assert make_agent(broker.url).wait_connected(10)
+    command_id = command(subscriber, "ping")
+    ack = ack_of(subscriber, command_id)
+    assert ack["ok"] is True and ack["cmd"] == "ping"
+
+
+def test_restart_device_goes_through_the_adapter_and_reports_the_result(
+        broker, subscriber, make_agent):
+    agent = make_agent(broker.url)
+    assert agent.wait_connected(10)
+    agent.inject_fault("doccam", "frozen")
+    ack = ack_of(subscriber, command(subscriber, "restart_device", device="doccam"))
+    assert ack["ok"] is True and "frozen" in ack["detail"]
+    assert agent.adapters["doccam"].restarts == 1
+    agent.inject_fault("doccam", "unplugged")  # a restart cannot plug a cable back in
+    ack = ack_of(subscriber, command(subscriber, "restart_device", device="doccam"))
+    assert ack["ok"] is False and "unplugged" in ack["detail"]
+    ack = ack_of(subscriber, command(subscriber, "restart_device", device="toaster"))
+    assert ack == {**ack, "ok": False, "cmd": "restart_device"} and "not found" in ack["detail"]
+
+
+def test_inject_fault_command_sends_the_new_health_at_once(broker, subscriber, make_agent):
+    assert make_agent(broker.url).wait_connected(10)
+    ack = ack_of(subscriber, command(subscriber, "inject_fault", device="doccam",
+                                     fault="unplugged"))
+    assert ack["ok"] is True
+    subscriber.wait(lambda s: any(m.payload.get("code") == "unplugged"
+                                  for m in s.received("doccam", "health")), 5, "doccam missing")
+    health = subscriber.received("doccam", "health")[-1].payload
+    assert health["state"] == "missing"
+    ack = ack_of(subscriber, command(subscriber, "inject_fault", device="doccam", fault="melt"))
+    assert ack["ok"] is False and "unknown fault" in ack["detail"]
+
+
+def test_unknown_commands_are_refused_and_repeated_ids_are_not_run_twice(
+        broker, subscriber, make_agent):
+    agent = make_agent(broker.url)
+    assert agent.wait_connected(10)
+    ack = ack_of(subscriber, command(subscriber, "self_destruct"))
+    assert ack["ok"] is False and "unknown command" in ack["detail"]
+    payload = encode(Command(ts=1, seq=1, id="cmd-repeated-1", args={"device": "doccam"}))
+    for _ in range(2):  # a QoS 1 redelivery carries the same id
+        subscriber.publish("etp/v1/porvoo/r1/agent/cmd/restart_device", payload)
+    subscriber.wait(lambda s: len([m for m in s.received("agent", "ack")
+                                   if m.payload["id"] == "cmd-repeated-1"]) == 2, 5, "two acks")
+    assert agent.adapters["doccam"].restarts == 1
+
+
+def test_in_process_fault_injection_refuses_unknown_devices(broker, make_agent):
+    agent = make_agent(broker.url)
+    with pytest.raises(AdapterError, match="not found"):
+        agent.inject_fault("toaster", "burnt")
+
+
+@pytest.mark.parametrize("fault", ["cut", "blackhole"])
+def test_cut_off_agent_delivers_everything_buffered_in_order_without_duplicates(
+        broker, subscriber, make_agent, fault):
+    with TcpProxy(broker.port) as proxy:
+        agent = make_agent(f"mqtt://127.0.0.1:{proxy.port}", keepalive_s=2)
+        assert agent.wait_connected(10)
+        getattr(proxy, fault)()
+        ids = []
+        for n in range(300):
+            ids.append(agent.emit_event("callbutton", {"type": "button_press"}))
+            ids.append(agent.emit_event("occupancy", {"type": "occupancy", "occupied": n % 2 == 0}))
+        agent.publish_telemetry()
+        agent.publish_health()
+        wait_for(lambda: not agent.connected, 15, "the agent to notice the cut")
+        assert len(agent.outbox) >= 600
+        started = time.monotonic()
+        proxy.restore()
+        subscriber.wait(lambda s: len(s.received(kind="event")) >= len(ids), 30, "all events")
+        elapsed = time.monotonic() - started
+        wait_for(lambda: len(agent.outbox) == 0, 10, "an empty outbox")
+    events = subscriber.received(kind="event")
+    assert sorted(m.payload["id"] for m in events) == sorted(ids)  # all, and no duplicates
+    for device in ("callbutton", "occupancy"):
+        seqs = [m.payload["seq"] for m in events if m.topic.device == device]
+        assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    assert subscriber.received("occupancy", "telemetry")
+    print(f"{fault}: {len(ids)} buffered events delivered {elapsed:.2f}s after restore")
+
+
+def test_restarted_agent_replays_its_outbox_and_continues_its_sequence(
+        broker, subscriber, make_agent):
+    nowhere = f"mqtt://127.0.0.1:{free_port()}"
+    first = make_agent(nowhere)
+    ids = [first.emit_event("callbutton", {"type": "button_press"}) for _ in range(50)]
+    first.stop()
+    second = make_agent(broker.url)  # same outbox file
+    assert second.wait_connected(10)
+    late_id = second.emit_event("callbutton", {"type": "button_press"})
+    subscriber.wait(lambda s: len(s.received("callbutton", "event")) == 51, 10, "51 events")
+    events = subscriber.received("callbutton", "event")
+    assert [m.payload["id"] for m in events] == ids + [late_id]
+    # health and telemetry of both runs included, the device's sequence has no gap or repeat
+    seqs = sorted(m.payload["seq"] for m in subscriber.received("callbutton"))
+    assert seqs == list(range(len(seqs)))
+    assert events[-1].payload["seq"] == seqs[-1] > events[-2].payload["seq"]
+
+
+def test_many_agents_run_in_one_process_with_one_thread_each(broker, subscriber, make_agent):
+    import threading
+
+    before = threading.active_count()
+    agents = [make_agent(broker.url, room=f"r{n}", outbox=f"o{n}.sqlite") for n in range(5)]
+    assert all(agent.wait_connected(10) for agent in agents)
+    assert threading.active_count() - before == 5
+    for agent in agents:
+        agent.inject_fault("callbutton", "press")
+    subscriber.wait(lambda s: len(s.received("callbutton", "event")) == 5, 10, "five presses")
+    assert {m.topic.room for m in subscriber.received("callbutton", "event")} == {
+        f"r{n}" for n in range(5)}

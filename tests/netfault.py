@@ -1,0 +1,200 @@
+"""A TCP proxy on 127.0.0.1 that tests use to break the network between a client and a server
+without stopping the server.
+
+    with TcpProxy(broker.port) as proxy:
+        agent = start_agent(f"mqtt://127.0.0.1:{proxy.port}")
+        proxy.cut()        # close every connection; new ones are closed at once
+        proxy.blackhole()  # keep the sockets open but let nothing through (a dead link)
+        proxy.restore()    # forward again
+
+Modes:
+- ``cut()``: every open connection is closed (both sides see a FIN); new connections are
+  accepted and closed at once, like a server host that refuses.
+- ``blackhole()``: open connections stay open but bytes in both directions are read and thrown
+  away; new connections are accepted but never reach the target. Peers notice only through
+  their own timeouts (keep-alive), as with a pulled cable.
+- ``restore()``: new connections are forwarded again. Blackholed connections are closed, since
+  bytes were lost inside them; a cut has already closed its connections.
+
+One selector thread serves every connection; the mode changes run on that thread, so a call
+returns only when the change took effect.
+"""
+from __future__ import annotations
+
+import queue
+import selectors
+import socket
+import threading
+from dataclasses import dataclass, field
+
+FORWARD, CUT, BLACKHOLE = "forward", "cut", "blackhole"
+
+
+@dataclass
+class _Pair:
+    client: socket.socket
+    upstream: socket.socket | None
+    blackholed: bool = False
+    peers: dict = field(default_factory=dict)
+
+
+class TcpProxy:
+    """A TCP proxy from ``127.0.0.1:port`` to ``target_host:target_port``."""
+
+    def __init__(self, target_port: int, target_host: str = "127.0.0.1") -> None:
+        self.target = (target_host, target_port)
+        self.mode = FORWARD
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.setblocking(False)
+        self.port: int = self._listener.getsockname()[1]
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._listener, selectors.EVENT_READ, None)
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._selector.register(self._wake_r, selectors.EVENT_READ, "wake")
+        self._requests: queue.Queue = queue.Queue()
+        self._pairs: list[_Pair] = []
+        self.accepted = 0  # connections accepted, ever (tests check reconnects with it)
+        self._thread = threading.Thread(target=self._serve, daemon=True, name="tcp-proxy")
+        self._running = True
+        self._thread.start()
+
+    # -- public API --------------------------------------------------------------------------
+    @property
+    def connections(self) -> int:
+        """Connections currently open through the proxy."""
+        return self._call(lambda: len(self._pairs))
+
+    def cut(self) -> None:
+        """Close every connection and refuse new ones until ``restore``."""
+        self._call(lambda: self._set_mode(CUT))
+
+    def blackhole(self) -> None:
+        """Keep connections open but forward nothing, until ``restore``."""
+        self._call(lambda: self._set_mode(BLACKHOLE))
+
+    def restore(self) -> None:
+        """Forward new connections again (blackholed ones are closed)."""
+        self._call(lambda: self._set_mode(FORWARD))
+
+    def close(self) -> None:
+        """Stop the proxy and close every socket."""
+        if not self._running:
+            return
+        self._call(self._shutdown)
+        self._thread.join(5)
+        self._wake_w.close()
+
+    def __enter__(self) -> "TcpProxy":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- the selector thread -----------------------------------------------------------------
+    def _call(self, func, timeout: float = 5.0):
+        done: queue.Queue = queue.Queue()
+        self._requests.put((func, done))
+        self._wake_w.send(b"x")
+        ok, value = done.get(timeout=timeout)
+        if not ok:
+            raise value
+        return value
+
+    def _serve(self) -> None:
+        while self._running:
+            for key, _ in self._selector.select(timeout=1.0):
+                if not self._running:
+                    break
+                if key.data == "wake":
+                    self._run_requests()
+                elif key.data is None:
+                    self._accept()
+                else:
+                    self._pump(key.fileobj, key.data)
+
+    def _run_requests(self) -> None:
+        try:
+            self._wake_r.recv(4096)
+        except BlockingIOError:
+            pass
+        while True:
+            try:
+                func, done = self._requests.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                done.put((True, func()))
+            except Exception as exc:  # hand the error to the caller's thread
+                done.put((False, exc))
+
+    def _set_mode(self, mode: str) -> None:
+        self.mode = mode
+        for pair in list(self._pairs):
+            if mode == CUT or (mode == FORWARD and pair.blackholed):
+                self._close(pair)
+            elif mode == BLACKHOLE:
+                pair.blackholed = True
+
+    def _accept(self) -> None:
+        try:
+            client, _ = self._listener.accept()
+        except BlockingIOError:
+            return
+        self.accepted += 1
+        if self.mode == CUT:
+            client.close()
+            return
+        upstream = None
+        if self.mode == FORWARD:
+            try:
+                upstream = socket.create_connection(self.target, timeout=2)
+            except OSError:
+                client.close()
+                return
+        pair = _Pair(client, upstream, blackholed=self.mode == BLACKHOLE)
+        self._pairs.append(pair)
+        for sock, peer in ((client, upstream), (upstream, client)):
+            if sock is not None:
+                sock.setblocking(True)
+                pair.peers[sock] = peer
+                self._selector.register(sock, selectors.EVENT_READ, pair)
+
+    def _pump(self, sock: socket.socket, pair: _Pair) -> None:
+        try:
+            data = sock.recv(65536)
+        except OSError:
+            data = b""
+        if not data:
+            self._close(pair)
+            return
+        peer = pair.peers.get(sock)
+        if pair.blackholed or peer is None:
+            return  # swallowed, as a dead link would
+        try:
+            peer.sendall(data)
+        except OSError:
+            self._close(pair)
+
+    def _close(self, pair: _Pair) -> None:
+        if pair in self._pairs:
+            self._pairs.remove(pair)
+        for sock in (pair.client, pair.upstream):
+            if sock is None:
+                continue
+            try:
+                self._selector.unregister(sock)
+            except (KeyError, ValueError):
+                pass
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+
+    def _shutdown(self) -> None:
+        for pair in list(self._pairs):
+            self._close(pair)
+        self._running = False
+        self._selector.close()
+        self._listener.close()
+        self._wake_r.close()
