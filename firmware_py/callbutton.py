@@ -46,7 +46,6 @@ class CallButton(Device):
         elif gesture == CANCEL:
             self._cancelled(now)
         self._expire(now)
-        self.board.set_led({WAITING: "blink", ACKNOWLEDGED: "on"}.get(self.call_state, "off"))
         sleep_ms = self._sleep_due(now)
         if sleep_ms is not False:
             self.uplink.close()
@@ -76,6 +75,7 @@ class CallButton(Device):
         self.call_state = state
         self.call_since = now
         self.active_at = now
+        self.board.set_led({WAITING: "blink", ACKNOWLEDGED: "on"}.get(state, "off"))
 
     def _expire(self, now):
         age = now - self.call_since

@@ -1,8 +1,10 @@
 """The board on MicroPython's Unix port, driven by lines on standard input.
 
-Input lines: ``press``, ``release``, ``pir 1``, ``pir 0``, ``battery 2.95``, ``rssi -67``.
-One line is applied per loop pass, so a ``pir 1`` followed at once by ``pir 0`` is a blip of
-one pass that the logic sees. Output lines: ``hw led=blink|on|off`` when the LED changes and
+Input lines: ``press``, ``release``, ``pir 1``, ``pir 0``, ``battery 2.95``, ``rssi -67``, and
+``wait 300``, which holds the levels for 300 ms of device time before the next line applies,
+so a test can script pulses of exact width, and ``echo TEXT``, answered by ``hw echo=TEXT``
+once every line before it has applied. One line is applied per loop pass, so a ``pir 1``
+followed at once by ``pir 0`` is a blip of one pass that the logic sees. Output lines: ``hw led=blink|on|off`` when the LED changes and
 ``hw sleep=deep ...`` when the device would deep-sleep. Deep sleep waits for ``press`` (the
 wake pin) or its timer, then raises ``Reboot``: the device starts anew with only what it
 stored on flash, as a board does. End of input ends the process.
@@ -27,6 +29,7 @@ class UnixBoard(Board):
         self._wall_clock = options.get("wall_clock", True)
         self._wake = "power_on"
         self._pending = []
+        self._hold_until = 0
         self._poller = select.poll()
         self._poller.register(sys.stdin, select.POLLIN)
 
@@ -53,10 +56,15 @@ class UnixBoard(Board):
             self._battery = float(words[1])
         elif words[0] == "rssi":
             self._rssi = int(words[1])
+        elif words[0] == "wait":
+            self._hold_until = self.now_ms() + int(words[1])
+        elif words[0] == "echo":
+            print("hw echo=" + " ".join(words[1:]))
 
     def idle(self, ms):
-        self._read_lines(0 if self._pending else ms)
-        if self._pending:
+        ready = self._pending and self.now_ms() >= self._hold_until
+        self._read_lines(0 if ready else ms)
+        if self._pending and self.now_ms() >= self._hold_until:
             self._apply(self._pending.pop(0))
 
     def button_pressed(self):
