@@ -1,0 +1,271 @@
+"""The incident engine: reads the twin's transition log by a durable cursor, evaluates the
+twin for conditions over time, debounces, opens, resolves and escalates incidents.
+
+Run one engine per database. Debounce state lives in memory and is rebuilt at start from the
+twin's current state (``state_since``), so a restart neither loses a pending condition nor
+opens a second incident for one that is already open.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+
+import holidays
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from cloud.incidents import service
+from cloud.incidents.hours import ServiceHours, parse_weekly
+from cloud.incidents.matrix import ResponsibilityMatrix, load_matrix
+from cloud.incidents.models import EngineCursor, Incident, SilenceRow
+from cloud.incidents.rules import (
+    AGENT, OPEN, RESOLVE, SEVERITY_RANK, Condition, ConditionKey, Finding, Silence,
+    category_of, health_finding, inhibited, rule_name, severity, silenced, threshold_finding)
+from cloud.incidents.service import Routing, aware
+from cloud.incidents.settings import IncidentSettings
+from cloud.registry import Registry
+from cloud.twin.models import AgentPresence, DeviceEvent, DeviceState, Transition
+
+log = logging.getLogger(__name__)
+CURSOR = "transitions"
+BATCH = 5000
+
+
+class IncidentEngine:
+    """Detects room faults and keeps incidents in step with them; ``start()`` runs a thread."""
+
+    def __init__(self, sessions: sessionmaker, registry: Registry,
+                 matrix: ResponsibilityMatrix | None = None,
+                 settings: IncidentSettings | None = None) -> None:
+        self.sessions = sessions
+        self.settings = settings or IncidentSettings()
+        self.matrix = matrix or load_matrix(self.settings.matrix_file, list(registry.sites))
+        self.routing = Routing(self.matrix, registry, self.settings)
+        self.policy = self.settings.debounce()
+        self.opening = ServiceHours(parse_weekly(self.settings.room_opening),
+                                    self.settings.room_timezone, holidays.Finland())
+        self.conditions: dict[ConditionKey, Condition] = {}
+        self._gaps: dict[tuple[str, str, str], list[tuple[datetime, int]]] = {}
+        self._twin_at = self._housekeeping_at = 0.0
+        self._seeded = False
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.opened = 0  # incidents opened by this engine (a gauge for benchmarks and logs)
+        self.last_round_at: datetime | None = None  # ``now`` of the last finished round
+
+    def start(self) -> "IncidentEngine":
+        """Run in a background thread until ``stop()``."""
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="incident-engine", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10) -> None:
+        """Finish the current round and stop."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _run(self) -> None:
+        log.info("incidents.engine.started")
+        while not self._stop.is_set():
+            try:
+                self.tick()
+            except Exception:  # noqa: BLE001 - keep detecting; the round is retried
+                log.exception("incidents.engine.round_failed")
+                self._stop.wait(1)
+            self._stop.wait(self.settings.poll_interval_s)
+        log.info("incidents.engine.stopped")
+
+    def tick(self, now: datetime | None = None) -> None:
+        """One round: read transitions, evaluate the twin when due, decide, housekeep."""
+        with self.sessions() as session:
+            if not self._seeded:
+                self._seed(session)
+            cursor = self._read_transitions(session)
+            wall = time.monotonic()
+            now = now or datetime.now(timezone.utc)
+            if wall - self._twin_at >= self.settings.twin_interval_s:
+                self._twin_at = wall
+                self._evaluate_twin(session, now)
+            housekeeping = wall - self._housekeeping_at >= self.settings.housekeeping_interval_s
+            self._decide(session, now, housekeeping)
+            if cursor is not None:
+                self._save_cursor(session, cursor, now)
+            service.mark_notified(session, routing=self.routing, now=now)
+            if housekeeping:
+                self._housekeeping_at = wall
+                service.escalate_breaches(session, routing=self.routing, now=now)
+                service.close_resolved(session, settings=self.settings, now=now)
+            session.commit()
+        self.last_round_at = now
+
+    # -- reading the twin ------------------------------------------------------------------
+
+    def _seed(self, session: Session) -> None:
+        """Rebuild conditions from the twin's current state and the open incidents."""
+        for agent in session.scalars(select(AgentPresence)):
+            finding = health_finding(agent.site, agent.room, AGENT,
+                                     "online" if agent.online else "offline", None)
+            self._observe(finding, aware(agent.since))
+        for device in session.scalars(select(DeviceState).where(DeviceState.state.is_not(None))):
+            finding = health_finding(device.site, device.room, device.device, device.state,
+                                     device.code)
+            self._observe(finding, aware(device.state_since or device.last_seen_at))
+        for incident in service.active_incidents(session):
+            if incident.condition:
+                condition = self._condition_by_name(incident.condition)
+                if condition is not None:
+                    condition.incident = incident.id
+        if session.get(EngineCursor, CURSOR) is None:
+            last = session.scalar(select(func.max(Transition.id))) or 0
+            session.add(EngineCursor(name=CURSOR, last_id=last,
+                                     updated_at=datetime.now(timezone.utc)))
+            session.flush()
+        self._seeded = True
+
+    def _condition_by_name(self, name: str) -> Condition | None:
+        site, room, device, rule = name.split("/")
+        key = ConditionKey(site, room, device, rule)
+        return self.conditions.setdefault(key, Condition(key))
+
+    def _read_transitions(self, session: Session) -> int | None:
+        cursor = session.get(EngineCursor, CURSOR)
+        rows = session.scalars(select(Transition).where(Transition.id > cursor.last_id)
+                               .order_by(Transition.id).limit(BATCH)).all()
+        for row in rows:
+            self._observe(health_finding(row.site, row.room, row.device, row.to_state, row.code),
+                          aware(row.at))
+        return rows[-1].id if rows else None
+
+    def _save_cursor(self, session: Session, last_id: int, now: datetime) -> None:
+        cursor = session.get(EngineCursor, CURSOR)
+        cursor.last_id, cursor.updated_at = last_id, now
+
+    def _observe(self, finding: Finding, at: datetime) -> None:
+        condition = self.conditions.get(finding.key)
+        if condition is None:
+            if not finding.active:
+                return  # nothing to remember about a healthy device never seen failing
+            condition = self.conditions[finding.key] = Condition(finding.key)
+        condition.observe(finding, at, self.policy)
+
+    def _evaluate_twin(self, session: Session, now: datetime) -> None:
+        """Conditions over time: a silent call button, clock skew, lost messages, occupancy."""
+        s = self.settings
+        for device in session.scalars(select(DeviceState)):
+            site, room, name = device.site, device.room, device.device
+            if name == "callbutton" and device.last_seen_at is not None:
+                silent = (now - aware(device.last_seen_at)).total_seconds()
+                self._observe(threshold_finding(site, room, name, "silent", silent,
+                                                s.button_silent_s, "no_messages"), now)
+            self._observe(threshold_finding(site, room, name, "clock_skew", device.skew_ms,
+                                            s.clock_skew_bound_ms, "clock_skew"), now)
+            lost = self._recent_gaps((site, room, name), device.seq_gaps, now)
+            self._observe(threshold_finding(site, room, name, "data_loss", lost,
+                                            s.data_loss_messages - 1, "sequence_gaps"), now)
+        for site, room, since in self._occupied_rooms(session):
+            occupied = (now - aware(since)).total_seconds()
+            self._observe(threshold_finding(site, room, "occupancy", "stuck", occupied,
+                                            s.occupancy_stuck_s, "occupied_too_long"), now)
+
+    def _recent_gaps(self, device: tuple[str, str, str], gaps: int, now: datetime) -> int:
+        """Messages lost within the data-loss window (the twin counts them since ever)."""
+        history = self._gaps.setdefault(device, [])
+        history.append((now, gaps))
+        window = timedelta(seconds=self.settings.data_loss_window_s)
+        while len(history) > 1 and now - history[0][0] > window:
+            history.pop(0)
+        return gaps - history[0][1]
+
+    def _occupied_rooms(self, session: Session) -> list[tuple[str, str, datetime]]:
+        latest = (select(DeviceEvent.site, DeviceEvent.room,
+                         func.max(DeviceEvent.received_at).label("at"))
+                  .where(DeviceEvent.type == "occupancy")
+                  .group_by(DeviceEvent.site, DeviceEvent.room).subquery())
+        rows = session.execute(
+            select(DeviceEvent.site, DeviceEvent.room, DeviceEvent.received_at, DeviceEvent.data)
+            .join(latest, (DeviceEvent.site == latest.c.site) & (DeviceEvent.room == latest.c.room)
+                  & (DeviceEvent.received_at == latest.c.at))
+            .where(DeviceEvent.type == "occupancy")).all()
+        return [(r.site, r.room, r.received_at) for r in rows if r.data.get("occupied")]
+
+    # -- deciding --------------------------------------------------------------------------
+
+    def _decide(self, session: Session, now: datetime, housekeeping: bool) -> None:
+        agents_down = {(k.site, k.room) for k, c in self.conditions.items()
+                       if k.device == AGENT and c.active}
+        silences = None
+        for condition in list(self.conditions.values()):
+            if not condition.active and condition.incident is None:
+                if not condition.changes:
+                    del self.conditions[condition.key]  # healthy and calm: forget it
+                    continue
+            decision = condition.decide(now, self.policy)
+            if decision == OPEN:
+                if inhibited(condition.key, agents_down):
+                    continue
+                if silences is None:
+                    silences = self._silences(session, now)
+                if silenced(condition.key, silences, now):
+                    continue
+                self._open(session, condition, now)
+            elif decision == RESOLVE:
+                self._resolve(session, condition, now)
+            elif housekeeping and condition.incident is not None and condition.active:
+                self._raise_severity(session, condition, now)
+
+    def _silences(self, session: Session, now: datetime) -> list[Silence]:
+        rows = session.scalars(select(SilenceRow).where(SilenceRow.ends_at > now))
+        return [Silence(r.site, r.room, r.device, aware(r.starts_at), aware(r.ends_at))
+                for r in rows]
+
+    def _open(self, session: Session, condition: Condition, now: datetime) -> None:
+        key = condition.key
+        state = condition.state if condition.active else "flapping"
+        level = severity(key, condition.state, now, self.opening,
+                         timedelta(minutes=self.settings.critical_lead_min))
+        recent = self._recently_resolved(session, key, now)
+        if recent is not None:
+            incident = service.reopen(session, incident=recent, routing=self.routing, now=now,
+                                      severity=level)
+        else:
+            incident = service.open_incident(
+                session, routing=self.routing, site=key.site, room=key.room, device=key.device,
+                rule=rule_name(key, state, condition.code), severity=level,
+                category=category_of(key, condition.state), code=condition.code,
+                condition=str(key), flapping=not condition.active, now=now)
+            self.opened += 1
+        condition.incident = incident.id
+        log.info("incidents.opened id=%s condition=%s severity=%s party=%s", incident.id, key,
+                 level, incident.party)
+
+    def _recently_resolved(self, session: Session, key: ConditionKey,
+                           now: datetime) -> Incident | None:
+        since = now - timedelta(seconds=self.settings.reopen_window_s)
+        return session.scalar(select(Incident).where(
+            Incident.condition == str(key), Incident.state == "resolved",
+            Incident.resolved_at >= since).order_by(Incident.id.desc()).limit(1))
+
+    def _resolve(self, session: Session, condition: Condition, now: datetime) -> None:
+        incident = session.get(Incident, condition.incident)
+        condition.incident = None
+        if incident is None or incident.state not in ("open", "notified", "acknowledged"):
+            return  # staff resolved it already
+        service.resolve(session, incident=incident, actor=service.ENGINE, now=now,
+                        routing=self.routing)
+        log.info("incidents.resolved id=%s condition=%s", incident.id, condition.key)
+
+    def _raise_severity(self, session: Session, condition: Condition, now: datetime) -> None:
+        """A degraded device that fails, or a fault nearing opening hours, gets more urgent."""
+        level = severity(condition.key, condition.state, now, self.opening,
+                         timedelta(minutes=self.settings.critical_lead_min))
+        incident = session.get(Incident, condition.incident)
+        if incident is None or SEVERITY_RANK[level] <= SEVERITY_RANK[incident.severity]:
+            return
+        service.audit(session, incident, "severity", service.ENGINE, now,
+                      f"{incident.severity}->{level}")
+        incident.severity, incident.updated_at = level, now

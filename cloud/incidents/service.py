@@ -1,0 +1,284 @@
+"""Service functions of incidents: open, notify, acknowledge, resolve, comment, links, SLA.
+
+Keyword-only and transactional: each takes the caller's session and ``now`` and leaves the
+commit to the caller, so an incident, its audit entry and its notifications commit together.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+import cloud.incidents.templates  # noqa: F401 - registers the incident templates
+from cloud.incidents.lifecycle import ACTIVE_STATES, Handled, next_state, sla_report
+from cloud.incidents.matrix import CATEGORY_OWNERS, Channel, ResponsibilityMatrix
+from cloud.incidents.models import ActionLink, Incident, IncidentEvent
+from cloud.incidents.rules import CRITICAL
+from cloud.incidents.settings import IncidentSettings
+from cloud.notify import enqueue
+from cloud.notify.models import OutboxMessage
+from cloud.registry import Registry
+
+ENGINE = "engine"
+LINK_ACTIONS = ("acknowledge", "resolve")
+
+
+class LinkError(LookupError):
+    """An action link that is unknown, used or expired."""
+
+
+@dataclass(frozen=True)
+class Routing:
+    """What the engine needs beside the session: the matrix, the registry, the settings."""
+
+    matrix: ResponsibilityMatrix
+    registry: Registry
+    settings: IncidentSettings
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """SQLite returns naive datetimes for timezone columns; they were stored as UTC."""
+    return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def audit(session: Session, incident: Incident, kind: str, actor: str, now: datetime,
+          detail: str | None = None) -> None:
+    """Append to the incident's audit trail."""
+    session.add(IncidentEvent(incident_id=incident.id, at=now, kind=kind, actor=actor,
+                              detail=detail))
+
+
+def open_incident(session: Session, *, routing: Routing, site: str, room: str | None,
+                  device: str | None, rule: str, category: str, severity: str, now: datetime,
+                  owner: str | None = None, code: str | None = None, summary: str | None = None,
+                  condition: str | None = None, manual: bool = False, flapping: bool = False,
+                  actor: str = ENGINE) -> Incident:
+    """Open an incident, route it by the matrix and queue its notification to the party."""
+    owner = owner or CATEGORY_OWNERS[category][0]
+    party = routing.matrix.party_id(category, site, owner)
+    incident = Incident(site=site, room=room, device=device, condition=condition, rule=rule,
+                        category=category, owner=owner, party=party, severity=severity,
+                        state="open", code=code, summary=summary, manual=manual,
+                        flapping=flapping, reopened=0, opened_at=now, updated_at=now)
+    session.add(incident)
+    session.flush()
+    audit(session, incident, "opened", actor, now,
+          f"rule={rule} category={category} owner={owner} party={party} severity={severity}")
+    _notify_opened(session, incident=incident, routing=routing, now=now)
+    return incident
+
+
+def reopen(session: Session, *, incident: Incident, routing: Routing, now: datetime,
+           severity: str | None = None) -> Incident:
+    """The condition came back soon after resolving: the same incident opens again."""
+    incident.state = next_state(incident.state, "reopen")
+    incident.reopened += 1
+    incident.severity = severity or incident.severity
+    incident.resolved_at = incident.acknowledged_at = incident.notified_at = None
+    incident.due_at = incident.escalated_at = None
+    incident.updated_at = now
+    audit(session, incident, "reopened", ENGINE, now)
+    _notify_opened(session, incident=incident, routing=routing, now=now)
+    return incident
+
+
+def opened_reference(incident: Incident) -> str:
+    """The outbox reference of the incident's current opening notification."""
+    return f"incident:{incident.id}:open:{incident.reopened}"
+
+
+def _notify_opened(session: Session, *, incident: Incident, routing: Routing,
+                   now: datetime) -> None:
+    party = routing.matrix.party(incident.party)
+    links = {f"{a[:3] if a == 'acknowledge' else a}_url":
+             make_link(session, incident=incident, action=a, routing=routing, now=now)
+             for a in LINK_ACTIONS}
+    _send(session, incident=incident, routing=routing, channels=party.channels,
+          language=party.language, template="incident_opened", tag=f"open-{incident.reopened}",
+          reference=opened_reference(incident), now=now,
+          extra={**links, "response_minutes": party.response_minutes})
+
+
+def _send(session: Session, *, incident: Incident, routing: Routing,
+          channels: tuple[Channel, ...], language: str, template: str, tag: str,
+          reference: str, now: datetime, extra: dict | None = None) -> None:
+    context = incident_context(incident, routing, language) | (extra or {})
+    for index, channel in enumerate(channels):
+        enqueue(session, channel=channel.type, to=channel.to, template=template,
+                language=language, context=context, reference=reference,
+                idempotency_key=f"incident-{incident.id}-{tag}-{index}")
+    audit(session, incident, "notification_queued", ENGINE, now,
+          f"template={template} channels={len(channels)}")
+
+
+def incident_context(incident: Incident, routing: Routing, language: str) -> dict:
+    """The facts a message about ``incident`` may show (nothing about customers)."""
+    site = routing.registry.sites.get(incident.site)
+    zone = ZoneInfo(site.timezone if site else "Europe/Helsinki")
+    return {
+        "incident": incident.id, "severity": incident.severity, "room": incident.room or "-",
+        "site_name": getattr(site.name, language) if site else incident.site,
+        "device": incident.device or "-", "what": incident.rule, "code": incident.code or "-",
+        "party": routing.matrix.party(incident.party).name,
+        "opened": aware(incident.opened_at).astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+        "due": (aware(incident.due_at).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+                if incident.due_at else "-"),
+    }
+
+
+def make_link(session: Session, *, incident: Incident, action: str, routing: Routing,
+              now: datetime) -> str:
+    """A new single-purpose, expiring link for ``action``; only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    session.add(ActionLink(token_hash=_hash(token), incident_id=incident.id, action=action,
+                           created_at=now,
+                           expires_at=now + timedelta(seconds=routing.settings.link_ttl_s)))
+    return f"{routing.settings.public_url.rstrip('/')}/api/incidents/links/{token}"
+
+
+def use_link(session: Session, *, token: str, routing: Routing, now: datetime) -> Incident:
+    """Carry out the link's action once; raise ``LinkError`` if unknown, used or expired."""
+    link = session.get(ActionLink, _hash(token))
+    if link is None:
+        raise LinkError("unknown link")
+    if link.used_at is not None:
+        raise LinkError("this link has already been used")
+    if aware(link.expires_at) <= now:
+        raise LinkError("this link has expired")
+    link.used_at = now
+    incident = session.get(Incident, link.incident_id)
+    actor = f"party:{incident.party}"
+    if link.action == "acknowledge":
+        return acknowledge(session, incident=incident, actor=actor, now=now)
+    return resolve(session, incident=incident, actor=actor, now=now, routing=routing)
+
+
+def link_action(session: Session, *, token: str) -> str | None:
+    """The action of a link (for the confirmation page), None when unknown."""
+    link = session.get(ActionLink, _hash(token))
+    return link.action if link else None
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def acknowledge(session: Session, *, incident: Incident, actor: str, now: datetime) -> Incident:
+    """The party has taken the incident on: the response clock stops."""
+    incident.state = next_state(incident.state, "acknowledge")
+    incident.acknowledged_at = incident.updated_at = now
+    audit(session, incident, "acknowledged", actor, now)
+    return incident
+
+
+def resolve(session: Session, *, incident: Incident, actor: str, now: datetime,
+            routing: Routing | None = None) -> Incident:
+    """The fault is gone; tell the party when the engine saw it clear by itself."""
+    incident.state = next_state(incident.state, "resolve")
+    incident.resolved_at = incident.updated_at = now
+    audit(session, incident, "resolved", actor, now)
+    if actor == ENGINE and routing is not None and incident.notified_at is not None:
+        party = routing.matrix.party(incident.party)
+        _send(session, incident=incident, routing=routing, channels=party.channels,
+              language=party.language, template="incident_resolved",
+              tag=f"resolved-{incident.reopened}", reference=f"incident:{incident.id}:resolved",
+              now=now)
+    return incident
+
+
+def comment(session: Session, *, incident: Incident, actor: str, text: str,
+            now: datetime) -> None:
+    """Add a comment to the audit trail."""
+    audit(session, incident, "comment", actor, now, text)
+    incident.updated_at = now
+
+
+def mark_notified(session: Session, *, routing: Routing, now: datetime) -> int:
+    """Start the SLA clock of open incidents whose notification a channel has accepted."""
+    waiting = session.scalars(select(Incident).where(Incident.state == "open")).all()
+    if not waiting:
+        return 0
+    by_reference = {opened_reference(i): i for i in waiting}
+    accepted = session.execute(
+        select(OutboxMessage.reference, func.min(OutboxMessage.sent_at))
+        .where(OutboxMessage.reference.in_(list(by_reference)), OutboxMessage.state == "sent")
+        .group_by(OutboxMessage.reference)).all()
+    for reference, sent_at in accepted:
+        incident = by_reference[reference]
+        start = aware(sent_at)
+        party = routing.matrix.party(incident.party)
+        incident.state = next_state(incident.state, "notify")
+        incident.notified_at = start
+        incident.due_at = routing.matrix.clock(incident.party).due(
+            start, party.response_time, critical=incident.severity == CRITICAL)
+        incident.updated_at = now
+        audit(session, incident, "notified", ENGINE, now, f"accepted_at={start.isoformat()}")
+    return len(accepted)
+
+
+def escalate_breaches(session: Session, *, routing: Routing, now: datetime) -> int:
+    """Tell the escalation contact and the site's advisors of incidents past their due time."""
+    overdue = session.scalars(select(Incident).where(
+        Incident.state == "notified", Incident.due_at < now, Incident.escalated_at.is_(None)))
+    count = 0
+    for incident in overdue:
+        party = routing.matrix.party(incident.party)
+        contacts = party.escalation + routing.matrix.advisors(incident.site)
+        incident.escalated_at = incident.updated_at = now
+        audit(session, incident, "escalated", ENGINE, now, f"contacts={len(contacts)}")
+        if contacts:
+            _send(session, incident=incident, routing=routing, channels=contacts,
+                  language=party.language, template="incident_escalated",
+                  tag=f"escalated-{incident.reopened}",
+                  reference=f"incident:{incident.id}:escalated", now=now)
+        count += 1
+    return count
+
+
+def close_resolved(session: Session, *, settings: IncidentSettings, now: datetime) -> int:
+    """Close incidents resolved longer ago than the reopen window."""
+    limit = now - timedelta(seconds=settings.reopen_window_s)
+    count = 0
+    for incident in session.scalars(select(Incident).where(Incident.state == "resolved",
+                                                           Incident.resolved_at < limit)):
+        incident.state = next_state(incident.state, "close")
+        incident.closed_at = incident.updated_at = now
+        audit(session, incident, "closed", ENGINE, now)
+        count += 1
+    return count
+
+
+def active_incidents(session: Session) -> list[Incident]:
+    """Incidents not yet resolved."""
+    return list(session.scalars(select(Incident).where(Incident.state.in_(ACTIVE_STATES))))
+
+
+def monthly_report(session: Session, *, matrix: ResponsibilityMatrix, year: int, month: int):
+    """Per party: count, median and p90 clock minutes to acknowledge and to resolve, breaches
+    of the incidents opened in the month (UTC)."""
+    start = datetime(year, month, 1, tzinfo=timezone.utc)
+    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=timezone.utc)
+    incidents = session.scalars(select(Incident).where(Incident.opened_at >= start,
+                                                       Incident.opened_at < end))
+    return sla_report(_handled(i, matrix) for i in incidents)
+
+
+def _handled(incident: Incident, matrix: ResponsibilityMatrix) -> Handled:
+    clock = matrix.clock(incident.party)
+    critical = incident.severity == CRITICAL
+    start = aware(incident.notified_at or incident.opened_at)
+
+    def took(end):
+        return None if end is None else clock.elapsed(start, aware(end), critical=critical)
+
+    acknowledged = aware(incident.acknowledged_at)
+    due = aware(incident.due_at)
+    breached = incident.escalated_at is not None or (
+        due is not None and acknowledged is not None and acknowledged > due)
+    return Handled(incident.party, took(incident.acknowledged_at), took(incident.resolved_at),
+                   breached)

@@ -1,0 +1,45 @@
+"""Settings of the incident engine, from the environment (prefix ``ETP_INCIDENTS_``)."""
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from cloud.incidents.matrix import SAMPLE_MATRIX
+from cloud.incidents.rules import DebouncePolicy
+
+
+class IncidentSettings(BaseSettings):
+    """Detection thresholds, debounce, lifecycle windows and where links point."""
+
+    model_config = SettingsConfigDict(env_prefix="ETP_INCIDENTS_", extra="ignore")
+
+    matrix_file: Path = SAMPLE_MATRIX
+    public_url: str = "http://127.0.0.1:8000"  # base of the ack/resolve links in messages
+    link_ttl_s: float = 7 * 86400
+    open_after_s: float = 60
+    resolve_after_s: float = 120
+    flap_window_s: float = 300
+    flap_changes: int = 6
+    flap_open_after_s: float = 600
+    reopen_window_s: float = 3600
+    room_opening: dict[str, str] = {"mon-fri": "09:00-15:00"}
+    room_timezone: str = "Europe/Helsinki"
+    critical_lead_min: float = 60
+    button_silent_s: float = 3 * 3600
+    clock_skew_bound_ms: int = 30_000
+    data_loss_messages: int = 10
+    data_loss_window_s: float = 900
+    occupancy_stuck_s: float = 4 * 3600
+    poll_interval_s: float = 0.1
+    twin_interval_s: float = 30
+    housekeeping_interval_s: float = 1.0
+
+    def debounce(self) -> DebouncePolicy:
+        """The debounce policy of these settings."""
+        return DebouncePolicy(open_after=timedelta(seconds=self.open_after_s),
+                              resolve_after=timedelta(seconds=self.resolve_after_s),
+                              flap_window=timedelta(seconds=self.flap_window_s),
+                              flap_changes=self.flap_changes,
+                              flap_open_after=timedelta(seconds=self.flap_open_after_s))

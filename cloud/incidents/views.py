@@ -1,0 +1,255 @@
+"""The incidents API: list and filter, acknowledge, resolve, comment, silence, report manual
+incidents, the monthly SLA report (admin token until staff accounts exist), and the
+account-free action links sent to parties."""
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime, timezone
+from html import escape
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cloud.incidents import service
+from cloud.incidents.lifecycle import InvalidTransition
+from cloud.incidents.matrix import CATEGORIES, CATEGORY_OWNERS, load_matrix
+from cloud.incidents.models import Incident, IncidentEvent, SilenceRow
+from cloud.incidents.rules import MAJOR
+from cloud.incidents.settings import IncidentSettings
+from cloud.web.deps import AdminDep, RegistryDep, SessionDep
+
+router = APIRouter(prefix="/incidents", tags=["incidents"])
+STAFF = "admin"  # the actor recorded until staff accounts exist
+
+
+def get_routing(request: Request, registry: RegistryDep) -> service.Routing:
+    """The matrix and settings of incidents (``app.state.incident_settings`` or the
+    environment), loaded once per app."""
+    state = request.app.state
+    routing = getattr(state, "incident_routing", None)
+    if routing is None:
+        settings = getattr(state, "incident_settings", None) or IncidentSettings()
+        matrix = load_matrix(settings.matrix_file, list(registry.sites))
+        routing = state.incident_routing = service.Routing(matrix, registry, settings)
+    return routing
+
+
+RoutingDep = Annotated[service.Routing, Depends(get_routing)]
+
+
+class IncidentOut(BaseModel):
+    """An incident as the API shows it."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    site: str
+    room: str | None
+    device: str | None
+    rule: str
+    category: str
+    owner: str
+    party: str
+    severity: str
+    state: str
+    code: str | None
+    summary: str | None
+    manual: bool
+    flapping: bool
+    reopened: int
+    opened_at: datetime
+    notified_at: datetime | None
+    due_at: datetime | None
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    escalated_at: datetime | None
+
+
+class EventOut(BaseModel):
+    """An entry of the audit trail."""
+
+    model_config = ConfigDict(from_attributes=True)
+    at: datetime
+    kind: str
+    actor: str
+    detail: str | None
+
+
+class IncidentDetail(IncidentOut):
+    """An incident with its audit trail."""
+
+    events: list[EventOut]
+
+
+class ManualReport(BaseModel):
+    """A fault staff report by hand (no personal data in ``summary``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    site: str
+    room: str | None = None
+    category: Literal[CATEGORIES]  # type: ignore[valid-type]
+    owner: str | None = None
+    severity: Literal["critical", "major", "minor"] = MAJOR
+    summary: str = Field(min_length=3, max_length=500)
+
+
+class CommentIn(BaseModel):
+    """A comment on an incident."""
+
+    text: str = Field(min_length=1, max_length=2000)
+
+
+class SilenceIn(BaseModel):
+    """A maintenance window or silence of a site, room or device."""
+
+    model_config = ConfigDict(extra="forbid")
+    site: str
+    room: str | None = None
+    device: str | None = None
+    starts_at: datetime
+    ends_at: datetime
+    reason: str = Field(min_length=3, max_length=200)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _incident(session: Session, incident_id: int) -> Incident:
+    incident = session.get(Incident, incident_id)
+    if incident is None:
+        raise HTTPException(404, "no such incident")
+    return incident
+
+
+def _detail(session: Session, incident: Incident) -> IncidentDetail:
+    events = session.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == incident.id)
+                             .order_by(IncidentEvent.id))
+    return IncidentDetail(**IncidentOut.model_validate(incident).model_dump(),
+                          events=[EventOut.model_validate(e) for e in events])
+
+
+@router.get("", response_model=list[IncidentOut])
+def list_incidents(session: SessionDep, _: AdminDep, site: str | None = None,
+                   room: str | None = None, party: str | None = None,
+                   state: str | None = None, severity: str | None = None,
+                   limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[Incident]:
+    """Incidents, newest first, filtered by site, room, party, state and severity."""
+    query = select(Incident).order_by(Incident.id.desc()).limit(limit)
+    for column, value in ((Incident.site, site), (Incident.room, room), (Incident.party, party),
+                          (Incident.state, state), (Incident.severity, severity)):
+        if value is not None:
+            query = query.where(column == value)
+    return list(session.scalars(query))
+
+
+@router.post("", response_model=IncidentDetail, status_code=201)
+def report_incident(report: ManualReport, session: SessionDep, _: AdminDep,
+                    routing: RoutingDep) -> IncidentDetail:
+    """Report a fault by hand (space, furniture, signage, workstation network, threat...)."""
+    if report.site not in routing.registry.sites:
+        raise HTTPException(422, f"unknown site {report.site!r}")
+    if report.owner is not None and report.owner not in CATEGORY_OWNERS[report.category]:
+        raise HTTPException(422, f"owner of {report.category} is one of "
+                                 f"{CATEGORY_OWNERS[report.category]}")
+    incident = service.open_incident(
+        session, routing=routing, site=report.site, room=report.room, device=None,
+        rule=f"reported_{report.category}", category=report.category, owner=report.owner,
+        severity=report.severity, summary=report.summary, manual=True, actor=STAFF, now=_now())
+    session.commit()
+    return _detail(session, incident)
+
+
+@router.get("/report/{year}/{month}")
+def sla_report(year: int, month: Annotated[int, Field(ge=1, le=12)], session: SessionDep,
+               _: AdminDep, routing: RoutingDep) -> list[dict]:
+    """The month's SLA figures per party."""
+    return [asdict(r) for r in service.monthly_report(session, matrix=routing.matrix,
+                                                      year=year, month=month)]
+
+
+@router.get("/silences")
+def list_silences(session: SessionDep, _: AdminDep) -> list[SilenceIn]:
+    """Silences and maintenance windows that have not ended."""
+    rows = session.scalars(select(SilenceRow).where(SilenceRow.ends_at > _now()))
+    return [SilenceIn(site=r.site, room=r.room, device=r.device, starts_at=r.starts_at,
+                      ends_at=r.ends_at, reason=r.reason) for r in rows]
+
+
+@router.post("/silences", status_code=201)
+def add_silence(silence: SilenceIn, session: SessionDep, _: AdminDep) -> dict:
+    """Mute a site, a room or a device for a time (maintenance)."""
+    if silence.ends_at <= silence.starts_at:
+        raise HTTPException(422, "a silence must end after it starts")
+    row = SilenceRow(**silence.model_dump(), created_by=STAFF, created_at=_now())
+    session.add(row)
+    session.commit()
+    return {"id": row.id}
+
+
+@router.get("/links/{token}", response_class=HTMLResponse)
+def link_page(token: str, session: SessionDep) -> str:
+    """A confirmation page: link scanners that fetch the URL must not act on it."""
+    action = service.link_action(session, token=token)
+    if action is None:
+        raise HTTPException(404, "unknown link")
+    label = {"acknowledge": "Kuittaa / Acknowledge", "resolve": "Korjattu / Resolved"}[action]
+    return (f"<!doctype html><meta charset=utf-8><title>{label}</title>"
+            f"<form method=post><button>{escape(label)}</button></form>")
+
+
+@router.post("/links/{token}", response_model=IncidentOut)
+def use_link(token: str, session: SessionDep, routing: RoutingDep) -> Incident:
+    """Carry out a link's action, once, before it expires (no account needed)."""
+    try:
+        incident = service.use_link(session, token=token, routing=routing, now=_now())
+    except service.LinkError as exc:
+        raise HTTPException(410 if "unknown" not in str(exc) else 404, str(exc)) from None
+    except InvalidTransition as exc:
+        raise HTTPException(409, str(exc)) from None
+    session.commit()
+    return incident
+
+
+@router.get("/{incident_id}", response_model=IncidentDetail)
+def get_incident(incident_id: int, session: SessionDep, _: AdminDep) -> IncidentDetail:
+    """One incident with its audit trail."""
+    return _detail(session, _incident(session, incident_id))
+
+
+@router.post("/{incident_id}/acknowledge", response_model=IncidentOut)
+def acknowledge(incident_id: int, session: SessionDep, _: AdminDep) -> Incident:
+    """Staff acknowledge on the party's behalf."""
+    return _act(session, incident_id, lambda i: service.acknowledge(
+        session, incident=i, actor=STAFF, now=_now()))
+
+
+@router.post("/{incident_id}/resolve", response_model=IncidentOut)
+def resolve(incident_id: int, session: SessionDep, _: AdminDep) -> Incident:
+    """Staff mark the incident resolved."""
+    return _act(session, incident_id, lambda i: service.resolve(
+        session, incident=i, actor=STAFF, now=_now()))
+
+
+@router.post("/{incident_id}/comments", status_code=201)
+def add_comment(incident_id: int, body: CommentIn, session: SessionDep, _: AdminDep) -> dict:
+    """Comment on an incident (kept in its audit trail)."""
+    incident = _incident(session, incident_id)
+    service.comment(session, incident=incident, actor=STAFF, text=body.text, now=_now())
+    session.commit()
+    return {"ok": True}
+
+
+def _act(session: Session, incident_id: int, action) -> Incident:
+    incident = _incident(session, incident_id)
+    try:
+        action(incident)
+    except InvalidTransition as exc:
+        raise HTTPException(409, str(exc)) from None
+    session.commit()
+    return incident
+

@@ -1,0 +1,59 @@
+"""Fixtures of the incident tests: a migrated store, real receivers, engines and workers."""
+from __future__ import annotations
+
+import pytest
+
+from cloud.incidents.engine import IncidentEngine
+from cloud.incidents.settings import IncidentSettings
+from cloud.notify.settings import NotifySettings
+from cloud.notify.worker import NotifyWorker
+from cloud.registry import load_registry
+from tests.notify.conftest import http_receiver, smtp, store  # noqa: F401 - shared fixtures
+
+
+@pytest.fixture
+def registry():
+    """The pilot registry."""
+    return load_registry()
+
+
+def quick_settings(**overrides) -> IncidentSettings:
+    """Incident settings with debounce in seconds rather than minutes."""
+    values = dict(open_after_s=1.0, resolve_after_s=1.0, flap_window_s=60, flap_changes=6,
+                  flap_open_after_s=120, reopen_window_s=600, poll_interval_s=0.05,
+                  twin_interval_s=3600, housekeeping_interval_s=0.0,
+                  public_url="https://etapalvelu.example.invalid")
+    return IncidentSettings(**(values | overrides))
+
+
+@pytest.fixture
+def notify_worker(store, smtp):
+    """Start a notification worker sending to the test's SMTP server."""
+    workers: list[NotifyWorker] = []
+
+    def start(**overrides) -> NotifyWorker:
+        settings = NotifySettings(**({"smtp_host": "127.0.0.1", "smtp_port": smtp.port,
+                                      "poll_interval_s": 0.05, "retry_base_s": 0.2,
+                                      "retry_cap_s": 1.0} | overrides))
+        worker = NotifyWorker(store, settings).start()
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
+
+
+@pytest.fixture
+def engine_factory(store, registry):
+    """Make incident engines on the test's store; running ones are stopped after the test."""
+    engines: list[IncidentEngine] = []
+
+    def make(**overrides) -> IncidentEngine:
+        engine = IncidentEngine(store, registry, settings=quick_settings(**overrides))
+        engines.append(engine)
+        return engine
+
+    yield make
+    for engine in engines:
+        engine.stop()

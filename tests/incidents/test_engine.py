@@ -1,0 +1,277 @@
+"""The engine over twin rows written directly, with the real notify worker and SMTP server."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import yaml
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from cloud.db import Base, make_engine, migrate
+from cloud.incidents import service
+from cloud.incidents.engine import IncidentEngine
+from cloud.incidents.matrix import SAMPLE_MATRIX, MatrixError
+from cloud.incidents.models import Incident, IncidentEvent, SilenceRow
+from cloud.notify.models import OutboxMessage
+from cloud.settings import CloudSettings
+from cloud.twin.models import AgentPresence, DeviceState, Transition
+from cloud.web.app import create_app
+from tests.incidents.conftest import quick_settings
+from tests.servers import wait_for
+
+T0 = datetime(2026, 11, 24, 8, 0, tzinfo=timezone.utc)  # Tuesday 10:00 in Helsinki
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def transition(store, device: str, to_state: str, when: datetime, *, site="porvoo", room="r1",
+               code=None) -> None:
+    """What the ingest writes: the twin row and the transition log entry."""
+    with store() as session:
+        if device == "agent":
+            session.merge(AgentPresence(site=site, room=room, online=to_state == "online",
+                                        since=when, updated_at=when))
+        else:
+            session.merge(DeviceState(site=site, room=room, device=device, state=to_state,
+                                      code=code, state_since=when, last_seen_at=when,
+                                      seq_count=0, duplicates=0))
+        session.add(Transition(site=site, room=room, device=device, from_state=None,
+                               to_state=to_state, code=code, at=when))
+        session.commit()
+
+
+def incidents(store) -> list[Incident]:
+    with store() as session:
+        return list(session.scalars(select(Incident).order_by(Incident.id)))
+
+
+def outbox(store, template: str | None = None) -> list[OutboxMessage]:
+    with store() as session:
+        query = select(OutboxMessage).order_by(OutboxMessage.id)
+        if template:
+            query = query.where(OutboxMessage.template == template)
+        return list(session.scalars(query))
+
+
+def test_the_migrations_create_exactly_the_tables_of_the_models(tmp_path):
+    url = f"sqlite:///{tmp_path / 'm.sqlite'}"
+    migrate(url)
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"include_name": _ours,
+                                                                 "include_object": _our_object})
+        diff = compare_metadata(context, Base.metadata)
+    engine.dispose()
+    assert diff == []
+
+
+def _ours(name, type_, parent_names) -> bool:
+    return type_ != "table" or name.startswith(("incident", "notify_"))
+
+
+def _our_object(obj, name, type_, reflected, compare_to) -> bool:
+    table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", "")
+    return table.startswith(("incident", "notify_"))
+
+
+def test_an_agent_offline_for_the_debounce_time_opens_one_incident_for_the_supplier(
+        store, engine_factory):
+    engine = engine_factory()
+    transition(store, "agent", "online", at(0))
+    transition(store, "agent", "offline", at(10))
+    engine.tick(at(10.5))
+    assert incidents(store) == []
+    engine.tick(at(11))
+    engine.tick(at(12))
+    [incident] = incidents(store)
+    assert (incident.party, incident.category, incident.rule) == ("supplier", "system",
+                                                                 "agent_offline")
+    assert incident.severity == "critical"  # Tuesday 10:00, the room is open
+    [mail] = outbox(store)
+    assert mail.recipient == "servicedesk@supplier.example.invalid" and mail.language == "fi"
+    assert mail.context["ack_url"].startswith("https://etapalvelu.example.invalid/api/incidents/")
+    assert "customer" not in str(mail.context).lower()
+
+
+def test_flapping_inside_the_debounce_window_opens_nothing(store, engine_factory):
+    engine = engine_factory(open_after_s=30)
+    for i in range(100):
+        transition(store, "agent", "offline", at(i * 0.2))
+        transition(store, "agent", "online", at(i * 0.2 + 0.1))
+    for second in range(0, 120, 5):
+        engine.tick(at(second))
+    assert incidents(store) == []
+
+
+def test_a_device_fault_while_the_agent_is_offline_gives_only_the_agent_incident(
+        store, engine_factory):
+    engine = engine_factory()
+    transition(store, "doccam", "fault", at(0), code="usb_error")
+    transition(store, "agent", "offline", at(0.2))
+    for second in range(0, 10):
+        engine.tick(at(second))
+    assert [i.rule for i in incidents(store)] == ["agent_offline"]
+
+
+def test_a_device_fault_alone_goes_to_the_supplier_and_a_network_fault_to_valtori(
+        store, engine_factory):
+    engine = engine_factory()
+    transition(store, "doccam", "missing", at(0), code="unplugged")
+    transition(store, "network", "fault", at(0), code="link_down", site="imatra")
+    for second in range(0, 4):
+        engine.tick(at(second))
+    found = {(i.site, i.rule, i.party) for i in incidents(store)}
+    assert found == {("porvoo", "doccam_missing", "supplier"),
+                     ("imatra", "network_fault", "valtori")}
+
+
+def test_a_silenced_room_opens_no_incident(store, engine_factory):
+    with store() as session:
+        session.add(SilenceRow(site="porvoo", room="r1", device=None, starts_at=at(-60),
+                               ends_at=at(3600), reason="maintenance", created_by="admin",
+                               created_at=at(-60)))
+        session.commit()
+    engine = engine_factory()
+    transition(store, "terminal", "fault", at(0), code="crashed")
+    for second in range(0, 5):
+        engine.tick(at(second))
+    assert incidents(store) == []
+
+
+def test_a_cleared_condition_resolves_and_a_return_within_the_window_reopens_it(
+        store, engine_factory):
+    engine = engine_factory()
+    transition(store, "terminal", "fault", at(0), code="crashed")
+    engine.tick(at(1.5))
+    transition(store, "terminal", "ok", at(2))
+    engine.tick(at(2.5))
+    assert incidents(store)[0].state == "open"  # recovery not yet held long enough
+    engine.tick(at(3.5))
+    assert incidents(store)[0].state == "resolved"
+    transition(store, "terminal", "fault", at(10), code="crashed")
+    engine.tick(at(11.5))
+    [incident] = incidents(store)
+    assert (incident.state, incident.reopened) == ("open", 1)
+    with store() as session:
+        kinds = session.scalars(select(IncidentEvent.kind).where(
+            IncidentEvent.incident_id == incident.id)).all()
+    assert kinds[:1] == ["opened"] and "resolved" in kinds and "reopened" in kinds
+
+
+def test_a_restarted_engine_neither_loses_a_pending_condition_nor_opens_twice(
+        store, engine_factory):
+    transition(store, "agent", "offline", at(0))
+    first = engine_factory()
+    first.tick(at(0.5))  # read, still debouncing
+    second = engine_factory()
+    second.tick(at(2))
+    assert len(incidents(store)) == 1
+    third = engine_factory()
+    third.tick(at(3))
+    assert len(incidents(store)) == 1
+
+
+def test_the_clock_starts_when_smtp_accepts_and_a_breach_escalates(store, smtp, engine_factory,
+                                                                   notify_worker):
+    engine = engine_factory()
+    transition(store, "agent", "offline", at(0))
+    engine.tick(at(2))
+    notify_worker()
+    wait_for(lambda: len(smtp.keys()) == 1, 10, "the e-mail to the supplier")
+    wait_for(lambda: (engine.tick(at(3)) or incidents(store)[0].state) == "notified", 10,
+             "the incident notified")
+    [incident] = incidents(store)
+    accepted = service.aware(incident.notified_at)
+    assert service.aware(incident.due_at) == accepted + timedelta(minutes=30)  # critical
+    engine.tick(accepted + timedelta(minutes=31))
+    wait_for(lambda: len(smtp.keys()) == 3, 10, "escalation e-mails")
+    recipients = sorted(r.to for r in smtp.received[1:])
+    assert recipients == ["neuvojat@porvoo.example.invalid",
+                          "service-manager@supplier.example.invalid"]
+    assert smtp.received[1].subject.startswith("ERÄÄNTYNYT")
+
+
+def test_the_engine_refuses_a_matrix_with_a_gap(tmp_path, store, registry):
+    data = yaml.safe_load(SAMPLE_MATRIX.read_text())
+    del data["routes"]["vandalism"]
+    path = tmp_path / "gap.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(MatrixError, match="gap: no party covers 'vandalism'"):
+        IncidentEngine(store, registry, settings=quick_settings(matrix_file=path))
+
+
+@pytest.fixture
+def api(tmp_path, store):
+    url = str(store.kw["bind"].url)
+    app = create_app(CloudSettings(database_url=url))
+    app.state.incident_settings = quick_settings()
+    with TestClient(app) as client:
+        client.headers["Authorization"] = "Bearer development-only-admin-token"
+        yield client
+
+
+def test_the_ack_link_works_once_and_expires(store, api, engine_factory):
+    engine = engine_factory()
+    transition(store, "agent", "offline", at(0))
+    engine.tick(at(2))
+    [mail] = outbox(store)
+    path = mail.context["ack_url"].removeprefix("https://etapalvelu.example.invalid")
+    anonymous = {"Authorization": ""}
+    assert "<form method=post>" in api.get(path, headers=anonymous).text
+    assert incidents(store)[0].state == "open"  # looking at the link does nothing
+    first = api.post(path, headers=anonymous)
+    assert first.status_code == 200 and first.json()["state"] == "acknowledged"
+    assert api.post(path, headers=anonymous).status_code == 410
+    assert api.post(path[:-3] + "xyz", headers=anonymous).status_code == 404
+    token = mail.context["resolve_url"].rsplit("/", 1)[1]
+    with store() as session, pytest.raises(service.LinkError, match="expired"):
+        service.use_link(session, token=token, routing=engine.routing, now=at(8 * 86400))
+
+
+def test_staff_report_list_comment_and_resolve_through_the_api(store, api):
+    assert api.get("/api/incidents", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    created = api.post("/api/incidents", json={
+        "site": "imatra", "room": "r1", "category": "furniture", "owner": "state",
+        "summary": "Tuolin selkänoja irti"})
+    assert created.status_code == 201, created.text
+    incident = created.json()
+    assert (incident["party"], incident["manual"]) == ("senaatti", True)
+    threat = api.post("/api/incidents", json={"site": "nurmes", "category": "threat",
+                                              "severity": "critical",
+                                              "summary": "Uhkaava käytös aulassa"}).json()
+    assert threat["party"] == "nurmes-security"
+    assert [i["id"] for i in api.get("/api/incidents", params={"party": "senaatti"}).json()] == [
+        incident["id"]]
+    assert api.post(f"/api/incidents/{incident['id']}/comments",
+                    json={"text": "Varaosa tilattu"}).status_code == 201
+    assert api.post(f"/api/incidents/{incident['id']}/resolve").json()["state"] == "resolved"
+    assert api.post(f"/api/incidents/{incident['id']}/acknowledge").status_code == 409
+    detail = api.get(f"/api/incidents/{incident['id']}").json()
+    assert [e["kind"] for e in detail["events"]] == [
+        "opened", "notification_queued", "comment", "resolved"]
+    assert api.post("/api/incidents", json={"site": "imatra", "category": "furniture",
+                                            "owner": "nobody", "summary": "x y z"}
+                    ).status_code == 422
+    month = datetime.now(timezone.utc)
+    report = api.get(f"/api/incidents/report/{month.year}/{month.month}").json()
+    assert {r["party"]: r["incidents"] for r in report} == {"senaatti": 1, "nurmes-security": 1}
+
+
+def test_a_silence_through_the_api_mutes_a_device(store, api, engine_factory):
+    now = datetime.now(timezone.utc)
+    response = api.post("/api/incidents/silences", json={
+        "site": "porvoo", "room": "r1", "device": "doccam", "reason": "huolto",
+        "starts_at": (now - timedelta(minutes=1)).isoformat(),
+        "ends_at": (now + timedelta(hours=1)).isoformat()})
+    assert response.status_code == 201
+    assert len(api.get("/api/incidents/silences").json()) == 1
+    engine = engine_factory()
+    transition(store, "doccam", "fault", now)
+    engine.tick(now + timedelta(seconds=5))
+    with store() as session:
+        assert session.scalar(select(func.count()).select_from(Incident)) == 0
