@@ -1,6 +1,7 @@
 """Fixtures of the booking tests: a migrated SQLite store and the pilot's rules."""
 from __future__ import annotations
 
+import shutil
 from datetime import datetime
 
 import pytest
@@ -11,11 +12,19 @@ from cloud.db import make_engine, make_sessionmaker, migrate
 from cloud.registry import load_registry
 
 
+@pytest.fixture(scope="session")
+def migrated_file(tmp_path_factory):
+    """A SQLite file migrated once; each test copies it."""
+    path = tmp_path_factory.mktemp("template") / "store.sqlite"
+    migrate(f"sqlite:///{path}")
+    return path
+
+
 @pytest.fixture
-def store(tmp_path):
-    """A sessionmaker on a freshly migrated SQLite file."""
+def store(tmp_path, migrated_file):
+    """A sessionmaker on a fresh copy of a migrated SQLite file."""
+    shutil.copy(migrated_file, tmp_path / "store.sqlite")
     url = f"sqlite:///{tmp_path / 'store.sqlite'}"
-    migrate(url)
     engine = make_engine(url)
     yield make_sessionmaker(engine)
     engine.dispose()

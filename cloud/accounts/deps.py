@@ -1,0 +1,114 @@
+"""FastAPI dependencies of staff access: who is calling, and may they do this here.
+
+A request authenticates with the session cookie or ``Authorization: Bearer <session token>``;
+the admin token of the settings still works (as the principal ``admin-token``) so the first
+accounts can be created. Every refused access and every allowed access to personal data or to
+a change is written to the audit log, in a transaction of its own so a refusal is kept.
+"""
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from cloud.accounts import service
+from cloud.accounts.access import ADMIN, Principal, may
+from cloud.accounts.settings import AccountSettings
+from cloud.web.deps import SessionDep, SettingsDep
+
+SESSION_COOKIE = "etp_session"
+ADMIN_TOKEN_PRINCIPAL = Principal(username="admin-token", role=ADMIN)
+UNAUDITED = frozenset({"catalogue.read", "availability.read"})  # no personal data, no change
+
+
+def get_account_settings(request: Request) -> AccountSettings:
+    """The account settings of the app (from the environment unless the app was given some)."""
+    settings = getattr(request.app.state, "account_settings", None)
+    if settings is None:
+        settings = request.app.state.account_settings = AccountSettings()
+    return settings
+
+
+def get_now(request: Request) -> datetime:
+    """The current instant (the app's ``clock`` when one is set, for tests and demos)."""
+    clock = getattr(request.app.state, "clock", None)
+    return clock() if clock else datetime.now(timezone.utc)
+
+
+def client_address(request: Request) -> str | None:
+    """Where the request came from (the proxy's address unless it forwards one)."""
+    return request.client.host if request.client else None
+
+
+AccountSettingsDep = Annotated[AccountSettings, Depends(get_account_settings)]
+NowDep = Annotated[datetime, Depends(get_now)]
+
+
+def _audit(request: Request, now: datetime, **entry) -> None:
+    with request.app.state.sessionmaker() as session:
+        service.audit(session, now=now, client=client_address(request), **entry)
+
+
+def presented_token(request: Request) -> str | None:
+    """The bearer token or session cookie of the request."""
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.cookies.get(SESSION_COOKIE)
+
+
+def current_principal(request: Request, session: SessionDep, settings: SettingsDep,
+                      accounts: AccountSettingsDep, now: NowDep) -> Principal:
+    """The authenticated caller; 401 (audited) without a valid session or the admin token."""
+    token = presented_token(request)
+    if token and hmac.compare_digest(token, settings.admin_token.get_secret_value()):
+        return ADMIN_TOKEN_PRINCIPAL
+    principal = service.resolve_session(session, accounts, token=token, now=now) \
+        if token else None
+    if principal is None:
+        _audit(request, now, actor="anonymous", action="authenticate", outcome="refused",
+               resource=request.url.path[:120],
+               reason="expired session" if token else "no credentials")
+        raise HTTPException(401, "log in first", headers={"WWW-Authenticate": "Bearer"})
+    return principal
+
+
+CurrentStaff = Annotated[Principal, Depends(current_principal)]
+
+
+@dataclass
+class Access:
+    """The caller and the means to check and audit each decision of one request."""
+
+    principal: Principal
+    request: Request
+    now: datetime
+
+    def require(self, action: str, *, site: str | None = None, authority: str | None = None,
+                resource: str | None = None) -> None:
+        """Raise 403 unless the caller may do ``action`` here; audit the decision."""
+        allowed = may(self.principal, action, site=site, authority=authority)
+        if allowed and action in UNAUDITED:
+            return
+        _audit(self.request, self.now, actor=self.principal.username, action=action,
+               resource=resource or _scope(site, authority),
+               outcome="allowed" if allowed else "refused",
+               reason=None if allowed else f"role {self.principal.role} out of scope")
+        if not allowed:
+            raise HTTPException(403, f"not allowed: {action} for {_scope(site, authority)}")
+
+
+def _scope(site: str | None, authority: str | None) -> str:
+    return ",".join(p for p in (f"site:{site}" if site else "",
+                                f"authority:{authority}" if authority else "") if p) or "-"
+
+
+def get_access(request: Request, principal: CurrentStaff, now: NowDep) -> Access:
+    """The ``Access`` of the request."""
+    return Access(principal, request, now)
+
+
+AccessDep = Annotated[Access, Depends(get_access)]

@@ -1,0 +1,204 @@
+"""Staff accounts: creation, argon2 passwords, login with throttling, sessions with idle and
+absolute timeouts, and the audit log. Functions take the session and ``now``."""
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from cloud.accounts.access import ADMIN, ADVISOR, EXPERT, PHONE_AGENT, ROLES, SUPPORT, Principal
+from cloud.accounts.models import AuditEntry, Staff, StaffSession
+from cloud.accounts.settings import AccountSettings
+from cloud.registry import Registry
+
+log = logging.getLogger(__name__)
+_HASHER = PasswordHasher()  # argon2id with the library's (RFC 9106) defaults
+_DUMMY_HASH = _HASHER.hash("never-a-password")  # equal work for unknown usernames
+
+
+def use_password_hasher(hasher: PasswordHasher) -> None:
+    """Replace the argon2 parameters (cheaper ones make tests fast; never in production)."""
+    global _HASHER, _DUMMY_HASH
+    _HASHER, _DUMMY_HASH = hasher, hasher.hash("never-a-password")
+
+
+class AccountError(ValueError):
+    """An account that cannot be created as asked."""
+
+
+class LoginRefused(Exception):
+    """A failed login; ``throttled`` when too many failures came first."""
+
+    def __init__(self, throttled: bool = False) -> None:
+        super().__init__("too many failed logins; try later" if throttled
+                         else "wrong username or password")
+        self.throttled = throttled
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of ``password``."""
+    if len(password) < 12:
+        raise AccountError("a password has at least 12 characters")
+    return _HASHER.hash(password)
+
+
+def principal_of(staff: Staff) -> Principal:
+    """The access principal of a member of staff."""
+    return Principal(username=staff.username, role=staff.role, organisation=staff.organisation,
+                     sites=frozenset(staff.sites or ()), staff_id=staff.id)
+
+
+def check_scope(registry: Registry, *, role: str, organisation: str | None,
+                sites: list[str]) -> None:
+    """Refuse a role without the organisation or sites it is scoped to."""
+    if role not in ROLES:
+        raise AccountError(f"role is one of {ROLES}")
+    if role in (EXPERT, PHONE_AGENT) and organisation not in registry.authorities:
+        raise AccountError(f"an {role} belongs to one authority of {sorted(registry.authorities)}")
+    if role == SUPPORT and not organisation:
+        raise AccountError("a support agent belongs to one support party")
+    if role == ADVISOR and (not sites or set(sites) - set(registry.sites)):
+        raise AccountError(f"an advisor serves one or more sites of {sorted(registry.sites)}")
+    if role != ADVISOR and sites:
+        raise AccountError("only advisors have sites")
+
+
+def create_staff(session: Session, registry: Registry, *, username: str, display_name: str,
+                 role: str, now: datetime, organisation: str | None = None,
+                 sites: list[str] | None = None, password: str | None = None,
+                 email: str | None = None, oidc_issuer: str | None = None,
+                 oidc_subject: str | None = None) -> Staff:
+    """Add a member of staff (commits). Without a password, only OIDC can log them in."""
+    sites = sorted(set(sites or ()))
+    check_scope(registry, role=role, organisation=organisation, sites=sites)
+    if session.scalar(select(Staff.id).where(Staff.username == username)) is not None:
+        raise AccountError(f"username {username!r} is taken")
+    staff = Staff(username=username, display_name=display_name, role=role,
+                  organisation=None if role == ADMIN else organisation, sites=sites,
+                  password_hash=hash_password(password) if password else None, email=email,
+                  oidc_issuer=oidc_issuer, oidc_subject=oidc_subject, active=True,
+                  created_at=now)
+    session.add(staff)
+    session.commit()
+    log.info("staff created id=%s role=%s organisation=%s", staff.id, role, organisation)
+    return staff
+
+
+def audit(session: Session, *, actor: str, action: str, outcome: str, now: datetime,
+          resource: str | None = None, client: str | None = None,
+          reason: str | None = None) -> None:
+    """Append one entry to the audit log (commits)."""
+    session.add(AuditEntry(at=now, actor=actor[:64], action=action, resource=resource,
+                           outcome=outcome, client=client, reason=reason))
+    session.commit()
+    log.info("audit actor=%s action=%s resource=%s outcome=%s reason=%s", actor[:64], action,
+             resource, outcome, reason)
+
+
+def _failures_since(session: Session, column, value: str, since: datetime) -> int:
+    return session.scalar(select(func.count()).select_from(AuditEntry).where(
+        column == value, AuditEntry.action == "login", AuditEntry.outcome == "failed",
+        AuditEntry.at >= since)) or 0
+
+
+def throttled(session: Session, settings: AccountSettings, *, username: str,
+              client: str | None, now: datetime) -> bool:
+    """Whether logins for ``username`` or from ``client`` are paused after failures."""
+    since = now - timedelta(minutes=settings.throttle_minutes)
+    if _failures_since(session, AuditEntry.actor, username[:64], since) \
+            >= settings.max_failed_logins:
+        return True
+    return client is not None and _failures_since(session, AuditEntry.client, client, since) \
+        >= settings.max_failed_per_client
+
+
+def authenticate(session: Session, settings: AccountSettings, *, username: str, password: str,
+                 client: str | None, now: datetime) -> Staff:
+    """Check a password login; every attempt is audited. Raise ``LoginRefused``."""
+    if throttled(session, settings, username=username, client=client, now=now):
+        audit(session, actor=username, action="login", outcome="refused", now=now,
+              client=client, reason="throttled")
+        raise LoginRefused(throttled=True)
+    staff = session.scalar(select(Staff).where(Staff.username == username))
+    if not _password_matches(session, staff, password):
+        audit(session, actor=username, action="login", outcome="failed", now=now, client=client,
+              reason="bad credentials")
+        raise LoginRefused()
+    audit(session, actor=username, action="login", outcome="ok", now=now, client=client,
+          reason="password")
+    return staff
+
+
+def _password_matches(session: Session, staff: Staff | None, password: str) -> bool:
+    stored = staff.password_hash if staff is not None and staff.active else None
+    try:
+        _HASHER.verify(stored or _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    if stored is None:
+        return False
+    if _HASHER.check_needs_rehash(stored):
+        staff.password_hash = _HASHER.hash(password)
+        session.commit()
+    return True
+
+
+@dataclass(frozen=True)
+class Login:
+    """A new session: the token to hand to the browser (never stored) and when it ends."""
+
+    token: str
+    expires_at: datetime
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def open_session(session: Session, settings: AccountSettings, *, staff: Staff, method: str,
+                 client: str | None, now: datetime) -> Login:
+    """Start a fresh session for ``staff`` (a new token at every login) and commit."""
+    token = secrets.token_urlsafe(32)
+    expires = now + timedelta(hours=settings.absolute_hours)
+    session.add(StaffSession(token_hash=_digest(token), staff_id=staff.id, created_at=now,
+                             last_seen_at=now, expires_at=expires, client=client, method=method))
+    session.commit()
+    return Login(token, expires)
+
+
+def resolve_session(session: Session, settings: AccountSettings, *, token: str,
+                    now: datetime) -> Principal | None:
+    """The principal of a live session token, or None when unknown, idle or expired."""
+    row = session.get(StaffSession, _digest(token))
+    if row is None:
+        return None
+    idle_limit = row.last_seen_at + timedelta(minutes=settings.idle_minutes)
+    staff = session.get(Staff, row.staff_id)
+    if now >= row.expires_at or now >= idle_limit or staff is None or not staff.active:
+        session.delete(row)
+        session.commit()
+        return None
+    if now - row.last_seen_at > timedelta(seconds=30):  # spare a write on every request
+        row.last_seen_at = now
+        session.commit()
+    return principal_of(staff)
+
+
+def close_session(session: Session, *, token: str) -> None:
+    """End a session (logout)."""
+    session.execute(delete(StaffSession).where(StaffSession.token_hash == _digest(token)))
+    session.commit()
+
+
+def set_password(session: Session, *, staff: Staff, password: str) -> None:
+    """Replace a password and end every session of the account."""
+    staff.password_hash = hash_password(password)
+    session.execute(delete(StaffSession).where(StaffSession.staff_id == staff.id))
+    session.commit()

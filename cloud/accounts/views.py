@@ -1,0 +1,153 @@
+"""Staff login, logout, the caller's own account, staff administration and the audit log."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, HTTPException, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from cloud.accounts import oidc, service
+from cloud.accounts.deps import (
+    SESSION_COOKIE, AccessDep, AccountSettingsDep, CurrentStaff, NowDep, client_address,
+    presented_token,
+)
+from cloud.accounts.models import AuditEntry, Staff
+from cloud.web.deps import RegistryDep, SessionDep
+
+router = APIRouter(prefix="/accounts", tags=["accounts"])
+
+
+class Credentials(BaseModel):
+    """A password login."""
+
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class LoginOut(BaseModel):
+    """A new session: the token also comes as an HttpOnly cookie."""
+
+    token: str
+    expires_at: datetime
+    username: str
+    role: str
+
+
+class Me(BaseModel):
+    """The caller's identity and scope."""
+
+    username: str
+    role: str
+    organisation: str | None
+    sites: list[str]
+
+
+class StaffIn(BaseModel):
+    """A new member of staff."""
+
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=2, max_length=64, pattern=r"^[a-z0-9._@-]+$")
+    display_name: str = Field(min_length=1, max_length=100)
+    role: str
+    organisation: str | None = None
+    sites: list[str] = []
+    password: str | None = Field(None, min_length=12, max_length=200)
+    email: str | None = Field(None, max_length=254)
+
+
+class StaffOut(BaseModel):
+    """A member of staff, without any secret."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    username: str
+    display_name: str
+    role: str
+    organisation: str | None
+    sites: list[str]
+    active: bool
+
+
+class AuditOut(BaseModel):
+    """One audit entry."""
+
+    model_config = ConfigDict(from_attributes=True)
+    at: datetime
+    actor: str
+    action: str
+    resource: str | None
+    outcome: str
+    client: str | None
+    reason: str | None
+
+
+def set_session_cookie(response: Response, login: service.Login, accounts) -> None:
+    """Hand the session token to the browser as an HttpOnly, SameSite cookie that lasts as
+    long as the session may."""
+    response.set_cookie(SESSION_COOKIE, login.token, httponly=True,
+                        secure=accounts.cookie_secure, samesite="lax", path="/",
+                        max_age=accounts.absolute_hours * 3600)
+
+
+@router.post("/login", response_model=LoginOut)
+def login(body: Credentials, request: Request, response: Response, session: SessionDep,
+          accounts: AccountSettingsDep, now: NowDep) -> LoginOut:
+    """Log in with a password; a new session every time. 401 wrong, 429 throttled."""
+    client = client_address(request)
+    try:
+        staff = service.authenticate(session, accounts, username=body.username,
+                                     password=body.password, client=client, now=now)
+    except service.LoginRefused as refusal:
+        raise HTTPException(429 if refusal.throttled else 401, str(refusal)) from None
+    new = service.open_session(session, accounts, staff=staff, method="password", client=client,
+                               now=now)
+    set_session_cookie(response, new, accounts)
+    return LoginOut(token=new.token, expires_at=new.expires_at, username=staff.username,
+                    role=staff.role)
+
+
+@router.post("/logout", status_code=204)
+def logout(request: Request, response: Response, session: SessionDep) -> None:
+    """End the caller's session."""
+    token = presented_token(request)
+    if token:
+        service.close_session(session, token=token)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+
+
+@router.get("/me", response_model=Me)
+def me(principal: CurrentStaff) -> Me:
+    """Who the caller is and what they are scoped to."""
+    return Me(username=principal.username, role=principal.role,
+              organisation=principal.organisation, sites=sorted(principal.sites))
+
+
+@router.post("/staff", response_model=StaffOut, status_code=201)
+def create_staff(body: StaffIn, access: AccessDep, session: SessionDep, registry: RegistryDep,
+                 now: NowDep) -> Staff:
+    """Add a member of staff (administrators)."""
+    access.require("staff.manage", resource=f"staff:{body.username}")
+    try:
+        return service.create_staff(session, registry, now=now, **body.model_dump())
+    except service.AccountError as error:
+        raise HTTPException(422, str(error)) from None
+
+
+@router.get("/staff", response_model=list[StaffOut])
+def list_staff(access: AccessDep, session: SessionDep) -> list[Staff]:
+    """Every member of staff (administrators)."""
+    access.require("staff.manage", resource="staff")
+    return list(session.scalars(select(Staff).order_by(Staff.username)))
+
+
+@router.get("/audit", response_model=list[AuditOut])
+def audit_log(access: AccessDep, session: SessionDep, limit: int = 200) -> list[AuditEntry]:
+    """The newest audit entries (administrators)."""
+    access.require("audit.read", resource="audit")
+    return list(session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())
+                                .limit(min(limit, 1000))))
+
+
+router.include_router(oidc.router)

@@ -1,0 +1,389 @@
+"""The booking API: catalogue, free visits, booking changes, the advisor's day list and the
+expert's list. Every request is scoped by ``cloud.accounts.access``; a refusal of the rules
+comes back as 409 (a conflict with other bookings) or 422 with ``reason`` and ``detail``."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, ConfigDict, Field
+
+from cloud.accounts.deps import AccessDep, NowDep
+from cloud.bookings import service
+from cloud.bookings.hours import HELSINKI, local_instant
+from cloud.bookings.models import Booking
+from cloud.bookings.purge import purge_personal_data
+from cloud.bookings.service import BookingRefused, BookingRules, Customer
+from cloud.web.deps import RegistryDep, SessionDep
+
+MAX_RANGE_DAYS = 62
+
+
+class RefusalRoute(APIRoute):
+    """Answers a ``BookingRefused`` from the rules as ``{"reason", "detail"}`` with its status
+    (409 conflict, 422 invalid), so every refusal says why."""
+
+    def get_route_handler(self) -> Callable:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except BookingRefused as refusal:
+                return JSONResponse({"reason": refusal.reason, "detail": refusal.detail},
+                                    status_code=refusal.status)
+
+        return handle
+
+
+router = APIRouter(prefix="/bookings", tags=["bookings"], route_class=RefusalRoute)
+
+
+def get_rules(request: Request, registry: RegistryDep) -> BookingRules:
+    """The booking rules of the app, built once from its registry."""
+    rules = getattr(request.app.state, "booking_rules", None)
+    if rules is None:
+        rules = request.app.state.booking_rules = BookingRules.load(registry)
+    return rules
+
+
+RulesDep = Annotated[BookingRules, Depends(get_rules)]
+
+
+# --- shapes ---------------------------------------------------------------------------------
+
+class ServiceOut(BaseModel):
+    """A service offered at a site."""
+
+    id: str
+    authority: str
+    name: dict[str, str]
+    lengths: list[int]
+
+
+class FreeVisitOut(BaseModel):
+    """A bookable visit."""
+
+    room: str
+    start: datetime
+    end: datetime
+
+
+class BookingIn(BaseModel):
+    """A new booking."""
+
+    model_config = ConfigDict(extra="forbid")
+    site: str
+    service: str
+    start: datetime
+    minutes: Literal[30, 60] = 30
+    channel: Literal["on_site", "phone_service", "service_number"]
+    customer: Customer
+    room: str | None = None
+
+
+class WalkInIn(BaseModel):
+    """A visit starting now without a prior booking."""
+
+    model_config = ConfigDict(extra="forbid")
+    site: str
+    service: str
+    minutes: Literal[30, 60] = 30
+    customer: Customer
+    room: str | None = None
+
+
+class MoveIn(BaseModel):
+    """A new time (and optionally room and length) for a booking."""
+
+    model_config = ConfigDict(extra="forbid")
+    start: datetime
+    minutes: Literal[30, 60] | None = None
+    room: str | None = None
+
+
+class CancelIn(BaseModel):
+    """Why a booking is cancelled (no personal data, please)."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class CompleteIn(BaseModel):
+    """The realised start and end of a visit."""
+
+    model_config = ConfigDict(extra="forbid")
+    realised_start: datetime
+    realised_end: datetime
+
+
+class ClosureIn(BaseModel):
+    """A time a room cannot be used."""
+
+    model_config = ConfigDict(extra="forbid")
+    start: datetime
+    end: datetime
+    reason: str = Field(min_length=1, max_length=200)
+    incident: str | None = Field(None, max_length=64)
+
+
+class ExceptionIn(BaseModel):
+    """Building hours of one day, ``["10:00-14:00"]``; empty: closed."""
+
+    model_config = ConfigDict(extra="forbid")
+    hours: list[str] = []
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class BookingOut(BaseModel):
+    """A booking as staff see it."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    site: str
+    room: str
+    authority: str
+    service: str
+    start: datetime
+    end: datetime
+    channel: str
+    status: str
+    language: str
+    customer_name: str | None
+    customer_phone: str | None
+    customer_email: str | None
+    cancel_reason: str | None
+    realised_start: datetime | None
+    realised_end: datetime | None
+    moves: int
+
+
+class ChangeOut(BaseModel):
+    """One entry of a booking's change log."""
+
+    model_config = ConfigDict(from_attributes=True)
+    at: datetime
+    actor: str
+    action: str
+    before: dict | None
+    after: dict | None
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+def _range(first: date, last: date) -> None:
+    if last < first or (last - first).days > MAX_RANGE_DAYS:
+        raise HTTPException(422, f"a date range runs forward, at most {MAX_RANGE_DAYS} days")
+
+
+def _authority_of(rules: BookingRules, site: str, service_id: str) -> str:
+    return rules.service(site, service_id).authority
+
+
+def _booking(session, access, booking_id: int, action: str) -> Booking:
+    booking = session.get(Booking, booking_id)
+    if booking is None:
+        access.require(action, resource=f"booking:{booking_id}")  # refuse before saying 404
+        raise HTTPException(404, "no such booking")
+    access.require(action, site=booking.site, authority=booking.authority,
+                   resource=f"booking:{booking.id}")
+    return booking
+
+
+def _service_authority(rules: BookingRules, site: str, service_id: str) -> str | None:
+    try:
+        return _authority_of(rules, site, service_id)
+    except BookingRefused:
+        return None
+
+
+# --- catalogue and availability -------------------------------------------------------------
+
+@router.get("/services", response_model=list[ServiceOut])
+def services(site: str, access: AccessDep, rules: RulesDep) -> list[ServiceOut]:
+    """The services bookable at ``site``, with names in fi/sv/en and allowed lengths."""
+    access.require("catalogue.read", site=site)
+    if site not in rules.registry.sites:
+        raise HTTPException(404, "no such site")
+    return [ServiceOut(id=sid, authority=s.authority, name=s.name.model_dump(),
+                       lengths=list(s.lengths))
+            for sid, s in rules.catalogue.offered_at(rules.registry, site).items()]
+
+
+@router.get("/availability", response_model=list[FreeVisitOut])
+def availability(site: str, service_id: Annotated[str, Query(alias="service")],
+                 first: date, last: date, access: AccessDep, session: SessionDep,
+                 rules: RulesDep, now: NowDep, minutes: Literal[30, 60] | None = None
+                 ) -> list[service.FreeVisit]:
+    """Free visits of a service at a site between two local days."""
+    access.require("availability.read", site=site,
+                   authority=_service_authority(rules, site, service_id))
+    _range(first, last)
+    return service.availability(session, rules, site=site, service=service_id, first=first,
+                                last=last, now=now, minutes=minutes)
+
+
+# --- booking changes ------------------------------------------------------------------------
+
+@router.post("", response_model=BookingOut, status_code=201)
+def create(body: BookingIn, access: AccessDep, session: SessionDep, rules: RulesDep,
+           now: NowDep) -> Booking:
+    """Book a visit through a channel (on site, authority's phone service, service number)."""
+    access.require("booking.create", site=body.site,
+                   authority=_service_authority(rules, body.site, body.service))
+    return service.create_booking(session, rules, site=body.site, service=body.service,
+                                  start=body.start, minutes=body.minutes, channel=body.channel,
+                                  customer=body.customer, room=body.room,
+                                  actor=access.principal.username, now=now)
+
+
+@router.post("/walk-in", response_model=BookingOut, status_code=201)
+def walk_in(body: WalkInIn, access: AccessDep, session: SessionDep, rules: RulesDep,
+            now: NowDep) -> Booking:
+    """Seat a walk-in customer in a free room now."""
+    access.require("booking.walk_in", site=body.site,
+                   authority=_service_authority(rules, body.site, body.service))
+    return service.walk_in(session, rules, site=body.site, service=body.service,
+                           minutes=body.minutes, customer=body.customer, room=body.room,
+                           actor=access.principal.username, now=now)
+
+
+@router.get("/{booking_id}", response_model=BookingOut)
+def read(booking_id: int, access: AccessDep, session: SessionDep) -> Booking:
+    """One booking."""
+    return _booking(session, access, booking_id, "booking.read")
+
+
+@router.get("/{booking_id}/changes", response_model=list[ChangeOut])
+def changes(booking_id: int, access: AccessDep, session: SessionDep) -> list:
+    """The change log of a booking: who changed what, when, from what to what."""
+    _booking(session, access, booking_id, "booking.read")
+    return service.changes_of(session, booking_id=booking_id)
+
+
+@router.post("/{booking_id}/move", response_model=BookingOut)
+def move(booking_id: int, body: MoveIn, access: AccessDep, session: SessionDep,
+         rules: RulesDep, now: NowDep) -> Booking:
+    """Move a booking that has not started."""
+    booking = _booking(session, access, booking_id, "booking.move")
+    return service.move_booking(session, rules, booking=booking, start=body.start,
+                                minutes=body.minutes, room=body.room,
+                                actor=access.principal.username, now=now)
+
+
+@router.post("/{booking_id}/cancel", response_model=BookingOut)
+def cancel(booking_id: int, body: CancelIn, access: AccessDep, session: SessionDep,
+           now: NowDep) -> Booking:
+    """Cancel a booking that has not started, with a reason."""
+    booking = _booking(session, access, booking_id, "booking.cancel")
+    return service.cancel_booking(session, booking=booking, reason=body.reason,
+                                  actor=access.principal.username, now=now)
+
+
+@router.post("/{booking_id}/check-in", response_model=BookingOut)
+def check_in(booking_id: int, access: AccessDep, session: SessionDep, now: NowDep) -> Booking:
+    """The customer has arrived."""
+    booking = _booking(session, access, booking_id, "booking.check_in")
+    return service.check_in(session, booking=booking, actor=access.principal.username, now=now)
+
+
+@router.post("/{booking_id}/no-show", response_model=BookingOut)
+def no_show(booking_id: int, access: AccessDep, session: SessionDep, now: NowDep) -> Booking:
+    """The customer did not come."""
+    booking = _booking(session, access, booking_id, "booking.no_show")
+    return service.mark_no_show(session, booking=booking, actor=access.principal.username,
+                                now=now)
+
+
+@router.post("/{booking_id}/complete", response_model=BookingOut)
+def complete(booking_id: int, body: CompleteIn, access: AccessDep, session: SessionDep,
+             now: NowDep) -> Booking:
+    """Record the realised start and end of the visit."""
+    booking = _booking(session, access, booking_id, "booking.complete")
+    return service.complete(session, booking=booking, realised_start=body.realised_start,
+                            realised_end=body.realised_end, actor=access.principal.username,
+                            now=now)
+
+
+# --- lists ----------------------------------------------------------------------------------
+
+def _local_day_window(day: date) -> tuple[datetime, datetime]:
+    return local_instant(day, 0, HELSINKI), local_instant(day, 1440, HELSINKI)
+
+
+@router.get("/sites/{site}/day", response_model=list[BookingOut])
+def day_list(site: str, access: AccessDep, session: SessionDep, now: NowDep,
+             day: date | None = None) -> list[Booking]:
+    """The advisor's view: a site's bookings of one local day (today by default)."""
+    access.require("site.day_list", site=site, resource=f"site:{site}")
+    start, end = _local_day_window(day or now.astimezone(HELSINKI).date())
+    return service.bookings_between(session, start=start, end=end, site=site,
+                                    include_cancelled=True)
+
+
+@router.get("/authorities/{authority}", response_model=list[BookingOut])
+def authority_list(authority: str, first: date, last: date, access: AccessDep,
+                   session: SessionDep) -> list[Booking]:
+    """The expert's list: the authority's bookings at every site between two local days."""
+    access.require("authority.list", authority=authority, resource=f"authority:{authority}")
+    _range(first, last)
+    return service.bookings_between(session, start=_local_day_window(first)[0],
+                                    end=_local_day_window(last)[1], authority=authority)
+
+
+# --- rooms and buildings --------------------------------------------------------------------
+
+@router.post("/sites/{site}/rooms/{room}/closures", status_code=201)
+def close_room(site: str, room: str, body: ClosureIn, access: AccessDep, session: SessionDep,
+               rules: RulesDep) -> dict:
+    """Take a room out of use; the answer lists the bookings to move."""
+    access.require("room.close", site=site, resource=f"room:{site}/{room}")
+    closure = service.close_room(session, rules, site=site, room=room, start=body.start,
+                                 end=body.end, reason=body.reason, incident=body.incident,
+                                 actor=access.principal.username)
+    hit = service.affected_bookings(session, site=site, room=room, start=body.start,
+                                    end=body.end)
+    return {"closure": closure.id, "affected": [b.id for b in hit]}
+
+
+@router.get("/sites/{site}/rooms/{room}/affected")
+def affected(site: str, room: str, start: datetime, access: AccessDep, session: SessionDep,
+             end: datetime | None = None) -> dict:
+    """How many and which live bookings a room's unusability from ``start`` to ``end`` hits
+    (ids and times only)."""
+    access.require("room.affected", site=site, resource=f"room:{site}/{room}")
+    hit = service.affected_bookings(session, site=site, room=room, start=start, end=end)
+    return {"count": len(hit), "bookings": [
+        {"id": b.id, "authority": b.authority, "start": b.start, "end": b.end} for b in hit]}
+
+
+@router.put("/sites/{site}/exceptions/{day}")
+def building_exception(site: str, day: date, body: ExceptionIn, access: AccessDep,
+                       session: SessionDep, rules: RulesDep) -> dict:
+    """Set the building's hours of one day (an empty list closes it)."""
+    from cloud.bookings.catalogue import parse_span
+
+    access.require("building.exception", site=site, resource=f"site:{site}")
+    if site not in rules.registry.sites:
+        raise HTTPException(404, "no such site")
+    try:
+        spans = [parse_span(text)[:2] for text in body.hours]
+    except ValueError as error:
+        raise HTTPException(422, str(error)) from None
+    service.set_building_exception(session, site=site, day=day, spans=spans, reason=body.reason)
+    return {"site": site, "day": day, "hours": body.hours}
+
+
+@router.post("/purge")
+def purge(access: AccessDep, session: SessionDep, now: NowDep) -> dict:
+    """Remove personal data past retention now (it also runs on a schedule)."""
+    access.require("bookings.purge", resource="bookings")
+    from cloud.bookings.settings import BookingSettings
+
+    retention = BookingSettings().retention
+    return {"purged": purge_personal_data(session, now=now, retention=retention)}
+
