@@ -55,12 +55,17 @@ class Config:
             raise ConfigError("broker.host is required")
         self.broker_tls = broker.get("tls", True)
         self.broker_port = broker.get("port", 8883 if self.broker_tls else 1883)
-        self.broker_ca = broker.get("ca", "ca.pem")
+        # the fleet's files for this device: CA, client certificate and key (mutual TLS)
+        self.broker_ca = broker.get("ca", "ca.crt")
+        self.broker_cert = broker.get("cert", "client.crt")
+        self.broker_key = broker.get("key", "client.key")
         self.keepalive_s = broker.get("keepalive_s", 60)
-        self.mqtt_username = secrets.get("mqtt_username")
+        # the broker binds each identity to one client id: site.room.device, as provisioned
+        self.client_id = broker.get("client_id", "%s.%s.%s" % (self.site, self.room,
+                                                               self.device))
         self.mqtt_password = secrets.get("mqtt_password")
-        self.client_id = broker.get("client_id", "etp-%s-%s-%s" % (self.site, self.room,
-                                                                   self.device))
+        self.mqtt_username = secrets.get("mqtt_username", self.client_id
+                                         if self.mqtt_password is not None else None)
         self.ntp_host = data.get("ntp_host", "pool.ntp.org")
         backoff = data.get("backoff", {})
         self.backoff_min_ms = backoff.get("min_ms", 1000)

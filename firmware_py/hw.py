@@ -66,7 +66,7 @@ class Board:
 
     def battery_v(self):
         """Battery voltage, or ``None`` for a mains-powered board."""
-        return None
+        return
 
     def wifi_up(self, ssid, password):
         """Start or continue joining Wi-Fi; True once connected."""
@@ -74,7 +74,7 @@ class Board:
 
     def rssi_dbm(self):
         """Received signal strength of the Wi-Fi link, or ``None``."""
-        return None
+        return
 
     def wall_port_ms(self):
         """Milliseconds since this port's epoch from the RTC (not yet Unix time)."""
@@ -92,13 +92,28 @@ class Board:
         """Sleep until the button (if asked) or ``ms`` (``None``: no timer); a board restarts."""
         raise NotImplementedError
 
-    def ssl_context(self, ca_path):
-        """A TLS client context that verifies the broker against the CA file."""
+    def ssl_context(self, ca_path, cert_path=None, key_path=None):
+        """A TLS client context that verifies the broker against the CA file and, given a
+        certificate and key, proves the device's identity to it. Files may be PEM or DER."""
         import ssl
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         context.verify_mode = ssl.CERT_REQUIRED
-        context.load_verify_locations(cafile=ca_path)
+        context.load_verify_locations(cadata=read_der(ca_path))
+        if cert_path is not None:
+            context.load_cert_chain(read_der(cert_path), read_der(key_path))
         return context
+
+
+def read_der(path):
+    """The DER bytes of a certificate or key file; PEM is decoded here because not every
+    port's TLS library is built to parse PEM."""
+    import binascii
+    with open(path, "rb") as f:
+        data = f.read()
+    if not data.startswith(b"-----BEGIN"):
+        return data
+    body = [line for line in data.split(b"\n") if line and not line.startswith(b"-----")]
+    return binascii.a2b_base64(b"".join(body))
 
 
 def open_board(config):

@@ -9,7 +9,6 @@ import time
 import esp32
 import machine
 import network
-
 from hw import Board
 
 EXT0_WAKE = getattr(machine, "EXT0_WAKE", 2)

@@ -11,6 +11,7 @@ import os
 import wire
 from console import log
 from mqtt import MqttClient, MqttError, Will
+from store import exists
 
 WIFI_POLL_MS = 250
 
@@ -92,18 +93,20 @@ class Uplink:
         if not self._ntp_tried and self.clock.wall_ms() is None:
             self._ntp_tried = True
             log("ntp", ok=self.board.sync_time(config.ntp_host))
-        client = MqttClient(config.client_id, config.broker_host, config.broker_port,
-                            self.board.now_ms, config.mqtt_username, config.mqtt_password,
-                            config.keepalive_s, self._ssl_context())
-        client.on_message = self._message
         ts = self.clock.stamp()[0]
         # seq 0 like the agent's Will: it is published later than any seq the device used
         will = Will(self.topic("health"), wire.health(ts, 0, "missing", "offline"))
+        client = None
         try:
+            client = MqttClient(config.client_id, config.broker_host, config.broker_port,
+                                self.board.now_ms, config.mqtt_username, config.mqtt_password,
+                                config.keepalive_s, self._ssl_context())
+            client.on_message = self._message
             client.connect(clean_session=False, will=will)
             client.subscribe(self.topic("cmd", "+"), qos=1)
-        except (OSError, IndexError) as exc:  # IndexError: getaddrinfo found no address
-            client.close()
+        except (OSError, IndexError, ValueError) as exc:  # IndexError: no address found
+            if client is not None:
+                client.close()
             delay = backoff_ms(self._attempt, config.backoff_min_ms, config.backoff_max_ms,
                                _noise())
             log("mqtt_connect_failed", attempt=self._attempt + 1, retry_ms=delay,
@@ -120,9 +123,14 @@ class Uplink:
         self.on_connected()
 
     def _ssl_context(self):
-        if not self.config.broker_tls:
+        config = self.config
+        if not config.broker_tls:
             return None
-        return self.board.ssl_context(self.config.path(self.config.broker_ca))
+        cert = config.path(config.broker_cert)
+        if not exists(cert):
+            return self.board.ssl_context(config.path(config.broker_ca))
+        return self.board.ssl_context(config.path(config.broker_ca), cert,
+                                      config.path(config.broker_key))
 
     def _lost(self, now, exc):
         log("mqtt_lost", error=type(exc).__name__)

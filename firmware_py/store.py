@@ -6,7 +6,8 @@ leaves either the old or the new content, never half of it (littlefs renames ato
 import os
 
 
-def _exists(path):
+def exists(path):
+    """Whether a file or folder exists."""
     try:
         os.stat(path)
         return True
@@ -61,7 +62,7 @@ class RetryQueue:
     def __init__(self, folder, limit=32):
         self._folder = folder
         self._limit = limit
-        if not _exists(folder):
+        if not exists(folder):
             os.mkdir(folder)
         for name in os.listdir(folder):  # a write cut short by power loss
             if name.endswith(".tmp"):

@@ -34,7 +34,7 @@ def micropython_env() -> dict[str, str]:
 
 def run_micropython(code: str, stdin: str = "") -> str:
     """Run ``code`` on the MicroPython Unix port with the firmware importable; its stdout."""
-    done = subprocess.run([MICROPYTHON, "-c", code], input=stdin, capture_output=True,
+    done = subprocess.run([MICROPYTHON, "-c", code], input=stdin, capture_output=True, check=False,
                           text=True, env=micropython_env(), timeout=60)
     assert done.returncode == 0, done.stderr + done.stdout
     return done.stdout
@@ -165,12 +165,18 @@ class Observer:
     """Records every message under ``etp/v1/{site}/{room}/#`` with a persistent session, so
     messages published while it reconnects after a broker restart are delivered later."""
 
-    def __init__(self, broker, site: str = "porvoo", room: str = "r1", name: str = "observer"):
+    def __init__(self, broker, site: str = "porvoo", room: str = "r1",
+                 client_id: str = "test-observer", password: str | None = None,
+                 tls: tuple[str, str, str] | None = None):
         self.received: list[Received] = []
         self._lock = threading.Lock()
         self._subscribed = threading.Event()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"test-{name}",
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
                                   clean_session=False)
+        if password is not None:
+            self.client.username_pw_set(client_id, password)
+        if tls is not None:
+            self.client.tls_set(ca_certs=tls[0], certfile=tls[1], keyfile=tls[2])
         self.client.reconnect_delay_set(0.05, 0.5)
         self.filter = f"etp/v1/{site}/{room}/#"
         self.client.on_connect = self._connected
