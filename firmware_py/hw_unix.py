@@ -4,8 +4,10 @@ Input lines: ``press``, ``release``, ``pir 1``, ``pir 0``, ``battery 2.95``, ``r
 ``wait 300``, which holds the levels for 300 ms of device time before the next line applies,
 so a test can script pulses of exact width, and ``echo TEXT``, answered by ``hw echo=TEXT``
 once every line before it has applied. One line is applied per loop pass, so a ``pir 1``
-followed at once by ``pir 0`` is a blip of one pass that the logic sees. Output lines: ``hw led=blink|on|off`` when the LED changes and
-``hw sleep=deep ...`` when the device would deep-sleep. Deep sleep waits for ``press`` (the
+followed at once by ``pir 0`` is a blip of one pass that the logic sees.
+
+Output lines: ``hw led=blink|on|off`` when the LED changes and ``hw sleep=deep ...`` when the
+device would deep-sleep. Deep sleep waits for ``press`` (the
 wake pin) or its timer, then raises ``Reboot``: the device starts anew with only what it
 stored on flash, as a board does. End of input ends the process.
 """

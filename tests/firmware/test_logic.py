@@ -1,7 +1,9 @@
 """The device rules on the real MicroPython interpreter, with made-up times (no I/O)."""
 import json
+import shutil
+from pathlib import Path
 
-from tests.firmware.harness import run_micropython
+from tests.firmware.harness import FIRMWARE, run_micropython
 
 
 def mp_json(code: str):
@@ -96,3 +98,32 @@ result = [seq.next(), len(queue), first[0], first[1], first[2].decode(), queue.p
 """)
     # four pushed, the limit of three dropped the oldest; the sequence went on from 4
     assert result == [5, 2, "000000000002", "t/1", "payload 1", "t/2"]
+
+
+def test_the_example_configurations_load_on_the_device(tmp_path):
+    examples = Path(FIRMWARE / "examples")
+    for name in ("callbutton", "occupancy"):
+        root = tmp_path / name
+        root.mkdir()
+        shutil.copy(examples / f"{name}.json", root / "config.json")
+        shutil.copy(examples / "secrets.json", root / "secrets.json")
+        loaded = mp_json(f"""
+import config
+c = config.load("{root}")
+result = [c.device, c.client_id, c.mqtt_username, c.broker_port, c.broker_tls]
+""")
+        assert loaded == [name, f"porvoo.r1.{name}", f"porvoo.r1.{name}", 8883, True]
+
+
+def test_a_bad_room_name_stops_the_device_at_boot(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps(
+        {"device": "callbutton", "site": "Porvoo/1", "room": "r1",
+         "broker": {"host": "mqtt.example.invalid"}}))
+    assert mp_json(f"""
+import config
+try:
+    config.load("{tmp_path}")
+    result = "loaded"
+except config.ConfigError as exc:
+    result = str(exc)
+""").startswith("site must be")
