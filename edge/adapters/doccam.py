@@ -58,8 +58,11 @@ class LinuxDocCam(Adapter):
         nodes = self._matching()
         if not nodes:
             raise AdapterError("no V4L2 device to restart")
-        usb = (self.sys_root / "class/video4linux" / nodes[0] / "device").resolve().parent
+        interface = self.sys_root / "class/video4linux" / nodes[0] / "device"
+        usb = interface.resolve().parent  # the interface's parent is the USB device
         authorized = usb / "authorized"
+        if not interface.exists() or not authorized.exists():
+            raise AdapterError(f"{nodes[0]} is not a USB camera; cannot re-authorise it")
         try:
             authorized.write_text("0")
             authorized.write_text("1")

@@ -190,3 +190,12 @@ def test_many_agents_run_in_one_process_with_one_thread_each(broker, subscriber,
     subscriber.wait(lambda s: len(s.received("callbutton", "event")) == 5, 10, "five presses")
     assert {m.topic.room for m in subscriber.received("callbutton", "event")} == {
         f"r{n}" for n in range(5)}
+
+
+def test_reconnect_backoff_grows_to_its_cap_with_jitter():
+    from edge.mqtt import backoff_delay
+
+    lows = [backoff_delay(n, 0.5, 30.0, rand=lambda: 0.0) for n in range(10)]
+    highs = [backoff_delay(n, 0.5, 30.0, rand=lambda: 1.0) for n in range(10)]
+    assert highs == [0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0, 30.0, 30.0]
+    assert lows == [0.5, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 15.0, 15.0, 15.0]

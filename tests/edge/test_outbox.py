@@ -3,6 +3,7 @@ events, keeps order and sequence numbers across restarts."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
@@ -131,3 +132,30 @@ def test_batched_puts_sustain_thousands_of_messages_per_second(tmp_path):
     print(f"outbox put_per_s={put_rate:.0f} drain_per_s={drain_rate:.0f}")
     assert put_rate > 5_000 and drain_rate > 5_000
     assert len(outbox) == 0 and outbox.bytes == 0
+
+
+def test_every_acknowledged_put_survives_the_process_being_killed(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    writer = subprocess.Popen([sys.executable, "-c", f"""
+import sys
+from tests.edge.test_outbox import event
+from edge.outbox import Outbox
+outbox = Outbox({str(tmp_path / 'o.sqlite')!r})
+for n in range(100000):
+    outbox.put([event(n)])
+    print(n, flush=True)
+"""], stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[2])
+    for _ in range(200):  # let it get going, then kill it mid-write
+        last = int(writer.stdout.readline())
+    os.kill(writer.pid, signal.SIGKILL)
+    for line in writer.stdout:
+        last = int(line)
+    writer.wait(5)
+    reopened = Outbox(tmp_path / "o.sqlite")
+    stored = [s for _, s in kinds_and_seqs(reopened)]
+    assert stored[: last + 1] == list(range(last + 1))
+    assert reopened.last_seq("callbutton") == stored[-1]
