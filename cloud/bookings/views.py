@@ -217,7 +217,7 @@ def services(site: str, access: AccessDep, rules: RulesDep) -> list[ServiceOut]:
 @router.get("/availability", response_model=list[FreeVisitOut])
 def availability(site: str, service_id: Annotated[str, Query(alias="service")],
                  first: date, last: date, access: AccessDep, session: SessionDep,
-                 rules: RulesDep, now: NowDep, minutes: Literal[30, 60] | None = None
+                 rules: RulesDep, now: NowDep, minutes: int | None = None
                  ) -> list[service.FreeVisit]:
     """Free visits of a service at a site between two local days."""
     access.require("availability.read", site=site,
