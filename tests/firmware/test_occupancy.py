@@ -2,6 +2,7 @@
 import time
 
 from protocol.payloads import Health, Occupancy
+from protocol.vectors import load_vectors
 from tests.firmware.harness import retained
 
 
@@ -60,3 +61,17 @@ def test_a_restarted_broker_gets_the_sensor_back_with_its_health(start_device, o
     sensor.wait_line("event=mqtt_lost", mark)
     sensor.wait_line("event=mqtt_connected", mark)
     observer.wait("health", 2, "occupancy")
+
+
+def test_the_sensor_answers_ping_and_refuses_a_command_it_does_not_know(start_device,
+                                                                       observer):
+    start_device("occupancy")
+    observer.wait("health", 1, "occupancy")  # connected and subscribed
+    ping = next(v for v in load_vectors() if v.name == "valid-cmd-ping")
+    observer.publish("etp/v1/porvoo/r1/occupancy/cmd/ping", ping.wire)
+    restart = next(v for v in load_vectors() if v.name == "valid-cmd-restart-doccam")
+    observer.publish("etp/v1/porvoo/r1/occupancy/cmd/restart_device", restart.wire)
+    acks = [r.message.payload for r in observer.wait("ack", 2, "occupancy")]
+    assert [(a.id, a.cmd, a.ok, a.detail) for a in acks] == [
+        (ping.payload["id"], "ping", True, None),
+        (restart.payload["id"], "restart_device", False, "unknown command")]
