@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from datetime import datetime, timedelta, timezone
+from typing import Callable
 
 import holidays
 from sqlalchemy import func, select
@@ -38,8 +39,10 @@ class IncidentEngine:
 
     def __init__(self, sessions: sessionmaker, registry: Registry,
                  matrix: ResponsibilityMatrix | None = None,
-                 settings: IncidentSettings | None = None) -> None:
+                 settings: IncidentSettings | None = None, *,
+                 on_queued: Callable[[], None] | None = None) -> None:
         self.sessions = sessions
+        self.on_queued = on_queued  # e.g. ``NotifyWorker.wake``: send without waiting a poll
         self.settings = settings or IncidentSettings()
         self.matrix = matrix or load_matrix(self.settings.matrix_file, list(registry.sites))
         self.routing = Routing(self.matrix, registry, self.settings)
@@ -50,6 +53,7 @@ class IncidentEngine:
         self._gaps: dict[tuple[str, str, str], list[tuple[datetime, int]]] = {}
         self._twin_at = self._housekeeping_at = 0.0
         self._seeded = False
+        self._queued = False
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.opened = 0  # incidents opened by this engine (a gauge for benchmarks and logs)
@@ -82,6 +86,7 @@ class IncidentEngine:
 
     def tick(self, now: datetime | None = None) -> None:
         """One round: read transitions, evaluate the twin when due, decide, housekeep."""
+        self._queued = False
         with self.sessions() as session:
             if not self._seeded:
                 self._seed(session)
@@ -98,10 +103,13 @@ class IncidentEngine:
             service.mark_notified(session, routing=self.routing, now=now)
             if housekeeping:
                 self._housekeeping_at = wall
-                service.escalate_breaches(session, routing=self.routing, now=now)
+                if service.escalate_breaches(session, routing=self.routing, now=now):
+                    self._queued = True
                 service.close_resolved(session, settings=self.settings, now=now)
             session.commit()
         self.last_round_at = now
+        if self._queued and self.on_queued is not None:
+            self.on_queued()
 
     # -- reading the twin ------------------------------------------------------------------
 
@@ -240,6 +248,7 @@ class IncidentEngine:
                 condition=str(key), flapping=not condition.active, now=now)
             self.opened += 1
         condition.incident = incident.id
+        self._queued = True
         log.info("incidents.opened id=%s condition=%s severity=%s party=%s", incident.id, key,
                  level, incident.party)
 
@@ -257,6 +266,7 @@ class IncidentEngine:
             return  # staff resolved it already
         service.resolve(session, incident=incident, actor=service.ENGINE, now=now,
                         routing=self.routing)
+        self._queued = True
         log.info("incidents.resolved id=%s condition=%s", incident.id, condition.key)
 
     def _raise_severity(self, session: Session, condition: Condition, now: datetime) -> None:
