@@ -61,12 +61,10 @@ def threshold_finding(site: str, room: str, device: str, rule: str, value: float
 
 def category_of(key: ConditionKey, state: str | None) -> str:
     """The fault category a condition is routed by."""
-    if key.device == AGENT:
-        return "system"
+    if key.device == AGENT or key.rule in ("clock_skew", "data_loss"):
+        return "system"  # the platform's own health: the supplier looks first
     if key.device == "network":
         return "terminal_network"
-    if key.rule in ("clock_skew", "data_loss"):
-        return "system"
     return "equipment"
 
 

@@ -275,3 +275,43 @@ def test_a_silence_through_the_api_mutes_a_device(store, api, engine_factory):
     engine.tick(now + timedelta(seconds=5))
     with store() as session:
         assert session.scalar(select(func.count()).select_from(Incident)) == 0
+
+
+def test_conditions_over_time_come_from_evaluating_the_twin(store, engine_factory):
+    from cloud.twin.models import DeviceEvent
+
+    now = datetime.now(timezone.utc)
+    with store() as session:
+        session.add_all([
+            DeviceState(site="porvoo", room="r1", device="callbutton", state="ok",
+                        last_seen_at=now - timedelta(hours=5), seq_count=1, duplicates=0),
+            DeviceState(site="imatra", room="r1", device="terminal", state="ok", last_seen_at=now,
+                        skew_ms=120_000, seq_count=1, duplicates=0),
+            DeviceState(site="nurmes", room="r1", device="network", state="ok", last_seen_at=now,
+                        seq_first=1, seq_last=100, seq_count=100, duplicates=0),
+            DeviceEvent(id="occupied-00000001", site="nurmes", room="r1", device="occupancy",
+                        type="occupancy", data={"type": "occupancy", "occupied": True}, seq=1,
+                        device_ts=0, synced=True, received_at=now - timedelta(hours=6)),
+        ])
+        session.commit()
+    engine = engine_factory(twin_interval_s=0.0, open_after_s=0.0)
+    engine.tick(now)
+    with store() as session:  # fifty messages of the network device go missing
+        session.get(DeviceState, ("nurmes", "r1", "network")).seq_last = 150
+        session.commit()
+    engine.tick(now + timedelta(seconds=1))
+    engine.tick(now + timedelta(seconds=2))
+    found = {(i.site, i.rule, i.party) for i in incidents(store)}
+    assert found == {("porvoo", "callbutton_silent", "supplier"),
+                     ("imatra", "terminal_clock_skew", "supplier"),
+                     ("nurmes", "network_data_loss", "supplier"),
+                     ("nurmes", "occupancy_stuck", "supplier")}
+
+
+def test_a_low_call_button_battery_is_a_minor_incident_for_the_supplier(store, engine_factory):
+    engine = engine_factory()
+    transition(store, "callbutton", "degraded", at(0), code="battery_low")
+    engine.tick(at(2))
+    [incident] = incidents(store)
+    assert (incident.rule, incident.severity, incident.party) == (
+        "callbutton_battery_low", "minor", "supplier")

@@ -194,3 +194,23 @@ def test_retry_delay_grows_and_is_capped():
     assert timedelta(seconds=1) <= delays[0] <= timedelta(seconds=2)
     assert all(d <= timedelta(seconds=60) for d in delays)
     assert delays[-1] >= timedelta(seconds=30)
+
+
+@pytest.mark.postgres
+def test_two_workers_on_postgresql_send_each_message_once(postgres, smtp):
+    from cloud.db import make_engine, make_sessionmaker, migrate
+
+    url = postgres.create_database(f"notify_{os.getpid()}_{int(time.time() * 1000)}")
+    migrate(url)
+    engine = make_engine(url)
+    sessions = make_sessionmaker(engine)
+    add(sessions, 80)
+    workers = [NotifyWorker(sessions, fast_settings(smtp), name=f"pg{i}").start()
+               for i in range(3)]
+    try:
+        wait_for(lambda: states(sessions) == {"sent": 80}, 30, "all sent")
+    finally:
+        for worker in workers:
+            worker.stop()
+        engine.dispose()
+    assert sorted(smtp.by_key().values()) == [1] * 80
