@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import csv
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -52,7 +52,7 @@ def create_admin(username: str, display_name: str, email: str | None,
             service.create_staff(session, load_registry(settings.registry_file),
                                  username=username, display_name=display_name, role=ADMIN,
                                  password=password, email=email,
-                                 now=datetime.now(timezone.utc))
+                                 now=datetime.now(UTC))
         except service.AccountError as error:
             raise click.ClickException(str(error)) from None
     click.echo(f"administrator {username} created")
@@ -108,7 +108,7 @@ def import_staff(path: Path, issuer: str | None) -> None:
                 skipped += 1
                 continue
             try:
-                service.create_staff(session, registry, now=datetime.now(timezone.utc),
+                service.create_staff(session, registry, now=datetime.now(UTC),
                                      oidc_issuer=issuer if row.get("oidc_subject") else None,
                                      **row)
             except service.AccountError as error:

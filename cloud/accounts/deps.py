@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -35,7 +35,7 @@ def get_account_settings(request: Request) -> AccountSettings:
 def get_now(request: Request) -> datetime:
     """The current instant (the app's ``clock`` when one is set, for tests and demos)."""
     clock = getattr(request.app.state, "clock", None)
-    return clock() if clock else datetime.now(timezone.utc)
+    return clock() if clock else datetime.now(UTC)
 
 
 def client_address(request: Request) -> str | None:

@@ -9,7 +9,12 @@ from sqlalchemy import select
 
 from cloud.accounts import oidc, service
 from cloud.accounts.deps import (
-    SESSION_COOKIE, AccessDep, AccountSettingsDep, CurrentStaff, NowDep, client_address,
+    SESSION_COOKIE,
+    AccessDep,
+    AccountSettingsDep,
+    CurrentStaff,
+    NowDep,
+    client_address,
     presented_token,
 )
 from cloud.accounts.models import AuditEntry, Staff

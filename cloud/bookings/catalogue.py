@@ -61,7 +61,7 @@ class Catalogue(BaseModel):
     buildings: dict[str, dict[str, list[str]]]
     experts: dict[str, dict[str, list[str]]] = {}
 
-    def check(self, registry: Registry) -> "Catalogue":
+    def check(self, registry: Registry) -> Catalogue:
         """Refuse services of unknown authorities or sites, and sites without building hours."""
         for service_id, service in self.services.items():
             if service.authority not in registry.authorities:

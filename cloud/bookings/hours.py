@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -37,11 +37,11 @@ class Interval:
     start: datetime
     end: datetime
 
-    def overlaps(self, other: "Interval") -> bool:
+    def overlaps(self, other: Interval) -> bool:
         """Whether the two share any instant."""
         return self.start < other.end and other.start < self.end
 
-    def contains(self, other: "Interval") -> bool:
+    def contains(self, other: Interval) -> bool:
         """Whether ``other`` lies wholly inside this interval."""
         return self.start <= other.start and other.end <= self.end
 
@@ -65,7 +65,7 @@ class WeeklyHours:
         return tuple(self.days.get(weekday, ()))
 
     @classmethod
-    def every_weekday(cls, *spans: Span, weekdays: Iterable[int] = range(5)) -> "WeeklyHours":
+    def every_weekday(cls, *spans: Span, weekdays: Iterable[int] = range(5)) -> WeeklyHours:
         """The same spans on each of ``weekdays`` (Monday to Friday by default)."""
         return cls({day: tuple(spans) for day in weekdays})
 
@@ -97,7 +97,7 @@ def _merge(spans: Iterable[Span]) -> tuple[Span, ...]:
 def local_instant(day: date, minute: int, tz: ZoneInfo = HELSINKI) -> datetime:
     """The UTC instant of local wall time ``minute`` on ``day`` (1440 is the next midnight)."""
     wall = datetime.combine(day, time(0), tzinfo=tz) + timedelta(minutes=minute)
-    return wall.astimezone(timezone.utc)
+    return wall.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -173,14 +173,14 @@ def subtract(intervals: Sequence[Interval], blocked: Sequence[Interval]) -> list
 
 
 def _align_up(instant: datetime) -> datetime:
-    utc = instant.astimezone(timezone.utc)
+    utc = instant.astimezone(UTC)
     floor = utc.replace(minute=utc.minute - utc.minute % SLOT_MINUTES, second=0, microsecond=0)
     return floor if floor == utc else floor + SLOT
 
 
 def slot_floor(instant: datetime) -> datetime:
     """The start of the slot ``instant`` falls in (UTC)."""
-    utc = instant.astimezone(timezone.utc)
+    utc = instant.astimezone(UTC)
     return utc.replace(minute=utc.minute - utc.minute % SLOT_MINUTES, second=0, microsecond=0)
 
 

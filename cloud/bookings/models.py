@@ -11,7 +11,13 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
-    JSON, Date, ForeignKey, Index, Integer, SmallInteger, String,
+    JSON,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 

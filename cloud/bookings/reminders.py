@@ -65,7 +65,7 @@ def _recipient(booking: Booking) -> tuple[str, str] | None:
     return None
 
 
-def _context(rules: "BookingRules", booking: Booking) -> dict:
+def _context(rules: BookingRules, booking: Booking) -> dict:
     lang = booking.language
     site = rules.registry.sites[booking.site]
     local = booking.start.astimezone(HELSINKI)
@@ -74,7 +74,7 @@ def _context(rules: "BookingRules", booking: Booking) -> dict:
             "service": getattr(rules.catalogue.services[booking.service].name, lang)}
 
 
-def _send(session: Session, rules: "BookingRules", booking: Booking, template: str,
+def _send(session: Session, rules: BookingRules, booking: Booking, template: str,
           now: datetime) -> bool:
     recipient = _recipient(booking)
     if recipient is None:
@@ -86,12 +86,12 @@ def _send(session: Session, rules: "BookingRules", booking: Booking, template: s
     return True
 
 
-def confirm(session: Session, rules: "BookingRules", *, booking: Booking, now: datetime) -> bool:
+def confirm(session: Session, rules: BookingRules, *, booking: Booking, now: datetime) -> bool:
     """Queue the confirmation of a new or moved booking (False: no contact was given)."""
     return _send(session, rules, booking, "booking_confirmation", now)
 
 
-def send_due_reminders(session: Session, rules: "BookingRules", *, now: datetime) -> int:
+def send_due_reminders(session: Session, rules: BookingRules, *, now: datetime) -> int:
     """Queue every reminder due at ``now`` (at most once per booking and time) and commit."""
     candidates = session.scalars(select(Booking).where(
         Booking.status == BOOKED, Booking.start > now, Booking.start < now + timedelta(days=2),

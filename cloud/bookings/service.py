@@ -16,11 +16,29 @@ from sqlalchemy.orm import Session
 from cloud.bookings import reminders
 from cloud.bookings.catalogue import Catalogue, Service, load_catalogue
 from cloud.bookings.hours import (
-    REFUSALS, SLOT, Interval, Layers, OpeningHours, free_visits, refusal, slot_floor,
+    REFUSALS,
+    SLOT,
+    Interval,
+    Layers,
+    OpeningHours,
+    free_visits,
+    local_instant,
+    refusal,
+    slot_floor,
 )
 from cloud.bookings.models import (
-    BOOKED, CANCELLED, CHANNELS, CHECKED_IN, COMPLETED, LIVE, NO_SHOW, BookedSlot, Booking,
-    BookingChange, BuildingException, RoomClosure,
+    BOOKED,
+    CANCELLED,
+    CHANNELS,
+    CHECKED_IN,
+    COMPLETED,
+    LIVE,
+    NO_SHOW,
+    BookedSlot,
+    Booking,
+    BookingChange,
+    BuildingException,
+    RoomClosure,
 )
 from cloud.registry import Registry
 
@@ -64,7 +82,7 @@ class BookingRules:
     holidays: object = field(default_factory=holiday_calendars.Finland)
 
     @classmethod
-    def load(cls, registry: Registry) -> "BookingRules":
+    def load(cls, registry: Registry) -> BookingRules:
         """The rules for ``registry`` with the packaged catalogue."""
         return cls(registry, load_catalogue(registry))
 
@@ -104,8 +122,6 @@ def site_hours(session: Session, rules: BookingRules, *, site: str, first: date,
 
 
 def _window(hours: OpeningHours, first: date, last: date) -> Interval:
-    from cloud.bookings.hours import local_instant
-
     return Interval(local_instant(first, 0, hours.tz), local_instant(last, 1440, hours.tz))
 
 
@@ -416,7 +432,7 @@ def close_room(session: Session, rules: BookingRules, *, site: str, room: str, s
                ) -> RoomClosure:
     """Take a room out of use (maintenance, an incident); existing bookings stay and are
     listed by ``affected_bookings`` for the advisor to move."""
-    if room not in rules.registry.sites.get(site, _NO_SITE).rooms:
+    if site not in rules.registry.sites or room not in rules.registry.sites[site].rooms:
         raise refused("unknown_room", f"no room {room!r} at {site}")
     if not start < end:
         raise refused("bad_times", "a closure ends after it starts")
@@ -425,13 +441,6 @@ def close_room(session: Session, rules: BookingRules, *, site: str, room: str, s
     session.add(closure)
     session.commit()
     return closure
-
-
-class _NoSite:
-    rooms: dict = {}
-
-
-_NO_SITE = _NoSite()
 
 
 def set_building_exception(session: Session, *, site: str, day: date,

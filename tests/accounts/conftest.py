@@ -1,9 +1,8 @@
 """The real FastAPI app on a migrated SQLite store, with staff of every role."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import shutil
+from datetime import UTC, datetime
 
 import pytest
 from argon2 import PasswordHasher
@@ -77,7 +76,7 @@ def login(client: TestClient, username: str) -> dict:
     return {"Authorization": f"Bearer {answer.json()['token']}"}
 
 
-NOW = datetime(2025, 11, 10, 6, 0, tzinfo=timezone.utc)  # Monday 08:00 in Helsinki
+NOW = datetime(2025, 11, 10, 6, 0, tzinfo=UTC)  # Monday 08:00 in Helsinki
 
 
 @pytest.fixture

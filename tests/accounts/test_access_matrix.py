@@ -2,7 +2,7 @@
 caller's organisation or site is refused (403, audited); one inside it is not."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,9 +16,9 @@ from tests.accounts.conftest import ADMIN_TOKEN, NOW, STAFF, add_staff, login, m
 # Two targets in different sites and authorities, each with its own booking.
 TARGETS = {
     "porvoo-kela": {"site": "porvoo", "authority": "kela", "service": "kela-benefits",
-                    "start": datetime(2025, 11, 12, 8, 0, tzinfo=timezone.utc)},
+                    "start": datetime(2025, 11, 12, 8, 0, tzinfo=UTC)},
     "imatra-poliisi": {"site": "imatra", "authority": "poliisi", "service": "poliisi-permits",
-                       "start": datetime(2025, 11, 13, 8, 0, tzinfo=timezone.utc)},
+                       "start": datetime(2025, 11, 13, 8, 0, tzinfo=UTC)},
 }
 
 # Who may do each endpoint, written out independently of the code's rule table:

@@ -1,7 +1,7 @@
 """Property tests of the opening-hours engine against a brute-force oracle."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import holidays
 from hypothesis import given, settings
@@ -43,7 +43,7 @@ def weekly(draw):
 @st.composite
 def instants(draw, days=14):
     minutes = draw(st.integers(0, days * 24 * 4)) * 15
-    return datetime.combine(START, datetime.min.time(), HELSINKI).astimezone(timezone.utc) \
+    return datetime.combine(START, datetime.min.time(), HELSINKI).astimezone(UTC) \
         + timedelta(minutes=minutes)
 
 
@@ -114,7 +114,7 @@ def oracle_fits(hours: OpeningHours, layers: Layers, visit: Interval) -> bool:
 
 
 def candidates(slots: int) -> list[Interval]:
-    first = datetime.combine(START, datetime.min.time(), HELSINKI).astimezone(timezone.utc)
+    first = datetime.combine(START, datetime.min.time(), HELSINKI).astimezone(UTC)
     return [Interval(first + SLOT * i, first + SLOT * (i + slots)) for i in range(14 * 48)]
 
 

@@ -1,7 +1,7 @@
 """The booking service on a real SQLite store."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
