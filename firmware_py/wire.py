@@ -4,13 +4,22 @@ The canonical encoding is the one ``protocol.codec.encode`` produces: compact UT
 fields in the model's order, optional fields left out when unset. MicroPython's dicts do not
 keep insertion order, so every payload is written field by field here instead of through
 ``json.dumps``. Numbers that are not integers are written with at most three decimals, the
-shortest form, so a float32 port and CPython give the same bytes.
+shortest form, so a float32 port and CPython give the same bytes. Values the contract would
+reject raise ``ValueError`` here, so the device cannot send a message the cloud drops.
 """
 import json
 
 VERSION = 1
 ROOT = "etp/v1"
 MAX_PAYLOAD_BYTES = 4096
+MAX_METRICS = 32
+MAX_DETAIL = 200
+HEALTH_STATES = ("ok", "degraded", "fault", "missing")
+EVENT_TYPES = ("button_press", "button_cancel", "occupancy")
+_LOWER = "abcdefghijklmnopqrstuvwxyz"
+_DIGITS = "0123456789"
+_ID_CHARS = _LOWER + _LOWER.upper() + _DIGITS + "_-"
+_CODE_CHARS = _LOWER + _DIGITS + "_"
 
 _SHORT_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t",
                   "\b": "\\b", "\f": "\\f"}
@@ -36,6 +45,30 @@ def string(value):
     return "".join(out)
 
 
+def _check(ok, what):
+    if not ok:
+        raise ValueError(what)
+
+
+def identifier(value):
+    """An event or command id: 8-64 of A-Z a-z 0-9 _ -."""
+    _check(isinstance(value, str) and 8 <= len(value) <= 64
+           and all(ch in _ID_CHARS for ch in value), "bad id")
+    return string(value)
+
+
+def code(value):
+    """A fault code, command or metric name: a-z first, then up to 39 of a-z 0-9 _."""
+    _check(isinstance(value, str) and 1 <= len(value) <= 40 and value[0] in _LOWER
+           and all(ch in _CODE_CHARS for ch in value), "bad code or name")
+    return string(value)
+
+
+def _detail(value):
+    _check(isinstance(value, str) and len(value) <= MAX_DETAIL, "detail too long")
+    return string(value)
+
+
 def number(value):
     """A JSON number: integers as they are, other numbers rounded to three decimals."""
     if isinstance(value, bool):
@@ -55,8 +88,7 @@ def boolean(value):
 
 
 def _envelope(ts, seq):
-    if ts < 0 or seq < 0:
-        raise ValueError("ts and seq must not be negative")
+    _check(0 <= ts < 2**53 and 0 <= seq < 2**53, "ts and seq must be 0 to 2**53")
     return '{"v":%d,"ts":%d,"seq":%d' % (VERSION, ts, seq)
 
 
@@ -70,38 +102,41 @@ def _finish(text):
 def event(ts, seq, event_id, kind, occupied=None, synced=True):
     """An ``Event``: ``kind`` is ``button_press``, ``button_cancel`` or ``occupancy``
     (then ``occupied`` is required). ``synced`` is false when ``ts`` counts ms since boot."""
+    _check(kind in EVENT_TYPES, "unknown event type")
     data = '{"type":' + string(kind)
     if kind == "occupancy":
+        _check(occupied in (True, False), "occupancy needs occupied")
         data += ',"occupied":' + boolean(occupied)
     data += "}"
-    return _finish(_envelope(ts, seq) + ',"id":' + string(event_id) + ',"data":' + data
+    return _finish(_envelope(ts, seq) + ',"id":' + identifier(event_id) + ',"data":' + data
                    + ',"synced":' + boolean(synced) + "}")
 
 
-def health(ts, seq, state, code=None, detail=None):
-    """A ``Health``: ``state`` is ``ok``, ``degraded``, ``fault`` or ``missing``."""
+def health(ts, seq, state, fault=None, detail=None):
+    """A ``Health``: ``state`` is ``ok``, ``degraded``, ``fault`` or ``missing``; ``fault``
+    is its code."""
+    _check(state in HEALTH_STATES, "unknown health state")
     text = _envelope(ts, seq) + ',"state":' + string(state)
-    if code is not None:
-        text += ',"code":' + string(code)
+    if fault is not None:
+        text += ',"code":' + code(fault)
     if detail is not None:
-        text += ',"detail":' + string(detail)
+        text += ',"detail":' + _detail(detail)
     return _finish(text + "}")
 
 
 def telemetry(ts, seq, metrics):
     """A ``Telemetry``: ``metrics`` is a list of ``(name, number)`` pairs, kept in order."""
-    if not metrics:
-        raise ValueError("telemetry needs at least one metric")
-    fields = ",".join(string(name) + ":" + number(value) for name, value in metrics)
+    _check(1 <= len(metrics) <= MAX_METRICS, "telemetry needs 1-32 metrics")
+    fields = ",".join(code(name) + ":" + number(value) for name, value in metrics)
     return _finish(_envelope(ts, seq) + ',"metrics":{' + fields + "}}")
 
 
 def ack(ts, seq, command_id, command, ok, detail=None):
     """An ``Ack`` answering the command with ``command_id``."""
-    text = (_envelope(ts, seq) + ',"id":' + string(command_id) + ',"cmd":' + string(command)
+    text = (_envelope(ts, seq) + ',"id":' + identifier(command_id) + ',"cmd":' + code(command)
             + ',"ok":' + boolean(ok))
     if detail is not None:
-        text += ',"detail":' + string(detail)
+        text += ',"detail":' + _detail(detail)
     return _finish(text + "}")
 
 

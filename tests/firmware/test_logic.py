@@ -3,6 +3,8 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from tests.firmware.harness import FIRMWARE, run_micropython
 
 
@@ -115,9 +117,10 @@ result = [c.device, c.client_id, c.mqtt_username, c.broker_port, c.broker_tls]
         assert loaded == [name, f"porvoo.r1.{name}", f"porvoo.r1.{name}", 8883, True]
 
 
-def test_a_bad_room_name_stops_the_device_at_boot(tmp_path):
+@pytest.mark.parametrize("site", ["a+b", "#", "a/b", "", "UPPER", "x" * 33, "-lead"])
+def test_a_site_name_that_cannot_be_a_topic_level_stops_the_device_at_boot(tmp_path, site):
     (tmp_path / "config.json").write_text(json.dumps(
-        {"device": "callbutton", "site": "Porvoo/1", "room": "r1",
+        {"device": "callbutton", "site": site, "room": "r1",
          "broker": {"host": "mqtt.example.invalid"}}))
     assert mp_json(f"""
 import config

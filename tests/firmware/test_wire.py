@@ -15,8 +15,12 @@ from tests.firmware.harness import run_micropython
 
 DEVICE_KINDS = ("event", "health", "telemetry", "ack")
 VECTORS = [v for v in load_vectors() if v.valid and parse_topic(v.topic).kind in DEVICE_KINDS]
+# invalid payloads of the kinds a device sends (bad topics are refused by the configuration)
+INVALID = [v for v in load_vectors() if not v.valid and v.payload is not None
+           and v.reason != "topic" and parse_topic(v.topic).kind in DEVICE_KINDS]
 
-# Reads one call per input line, [function, args...], and prints the bytes it makes as hex.
+# Reads one call per input line, [function, args...], and prints the bytes it makes as hex,
+# or "refused" when the encoder raises ValueError.
 ENCODE_ON_MICROPYTHON = """
 import sys, json, binascii, wire
 for line in sys.stdin:
@@ -24,22 +28,27 @@ for line in sys.stdin:
     name, args = call[0], call[1:]
     if name == "telemetry":
         args[2] = [tuple(pair) for pair in args[2]]
-    print(binascii.hexlify(getattr(wire, name)(*args)).decode())
+    try:
+        print(binascii.hexlify(getattr(wire, name)(*args)).decode())
+    except ValueError:
+        print("refused")
 """
 
 
-def firmware_encode(calls: list[list]) -> list[bytes]:
-    """Encode on MicroPython; one call per list, ``[function, *args]``."""
+def firmware_encode(calls: list[list]) -> list[bytes | None]:
+    """Encode on MicroPython; one call per list, ``[function, *args]``; None if refused."""
     stdin = "".join(json.dumps(call) + "\n" for call in calls)
-    return [bytes.fromhex(line) for line in run_micropython(ENCODE_ON_MICROPYTHON, stdin).split()]
+    out = run_micropython(ENCODE_ON_MICROPYTHON, stdin).split()
+    return [None if line == "refused" else bytes.fromhex(line) for line in out]
 
 
 def call_for(kind: str, p: dict) -> list:
-    """The firmware encoder call that should reproduce payload ``p``."""
+    """The firmware encoder call for the field values of payload ``p`` (fields the encoder
+    has no parameter for are left out; a missing one raises ``KeyError``)."""
     if kind == "event":
         data = p["data"]
         return ["event", p["ts"], p["seq"], p["id"], data["type"], data.get("occupied"),
-                p["synced"]]
+                p.get("synced", True)]
     if kind == "health":
         return ["health", p["ts"], p["seq"], p["state"], p.get("code"), p.get("detail")]
     if kind == "telemetry":
@@ -60,6 +69,39 @@ def test_firmware_encodes_every_device_vector_to_its_exact_bytes():
     for vector, data in zip(VECTORS, made):
         assert data == vector.wire, vector.name
         decode(vector.topic, data)  # and the cloud parser accepts it
+
+
+def test_firmware_cannot_produce_an_invalid_vector():
+    producible = []
+    for vector in INVALID:
+        try:
+            producible.append((vector, call_for(vector.topic.split("/")[5], vector.payload)))
+        except KeyError:  # a required field is missing: the encoder has no way to leave it out
+            continue
+    assert {v.name for v, _ in producible} >= {"invalid-event-unknown-type",
+                                               "invalid-health-bad-state",
+                                               "invalid-negative-ts",
+                                               "invalid-telemetry-bool-metric",
+                                               "invalid-telemetry-empty"}
+    made = firmware_encode([call for _, call in producible])
+    for (vector, _), data in zip(producible, made, strict=True):
+        if data is not None:  # what it made is valid, and not the vector (version, extra field)
+            assert data != vector.wire, vector.name
+            decode(vector.topic, data)
+
+
+@pytest.mark.parametrize("call", [
+    ["event", 1, 1, "short", "button_press", None, True],
+    ["event", 1, 1, "has space-in-id", "button_press", None, True],
+    ["event", 1, 1, "occ-0000000021-a1b2", "occupancy", None, True],
+    ["health", 1, 1, "fault", "Bad-Code", None],
+    ["health", 1, 1, "fault", "x", "d" * 201],
+    ["ack", 1, 1, "cmd-4f1c2b7e9a", "ping!", True, None],
+    ["telemetry", 1, 1, [["m%d" % n, n] for n in range(33)]],
+    ["telemetry", 1, 2**53, [["a", 1]]],
+], ids=lambda call: call[0])
+def test_firmware_refuses_values_outside_the_contract(call):
+    assert firmware_encode([call]) == [None]
 
 
 @pytest.mark.parametrize("detail", ['say "hi"', "back\\slash", "line\nbreak\ttab",
