@@ -45,7 +45,7 @@ class Agent:
     ``kill`` makes it vanish (no DISCONNECT) so the broker fires the Last Will."""
 
     def __init__(self, config: AgentConfig, *, clock: Callable[[], float] = time.time,
-                 inflight_limit: int = 100) -> None:
+                 inflight_limit: int = 256) -> None:
         self.config = config
         self.clock = clock
         self.inflight_limit = inflight_limit
@@ -62,11 +62,12 @@ class Agent:
         self._outbox_full = False
 
     # -- lifecycle -------------------------------------------------------------------------
-    def start(self) -> "Agent":
+    def start(self) -> Agent:
         """Open the outbox and start the agent's thread; returns at once."""
         if self._thread is not None:
             raise RuntimeError("agent already started")
-        self.outbox = Outbox(self.config.outbox.path, self.config.outbox.max_bytes)
+        self.outbox = Outbox(self.config.outbox.path, self.config.outbox.max_bytes,
+                             self.config.outbox.synchronous)
         self._seqs = {}
         self.link = BrokerLink(self.config, self.outbox, self._on_command,
                                inflight_limit=self.inflight_limit, version=etapalvelu.__version__)
@@ -134,6 +135,13 @@ class Agent:
         self._store(device, "event", lambda ts, seq: messages.event(
             ts=ts, seq=seq, id=event_id, data=data, synced=synced))
         return event_id
+
+    def emit_events(self, device: str, events: list[dict], *, synced: bool = True) -> list[str]:
+        """Store many events of ``device`` in one transaction (one fsync); return their ids."""
+        ids = [messages.new_event_id(self._now_ms()) for _ in events]
+        self._store_many([(device, "event", lambda ts, seq, i=i, d=d: messages.event(
+            ts=ts, seq=seq, id=i, data=d, synced=synced)) for i, d in zip(ids, events)])
+        return ids
 
     def publish_health(self, devices: list[str] | None = None) -> None:
         """Store the current health of the devices (all by default) for sending."""

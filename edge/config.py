@@ -6,14 +6,25 @@ Environment variables use the prefix ``ETP_EDGE_`` and ``__`` between levels, e.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 import yaml
-from pydantic import (BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator,
-                      model_validator)
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
-from pydantic_settings import YamlConfigSettingsSource
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
 
 from protocol.topics import check_level
 
@@ -49,7 +60,7 @@ class Broker(BaseModel):
         return url
 
     @model_validator(mode="after")
-    def _tls_matches_scheme(self) -> "Broker":
+    def _tls_matches_scheme(self) -> Broker:
         if urlsplit(self.url).scheme == "mqtts" and self.tls is None:
             raise ValueError("mqtts:// needs a tls section with at least ca_file")
         return self
@@ -76,6 +87,10 @@ class Outbox(BaseModel):
     model_config = ConfigDict(extra="forbid")
     path: Path = Path("outbox.sqlite")
     max_bytes: int = Field(50 * 1024 * 1024, ge=64 * 1024)
+    synchronous: Literal["FULL", "NORMAL"] = Field(
+        "FULL", description="SQLite synchronous mode of additions: FULL keeps every stored "
+        "message through a power cut (one fsync per store); NORMAL keeps them through an agent "
+        "crash only, for simulators and benchmarks that store thousands per second one by one")
 
 
 class Intervals(BaseModel):
@@ -120,7 +135,7 @@ class AgentSelf(_Device):
 
 
 DeviceConfig = Annotated[
-    Union[Terminal, DocCam, CallButton, OccupancySensor, NetworkLink, AgentSelf],
+    Terminal | DocCam | CallButton | OccupancySensor | NetworkLink | AgentSelf,
     Field(discriminator="type"),
 ]
 
@@ -143,7 +158,7 @@ class AgentConfig(BaseSettings):
         return check_level(value, "site/room")
 
     @model_validator(mode="after")
-    def _one_of_each(self) -> "AgentConfig":
+    def _one_of_each(self) -> AgentConfig:
         types = [device.type for device in self.devices]
         doubles = sorted({t for t in types if types.count(t) > 1})
         if doubles:
@@ -186,8 +201,8 @@ def load_config(path: Path | str) -> AgentConfig:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(path, [f"cannot read the file: {exc}"]) from None
     if not isinstance(data, dict):
-        raise ConfigError(path, ["the file must be a YAML mapping with site, room, broker, "
-                                 "outbox, intervals and devices"])
+        raise ConfigError(path, [("the file must be a YAML mapping with site, room, broker, "
+                                  "outbox, intervals and devices")])
     try:
         return AgentConfig(_yaml_file=path)
     except ValidationError as exc:
@@ -237,7 +252,7 @@ def _explain(error: dict, data: dict) -> str:
 def simulated_config(site: str, room: str, *, outbox_path: Path | str,
                      broker_url: str = "mqtt://127.0.0.1:1883", keepalive_s: int = 10,
                      health_s: float = 15.0, telemetry_s: float = 30.0,
-                     **broker: object) -> AgentConfig:
+                     synchronous: str = "FULL", **broker: object) -> AgentConfig:
     """A config for a room whose six devices are all simulated (demo, tests, benchmarks);
     ``broker`` takes further ``Broker`` fields (username, password, reconnect_min_s, ...)."""
     from protocol.topics import DEVICE_TYPES
@@ -245,7 +260,7 @@ def simulated_config(site: str, room: str, *, outbox_path: Path | str,
     return AgentConfig(
         site=site, room=room,
         broker=Broker(url=broker_url, keepalive_s=keepalive_s, **broker),
-        outbox=Outbox(path=Path(outbox_path)),
+        outbox=Outbox(path=Path(outbox_path), synchronous=synchronous),
         intervals=Intervals(health_s=health_s, telemetry_s=telemetry_s),
         devices=[{"type": device, "backend": "sim"} for device in DEVICE_TYPES],
     )

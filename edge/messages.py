@@ -31,12 +31,12 @@ def telemetry(*, ts: int, seq: int, metrics: dict[str, int | float]) -> bytes:
     return encode(Telemetry(ts=ts, seq=seq, metrics=metrics))
 
 
-def event(*, ts: int, seq: int, id: str, data: dict, synced: bool = True) -> bytes:  # noqa: A002
+def event(*, ts: int, seq: int, id: str, data: dict, synced: bool = True) -> bytes:
     """A discrete fact (button press, occupancy change) with its unique id."""
     return encode(Event(ts=ts, seq=seq, id=id, data=data, synced=synced))
 
 
-def ack(*, ts: int, seq: int, id: str, cmd: str, ok: bool,  # noqa: A002
+def ack(*, ts: int, seq: int, id: str, cmd: str, ok: bool,
         detail: str | None = None) -> bytes:
     """The answer to a command, carrying the command's id."""
     return encode(Ack(ts=ts, seq=seq, id=id, cmd=cmd, ok=ok, detail=detail))

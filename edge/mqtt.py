@@ -53,7 +53,7 @@ class BrokerLink:
     """The connection of one room agent to the broker; call ``step`` from one thread only."""
 
     def __init__(self, config: AgentConfig, outbox: Outbox, on_command: OnCommand, *,
-                 client_id: str | None = None, inflight_limit: int = 100,
+                 client_id: str | None = None, inflight_limit: int = 256,
                  version: str = "") -> None:
         self.config = config
         self.outbox = outbox
@@ -147,7 +147,6 @@ class BrokerLink:
         broker = self.config.broker
         client = paho.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id,
                              clean_session=True, protocol=paho.MQTTv311)
-        client.enable_logger(logging.getLogger("paho"))
         client.connect_timeout = 5.0
         client.max_inflight_messages_set(self.inflight_limit)
         client.max_queued_messages_set(0)

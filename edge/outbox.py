@@ -82,18 +82,22 @@ class Stored:
 class Outbox:
     """A bounded, durable FIFO of outgoing messages; safe to use from several threads."""
 
-    def __init__(self, path: Path | str, max_bytes: int = 50 * 1024 * 1024) -> None:
+    def __init__(self, path: Path | str, max_bytes: int = 50 * 1024 * 1024,
+                 synchronous: str = "FULL") -> None:
+        if synchronous not in ("FULL", "NORMAL"):
+            raise ValueError("synchronous must be FULL or NORMAL")
         self.path = Path(path)
         self.max_bytes = max_bytes
+        self.synchronous = synchronous
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
-        # FULL: a commit that adds messages is on disk (WAL fsynced) before we say so, because
-        # an event accepted here must survive a power cut. Removals run with NORMAL (see
-        # ``remove``): losing one to a power cut only re-sends a delivered message, which the
-        # cloud suppresses by event id and sequence number anyway.
-        self._db.execute("PRAGMA synchronous=FULL")
+        # Additions run with FULL by default: the WAL is fsynced before ``put`` returns, because
+        # an event accepted here must survive a power cut, not only an agent crash (NORMAL in
+        # WAL mode never corrupts the file but may lose the last commits on power loss).
+        # Removals always run with NORMAL: losing one to a power cut only re-sends a delivered
+        # message, which the cloud suppresses by event id and sequence number anyway.
         self._db.executescript(_SCHEMA)
         self._last_row = 0
         self._load_totals()
@@ -134,7 +138,7 @@ class Outbox:
         message did not; a telemetry point that does not fit is dropped and counted instead.
         """
         refused = 0
-        with self._lock, self._transaction(sync="FULL"):
+        with self._lock, self._transaction(sync=self.synchronous):
             for message in messages:
                 if not self._fits(message):
                     if message.kind in DROPPABLE_KINDS:
@@ -161,7 +165,7 @@ class Outbox:
 
     def note_seq(self, device: str, seq: int) -> None:
         """Persist a sequence number used by a message that bypassed the outbox."""
-        with self._lock, self._transaction(sync="FULL"):
+        with self._lock, self._transaction(sync=self.synchronous):
             self._remember_seq(device, seq)
 
     def pending(self, after_row: int = 0, limit: int = 100) -> list[Stored]:

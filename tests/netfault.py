@@ -84,7 +84,7 @@ class TcpProxy:
         self._thread.join(5)
         self._wake_w.close()
 
-    def __enter__(self) -> "TcpProxy":
+    def __enter__(self) -> TcpProxy:  # noqa: PYI034 - no subclasses
         return self
 
     def __exit__(self, *exc) -> None:
@@ -124,7 +124,7 @@ class TcpProxy:
                 return
             try:
                 done.put((True, func()))
-            except Exception as exc:  # hand the error to the caller's thread
+            except Exception as exc:  # noqa: BLE001 - handed to the caller's thread
                 done.put((False, exc))
 
     def _set_mode(self, mode: str) -> None:

@@ -15,8 +15,16 @@ from edge.config import AgentConfig
 SIMULATED = {cls.device: cls for cls in (SimTerminal, SimDocCam, SimCallButton, SimOccupancy,
                                           SimNetwork, SimAgentSelf)}
 
-__all__ = ["OK", "Adapter", "AdapterError", "Emit", "Reading", "SimAdapter", "SIMULATED",
-           "make_adapters"]
+__all__ = [
+    "OK",
+    "SIMULATED",
+    "Adapter",
+    "AdapterError",
+    "Emit",
+    "Reading",
+    "SimAdapter",
+    "make_adapters",
+]
 
 
 def make_adapters(config: AgentConfig, emit: Emit) -> dict[str, Adapter]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from edge.adapters.base import OK, Adapter, Emit, Reading, SimAdapter
 
@@ -13,7 +14,7 @@ class SimAgentSelf(SimAdapter):
     """Simulated resources: ``disk_low`` and ``overheat`` degrade the agent."""
 
     device = "agent"
-    FAULTS = {
+    FAULTS: ClassVar[dict[str, Reading]] = {
         "disk_low": Reading("degraded", "disk_low", f"under {DISK_LOW_MB} MB free"),
         "overheat": Reading("degraded", "overheat", f"over {HOT_C:.0f} C"),
     }

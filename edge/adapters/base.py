@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 # (device, event data) -> None; the agent stores the event and sends it.
 Emit = Callable[[str, dict], None]
@@ -70,8 +71,8 @@ class SimAdapter(Adapter):
     """
 
     simulated = True
-    FAULTS: dict[str, Reading] = {}
-    RESTART_CLEARS: frozenset[str] = frozenset()
+    FAULTS: ClassVar[dict[str, Reading]] = {}
+    RESTART_CLEARS: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, emit: Emit) -> None:
         super().__init__(emit)

@@ -1,6 +1,8 @@
 """The service advisor's wireless call button, pressed by the customer."""
 from __future__ import annotations
 
+from typing import ClassVar
+
 from edge.adapters.base import Adapter, Reading, SimAdapter
 
 
@@ -8,7 +10,7 @@ class SimCallButton(SimAdapter):
     """A simulated call button: ``press`` and ``cancel`` send events; ``battery_low`` degrades."""
 
     device = "callbutton"
-    FAULTS = {"battery_low": Reading("degraded", "battery_low", "battery below 2.4 V")}
+    FAULTS: ClassVar[dict[str, Reading]] = {"battery_low": Reading("degraded", "battery_low", "battery below 2.4 V")}
 
     def read_telemetry(self) -> dict[str, int | float]:
         return {"battery_v": 2.3 if self.has("battery_low") else 2.95, "rssi_dbm": -67}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from edge.adapters.base import OK, Adapter, AdapterError, Emit, Reading, SimAdapter
 
@@ -10,11 +11,11 @@ class SimDocCam(SimAdapter):
     """A simulated document camera."""
 
     device = "doccam"
-    FAULTS = {
+    FAULTS: ClassVar[dict[str, Reading]] = {
         "unplugged": Reading("missing", "unplugged", "no V4L2 device"),
         "frozen": Reading("fault", "frozen", "camera delivers no frames"),
     }
-    RESTART_CLEARS = frozenset({"frozen"})
+    RESTART_CLEARS: ClassVar[frozenset[str]] = frozenset({"frozen"})
 
     def read_telemetry(self) -> dict[str, int | float]:
         return {"fps": 0 if self.faults else 30}

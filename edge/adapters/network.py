@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import socket
 import time
+from typing import ClassVar
 
 from edge.adapters.base import OK, Adapter, Emit, Reading, SimAdapter
 
@@ -11,7 +12,7 @@ class SimNetwork(SimAdapter):
     """A simulated link: ``loss`` cuts it, ``degraded`` makes it slow."""
 
     device = "network"
-    FAULTS = {
+    FAULTS: ClassVar[dict[str, Reading]] = {
         "loss": Reading("fault", "link_down", "broker unreachable"),
         "degraded": Reading("degraded", "high_latency", "round trip over the limit"),
     }

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import ClassVar
 
 from edge.adapters.base import OK, Adapter, Emit, Reading, SimAdapter
 
@@ -11,11 +12,11 @@ class SimTerminal(SimAdapter):
     """A simulated terminal."""
 
     device = "terminal"
-    FAULTS = {
+    FAULTS: ClassVar[dict[str, Reading]] = {
         "touch_failure": Reading("fault", "touch_failure", "touchscreen not responding"),
         "camera_missing": Reading("missing", "camera_missing", "terminal camera not found"),
     }
-    RESTART_CLEARS = frozenset({"touch_failure"})
+    RESTART_CLEARS: ClassVar[frozenset[str]] = frozenset({"touch_failure"})
 
     def __init__(self, emit: Emit) -> None:
         super().__init__(emit)

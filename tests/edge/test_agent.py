@@ -199,3 +199,36 @@ def test_reconnect_backoff_grows_to_its_cap_with_jitter():
     highs = [backoff_delay(n, 0.5, 30.0, rand=lambda: 1.0) for n in range(10)]
     assert highs == [0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0, 30.0, 30.0]
     assert lows == [0.5, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 15.0, 15.0, 15.0]
+
+
+@pytest.mark.soak
+def test_agent_cut_off_for_minutes_delivers_its_whole_backlog(broker, subscriber, make_agent):
+    with TcpProxy(broker.port) as proxy:
+        agent = make_agent(f"mqtt://127.0.0.1:{proxy.port}", keepalive_s=5, health_s=1,
+                           telemetry_s=1, reconnect_max_s=30)
+        assert agent.wait_connected(10)
+        proxy.cut()
+        ids = []
+        deadline = time.monotonic() + 120  # two minutes off the network, a press every 10 ms
+        while time.monotonic() < deadline:
+            ids.append(agent.emit_event("callbutton", {"type": "button_press"}))
+            time.sleep(0.01)
+        proxy.restore()
+        started = time.monotonic()
+        subscriber.wait(lambda s: len(s.received("callbutton", "event")) >= len(ids), 120,
+                        "the backlog")
+        elapsed = time.monotonic() - started
+    events = subscriber.received("callbutton", "event")
+    assert [m.payload["id"] for m in events] == ids
+    print(f"{len(ids)} events delivered in {elapsed:.1f}s after two minutes offline "
+          f"(includes the reconnect backoff)")
+
+
+def test_events_stored_in_one_batch_arrive_in_order(broker, subscriber, make_agent):
+    agent = make_agent(broker.url, synchronous="NORMAL")
+    presses = [{"type": "button_press"}, {"type": "button_cancel"}] * 500
+    ids = agent.emit_events("callbutton", presses)
+    subscriber.wait(lambda s: len(s.received("callbutton", "event")) == 1000, 15, "1000 events")
+    events = subscriber.received("callbutton", "event")
+    assert [m.payload["id"] for m in events] == ids
+    assert [m.payload["data"] for m in events] == presses
