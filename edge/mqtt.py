@@ -121,7 +121,7 @@ class BrokerLink:
         client, self._client = self._client, None
         if client is None:
             return
-        if not clean:
+        if not clean or not self._connected:
             sock = client.socket()
             if sock is not None:
                 try:
