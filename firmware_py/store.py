@@ -67,37 +67,43 @@ class RetryQueue:
         for name in os.listdir(folder):  # a write cut short by power loss
             if name.endswith(".tmp"):
                 os.remove(folder + "/" + name)
+        # the names are kept in memory: the loop asks every pass, flash is read once
+        self._names = sorted(os.listdir(folder))
 
     def names(self):
         """Names of the queued messages, oldest first."""
-        return sorted(n for n in os.listdir(self._folder) if not n.endswith(".tmp"))
+        return list(self._names)
 
     def __len__(self):
-        return len(self.names())
+        return len(self._names)
 
     def push(self, seq, topic_name, payload):
         """Store a message; return its name and the names dropped to stay within the limit."""
         name = "%012d" % seq
         write_atomic(self._folder + "/" + name, topic_name.encode() + b"\n" + payload)
+        if name not in self._names:
+            self._names.append(name)
+            self._names.sort()
         dropped = []
-        names = self.names()
-        while len(names) > self._limit:
-            dropped.append(names.pop(0))
+        while len(self._names) > self._limit:
+            dropped.append(self._names[0])
             self.remove(dropped[-1])
         return name, dropped
 
     def peek(self):
         """``(name, topic, payload)`` of the oldest message, or ``None`` when empty."""
-        names = self.names()
-        if not names:
+        if not self._names:
             return None
-        with open(self._folder + "/" + names[0], "rb") as f:
+        name = self._names[0]
+        with open(self._folder + "/" + name, "rb") as f:
             data = f.read()
         cut = data.find(b"\n")
-        return names[0], data[:cut].decode(), data[cut + 1:]
+        return name, data[:cut].decode(), data[cut + 1:]
 
     def remove(self, name):
         """Forget a message the broker acknowledged."""
+        if name in self._names:
+            self._names.remove(name)
         try:
             os.remove(self._folder + "/" + name)
         except OSError:
