@@ -7,6 +7,8 @@ can run in one process (the demo runs three).
 
 In-process use::
 
+    from edge.config import simulated_config
+
     agent = Agent(simulated_config("porvoo", "r1", outbox_path=tmp / "outbox.sqlite"))
     agent.start()
     agent.inject_fault("doccam", "unplugged")   # health goes out at once
