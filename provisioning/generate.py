@@ -29,8 +29,14 @@ import yaml
 
 from cloud.registry import Registry
 from provisioning import pki
-from provisioning.broker import (dynsec_config, entry_matches, mosquitto_conf, new_secret,
-                                 password_entry, render_dynsec)
+from provisioning.broker import (
+    dynsec_config,
+    entry_matches,
+    mosquitto_conf,
+    new_secret,
+    password_entry,
+    render_dynsec,
+)
 from provisioning.identities import Identity, fleet_identities
 from provisioning.settings import FleetSettings
 
@@ -60,7 +66,7 @@ class Revocations:
     disabled: set[str] = field(default_factory=set)
 
     @classmethod
-    def load(cls, fleet_dir: Path) -> "Revocations":
+    def load(cls, fleet_dir: Path) -> Revocations:
         """Read ``pki/revoked.yaml``; empty when the folder is new."""
         path = Path(fleet_dir) / REVOKED
         if not path.is_file():
@@ -189,7 +195,11 @@ def render_inventory(registry: Registry, settings: FleetSettings) -> bytes:
         hosts[host_name(site, room)] = {
             "ansible_host": f"{host_name(site, room)}.{settings.agent_host_domain}",
             "etp_site": site, "etp_room": room, "etp_identity": f"{site}.{room}.agent"}
-    inventory = {"all": {"children": {
+    inventory = {"all": {"vars": {
+        "etp_broker_dir": settings.broker_dir, "etp_agent_dir": settings.agent_dir,
+        "etp_agent_state_dir": settings.agent_state_dir,
+        "cloud_broker_url": f"mqtts://{settings.broker_host}:{settings.broker_port}",
+    }, "children": {
         "broker": {"hosts": {settings.broker_host: {}}},
         "cloud": {"hosts": {h: {"etp_cloud_workers": w}
                             for h, w in _cloud_workers(settings).items()}},

@@ -18,8 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cloud.registry import Registry
-from provisioning.settings import FleetSettings
 from protocol.topics import ROOT
+from provisioning.settings import FleetSettings
 
 AGENT_SPOKEN = ("agent", "terminal", "doccam", "network")  # the agent's adapters speak for these
 WIRELESS = ("callbutton", "occupancy")  # MicroPython boards with credentials of their own

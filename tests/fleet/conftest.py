@@ -6,7 +6,7 @@ import shutil
 import ssl
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -17,7 +17,7 @@ from cloud.registry import PILOT_REGISTRY, load_registry
 from provisioning.generate import broker_placement, build, write
 from provisioning.settings import FleetSettings, save_settings
 
-NOW = datetime(2026, 1, 15, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
 
 
 @dataclass
@@ -41,10 +41,26 @@ class Fleet:
                 str(self.folder / f"secrets/{identity}.key"))
 
 
-def make_fleet(folder: Path, **settings) -> Fleet:
-    """Generate a fleet folder from a copy of the pilot registry."""
+ONE_ROOM = """
+authorities:
+  kela: {name: {fi: Kela, sv: FPA, en: Kela}}
+sites:
+  porvoo:
+    name: {fi: Porvoo-info, sv: Borgå-info, en: Porvoo Info}
+    municipality: Porvoo
+    authorities: [kela]
+    rooms:
+      r1: {name: Neuvotteluhuone}
+"""
+
+
+def make_fleet(folder: Path, registry: str | None = None, **settings) -> Fleet:
+    """Generate a fleet folder from a copy of the pilot registry (or the given text)."""
     folder.mkdir(parents=True, exist_ok=True)
-    shutil.copy(PILOT_REGISTRY, folder / "registry.yaml")
+    if registry is None:
+        shutil.copy(PILOT_REGISTRY, folder / "registry.yaml")
+    else:
+        (folder / "registry.yaml").write_text(registry, encoding="utf-8")
     fleet = Fleet(folder, FleetSettings(registry=Path("registry.yaml"), broker_host="localhost",
                                         broker_alt_names=["127.0.0.1"], **settings))
     save_settings(folder, fleet.settings)
