@@ -7,6 +7,7 @@ fields left out when unset. ``decode`` never raises anything but ``Rejected``, w
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import orjson
 from pydantic import ValidationError
@@ -42,10 +43,13 @@ def encode(payload: Envelope) -> bytes:
     return data
 
 
+_known_topic = lru_cache(maxsize=65536)(parse_topic)  # a fleet repeats the same topics
+
+
 def decode(topic: str, payload: bytes) -> Message:
     """Parse and validate one message; raise ``Rejected`` with the drop reason."""
     try:
-        parsed_topic = parse_topic(topic)
+        parsed_topic = _known_topic(topic)
     except TopicError as exc:
         raise Rejected("topic", str(exc)) from None
     return Message(parsed_topic, decode_payload(parsed_topic.kind, payload))

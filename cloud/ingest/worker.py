@@ -15,9 +15,11 @@ from datetime import datetime, timezone
 from typing import Callable
 
 import paho.mqtt.client as mqtt
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
+from cloud.commands import resend_commands
 from cloud.db import make_engine
 from cloud.ingest.models import IngestCounter
 from cloud.ingest.triage import Accepted, RawMessage, triage
@@ -27,7 +29,7 @@ from cloud.settings import CloudSettings
 from cloud.telemetry.lines import event_line, health_line, telemetry_line
 from cloud.telemetry.writer import TelemetryWriter
 from cloud.twin.batch import TwinBatch, summarize
-from cloud.twin.service import apply_batch, existing_event_ids
+from cloud.twin.service import apply_batch, as_utc, existing_event_ids
 from protocol.payloads import Health, Telemetry
 from protocol.topics import ROOT
 
@@ -43,6 +45,8 @@ class IngestWorker:
                  on_commit: Callable[[list[Accepted], float], None] | None = None) -> None:
         self.settings, self.name = settings, settings.ingest_name
         self._devices = registry.devices
+        self._rooms = [(site, room) for site, room, _ in registry.rooms()]
+        self._lost_at_ms: int | None = None
         self._engine = engine or make_engine(settings.database_url)
         self._flush_s, self._max_batch, self._on_commit = flush_s, max_batch, on_commit
         self._inbox: deque[RawMessage] = deque()
@@ -58,6 +62,7 @@ class IngestWorker:
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
+        self._client.on_subscribe = self._on_subscribe
         self._thread = threading.Thread(target=self._process_loop, name=f"{self.name}-batches",
                                         daemon=True)
 
@@ -106,9 +111,22 @@ class IngestWorker:
             return
         client.subscribe(self.subscription, qos=1)  # again on every connect [MQTT-3.1.2-6]
         log.info("ingest connected worker=%s subscription=%s", self.name, self.subscription)
-        self.connected.set()
+
+    def _on_subscribe(self, _client, _userdata, _mid, reason_codes, _properties) -> None:
+        if any(code.is_failure for code in reason_codes):
+            log.error("ingest subscription refused worker=%s reasons=%s", self.name, reason_codes)
+            return
+        self.connected.set()  # receiving from here on
+        since = self._lost_at_ms if self._lost_at_ms is not None else self._last_saved_ms()
+        if since is not None:
+            for topic, payload in resend_commands(self._rooms, since):
+                self._client.publish(topic, payload, qos=1)
+            log.info("ingest asked rooms to resend events rooms=%d since_ms=%d",
+                     len(self._rooms), since)
 
     def _on_disconnect(self, _client, _userdata, _flags, reason_code, _properties) -> None:
+        if self.connected.is_set():  # the first loss counts: what came after may be lost
+            self._lost_at_ms = time.time_ns() // 1_000_000
         self.connected.clear()
         if self._running:
             log.warning("ingest disconnected worker=%s reason=%s", self.name, reason_code)
@@ -161,6 +179,17 @@ class IngestWorker:
         self._unsaved.update(result.counts)
         if self._on_commit:
             self._on_commit(result.accepted, committed)
+
+    def _last_saved_ms(self) -> int | None:
+        """When this worker last saved its counters: it was receiving until about then."""
+        try:
+            with self._engine.connect() as conn:
+                last = conn.scalar(select(func.max(COUNTER.c.updated_at))
+                                   .where(COUNTER.c.worker == self.name))
+        except Exception:
+            log.exception("reading the last ingest time failed worker=%s", self.name)
+            return None
+        return None if last is None else int(as_utc(last).timestamp() * 1000)
 
     def _save_counts(self, force: bool = False) -> None:
         if not self._unsaved or (not force and time.monotonic() - self._counts_saved_at < 1.0):

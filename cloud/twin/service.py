@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import Connection, and_, func, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cloud.twin.batch import TwinBatch
@@ -92,30 +92,63 @@ def _case(condition, then, otherwise):
     return case((condition, then), else_=otherwise)
 
 
-def _apply_health(conn: Connection, batch: TwinBatch) -> None:
-    for (site, room, device), (health, received_ms) in batch.health.items():
-        key = and_(DEVICE.c.site == site, DEVICE.c.room == room, DEVICE.c.device == device)
-        query = select(DEVICE.c.state, DEVICE.c.code).where(key)
+def _current(conn: Connection, keys: list[tuple[str, str, str]]) -> dict:
+    """Stored state, code, health_seq and device_ts of the given devices (locked on PostgreSQL)."""
+    found = {}
+    for start in range(0, len(keys), 500):
+        chunk = keys[start:start + 500]
+        query = select(DEVICE.c.site, DEVICE.c.room, DEVICE.c.device, DEVICE.c.state,
+                       DEVICE.c.code, DEVICE.c.health_seq, DEVICE.c.device_ts).where(
+            tuple_(DEVICE.c.site, DEVICE.c.room, DEVICE.c.device).in_(chunk))
         if conn.dialect.name == "postgresql":
             query = query.with_for_update()
-        current = conn.execute(query).first()
+        for row in conn.execute(query):
+            found[(row.site, row.room, row.device)] = row
+    return found
+
+
+_HEALTH_UPDATE = update(DEVICE).where(
+    DEVICE.c.site == bindparam("k_site"), DEVICE.c.room == bindparam("k_room"),
+    DEVICE.c.device == bindparam("k_device"),
+).values(state=bindparam("state"), code=bindparam("code"), detail=bindparam("detail"),
+         health_seq=bindparam("health_seq"),
+         state_since=func.coalesce(bindparam("since", type_=DEVICE.c.state_since.type),
+                                   DEVICE.c.state_since))
+
+
+def _is_newer(stored, health) -> bool:
+    if stored is None or stored.health_seq is None:
+        return True
+    return health.seq > stored.health_seq or (stored.device_ts is not None
+                                              and health.ts > stored.device_ts)
+
+
+def _apply_health(conn: Connection, batch: TwinBatch) -> None:
+    if not batch.health:
+        return
+    stored = _current(conn, list(batch.health))
+    missing = [{"site": s, "room": r, "device": d, "seq_count": 0, "duplicates": 0}
+               for (s, r, d) in batch.health if (s, r, d) not in stored]
+    if missing:
+        conn.execute(_insert(conn, DEVICE).on_conflict_do_nothing(), missing)
+    updates, transitions = [], []
+    for (site, room, device), (health, received_ms) in batch.health.items():
+        before = stored.get((site, room, device))
+        if not _is_newer(before, health):
+            continue  # an older reading arrived late
+        changed = before is None or (before.state, before.code) != (health.state, health.code)
         at = utc(received_ms)
-        if current is None:
-            conn.execute(_insert(conn, DEVICE).values(
-                site=site, room=room, device=device, seq_count=0, duplicates=0
-            ).on_conflict_do_nothing())
-        newer = or_(DEVICE.c.health_seq.is_(None), DEVICE.c.health_seq < health.seq,
-                    DEVICE.c.device_ts < health.ts)
-        changed = current is None or (current.state, current.code) != (health.state, health.code)
-        values = {"state": health.state, "code": health.code, "detail": health.detail,
-                  "health_seq": health.seq}
+        updates.append({"k_site": site, "k_room": room, "k_device": device,
+                        "state": health.state, "code": health.code, "detail": health.detail,
+                        "health_seq": health.seq, "since": at if changed else None})
         if changed:
-            values["state_since"] = at
-        result = conn.execute(update(DEVICE).where(key, newer).values(**values))
-        if result.rowcount and changed:
-            conn.execute(TRANSITION.insert().values(
-                site=site, room=room, device=device, from_state=current.state if current else None,
-                to_state=health.state, code=health.code, at=at))
+            transitions.append({"site": site, "room": room, "device": device,
+                                "from_state": before.state if before else None,
+                                "to_state": health.state, "code": health.code, "at": at})
+    if updates:
+        conn.execute(_HEALTH_UPDATE, updates)
+    if transitions:
+        conn.execute(TRANSITION.insert(), transitions)
 
 
 def _apply_status(conn: Connection, batch: TwinBatch) -> None:
