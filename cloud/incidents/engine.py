@@ -164,15 +164,18 @@ class IncidentEngine:
     def _evaluate_twin(self, session: Session, now: datetime) -> None:
         """Conditions over time: a silent call button, clock skew, lost messages, occupancy."""
         s = self.settings
-        for device in session.scalars(select(DeviceState)):
-            site, room, name = device.site, device.room, device.device
-            if name == "callbutton" and device.last_seen_at is not None:
-                silent = (now - aware(device.last_seen_at)).total_seconds()
+        columns = (DeviceState.site, DeviceState.room, DeviceState.device,
+                   DeviceState.last_seen_at, DeviceState.skew_ms, DeviceState.seq_first,
+                   DeviceState.seq_last, DeviceState.seq_count)
+        for site, room, name, seen, skew, first, last, count in session.execute(select(*columns)):
+            if name == "callbutton" and seen is not None:
+                silent = (now - aware(seen)).total_seconds()
                 self._observe(threshold_finding(site, room, name, "silent", silent,
                                                 s.button_silent_s, "no_messages"), now)
-            self._observe(threshold_finding(site, room, name, "clock_skew", device.skew_ms,
+            self._observe(threshold_finding(site, room, name, "clock_skew", skew,
                                             s.clock_skew_bound_ms, "clock_skew"), now)
-            lost = self._recent_gaps((site, room, name), device.seq_gaps, now)
+            gaps = 0 if first is None or last is None else max(0, last - first + 1 - count)
+            lost = self._recent_gaps((site, room, name), gaps, now)
             self._observe(threshold_finding(site, room, name, "data_loss", lost,
                                             s.data_loss_messages - 1, "sequence_gaps"), now)
         for site, room, since in self._occupied_rooms(session):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import socket
 from email.message import EmailMessage
 from email.utils import formatdate
 
@@ -31,6 +32,8 @@ class Channels:
     def __init__(self, settings: NotifySettings) -> None:
         self.settings = settings
         self.http = httpx.AsyncClient(timeout=settings.http_timeout_s)
+        # resolved once: aiosmtplib would otherwise look up the FQDN for every message
+        self.local_hostname = settings.smtp_local_hostname or socket.getfqdn()
 
     async def close(self) -> None:
         """Release the HTTP connections."""
@@ -71,7 +74,8 @@ class Channels:
             await aiosmtplib.send(
                 mail, hostname=s.smtp_host, port=s.smtp_port, username=s.smtp_username,
                 password=s.smtp_password.get_secret_value() if s.smtp_password else None,
-                start_tls=s.smtp_starttls, timeout=s.smtp_timeout_s)
+                start_tls=s.smtp_starttls, timeout=s.smtp_timeout_s,
+                local_hostname=self.local_hostname)
         except aiosmtplib.SMTPResponseException as exc:
             if 500 <= exc.code < 600:
                 raise PermanentError(f"smtp {exc.code}") from exc

@@ -21,6 +21,7 @@ class NotifySettings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
     smtp_timeout_s: float = 10.0
+    smtp_local_hostname: str | None = None  # the EHLO name; default: this host's FQDN
     from_address: str = "etapalvelu@example.invalid"
     message_id_domain: str = "etapalvelu.example.invalid"
     sms_url: str | None = None

@@ -67,10 +67,12 @@ class NotifyWorker:
         channels = Channels(self.settings)
         limit = asyncio.Semaphore(self.settings.concurrency)
         in_flight: set[asyncio.Task] = set()
+        self._outcomes: list[tuple] = []
         self._started.set()
         log.info("notify.worker.started name=%s", self.name)
         try:
             while not self._stopping.is_set():
+                self._record_outcomes()
                 room = self.settings.batch_size - len(in_flight)
                 claimed = self._claim(room) if room > 0 else []
                 for message in claimed:
@@ -83,6 +85,7 @@ class NotifyWorker:
                     await asyncio.sleep(0)
             if in_flight:
                 await asyncio.wait(in_flight, timeout=self.settings.smtp_timeout_s + 5)
+            self._record_outcomes()
         finally:
             await channels.close()
             log.info("notify.worker.stopped name=%s", self.name)
@@ -130,12 +133,23 @@ class NotifyWorker:
                 error, permanent = _describe(exc), True
             except Exception as exc:  # noqa: BLE001 - any other failure is worth a retry
                 error = _describe(exc)
-            duration_ms = int((time.monotonic() - started) * 1000)
-            self._record(message, error, permanent, duration_ms)
+            self._outcomes.append((message, error, permanent, started, _now()))
+            self._wake.set()  # record it without waiting for the next poll
 
-    def _record(self, message: OutboxMessage, error: str | None, permanent: bool,
-                duration_ms: int) -> None:
-        now = _now()
+    def _record_outcomes(self) -> None:
+        """Write the attempts finished since the last call, in one transaction (the store
+        has one writer at a time: one commit for many sends keeps the queue moving)."""
+        if not self._outcomes:
+            return
+        done, self._outcomes = self._outcomes, []
+        with self.sessions() as session:
+            for message, error, permanent, started, finished in done:
+                self._record(session, message, error, permanent, started, finished)
+            session.commit()
+
+    def _record(self, session, message: OutboxMessage, error: str | None, permanent: bool,
+                started: float, now: datetime) -> None:
+        duration_ms = int((time.monotonic() - started) * 1000)
         attempts = message.attempts + 1
         if error is None:
             outcome, values = SENT, {"state": SENT, "sent_at": now, "last_error": None}
@@ -146,12 +160,10 @@ class NotifyWorker:
             delay = retry_delay(attempts, base_s=self.settings.retry_base_s,
                                 cap_s=self.settings.retry_cap_s)
             outcome, values = "retry", {"next_attempt_at": now + delay, "last_error": error[:300]}
-        with self.sessions() as session:
-            session.add(Attempt(message_id=message.id, at=now, worker=self.name, outcome=outcome,
-                                duration_ms=duration_ms, error=error))
-            session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id)
-                            .values(attempts=attempts, claimed_until=None, **values))
-            session.commit()
+        session.add(Attempt(message_id=message.id, at=now, worker=self.name, outcome=outcome,
+                            duration_ms=duration_ms, error=error))
+        session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id)
+                        .values(attempts=attempts, claimed_until=None, **values))
         log.log(logging.INFO if error is None else logging.WARNING,
                 "notify.attempt id=%s channel=%s outcome=%s attempt=%s ms=%s error=%s",
                 message.id, message.channel, outcome, attempts, duration_ms, error)
