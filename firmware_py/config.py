@@ -90,6 +90,7 @@ class Config:
         self.confirm_ms = occupancy.get("confirm_ms", 1000)
         self.hold_ms = occupancy.get("hold_ms", 300000)
         self.queue_limit = data.get("queue_limit", 32)
+        self.watchdog_s = data.get("watchdog_s", 120)  # 0: no watchdog
         self.unix = data.get("unix", {})  # settings of the Unix-port stand-in board only
 
     def path(self, name):

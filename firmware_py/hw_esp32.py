@@ -33,6 +33,14 @@ class Esp32Board(Board):
         self._divider = config.battery_divider
         self._wlan = network.WLAN(network.STA_IF)
         self._joining = False
+        # a hang (radio driver, TLS) resets the board instead of silencing the device
+        self._watchdog = (machine.WDT(timeout=config.watchdog_s * 1000)
+                          if config.watchdog_s else None)
+
+    def tick(self, now):
+        super().tick(now)
+        if self._watchdog is not None:
+            self._watchdog.feed()
 
     @staticmethod
     def _input(pin, pull):
