@@ -61,3 +61,7 @@ def cli() -> None:
 def main() -> None:
     """Entry point of the console script."""
     cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -71,13 +71,8 @@ def _agents(registry, broker_url: str, data: Path) -> list:
               help="folder for the SQLite file and the agents' outboxes")
 def demo(host: str, port: int, mqtt_port: int, data: Path) -> None:
     """Run the broker, the cloud and the three pilot rooms locally; Ctrl-C stops."""
-    import uvicorn
-
-    from cloud.db import migrate
-    from cloud.ingest.worker import IngestWorker
     from cloud.registry import load_registry
     from cloud.settings import CloudSettings
-    from cloud.web.app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     for noisy in ("amqtt", "alembic", "transitions"):
@@ -89,10 +84,16 @@ def demo(host: str, port: int, mqtt_port: int, data: Path) -> None:
         broker_url=broker_url, mqtt_protocol="3.1.1", ingest_group=None,
         spool_file=data / "telemetry-spool.sqlite")
     broker = EmbeddedBroker("127.0.0.1", mqtt_port).start()
-    migrate(settings.database_url)
     registry = load_registry(settings.registry_file)
+    agents = _agents(registry, broker_url, data)  # rooms come up while the cloud loads
+    import uvicorn
+
+    from cloud.db import migrate
+    from cloud.ingest.worker import IngestWorker
+    from cloud.web.app import create_app
+
+    migrate(settings.database_url)
     worker = IngestWorker(settings, registry).start()
-    agents = _agents(registry, broker_url, data)
     token = settings.admin_token.get_secret_value()
     click.echo(f"""
 Status page: http://{host}:{port}/#token={token}

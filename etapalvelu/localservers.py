@@ -11,6 +11,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -187,7 +188,19 @@ class VictoriaMetrics(Server):
     def command(self) -> list[str]:
         return [binary("victoria-metrics"), f"-httpListenAddr=127.0.0.1:{self.port}",
                 f"-storageDataPath={self.workdir / 'data'}", "-retentionPeriod=100y",
-                "-search.latencyOffset=0s", "-loggerLevel=ERROR"]
+                "-search.latencyOffset=0s", "-loggerLevel=ERROR",
+                # one sample per series and timestamp, as InfluxDB overwrites a rewritten point
+                "-dedup.minScrapeInterval=1ms"]
+
+    def export(self, metric: str) -> dict[tuple, list[int]]:
+        """Timestamps (ms) stored per series of ``metric``, after flushing recent writes."""
+        import json
+
+        urllib.request.urlopen(f"{self.url}/internal/force_flush", timeout=10).read()
+        query = urllib.parse.urlencode({"match[]": f'{{__name__="{metric}"}}'})
+        with urllib.request.urlopen(f"{self.url}/api/v1/export?{query}", timeout=10) as response:
+            series = [json.loads(line) for line in response.read().splitlines() if line.strip()]
+        return {tuple(sorted(s["metric"].items())): s["timestamps"] for s in series}
 
     def ready(self) -> bool:
         return http_ok(f"{self.url}/health")

@@ -1,0 +1,61 @@
+"""Telemetry through the InfluxDB write API into a real server (VictoriaMetrics), read back."""
+from __future__ import annotations
+
+import orjson
+
+from tests.servers import wait_for
+
+T0 = 1764500000000
+
+
+def telemetry(seq: int) -> bytes:
+    return orjson.dumps({"v": 1, "ts": T0 + seq * 1000, "seq": seq,
+                         "metrics": {"cpu_pct": seq / 2, "disk_free_mb": 1000}})
+
+
+def points(victoria) -> list[int]:
+    series = victoria.export("agent_cpu_pct")
+    return sorted(ts for timestamps in series.values() for ts in timestamps)
+
+
+def test_telemetry_points_are_written_with_site_room_device_tags(
+        broker, victoria, cloud_settings, start_worker, publisher):
+    settings = cloud_settings.model_copy(update={"influx_url": victoria.url})
+    worker = start_worker(settings)
+    for seq in range(50):
+        publisher.publish("etp/v1/imatra/r1/agent/telemetry", telemetry(seq), qos=1)
+    wait_for(lambda: worker.telemetry.written >= 50, 20, "points written")
+    series = victoria.export("agent_cpu_pct")
+    assert list(series) == [(("__name__", "agent_cpu_pct"), ("device", "agent"),
+                             ("room", "r1"), ("site", "imatra"))]
+    assert points(victoria) == [T0 + seq * 1000 for seq in range(50)]
+
+
+def test_telemetry_store_down_then_back_loses_no_point(
+        broker, victoria, cloud_settings, start_worker, publisher):
+    settings = cloud_settings.model_copy(update={"influx_url": victoria.url})
+    worker = start_worker(settings)
+    publisher.publish("etp/v1/porvoo/r1/agent/telemetry", telemetry(0), qos=1)
+    wait_for(lambda: worker.telemetry.written == 1, 20, "first point written")
+    victoria.stop()
+    for seq in range(1, 3001):
+        publisher.publish("etp/v1/porvoo/r1/agent/telemetry", telemetry(seq), qos=1)
+    wait_for(lambda: worker.telemetry.spooled_points() == 3000, 30, "points spooled")
+    victoria.start()
+    wait_for(lambda: worker.telemetry.spooled_points() == 0, 60, "spool drained")
+    assert points(victoria) == [T0 + seq * 1000 for seq in range(3001)]
+
+
+def test_spooled_points_survive_a_restart_of_the_ingest_worker(
+        broker, victoria, cloud_settings, start_worker, publisher):
+    settings = cloud_settings.model_copy(update={"influx_url": victoria.url})
+    victoria.stop()
+    worker = start_worker(settings)
+    for seq in range(100):
+        publisher.publish("etp/v1/nurmes/r1/agent/telemetry", telemetry(seq), qos=1)
+    wait_for(lambda: worker.telemetry.spooled_points() == 100, 30, "points spooled")
+    worker.stop()
+    victoria.start()
+    restarted = start_worker(settings)
+    wait_for(lambda: restarted.telemetry.spooled_points() == 0, 60, "spool drained after restart")
+    assert points(victoria) == [T0 + seq * 1000 for seq in range(100)]
