@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
@@ -10,19 +11,29 @@ from protocol.codec import Rejected, decode
 from protocol.payloads import MODEL_BY_KIND
 from protocol.vectors import load_vectors
 
+SCHEMA_DIR = Path(__file__).parent / "schemas"
+
 
 @click.group()
 def protocol() -> None:
     """The wire contract."""
 
 
+def schema_text(kind: str) -> str:
+    """The JSON Schema of a payload kind, as stored in ``protocol/schemas/``."""
+    return json.dumps(MODEL_BY_KIND[kind].model_json_schema(), indent=2, ensure_ascii=False) + "\n"
+
+
 @protocol.command()
 @click.argument("kind", type=click.Choice(sorted(MODEL_BY_KIND)), required=False)
-def schema(kind: str | None) -> None:
-    """Print the JSON Schema of one payload kind, or of all."""
-    kinds = [kind] if kind else sorted(MODEL_BY_KIND)
-    out = {k: MODEL_BY_KIND[k].model_json_schema() for k in kinds}
-    click.echo(json.dumps(out[kind] if kind else out, indent=2, ensure_ascii=False))
+@click.option("--write", is_flag=True, help="rewrite protocol/schemas/*.json from the models")
+def schema(kind: str | None, write: bool) -> None:
+    """Print the JSON Schema of one payload kind (or all), or rewrite the schema files."""
+    for name in [kind] if kind else sorted(MODEL_BY_KIND):
+        if write:
+            (SCHEMA_DIR / f"{name}.json").write_text(schema_text(name), encoding="utf-8")
+        else:
+            click.echo(schema_text(name), nl=False)
 
 
 @protocol.command("check-vectors")

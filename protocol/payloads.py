@@ -22,10 +22,15 @@ MetricName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")
 Detail = Annotated[str, StringConstraints(max_length=200)]
 
 
+def _version_required(schema: dict) -> None:
+    # ``v`` has a default for senders' convenience, but a message without it is refused
+    schema["required"] = ["v", *[f for f in schema.get("required", []) if f != "v"]]
+
+
 class Envelope(BaseModel):
     """Fields every payload carries."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_version_required)
 
     v: Literal[1] = VERSION
     ts: int = Field(ge=0, lt=2**53, description="device time, Unix epoch ms UTC")

@@ -1,7 +1,12 @@
 """The wire contract: every vector is judged as it says, and valid ones re-encode to the same bytes."""
-import pytest
+import json
 
+import pytest
+from jsonschema import Draft202012Validator
+
+from protocol.cli import SCHEMA_DIR, schema_text
 from protocol.codec import Rejected, decode, encode
+from protocol.payloads import MODEL_BY_KIND
 from protocol.topics import TopicError, parse_topic, topic
 from protocol.vectors import load_vectors
 
@@ -39,3 +44,22 @@ def test_command_topic_round_trips():
     built = topic("imatra", "r1", "agent", "cmd", "restart_device")
     assert built == "etp/v1/imatra/r1/agent/cmd/restart_device"
     assert parse_topic(built).command == "restart_device"
+
+
+@pytest.mark.parametrize("kind", sorted(MODEL_BY_KIND))
+def test_published_json_schemas_match_the_models(kind):
+    stored = (SCHEMA_DIR / f"{kind}.json").read_text(encoding="utf-8")
+    assert stored == schema_text(kind), "run: etapalvelu protocol schema --write"
+
+
+# the topic, the size and the version are judged before the schema
+SCHEMA_VECTORS = [v for v in VECTORS
+                  if v.payload is not None and v.reason not in ("topic", "size", "unknown_version")]
+
+
+@pytest.mark.parametrize("vector", SCHEMA_VECTORS, ids=lambda v: v.name)
+def test_json_schema_agrees_with_the_parser_on_every_vector(vector):
+    kind = parse_topic(vector.topic).kind
+    schema = json.loads((SCHEMA_DIR / f"{kind}.json").read_text(encoding="utf-8"))
+    errors = list(Draft202012Validator(schema).iter_errors(vector.payload))
+    assert (not errors) == vector.valid, [e.message for e in errors]
