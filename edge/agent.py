@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 QOS = {"health": 1, "telemetry": 0, "event": 1, "ack": 1}
 RETAIN = {"health": True, "telemetry": False, "event": False, "ack": False}
+WATCH_S = 2.0  # how often device health is read to catch changes between reports
 _CODE_OK = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 
 
@@ -62,6 +63,7 @@ class Agent:
         self._clean_stop = True
         self._urgent: set[str] = set()  # devices whose health must go out now
         self._outbox_full = False
+        self._last_health: dict[str, Reading] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> Agent:
@@ -145,17 +147,21 @@ class Agent:
             ts=ts, seq=seq, id=i, data=d, synced=synced)) for i, d in zip(ids, events)])
         return ids
 
-    def publish_health(self, devices: list[str] | None = None) -> None:
-        """Store the current health of the devices (all by default) for sending."""
+    def publish_health(self, devices: list[str] | None = None, *,
+                       only_changed: bool = False) -> None:
+        """Store the current health of the devices (all by default) for sending;
+        ``only_changed`` skips devices whose state is what was last sent."""
         batch = []
         for device in devices or list(self.adapters):
             if device not in self.adapters:
                 continue
             reading = self._read_health(device)
-            if reading is not None:
-                batch.append((device, "health", lambda ts, seq, r=reading: messages.health(
-                    ts=ts, seq=seq, state=r.state, code=r.code,
-                    detail=messages.clip_detail(r.detail))))
+            if reading is None or (only_changed and self._last_health.get(device) == reading):
+                continue
+            self._last_health[device] = reading
+            batch.append((device, "health", lambda ts, seq, r=reading: messages.health(
+                ts=ts, seq=seq, state=r.state, code=r.code,
+                detail=messages.clip_detail(r.detail))))
         self._store_many(batch)
 
     def publish_telemetry(self) -> None:
@@ -180,7 +186,7 @@ class Agent:
     def _run(self) -> None:
         assert self.link is not None
         intervals = self.config.intervals
-        due = {"health": time.monotonic(), "telemetry": time.monotonic()}
+        due = dict.fromkeys(("health", "watch", "telemetry"), time.monotonic())
         try:
             while not self._stopping.is_set():
                 try:
@@ -197,7 +203,11 @@ class Agent:
         now = time.monotonic()
         if now >= due["health"]:
             due["health"] = now + intervals.health_s
+            due["watch"] = now + min(WATCH_S, intervals.health_s)
             self._store_quietly(self.publish_health)
+        elif now >= due["watch"]:  # a change goes out within WATCH_S, not one health interval
+            due["watch"] = now + min(WATCH_S, intervals.health_s)
+            self._store_quietly(lambda: self.publish_health(only_changed=True))
         if now >= due["telemetry"]:
             due["telemetry"] = now + intervals.telemetry_s
             self._store_quietly(self.publish_telemetry)

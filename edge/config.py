@@ -252,7 +252,8 @@ def _explain(error: dict, data: dict) -> str:
 def simulated_config(site: str, room: str, *, outbox_path: Path | str,
                      broker_url: str = "mqtt://127.0.0.1:1883", keepalive_s: int = 10,
                      health_s: float = 15.0, telemetry_s: float = 30.0,
-                     synchronous: str = "FULL", **broker: object) -> AgentConfig:
+                     synchronous: str = "FULL", max_bytes: int = 50 * 1024 * 1024,
+                     **broker: object) -> AgentConfig:
     """A config for a room whose six devices are all simulated (demo, tests, benchmarks);
     ``broker`` takes further ``Broker`` fields (username, password, reconnect_min_s, ...)."""
     from protocol.topics import DEVICE_TYPES
@@ -260,7 +261,7 @@ def simulated_config(site: str, room: str, *, outbox_path: Path | str,
     return AgentConfig(
         site=site, room=room,
         broker=Broker(url=broker_url, keepalive_s=keepalive_s, **broker),
-        outbox=Outbox(path=Path(outbox_path), synchronous=synchronous),
+        outbox=Outbox(path=Path(outbox_path), max_bytes=max_bytes, synchronous=synchronous),
         intervals=Intervals(health_s=health_s, telemetry_s=telemetry_s),
         devices=[{"type": device, "backend": "sim"} for device in DEVICE_TYPES],
     )

@@ -40,7 +40,7 @@ class LinuxNetwork(Adapter):
     device = "network"
 
     def __init__(self, emit: Emit, host: str, port: int, degraded_rtt_ms: float = 150.0,
-                 timeout_s: float = 2.0, probe_every_s: float = 1.0) -> None:
+                 timeout_s: float = 2.0, probe_every_s: float = 5.0) -> None:
         super().__init__(emit)
         self.host, self.port = host, port
         self.degraded_rtt_ms = degraded_rtt_ms

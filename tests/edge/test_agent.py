@@ -232,3 +232,43 @@ def test_events_stored_in_one_batch_arrive_in_order(broker, subscriber, make_age
     events = subscriber.received("callbutton", "event")
     assert [m.payload["id"] for m in events] == ids
     assert [m.payload["data"] for m in events] == presses
+
+
+def test_a_change_of_health_goes_out_within_seconds_not_one_health_interval(
+        broker, subscriber, make_agent):
+    agent = make_agent(broker.url, health_s=3600)
+    subscriber.wait(lambda s: len(s.received(kind="health")) == 6, 10, "the first reports")
+    agent.adapters["terminal"].inject("touch_failure")  # as a real device would fail: silently
+    changed = time.monotonic()
+    subscriber.wait(lambda s: s.received("terminal", "health")[-1].payload["state"] == "fault",
+                    5, "the terminal's new health")
+    assert time.monotonic() - changed < 3.5
+    assert len(subscriber.received(kind="health")) == 7  # unchanged devices were not repeated
+
+
+def test_full_outbox_of_an_offline_agent_drops_old_telemetry_but_delivers_every_event(
+        broker, subscriber, make_agent):
+    with TcpProxy(broker.port) as proxy:
+        proxy.cut()
+        # 64 KiB is the smallest bound a config allows
+        agent = make_agent(f"mqtt://127.0.0.1:{proxy.port}", synchronous="NORMAL",
+                           max_bytes=64 * 1024)
+        ids = []
+        for _ in range(150):  # about 150 kB of telemetry and events for a 64 KiB outbox
+            agent.publish_telemetry()
+            ids.append(agent.emit_event("callbutton", {"type": "button_press"}))
+        assert agent.outbox.dropped > 0 and agent.outbox.bytes <= 64 * 1024
+        proxy.restore()
+        subscriber.wait(lambda s: len(s.received("callbutton", "event")) == len(ids), 15,
+                        "every event")
+        wait_for(lambda: len(agent.outbox) == 0, 10, "an empty outbox")
+        dropped = agent.outbox.dropped
+        agent.publish_telemetry()
+        subscriber.wait(lambda s: any(m.payload["metrics"].get("outbox_dropped") == dropped
+                                      for m in s.received("agent", "telemetry")), 5,
+                        "the drop count reported")
+    assert [m.payload["id"] for m in subscriber.received("callbutton", "event")] == ids
+    seqs = [m.payload["seq"] for m in subscriber.received("doccam", "telemetry")]
+    # only the newest points survived, in order: the oldest ones were dropped
+    assert 0 < len(seqs) < 150 and min(seqs) > 1
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
