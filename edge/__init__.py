@@ -1,0 +1,1 @@
+"""The room agent: device adapters, durable outbox, MQTT link, CLI (``etapalvelu edge``)."""

@@ -63,3 +63,31 @@ def test_killed_in_process_agent_fires_its_last_will(broker, subscriber, make_ag
     subscriber.wait(lambda s: s.statuses() == ["online"], 10, "the agent online")
     agent.kill()
     subscriber.wait(lambda s: s.statuses() == ["online", "offline"], DEADLINE_S, "the Last Will")
+
+
+def test_agent_process_stopped_with_sigterm_says_offline_itself_and_exits_cleanly(
+        broker, subscriber, tmp_path):
+    config = tmp_path / "agent.yaml"
+    config.write_text(yaml.safe_dump({
+        "site": "porvoo", "room": "r1", "broker": {"url": broker.url},
+        "outbox": {"path": str(tmp_path / "outbox.sqlite")},
+        "devices": [{"type": "agent", "backend": "linux"}, {"type": "network",
+                                                             "backend": "linux"}],
+    }))
+    etapalvelu = Path(sys.executable).parent / "etapalvelu"
+    agent = subprocess.Popen([str(etapalvelu), "edge", "run", "--config", str(config)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        subscriber.wait(lambda s: s.statuses() == ["online"]
+                        and len(s.received(kind="telemetry")) == 2, 20, "online, telemetry")
+        agent.send_signal(signal.SIGTERM)
+        assert agent.wait(15) == 0
+    finally:
+        agent.kill()
+        agent.wait(5)
+    log = agent.stderr.read()
+    agent.stderr.close()
+    subscriber.wait(lambda s: s.statuses() == ["online", "offline"], 5, "offline")
+    assert "event=agent_stopped site=porvoo room=r1 clean=True" in log
+    network = subscriber.received("network", "telemetry")[0].payload["metrics"]
+    assert network["reachable"] == 1  # the Linux backend measured the real broker
