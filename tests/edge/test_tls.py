@@ -24,7 +24,7 @@ def _name(common_name: str) -> x509.Name:
 def _issue(folder: Path, stem: str, subject: str, issuer_key=None, issuer_cert=None,
            ca: bool = False) -> tuple:
     key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     builder = (x509.CertificateBuilder().subject_name(_name(subject))
                .issuer_name(issuer_cert.subject if issuer_cert else _name(subject))
                .public_key(key.public_key()).serial_number(x509.random_serial_number())
