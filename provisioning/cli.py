@@ -14,7 +14,7 @@ import yaml
 
 from cloud.registry import Registry, load_registry
 from provisioning.generate import build, current_files, host_name, write
-from provisioning.identities import fleet_identities
+from provisioning.identities import device_name, fleet_identities
 from provisioning.plan import make_plan
 from provisioning.settings import FleetSettings, load_settings, save_settings
 
@@ -131,6 +131,7 @@ def apply(fleet_dir: Path, limit: str | None, playbook: str, staged: bool, versi
         click.echo(f"{host}: changed={result.changed.get(host, 0)} "
                    f"failed={result.failed.get(host, 0)}")
     if not result.ok:
+        click.echo(result.tail, err=True)  # tasks with secrets are censored (no_log)
         raise click.ClickException(f"playbook {playbook} failed ({result.status})")
 
 
@@ -212,10 +213,12 @@ def rotate_credentials(fleet_dir: Path, identities: tuple[str, ...], everyone: b
 @click.argument("identity")
 @click.pass_obj
 def revoke(fleet_dir: Path, identity: str) -> None:
-    """Revoke IDENTITY (e.g. porvoo.r1.callbutton): its certificate goes on the CRL, its
-    login and ACL are removed. Then `fleet apply --playbook broker.yml`."""
+    """Revoke IDENTITY (etp-porvoo-r1-callbutton, or porvoo/r1/callbutton): its certificate
+    goes on the CRL, its login and ACL are removed. Then `fleet apply --playbook broker.yml`."""
     from provisioning.lifecycle import revoke as revoke_identity
 
+    if identity.count("/") == 2:
+        identity = device_name(*identity.split("/"))
     _known(fleet_dir, (identity,))
     revoke_identity(fleet_dir, identity, _now())
     _generate(fleet_dir)

@@ -37,7 +37,7 @@ from provisioning.broker import (
     password_entry,
     render_dynsec,
 )
-from provisioning.identities import Identity, fleet_identities
+from provisioning.identities import Identity, agent_name, fleet_identities
 from provisioning.settings import FleetSettings
 
 CA_DAYS = 3650
@@ -175,7 +175,7 @@ def host_name(site: str, room: str) -> str:
 
 def _cloud_workers(settings: FleetSettings) -> dict[str, list[dict]]:
     """Cloud worker identities spread round-robin over the cloud hosts."""
-    workers = [(service, f"cloud.{service}.{i}")
+    workers = [(service, f"etp-cloud-{service}-{i}")
                for service, count in (("ingest", settings.cloud_workers.ingest),
                                       ("api", settings.cloud_workers.api))
                for i in range(1, count + 1)]
@@ -194,7 +194,7 @@ def render_inventory(registry: Registry, settings: FleetSettings) -> bytes:
         hosts = sites.setdefault(f"site_{site}", {"hosts": {}})["hosts"]
         hosts[host_name(site, room)] = {
             "ansible_host": f"{host_name(site, room)}.{settings.agent_host_domain}",
-            "etp_site": site, "etp_room": room, "etp_identity": f"{site}.{room}.agent"}
+            "etp_site": site, "etp_room": room, "etp_identity": agent_name(site, room)}
     inventory = {"all": {"vars": {
         "etp_broker_dir": settings.broker_dir, "etp_agent_dir": settings.agent_dir,
         "etp_agent_state_dir": settings.agent_state_dir,
@@ -219,7 +219,7 @@ def render_agent_config(site: str, room: str, devices: tuple[str, ...],
         "room": room,
         "broker": {
             "url": f"mqtts://{settings.broker_host}:{settings.broker_port}",
-            "username": f"{site}.{room}.agent",
+            "username": agent_name(site, room),
             "password_file": f"{d}/broker.password",
             "tls": {"ca_file": f"{d}/tls/ca.crt", "cert_file": f"{d}/tls/client.crt",
                     "key_file": f"{d}/tls/client.key"},
@@ -297,7 +297,7 @@ def broker_placement(settings: FleetSettings) -> dict[str, str]:
 
 def agent_placement(settings: FleetSettings, site: str, room: str) -> dict[str, str]:
     """Where the edge_agent role puts each fleet file on a room's terminal."""
-    d, name = settings.agent_dir, f"{site}.{room}.agent"
+    d, name = settings.agent_dir, agent_name(site, room)
     return {f"agents/{site}/{room}/agent.yaml": f"{d}/agent.yaml",
             f"secrets/{name}.password": f"{d}/broker.password", "pki/ca.crt": f"{d}/tls/ca.crt",
             f"pki/certs/{name}.crt": f"{d}/tls/client.crt",

@@ -3,11 +3,15 @@
 One identity per room agent, one per wireless device (call button, occupancy sensor), one per
 cloud worker process (ingest, api) and one for the fleet's rollout monitor. Every identity
 connects with client id == its name (the broker refuses any other id, so wildcards in an id,
-session take-over and impersonation all fail at CONNECT) and gets only the topics it needs:
+session take-over and impersonation all fail at CONNECT) and gets only the topics it needs.
+Names are ``etp-{site}-{room}-{device}`` (the room agent's default client id),
+``etp-cloud-{worker}-{n}`` and ``etp-fleet-monitor``; ``fleet_identities`` refuses two rooms
+whose names would collide (slugs may hold ``-``).
+
 
 - a room agent publishes for the devices its adapters speak for (agent, terminal, doccam,
-  network) in its own room, receives their commands, and reads its room's wireless devices
-  (to notice a silent call button);
+  network) in its own room and may subscribe to its room's command filter, but is delivered
+  only those devices' commands (the wireless boards speak for themselves);
 - a wireless device publishes only under its own device's topics and receives only its own
   commands;
 - cloud workers read the whole tree and publish commands; nobody else publishes commands;
@@ -24,7 +28,7 @@ from provisioning.settings import FleetSettings
 AGENT_SPOKEN = ("agent", "terminal", "doccam", "network")  # the agent's adapters speak for these
 WIRELESS = ("callbutton", "occupancy")  # MicroPython boards with credentials of their own
 DEVICE_KINDS = ("health", "telemetry", "event", "ack")  # what any device publishes
-MONITOR = "fleet.monitor"
+MONITOR = "etp-fleet-monitor"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,24 +64,23 @@ def _read(*filters: str) -> list[Grant]:
 
 
 def agent_name(site: str, room: str) -> str:
-    """The identity of a room's agent, e.g. ``porvoo.r1.agent``."""
-    return f"{site}.{room}.agent"
+    """The identity of a room's agent, e.g. ``etp-porvoo-r1-agent``."""
+    return f"etp-{site}-{room}-agent"
 
 
 def device_name(site: str, room: str, device: str) -> str:
-    """The identity of a wireless device, e.g. ``porvoo.r1.callbutton``."""
-    return f"{site}.{room}.{device}"
+    """The identity of a wireless device, e.g. ``etp-porvoo-r1-callbutton``."""
+    return f"etp-{site}-{room}-{device}"
 
 
 def agent_identity(site: str, room: str, devices: tuple[str, ...]) -> Identity:
-    """A room agent: speaks for its adapters' devices, reads its room's wireless devices."""
+    """A room agent: speaks for its adapters' devices and hears only their commands."""
     base = f"{ROOT}/{site}/{room}"
-    grants = _publish(f"{base}/agent/status")
+    # the agent subscribes its room's command filter once; delivery is per device
+    grants = _publish(f"{base}/agent/status") + [Grant("subscribePattern", f"{base}/+/cmd/+")]
     for device in (d for d in AGENT_SPOKEN if d in devices):
         grants += _publish(*(f"{base}/{device}/{kind}" for kind in DEVICE_KINDS))
-        grants += _read(f"{base}/{device}/cmd/+")
-    for device in (d for d in WIRELESS if d in devices):
-        grants += _read(f"{base}/{device}/+")
+        grants.append(Grant("publishClientReceive", f"{base}/{device}/cmd/+"))
     return Identity(agent_name(site, room), "agent", tuple(grants), site, room)
 
 
@@ -89,14 +92,14 @@ def wireless_identity(site: str, room: str, device: str) -> Identity:
 
 
 def cloud_identities(settings: FleetSettings) -> list[Identity]:
-    """One identity per cloud worker process: ``cloud.ingest.1``, ``cloud.api.1``..."""
+    """One identity per cloud worker process: ``etp-cloud-ingest-1``, ``etp-cloud-api-1``..."""
     commands = _publish(f"{ROOT}/+/+/+/cmd/+")
     ingest = (Grant("subscribePattern", f"$share/ingest/{ROOT}/#"),
               Grant("publishClientReceive", f"{ROOT}/#"), *commands)
     api = tuple(_read(f"{ROOT}/#") + commands)
-    return ([Identity(f"cloud.ingest.{i}", "cloud", ingest)
+    return ([Identity(f"etp-cloud-ingest-{i}", "cloud", ingest)
              for i in range(1, settings.cloud_workers.ingest + 1)]
-            + [Identity(f"cloud.api.{i}", "cloud", api)
+            + [Identity(f"etp-cloud-api-{i}", "cloud", api)
                for i in range(1, settings.cloud_workers.api + 1)])
 
 
@@ -111,4 +114,9 @@ def fleet_identities(registry: Registry, settings: FleetSettings) -> list[Identi
     for site, room_id, room in registry.rooms():
         identities.append(agent_identity(site, room_id, room.devices))
         identities += [wireless_identity(site, room_id, d) for d in WIRELESS if d in room.devices]
-    return identities + cloud_identities(settings) + [monitor_identity()]
+    identities += cloud_identities(settings) + [monitor_identity()]
+    names = [identity.name for identity in identities]
+    doubles = sorted({name for name in names if names.count(name) > 1})
+    if doubles:  # e.g. site "a-b" room "c" and site "a" room "b-c"
+        raise ValueError(f"identity names collide: {doubles}; rename a site or room")
+    return identities

@@ -56,7 +56,7 @@ def _event_handler(progress: Progress | None):
 
 def run_playbook(playbook: str, fleet_dir: Path, *, limit: str | None = None,
                  extravars: dict | None = None, progress: Progress | None = None,
-                 inventory: Path | None = None) -> RunResult:
+                 inventory: Path | None = None, tags: str | None = None) -> RunResult:
     """Run ``ansible/<playbook>`` against the fleet's inventory and return the stats."""
     fleet_dir = Path(fleet_dir).resolve()
     variables = {"etp_fleet_dir": str(fleet_dir), **(extravars or {})}
@@ -65,7 +65,8 @@ def run_playbook(playbook: str, fleet_dir: Path, *, limit: str | None = None,
         runner = ansible_runner.run(
             private_data_dir=private, project_dir=str(ANSIBLE_DIR), playbook=playbook,
             inventory=str(inventory or fleet_dir / "inventory" / "hosts.yml"),
-            extravars=variables, limit=limit, quiet=True, event_handler=_event_handler(progress),
+            extravars=variables, limit=limit, tags=tags, quiet=True,
+            event_handler=_event_handler(progress),
             envvars={"ANSIBLE_CONFIG": str(ANSIBLE_DIR / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1",
                      "PATH": os.pathsep.join([bindir, os.environ.get("PATH", "")])})
         stats = runner.stats or {}
