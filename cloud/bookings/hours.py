@@ -143,13 +143,18 @@ class ExpertCapacity:
 
     weekly: Mapping[int, tuple[tuple[int, int, int], ...]]  # weekday -> (start, end, experts)
     tz: ZoneInfo = HELSINKI
+    _memo: dict = field(default_factory=dict, compare=False, repr=False)
 
     def experts_at(self, instant: datetime) -> int:
         """Experts serving at ``instant``; zero outside every window."""
-        local = instant.astimezone(self.tz)
-        minute = local.hour * 60 + local.minute
-        return sum(n for start, end, n in self.weekly.get(local.weekday(), ())
-                   if start <= minute < end)
+        known = self._memo.get(instant)
+        if known is None:
+            local = instant.astimezone(self.tz)
+            minute = local.hour * 60 + local.minute
+            known = self._memo[instant] = sum(
+                n for start, end, n in self.weekly.get(local.weekday(), ())
+                if start <= minute < end)
+        return known
 
 
 UNLIMITED = None  # capacity not modelled: only the room limits
@@ -203,7 +208,8 @@ class Layers:
 
     room_blocked: Sequence[Interval] = ()       # maintenance, unusable room
     room_bookings: Sequence[Interval] = ()      # the room's other live bookings
-    authority_bookings: Sequence[Interval] = ()  # the authority's live bookings, every room
+    authority_load: Mapping[datetime, int] = field(default_factory=dict)  # the authority's
+    # live bookings in every room, counted per slot start (see ``booked_slot_counts``)
     capacity: ExpertCapacity | None = UNLIMITED
     not_before: datetime | None = None           # usually ``now``: no visit starting earlier
 
@@ -212,8 +218,8 @@ def free_visits(open_intervals: Sequence[Interval], slots: int, layers: Layers) 
     """Every visit of ``slots`` consecutive slots that fits all layers, in time order."""
     if slots not in VISIT_SLOTS:
         raise ValueError(f"a visit is {VISIT_SLOTS} slots, not {slots}")
-    usable = subtract(open_intervals, [*layers.room_blocked, *layers.room_bookings])
-    authority_load = booked_slot_counts(layers.authority_bookings)
+    usable = subtract(open_intervals, layers.room_blocked)
+    busy = busy_slots(layers.room_bookings)
     length = SLOT * slots
     visits = []
     for piece in sorted(usable):
@@ -222,16 +228,28 @@ def free_visits(open_intervals: Sequence[Interval], slots: int, layers: Layers) 
             start = max(start, _align_up(layers.not_before))
         while start + length <= piece.end:
             visit = Interval(start, start + length)
-            if _has_expert(visit, authority_load, layers.capacity):
+            if busy.isdisjoint(visit.slot_starts()) \
+                    and _has_expert(visit, layers.authority_load, layers.capacity):
                 visits.append(visit)
             start += SLOT
     return visits
 
 
-def _has_expert(visit: Interval, load: Counter, capacity: ExpertCapacity | None) -> bool:
+def busy_slots(bookings: Iterable[Interval]) -> set[datetime]:
+    """The starts of every slot that overlaps one of ``bookings``."""
+    busy = set()
+    for booking in bookings:
+        at = slot_floor(booking.start)
+        while at < booking.end:
+            busy.add(at)
+            at += SLOT
+    return busy
+
+
+def _has_expert(visit: Interval, load: Mapping[datetime, int], capacity: ExpertCapacity | None) -> bool:
     if capacity is None:
         return True
-    return all(load[at] < capacity.experts_at(at) for at in visit.slot_starts())
+    return all(load.get(at, 0) < capacity.experts_at(at) for at in visit.slot_starts())
 
 
 REFUSALS = {
@@ -263,7 +281,7 @@ def refusal(hours: OpeningHours, visit: Interval, layers: Layers) -> str | None:
         return "room_unavailable"
     if any(visit.overlaps(b) for b in layers.room_bookings):
         return "slot_taken"
-    if not _has_expert(visit, booked_slot_counts(layers.authority_bookings), layers.capacity):
+    if not _has_expert(visit, layers.authority_load, layers.capacity):
         return "no_expert"
     return None
 

@@ -60,7 +60,7 @@ class Booking(Base):
 
     __table_args__ = (
         Index("ix_bookings_booking_room_start", "site", "room", "start"),
-        Index("ix_bookings_booking_authority_start", "authority", "start"),
+        Index("ix_bookings_booking_authority_start", "authority", "start", "end", "status"),
         Index("ix_bookings_booking_end_purged", "end", "purged_at"),
     )
 
@@ -81,6 +81,17 @@ class BookedSlot(Base):
         ForeignKey("bookings_booking.id", ondelete="CASCADE"))
 
     __table_args__ = (Index("ix_bookings_slot_booking", "booking_id"),)
+
+
+class ExpertLoad(Base):
+    """How many bookings of an authority hold each slot, across every room: kept with the slot
+    rows in the same transaction, so the expert-capacity check reads a few rows and two
+    concurrent bookings cannot both take the last expert (the row is their meeting point)."""
+
+    __tablename__ = "bookings_load"
+    authority: Mapped[str] = mapped_column(String(32), primary_key=True)
+    start: Mapped[datetime] = mapped_column(Instant, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
 
 
 class BookingChange(Base):

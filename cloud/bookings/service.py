@@ -9,7 +9,9 @@ from datetime import date, datetime, timedelta
 
 import holidays as holiday_calendars
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -38,6 +40,7 @@ from cloud.bookings.models import (
     Booking,
     BookingChange,
     BuildingException,
+    ExpertLoad,
     RoomClosure,
 )
 from cloud.registry import Registry
@@ -114,10 +117,10 @@ class FreeVisit:
 def site_hours(session: Session, rules: BookingRules, *, site: str, first: date, last: date
                ) -> OpeningHours:
     """The site's opening hours with the dated building exceptions between the two days."""
-    rows = session.scalars(select(BuildingException).where(
+    rows = session.execute(select(BuildingException.day, BuildingException.spans).where(
         BuildingException.site == site, BuildingException.day >= first,
         BuildingException.day <= last)).all()
-    exceptions = {row.day: tuple(tuple(s) for s in row.spans) for row in rows}
+    exceptions = {day: tuple(tuple(span) for span in spans) for day, spans in rows}
     return rules.catalogue.opening_hours(site, exceptions, rules.holidays)
 
 
@@ -137,26 +140,31 @@ def _closures(session: Session, site: str, window: Interval) -> dict[str, list[I
 
 def _room_bookings(session: Session, site: str, window: Interval, exclude: int | None
                    ) -> dict[str, list[Interval]]:
-    query = select(BookedSlot.room, BookedSlot.start).where(
-        BookedSlot.site == site, BookedSlot.start >= window.start - SLOT,
-        BookedSlot.start < window.end)
+    slot = BookedSlot.__table__.c  # Core columns: the hot path of availability
+    query = select(slot.room, slot.start).where(
+        slot.site == site, slot.start >= window.start - SLOT, slot.start < window.end)
     if exclude is not None:
-        query = query.where(BookedSlot.booking_id != exclude)
+        query = query.where(slot.booking_id != exclude)
     out: dict[str, list[Interval]] = {}
-    for room, start in session.execute(query):
+    for room, start in session.connection().execute(query):
         out.setdefault(room, []).append(Interval(start, start + SLOT))
     return out
 
 
-def _authority_bookings(session: Session, authority: str, window: Interval,
-                        exclude: int | None) -> list[Interval]:
-    query = (select(Booking.start, Booking.end, func.count())
-             .where(Booking.authority == authority, Booking.status.in_(LIVE),
-                    Booking.start < window.end, Booking.end > window.start)
-             .group_by(Booking.start, Booking.end))
+def _authority_load(session: Session, authority: str, window: Interval,
+                    exclude: int | None) -> dict[datetime, int]:
+    """How many of the authority's bookings (every site) hold each slot of ``window``, less
+    the booking ``exclude`` (one being moved)."""
+    table = ExpertLoad.__table__.c
+    load = dict(session.connection().execute(select(table.start, table.count).where(
+        table.authority == authority, table.start >= window.start,
+        table.start < window.end)).all())
     if exclude is not None:
-        query = query.where(Booking.id != exclude)
-    return [Interval(s, e) for s, e, n in session.execute(query) for _ in range(n)]
+        moving = session.get(Booking, exclude)
+        for at in Interval(moving.start, moving.end).slot_starts():
+            if at in load:
+                load[at] -= 1
+    return load
 
 
 # --- availability ---------------------------------------------------------------------------
@@ -174,7 +182,7 @@ def availability(session: Session, rules: BookingRules, *, site: str, service: s
     open_ = hours.between(first, last)
     closures = _closures(session, site, window)
     booked = _room_bookings(session, site, window, None)
-    authority_load = _authority_bookings(session, offered.authority, window, None)
+    authority_load = _authority_load(session, offered.authority, window, None)
     capacity = rules.catalogue.capacities.get(offered.authority)
     visits = []
     for room in rules.rooms(site):
@@ -195,7 +203,7 @@ def _refusal_for(session: Session, rules: BookingRules, *, site: str, room: str,
     window = Interval(visit.start - SLOT, visit.end + SLOT)
     layers = Layers(_closures(session, site, window).get(room, ()),
                     _room_bookings(session, site, window, exclude).get(room, ()),
-                    _authority_bookings(session, authority, window, exclude),
+                    _authority_load(session, authority, window, exclude),
                     rules.catalogue.capacities.get(authority), not_before)
     return refusal(hours, visit, layers)
 
@@ -213,20 +221,46 @@ def _record(session: Session, booking: Booking, *, action: str, actor: str, now:
                               before=before, after=_snapshot(booking)))
 
 
-def _hold_slots(session: Session, booking: Booking) -> None:
-    """Insert the booking's slot rows in a savepoint; the primary key refuses a taken slot."""
+def _hold_slots(session: Session, rules: BookingRules, booking: Booking) -> None:
+    """Take the booking's room slots and expert load in a savepoint. The slot key refuses a
+    taken slot; the load row, counted under its row lock, refuses the authority's last expert
+    taken by a concurrent booking."""
+    starts = Interval(booking.start, booking.end).slot_starts()
+    capacity = rules.catalogue.capacities.get(booking.authority)
     try:
         with session.begin_nested():
             session.add_all(BookedSlot(site=booking.site, room=booking.room, start=at,
-                                       booking_id=booking.id)
-                            for at in Interval(booking.start, booking.end).slot_starts())
+                                       booking_id=booking.id) for at in starts)
+            session.flush()
+            for at in starts:
+                count = _add_load(session, booking.authority, at, 1)
+                if capacity is not None and count > capacity.experts_at(at):
+                    raise refused("no_expert", "the authority's last expert was booked a "
+                                  "moment ago")
     except IntegrityError:
         session.rollback()
         raise refused("slot_taken", "the room was booked at that time a moment ago") from None
+    except BookingRefused:
+        session.rollback()
+        raise
+
+
+def _add_load(session: Session, authority: str, at: datetime, delta: int) -> int:
+    """Add ``delta`` to the authority's load at slot ``at``; return the new count."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    table = ExpertLoad.__table__
+    statement = (insert(table).values(authority=authority, start=at, count=delta)
+                 .on_conflict_do_update(index_elements=["authority", "start"],
+                                        set_={"count": table.c.count + delta})
+                 .returning(table.c.count))
+    return session.execute(statement).scalar_one()
 
 
 def _release_slots(session: Session, booking: Booking) -> None:
     session.execute(delete(BookedSlot).where(BookedSlot.booking_id == booking.id))
+    for at in Interval(booking.start, booking.end).slot_starts():
+        _add_load(session, booking.authority, at, -1)
 
 
 def _pick_room(session: Session, rules: BookingRules, *, site: str, room: str | None,
@@ -278,7 +312,7 @@ def _insert(session: Session, rules: BookingRules, *, site: str, room: str, auth
                       created_at=now, created_by=actor)
     session.add(booking)
     session.flush()
-    _hold_slots(session, booking)
+    _hold_slots(session, rules, booking)
     _record(session, booking, action="created", actor=actor, now=now, before=None)
     reminders.confirm(session, rules, booking=booking, now=now)
     session.commit()
@@ -332,7 +366,7 @@ def move_booking(session: Session, rules: BookingRules, *, booking: Booking, sta
     booking.moves += 1
     booking.readiness_checked_at = None
     session.flush()
-    _hold_slots(session, booking)
+    _hold_slots(session, rules, booking)
     _record(session, booking, action="moved", actor=actor, now=now, before=before)
     reminders.confirm(session, rules, booking=booking, now=now)
     session.commit()

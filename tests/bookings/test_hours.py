@@ -15,6 +15,7 @@ from cloud.bookings.hours import (
     Layers,
     OpeningHours,
     WeeklyHours,
+    booked_slot_counts,
     free_visits,
     refusal,
 )
@@ -69,7 +70,8 @@ def scenarios(draw):
         st.integers(0, 2), half_hours(0, 12 * 60))))
     layers = Layers(room_blocked=draw(st.lists(intervals(48), max_size=3)),
                     room_bookings=draw(st.lists(aligned_visits(), max_size=6)),
-                    authority_bookings=draw(st.lists(aligned_visits(), max_size=6)),
+                    authority_load=booked_slot_counts(draw(st.lists(aligned_visits(),
+                                                                    max_size=6))),
                     capacity=capacity,
                     not_before=draw(st.one_of(st.none(), instants())))
     return hours, layers, draw(st.sampled_from([1, 2]))
@@ -91,10 +93,7 @@ def oracle_fits(hours: OpeningHours, layers: Layers, visit: Interval) -> bool:
     """Check one candidate visit, slot by slot, against every layer independently."""
     if layers.not_before is not None and visit.start < layers.not_before:
         return False
-    counts = {}
-    for booking in layers.authority_bookings:
-        for at in booking.slot_starts():
-            counts[at] = counts.get(at, 0) + 1
+    counts = layers.authority_load
     for at in visit.slot_starts():
         day, minute = local_minutes(at)
         building = hours.exceptions.get(day, hours.building.on(day.weekday()))
@@ -194,5 +193,5 @@ def test_refusals_name_the_layer_that_refused():
         Interval(local(day, 10, 50), local(day, 12))])) == "room_unavailable"
     assert refusal(PILOT, visit, Layers(not_before=local(day, 10, 31))) == "in_the_past"
     none_free = ExpertCapacity({2: ((540, 900, 1),)})
-    assert refusal(PILOT, visit, Layers(capacity=none_free, authority_bookings=[
-        Interval(local(day, 10), local(day, 10, 30))])) == "no_expert"
+    assert refusal(PILOT, visit, Layers(capacity=none_free, authority_load=booked_slot_counts([
+        Interval(local(day, 10), local(day, 10, 30))]))) == "no_expert"

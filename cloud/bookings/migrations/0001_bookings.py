@@ -1,4 +1,4 @@
-"""bookings: bookings, booked slots, change log, room closures, building exceptions
+"""bookings: bookings, booked slots, expert load, change log, room closures, building exceptions
 
 Revision ID: bookings_0001
 Revises:
@@ -43,7 +43,7 @@ def upgrade() -> None:
     op.create_index("ix_bookings_booking_room_start", "bookings_booking",
                     ["site", "room", "start"])
     op.create_index("ix_bookings_booking_authority_start", "bookings_booking",
-                    ["authority", "start"])
+                    ["authority", "start", "end", "status"])
     op.create_index("ix_bookings_booking_end_purged", "bookings_booking", ["end", "purged_at"])
     op.create_table(
         "bookings_slot",
@@ -56,6 +56,13 @@ def upgrade() -> None:
                                 name="fk_bookings_slot_booking_id_bookings_booking"),
     )
     op.create_index("ix_bookings_slot_booking", "bookings_slot", ["booking_id"])
+    op.create_table(
+        "bookings_load",
+        sa.Column("authority", sa.String(32), nullable=False),
+        sa.Column("start", TZ, nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("authority", "start", name="pk_bookings_load"),
+    )
     op.create_table(
         "bookings_change",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -95,5 +102,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table in ("bookings_building_exception", "bookings_closure", "bookings_change",
-                  "bookings_slot", "bookings_booking"):
+                  "bookings_load", "bookings_slot", "bookings_booking"):
         op.drop_table(table)
