@@ -14,7 +14,7 @@ from cryptography.x509.oid import NameOID
 from edge.agent import Agent
 from edge.config import AgentConfig
 from tests.edge.conftest import Subscriber
-from tests.servers import free_port
+from tests.servers import free_port, port_open, wait_for
 
 
 def _name(common_name: str) -> x509.Name:
@@ -65,6 +65,7 @@ def test_agent_connects_over_mutual_tls_and_refuses_a_broker_it_cannot_verify(
         f"listener {observer_port} 127.0.0.1",  # plain, for the observing subscriber
     ]
     tls_broker.start()
+    wait_for(lambda: port_open(observer_port), 10, "the plain listener")
     observer = Subscriber(observer_port)
     agents = []
     try:
