@@ -50,8 +50,10 @@ def dynsec_config(identities: list[Identity], passwords: dict[str, dict]) -> dic
     return {
         "defaultACLAccess": {"publishClientSend": False, "publishClientReceive": False,
                              "subscribe": False, "unsubscribe": True},
-        "clients": [{"username": i.name, "clientid": i.name, "textdescription": i.role,
-                     "roles": [{"rolename": i.name}], **passwords[i.name]}
+        "clients": [{"username": i.name,
+                     **({"clientid": i.name} if i.bound_client_id else {}),
+                     "textdescription": i.role, "roles": [{"rolename": i.name}],
+                     **passwords[i.name]}
                     for i in identities],
         "groups": [],
         "roles": [{"rolename": i.name,

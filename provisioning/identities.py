@@ -2,8 +2,9 @@
 
 One identity per room agent, one per wireless device (call button, occupancy sensor), one per
 cloud worker process (ingest, api) and one for the fleet's rollout monitor. Every identity
-connects with client id == its name (the broker refuses any other id, so wildcards in an id,
-session take-over and impersonation all fail at CONNECT) and gets only the topics it needs.
+in the rooms connects with client id == its name (the broker refuses any other id, so
+wildcards in an id, session take-over and impersonation all fail at CONNECT); cloud workers
+choose their own client ids. Each identity gets only the topics it needs.
 Names are ``etp-{site}-{room}-{device}`` (the room agent's default client id),
 ``etp-cloud-{worker}-{n}`` and ``etp-fleet-monitor``; ``fleet_identities`` refuses two rooms
 whose names would collide (slugs may hold ``-``).
@@ -52,6 +53,9 @@ class Identity:
     grants: tuple[Grant, ...]
     site: str | None = None
     room: str | None = None
+    # the broker refuses any other client id; cloud workers pick their own ids
+    # (``ingest-<name>``, ``cloud-<random>``) and run on the operator's own servers
+    bound_client_id: bool = True
 
 
 def _publish(*topics: str) -> list[Grant]:
@@ -97,9 +101,9 @@ def cloud_identities(settings: FleetSettings) -> list[Identity]:
     ingest = (Grant("subscribePattern", f"$share/ingest/{ROOT}/#"),
               Grant("publishClientReceive", f"{ROOT}/#"), *commands)
     api = tuple(_read(f"{ROOT}/#") + commands)
-    return ([Identity(f"etp-cloud-ingest-{i}", "cloud", ingest)
+    return ([Identity(f"etp-cloud-ingest-{i}", "cloud", ingest, bound_client_id=False)
              for i in range(1, settings.cloud_workers.ingest + 1)]
-            + [Identity(f"etp-cloud-api-{i}", "cloud", api)
+            + [Identity(f"etp-cloud-api-{i}", "cloud", api, bound_client_id=False)
                for i in range(1, settings.cloud_workers.api + 1)])
 
 

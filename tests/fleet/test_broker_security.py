@@ -176,3 +176,12 @@ def test_cloud_ingest_workers_share_the_device_stream(fleet, fleet_broker):
     wait_for(lambda: sum(len(o.messages) for _, o in workers) == 6 or done.is_set(), 5,
              "six events over both workers")
     close(button, *(c for c, _ in workers))
+
+
+def test_cloud_workers_may_choose_their_client_id_but_not_a_devices_topics(fleet, fleet_broker):
+    worker, acks = login(fleet, fleet_broker, "etp-cloud-ingest-1",
+                         client_id="ingest-etp-cloud-ingest-1")
+    assert acks.connected.is_set(), acks.reason
+    assert publish_and_wait_ack(worker, acks, "etp/v1/porvoo/r1/callbutton/event") == (
+        "Not authorized")
+    close(worker)

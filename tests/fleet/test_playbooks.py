@@ -40,12 +40,15 @@ def assert_placed_files_are_the_generated_ones(fleet, root: Path) -> None:
 
 
 def local_fleet(tmp_path, registry=ONE_ROOM):
-    """A fleet folder with the operator's database URL file in place."""
+    """A fleet folder with the operator's files (database URL, admin token) in place."""
     fleet = make_fleet(tmp_path / "fleet", registry=registry,
                        cloud_workers={"ingest": 1, "api": 1})
-    url = fleet.folder / "secrets" / "database-url"
-    url.write_text("postgresql+psycopg://etp:not-a-real-secret@db.example.invalid/etp\n")
-    url.chmod(0o600)
+    for name, value in (("database-url",
+                         "postgresql+psycopg://etp:not-a-real-secret@db.example.invalid/etp"),
+                        ("admin-token", "not-a-real-admin-token")):
+        path = fleet.folder / "secrets" / name
+        path.write_text(value + "\n")
+        path.chmod(0o600)
     return fleet
 
 
