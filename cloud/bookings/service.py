@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from cloud.bookings import reminders
@@ -57,7 +57,7 @@ class BookingRefused(Exception):
             status
 
 
-CONFLICT_REASONS = {"slot_taken", "no_expert", "room_unavailable", "no_room_free"}
+CONFLICT_REASONS = {"slot_taken", "no_expert", "room_unavailable", "no_room_free", "try_again"}
 
 
 def refused(reason: str, detail: str | None = None) -> BookingRefused:
@@ -242,6 +242,12 @@ def _hold_slots(session: Session, rules: BookingRules, booking: Booking) -> None
         raise refused("slot_taken", "the room was booked at that time a moment ago") from None
     except BookingRefused:
         session.rollback()
+        raise
+    except OperationalError as error:  # PostgreSQL broke a lock cycle: nothing was booked
+        session.rollback()
+        if getattr(error.orig, "sqlstate", None) in ("40P01", "40001"):
+            raise refused("try_again", "another booking of the same times was being saved; "
+                          "try again") from None
         raise
 
 

@@ -64,3 +64,30 @@ def test_fifty_concurrent_attempts_at_one_slot_book_it_once(postgres, rules):
         assert session.scalar(select(func.count()).select_from(Booking)) == 1
         assert session.scalar(select(func.count()).select_from(BookedSlot)) == 1
     engine.dispose()
+
+
+def test_concurrent_bookings_never_exceed_the_authoritys_experts(postgres, rules):
+    url = postgres.create_database("bk_experts")
+    migrate(url)
+    engine = create_engine(url, pool_size=25, max_overflow=0)
+    sessions = make_sessionmaker(engine)
+    start_together = threading.Barrier(21)
+    sites = ("porvoo", "imatra", "nurmes")  # one DVV expert serves all three rooms
+
+    def attempt(n: int):
+        with sessions() as session:
+            start_together.wait(timeout=30)
+            try:
+                service.create_booking(
+                    session, rules, site=sites[n % 3], service="dvv-population",
+                    start=at(2025, 11, 12, 11), minutes=30, channel="phone_service",
+                    customer=Customer(name=f"C{n}"), actor=f"agent{n}", now=at(2025, 11, 10, 8))
+                return "booked"
+            except BookingRefused as refusal:
+                return refusal.reason
+
+    with ThreadPoolExecutor(21) as pool:
+        outcomes = list(pool.map(attempt, range(21)))
+    assert outcomes.count("booked") == 1
+    assert set(outcomes) - {"booked"} <= {"no_expert", "slot_taken"}
+    engine.dispose()
