@@ -265,8 +265,14 @@ class Agent:
             batch = []
             for device, kind, build in items:
                 seq = self._next_seq(device)
-                batch.append(Pending(device, kind, topic(site, room, device, kind),
-                                     build(self._now_ms(), seq), QOS[kind], RETAIN[kind], seq))
+                try:
+                    payload = build(self._now_ms(), seq)
+                except ValueError:  # a reading outside the contract: skip it, keep the seq
+                    self._seqs[device] -= 1
+                    log.exception("event=message_invalid device=%s kind=%s", device, kind)
+                    continue
+                batch.append(Pending(device, kind, topic(site, room, device, kind), payload,
+                                     QOS[kind], RETAIN[kind], seq))
             try:
                 self.outbox.put(batch)
             except OutboxFull as exc:

@@ -130,14 +130,13 @@ class BrokerLink:
                     pass
                 sock.close()
             return
-        if self._connected:
-            info = client.publish(self.status_topic, self._status("offline"), qos=1, retain=True)
-            deadline = time.monotonic() + timeout
-            while not info.is_published() and time.monotonic() < deadline:
-                if client.loop(timeout=0.05) != MQTTErrorCode.MQTT_ERR_SUCCESS:
-                    break
-            self._settle()
-            client.disconnect()  # written at once: the client is not in threaded mode
+        info = client.publish(self.status_topic, self._status("offline"), qos=1, retain=True)
+        deadline = time.monotonic() + timeout
+        while not info.is_published() and time.monotonic() < deadline:
+            if client.loop(timeout=0.05) != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                break
+        self._settle()
+        client.disconnect()  # written at once: the client is not in threaded mode
 
     # -- connection ------------------------------------------------------------------------
     def _connack_timeout(self) -> float:

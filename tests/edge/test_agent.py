@@ -272,3 +272,15 @@ def test_full_outbox_of_an_offline_agent_drops_old_telemetry_but_delivers_every_
     # only the newest points survived, in order: the oldest ones were dropped
     assert 0 < len(seqs) < 150 and min(seqs) > 1
     assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
+
+
+def test_a_reading_outside_the_contract_is_skipped_without_a_gap_in_seq(
+        broker, subscriber, make_agent):
+    agent = make_agent(broker.url)
+    subscriber.wait(lambda s: len(s.received("doccam")) == 2, 10, "doccam health, telemetry")
+    agent.adapters["doccam"].read_telemetry = lambda: {"Bad Name": 1}
+    agent.publish_telemetry()  # the doccam's point is refused by the contract, others go
+    agent.inject_fault("doccam", "unplugged")
+    subscriber.wait(lambda s: len(s.received("doccam")) == 3, 10, "the new doccam health")
+    assert [m.payload["seq"] for m in subscriber.received("doccam")] == [0, 1, 2]
+    assert agent.connected
