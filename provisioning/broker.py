@@ -51,7 +51,7 @@ def dynsec_config(identities: list[Identity], passwords: dict[str, dict]) -> dic
         "defaultACLAccess": {"publishClientSend": False, "publishClientReceive": False,
                              "subscribe": False, "unsubscribe": True},
         "clients": [{"username": i.name,
-                     **({"clientid": i.name} if i.bound_client_id else {}),
+                     **({"clientid": i.client_id} if i.client_id else {}),
                      "textdescription": i.role, "roles": [{"rolename": i.name}],
                      **passwords[i.name]}
                     for i in identities],

@@ -213,7 +213,7 @@ def rotate_credentials(fleet_dir: Path, identities: tuple[str, ...], everyone: b
 @click.argument("identity")
 @click.pass_obj
 def revoke(fleet_dir: Path, identity: str) -> None:
-    """Revoke IDENTITY (etp-porvoo-r1-callbutton, or porvoo/r1/callbutton): its certificate
+    """Revoke IDENTITY (porvoo.r1.callbutton, or porvoo/r1/callbutton): its certificate
     goes on the CRL, its login and ACL are removed. Then `fleet apply --playbook broker.yml`."""
     from provisioning.lifecycle import revoke as revoke_identity
 

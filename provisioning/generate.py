@@ -175,7 +175,7 @@ def host_name(site: str, room: str) -> str:
 
 def _cloud_workers(settings: FleetSettings) -> dict[str, list[dict]]:
     """Cloud worker identities spread round-robin over the cloud hosts."""
-    workers = [(service, f"etp-cloud-{service}-{i}")
+    workers = [(service, f"cloud.{service}.{i}")
                for service, count in (("ingest", settings.cloud_workers.ingest),
                                       ("api", settings.cloud_workers.api))
                for i in range(1, count + 1)]

@@ -2,12 +2,15 @@
 
 One identity per room agent, one per wireless device (call button, occupancy sensor), one per
 cloud worker process (ingest, api) and one for the fleet's rollout monitor. Every identity
-in the rooms connects with client id == its name (the broker refuses any other id, so
-wildcards in an id, session take-over and impersonation all fail at CONNECT); cloud workers
-choose their own client ids. Each identity gets only the topics it needs.
-Names are ``etp-{site}-{room}-{device}`` (the room agent's default client id),
-``etp-cloud-{worker}-{n}`` and ``etp-fleet-monitor``; ``fleet_identities`` refuses two rooms
-whose names would collide (slugs may hold ``-``).
+in the rooms is bound to one client id (the broker refuses any other id, so wildcards in an
+id, session take-over and impersonation all fail at CONNECT); cloud workers choose their own
+client ids. Each identity gets only the topics it needs.
+
+Usernames are ``{site}.{room}.{device}``, ``cloud.{worker}.{n}`` and ``fleet.monitor`` (no
+slug holds a dot, so they cannot collide). The bound client id is what each client uses by
+default: the username for the wireless boards and the monitor, ``etp-{site}-{room}-agent``
+for the room agent; ``fleet_identities`` refuses two rooms whose client ids would collide
+(slugs may hold ``-``).
 
 
 - a room agent publishes for the devices its adapters speak for (agent, terminal, doccam,
@@ -29,7 +32,7 @@ from provisioning.settings import FleetSettings
 AGENT_SPOKEN = ("agent", "terminal", "doccam", "network")  # the agent's adapters speak for these
 WIRELESS = ("callbutton", "occupancy")  # MicroPython boards with credentials of their own
 DEVICE_KINDS = ("health", "telemetry", "event", "ack")  # what any device publishes
-MONITOR = "etp-fleet-monitor"
+MONITOR = "fleet.monitor"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +56,9 @@ class Identity:
     grants: tuple[Grant, ...]
     site: str | None = None
     room: str | None = None
-    # the broker refuses any other client id; cloud workers pick their own ids
-    # (``ingest-<name>``, ``cloud-<random>``) and run on the operator's own servers
-    bound_client_id: bool = True
+    # the only client id the broker accepts for it; None: any (cloud workers pick their own
+    # ids, ``ingest-<name>``, ``cloud-<random>``, and run on the operator's own servers)
+    client_id: str | None = None
 
 
 def _publish(*topics: str) -> list[Grant]:
@@ -68,13 +71,18 @@ def _read(*filters: str) -> list[Grant]:
 
 
 def agent_name(site: str, room: str) -> str:
-    """The identity of a room's agent, e.g. ``etp-porvoo-r1-agent``."""
+    """The identity of a room's agent, e.g. ``porvoo.r1.agent``."""
+    return f"{site}.{room}.agent"
+
+
+def agent_client_id(site: str, room: str) -> str:
+    """The room agent's client id (its default in ``edge.mqtt``), bound to its identity."""
     return f"etp-{site}-{room}-agent"
 
 
 def device_name(site: str, room: str, device: str) -> str:
-    """The identity of a wireless device, e.g. ``etp-porvoo-r1-callbutton``."""
-    return f"etp-{site}-{room}-{device}"
+    """The identity (and client id) of a wireless device, e.g. ``porvoo.r1.callbutton``."""
+    return f"{site}.{room}.{device}"
 
 
 def agent_identity(site: str, room: str, devices: tuple[str, ...]) -> Identity:
@@ -85,31 +93,34 @@ def agent_identity(site: str, room: str, devices: tuple[str, ...]) -> Identity:
     for device in (d for d in AGENT_SPOKEN if d in devices):
         grants += _publish(*(f"{base}/{device}/{kind}" for kind in DEVICE_KINDS))
         grants.append(Grant("publishClientReceive", f"{base}/{device}/cmd/+"))
-    return Identity(agent_name(site, room), "agent", tuple(grants), site, room)
+    return Identity(agent_name(site, room), "agent", tuple(grants), site, room,
+                    agent_client_id(site, room))
 
 
 def wireless_identity(site: str, room: str, device: str) -> Identity:
     """A wireless board: its own device's topics and commands, nothing else."""
     base = f"{ROOT}/{site}/{room}/{device}"
     grants = _publish(*(f"{base}/{kind}" for kind in DEVICE_KINDS)) + _read(f"{base}/cmd/+")
-    return Identity(device_name(site, room, device), "device", tuple(grants), site, room)
+    name = device_name(site, room, device)
+    return Identity(name, "device", tuple(grants), site, room, name)
 
 
 def cloud_identities(settings: FleetSettings) -> list[Identity]:
-    """One identity per cloud worker process: ``etp-cloud-ingest-1``, ``etp-cloud-api-1``..."""
+    """One identity per cloud worker process: ``cloud.ingest.1``, ``cloud.api.1``..."""
     commands = _publish(f"{ROOT}/+/+/+/cmd/+")
     ingest = (Grant("subscribePattern", f"$share/ingest/{ROOT}/#"),
               Grant("publishClientReceive", f"{ROOT}/#"), *commands)
     api = tuple(_read(f"{ROOT}/#") + commands)
-    return ([Identity(f"etp-cloud-ingest-{i}", "cloud", ingest, bound_client_id=False)
+    return ([Identity(f"cloud.ingest.{i}", "cloud", ingest)
              for i in range(1, settings.cloud_workers.ingest + 1)]
-            + [Identity(f"etp-cloud-api-{i}", "cloud", api, bound_client_id=False)
+            + [Identity(f"cloud.api.{i}", "cloud", api)
                for i in range(1, settings.cloud_workers.api + 1)])
 
 
 def monitor_identity() -> Identity:
     """The rollout's health check: reads the agents' retained status, nothing else."""
-    return Identity(MONITOR, "monitor", tuple(_read(f"{ROOT}/+/+/agent/status")))
+    return Identity(MONITOR, "monitor", tuple(_read(f"{ROOT}/+/+/agent/status")),
+                    client_id=MONITOR)
 
 
 def fleet_identities(registry: Registry, settings: FleetSettings) -> list[Identity]:
@@ -119,8 +130,8 @@ def fleet_identities(registry: Registry, settings: FleetSettings) -> list[Identi
         identities.append(agent_identity(site, room_id, room.devices))
         identities += [wireless_identity(site, room_id, d) for d in WIRELESS if d in room.devices]
     identities += cloud_identities(settings) + [monitor_identity()]
-    names = [identity.name for identity in identities]
-    doubles = sorted({name for name in names if names.count(name) > 1})
+    ids = [identity.client_id for identity in identities if identity.client_id]
+    doubles = sorted({client_id for client_id in ids if ids.count(client_id) > 1})
     if doubles:  # e.g. site "a-b" room "c" and site "a" room "b-c"
-        raise ValueError(f"identity names collide: {doubles}; rename a site or room")
+        raise ValueError(f"client ids collide: {doubles}; rename a site or room")
     return identities

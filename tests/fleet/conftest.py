@@ -15,6 +15,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from cloud.registry import PILOT_REGISTRY, load_registry
 from provisioning.generate import broker_placement, build, write
+from provisioning.identities import agent_client_id
 from provisioning.settings import FleetSettings, save_settings
 
 NOW = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
@@ -98,6 +99,12 @@ def fleet_broker(fleet, broker_factory):
     return server
 
 
+def bound_client_id(identity: str) -> str:
+    """The client id a test client uses for ``identity``: the agent's is its own form."""
+    site, room, device = (identity.split(".") + ["", "", ""])[:3]
+    return agent_client_id(site, room) if device == "agent" else identity
+
+
 @dataclass
 class Outcome:
     """How a connection attempt went and what the client saw afterwards."""
@@ -115,9 +122,11 @@ class Outcome:
 
 def connect(port: int, identity: str, password: str | None, tls: tuple[str, str, str] | None,
             client_id: str | None = None, timeout: float = 5) -> tuple[mqtt.Client, Outcome]:
-    """Connect a real paho client (MQTT 5) and wait until it is accepted or refused."""
+    """Connect a real paho client (MQTT 5) and wait until it is accepted or refused; the
+    client id defaults to the one the broker binds to the identity."""
     outcome = Outcome()
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id or identity,
+    client = mqtt.Client(CallbackAPIVersion.VERSION2,
+                         client_id=client_id or bound_client_id(identity),
                          protocol=mqtt.MQTTv5)
     if password is not None:
         client.username_pw_set(identity, password)

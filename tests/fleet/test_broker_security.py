@@ -10,9 +10,9 @@ from provisioning.lifecycle import revoke
 from tests.fleet.conftest import NOW, close, connect, stage_broker, wait_message
 from tests.servers import wait_for
 
-BUTTON = "etp-porvoo-r1-callbutton"
-AGENT = "etp-porvoo-r1-agent"
-WATCHER = "etp-cloud-api-1"
+BUTTON = "porvoo.r1.callbutton"
+AGENT = "porvoo.r1.agent"
+WATCHER = "cloud.api.1"
 
 
 def login(fleet, broker, identity, **kwargs):
@@ -36,8 +36,8 @@ def subscribe_and_wait(client, outcome, topic_filter):
 
 
 def test_each_identity_connects_with_its_own_credentials_over_mutual_tls(fleet, fleet_broker):
-    for identity in (BUTTON, AGENT, "etp-porvoo-r1-occupancy", "etp-cloud-ingest-1",
-                     "etp-fleet-monitor"):
+    for identity in (BUTTON, AGENT, "porvoo.r1.occupancy", "cloud.ingest.1",
+                     "fleet.monitor"):
         client, outcome = login(fleet, fleet_broker, identity)
         assert outcome.connected.is_set(), (identity, outcome.reason, outcome.tls_error)
         close(client)
@@ -74,12 +74,21 @@ def test_agent_speaks_for_its_rooms_adapters_only(fleet, fleet_broker):
     close(agent, watcher)
 
 
+def test_agent_must_use_its_bound_client_id(fleet, fleet_broker):
+    client, outcome = login(fleet, fleet_broker, AGENT, client_id=AGENT)
+    assert outcome.reason == "Not authorized"
+    client.loop_stop()
+    client, outcome = login(fleet, fleet_broker, AGENT)  # etp-porvoo-r1-agent
+    assert outcome.connected.is_set(), outcome.reason
+    close(client)
+
+
 def test_agent_hears_only_its_own_adapters_commands(fleet, fleet_broker):
     agent, got = login(fleet, fleet_broker, AGENT)
     # the agent subscribes its room's whole command filter, as the room agent does
     assert subscribe_and_wait(agent, got, "etp/v1/porvoo/r1/+/cmd/+") == ["Granted QoS 1"]
     assert subscribe_and_wait(agent, got, "etp/v1/imatra/r1/+/cmd/+") == ["Not authorized"]
-    cloud, acks = login(fleet, fleet_broker, "etp-cloud-api-1")
+    cloud, acks = login(fleet, fleet_broker, "cloud.api.1")
     for topic in ("etp/v1/porvoo/r1/callbutton/cmd/identify", "etp/v1/imatra/r1/terminal/cmd/x",
                   "etp/v1/porvoo/r1/terminal/cmd/reboot"):
         assert publish_and_wait_ack(cloud, acks, topic) != "Not authorized"
@@ -95,7 +104,7 @@ def test_device_cannot_subscribe_to_another_devices_or_another_rooms_topics(flee
         assert subscribe_and_wait(button, got, topic_filter) == ["Not authorized"], topic_filter
     assert subscribe_and_wait(button, got, "etp/v1/porvoo/r1/callbutton/cmd/+") == [
         "Granted QoS 1"]
-    cloud, acks = login(fleet, fleet_broker, "etp-cloud-ingest-1")
+    cloud, acks = login(fleet, fleet_broker, "cloud.ingest.1")
     for topic in ("etp/v1/porvoo/r1/occupancy/cmd/reset", "etp/v1/imatra/r1/callbutton/cmd/reset",
                   "etp/v1/porvoo/r1/callbutton/cmd/identify"):
         assert publish_and_wait_ack(cloud, acks, topic) != "Not authorized"
@@ -105,8 +114,8 @@ def test_device_cannot_subscribe_to_another_devices_or_another_rooms_topics(flee
 
 
 def test_client_ids_with_wildcards_or_of_another_identity_are_refused(fleet, fleet_broker):
-    for client_id in ("etp-porvoo-r1-callbutton+", "#", "+", "etp-porvoo-r1-#",
-                      "etp-porvoo-r1-agent"):
+    for client_id in ("porvoo.r1.callbutton+", "#", "+", "porvoo.r1.#", "porvoo.r1.+",
+                      "etp-porvoo-r1-agent", "porvoo.r1.occupancy", "porvoo.r1.agent"):
         client, outcome = login(fleet, fleet_broker, BUTTON, client_id=client_id)
         assert not outcome.connected.is_set(), client_id
         assert outcome.reason == "Not authorized", client_id
@@ -126,9 +135,9 @@ def test_revoked_certificate_is_refused_even_with_a_valid_password(fleet, fleet_
     ca, cert, key = fleet.tls_files(BUTTON)
     stolen = (ca, shutil.copy(cert, kept / "c.crt"), shutil.copy(key, kept / "c.key"))
     # before revocation the certificate opens the door for a valid login
-    client, outcome = connect(fleet_broker.port, "etp-porvoo-r1-occupancy",
-                              fleet.password("etp-porvoo-r1-occupancy"), stolen,
-                              client_id="etp-porvoo-r1-occupancy")
+    client, outcome = connect(fleet_broker.port, "porvoo.r1.occupancy",
+                              fleet.password("porvoo.r1.occupancy"), stolen,
+                              client_id="porvoo.r1.occupancy")
     assert outcome.connected.is_set()
     close(client)
 
@@ -139,14 +148,14 @@ def test_revoked_certificate_is_refused_even_with_a_valid_password(fleet, fleet_
     stage_broker(fleet)
     fleet_broker.restart()
 
-    client, outcome = connect(fleet_broker.port, "etp-porvoo-r1-occupancy",
-                              fleet.password("etp-porvoo-r1-occupancy"), stolen,
-                              client_id="etp-porvoo-r1-occupancy")
+    client, outcome = connect(fleet_broker.port, "porvoo.r1.occupancy",
+                              fleet.password("porvoo.r1.occupancy"), stolen,
+                              client_id="porvoo.r1.occupancy")
     assert not outcome.connected.is_set()
     assert outcome.tls_error or outcome.reason != "Not authorized"  # refused by TLS, not login
     client.loop_stop()
     # the same login with its own, unrevoked certificate still works
-    client, outcome = login(fleet, fleet_broker, "etp-porvoo-r1-occupancy")
+    client, outcome = login(fleet, fleet_broker, "porvoo.r1.occupancy")
     assert outcome.connected.is_set()
     close(client)
 
@@ -165,7 +174,7 @@ def test_tls_profile_listens_on_no_plaintext_port(fleet, fleet_broker):
 
 
 def test_cloud_ingest_workers_share_the_device_stream(fleet, fleet_broker):
-    workers = [login(fleet, fleet_broker, f"etp-cloud-ingest-{i}") for i in (1, 2)]
+    workers = [login(fleet, fleet_broker, f"cloud.ingest.{i}") for i in (1, 2)]
     for client, outcome in workers:
         assert subscribe_and_wait(client, outcome, "$share/ingest/etp/v1/#") == ["Granted QoS 1"]
         assert subscribe_and_wait(client, outcome, "etp/v1/#") == ["Not authorized"]
@@ -179,8 +188,8 @@ def test_cloud_ingest_workers_share_the_device_stream(fleet, fleet_broker):
 
 
 def test_cloud_workers_may_choose_their_client_id_but_not_a_devices_topics(fleet, fleet_broker):
-    worker, acks = login(fleet, fleet_broker, "etp-cloud-ingest-1",
-                         client_id="ingest-etp-cloud-ingest-1")
+    worker, acks = login(fleet, fleet_broker, "cloud.ingest.1",
+                         client_id="ingest-cloud.ingest.1")
     assert acks.connected.is_set(), acks.reason
     assert publish_and_wait_ack(worker, acks, "etp/v1/porvoo/r1/callbutton/event") == (
         "Not authorized")

@@ -10,7 +10,7 @@ from etapalvelu.cli import cli
 from provisioning.generate import current_files
 from tests.fleet.conftest import make_fleet
 
-NEW_ROOM = ["etp-porvoo-r2-agent", "etp-porvoo-r2-callbutton", "etp-porvoo-r2-occupancy"]
+NEW_ROOM = ["porvoo.r2.agent", "porvoo.r2.callbutton", "porvoo.r2.occupancy"]
 
 
 def fleet_cli(fleet, *args):
@@ -44,11 +44,11 @@ def test_plan_after_add_room_shows_exactly_the_new_rooms_credentials_acl_invento
     out = result.output
     assert section(out, "credentials") == [f"  + {name}" for name in NEW_ROOM]
     acl = section(out, "acl")
-    assert acl and all(line.startswith("  + etp-porvoo-r2-") for line in acl)
+    assert acl and all(line.startswith("  + porvoo.r2.") for line in acl)
     assert {line.split()[1] for line in acl} == set(NEW_ROOM)
-    assert ("  + etp-porvoo-r2-callbutton allow publishClientSend "
+    assert ("  + porvoo.r2.callbutton allow publishClientSend "
             "etp/v1/porvoo/r2/callbutton/event") in acl
-    assert "  + etp-porvoo-r2-agent allow publishClientSend etp/v1/porvoo/r2/agent/status" in acl
+    assert "  + porvoo.r2.agent allow publishClientSend etp/v1/porvoo/r2/agent/status" in acl
     assert section(out, "inventory") == ["  + porvoo-r2"]
     assert section(out, "configs") == ["  + agents/porvoo/r2/agent.yaml"]
     files = out.split("would change\n", 1)[1].split()
@@ -62,7 +62,7 @@ def test_plan_after_add_room_shows_exactly_the_new_rooms_credentials_acl_invento
     assert fleet_cli(fleet, "generate").exit_code == 0
     assert fleet_cli(fleet, "plan").output.strip() == "files: 0 would change"
     config = yaml.safe_load((fleet.folder / "agents/porvoo/r2/agent.yaml").read_text())
-    assert config["broker"]["username"] == "etp-porvoo-r2-agent"
+    assert config["broker"]["username"] == "porvoo.r2.agent"
 
 
 def test_secrets_are_written_owner_only(tmp_path):
@@ -75,12 +75,12 @@ def test_secrets_are_written_owner_only(tmp_path):
 
 def test_rotate_changes_only_the_named_identity_and_revokes_its_old_certificate(tmp_path):
     fleet = make_fleet(tmp_path / "fleet")
-    old = fleet.password("etp-nurmes-r1-agent")
-    result = fleet_cli(fleet, "rotate-credentials", "etp-nurmes-r1-agent")
+    old = fleet.password("nurmes.r1.agent")
+    result = fleet_cli(fleet, "rotate-credentials", "nurmes.r1.agent")
     assert result.exit_code == 0, result.output
-    assert old not in result.output and fleet.password("etp-nurmes-r1-agent") != old
+    assert old not in result.output and fleet.password("nurmes.r1.agent") != old
     revoked = yaml.safe_load((fleet.folder / "pki/revoked.yaml").read_text())
-    assert [e["identity"] for e in revoked["revoked"]] == ["etp-nurmes-r1-agent"]
+    assert [e["identity"] for e in revoked["revoked"]] == ["nurmes.r1.agent"]
     assert revoked["disabled"] == []
 
 

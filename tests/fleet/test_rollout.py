@@ -24,7 +24,7 @@ def test_canaries_go_first_then_the_rest_in_batches_in_registry_order():
 
 def report_online(fleet, broker, site, room, version, state="online"):
     """Publish a room's retained agent status with the agent's own identity."""
-    identity = f"etp-{site}-{room}-agent"
+    identity = f"{site}.{room}.agent"
     client, outcome = connect(broker.port, identity, fleet.password(identity),
                               fleet.tls_files(identity))
     assert outcome.connected.is_set(), outcome.reason
