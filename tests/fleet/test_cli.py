@@ -98,3 +98,36 @@ def test_generated_agent_configs_validate_with_the_agents_own_check(tmp_path):
         # the named key files live on the terminal, not here: only their absence may fail
         problems = [line for line in result.output.splitlines() if line.startswith("  - ")]
         assert all("not found" in line for line in problems), result.output
+
+
+def test_init_then_generate_makes_a_fleet_folder_whose_plan_is_empty(tmp_path):
+    from cloud.registry import PILOT_REGISTRY
+
+    folder = tmp_path / "new-fleet"
+    runner = CliRunner()
+    base = ["fleet", "--fleet-dir", str(folder)]
+    result = runner.invoke(cli, [*base, "init", "--registry", str(PILOT_REGISTRY),
+                                 "--broker-host", "mqtt.example.invalid", "--canary",
+                                 "porvoo/r1"])
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(cli, [*base, "generate"]).exit_code == 0
+    assert runner.invoke(cli, [*base, "plan"]).output.strip() == "files: 0 would change"
+    inventory = yaml.safe_load((folder / "inventory/hosts.yml").read_text())
+    assert set(inventory["all"]["children"]["agents"]["children"]) == {
+        "site_porvoo", "site_imatra", "site_nurmes"}
+
+
+def test_revoke_by_topic_path_disables_the_device_until_it_is_rotated(tmp_path):
+    fleet = make_fleet(tmp_path / "fleet")
+    result = fleet_cli(fleet, "revoke", "porvoo/r1/callbutton")
+    assert result.exit_code == 0, result.output
+    assert not (fleet.folder / "secrets/porvoo.r1.callbutton.password").exists()
+    dynsec = (fleet.folder / "broker/dynamic-security.json").read_text()
+    assert "porvoo.r1.callbutton" not in dynsec
+    assert fleet_cli(fleet, "plan").output.strip() == "files: 0 would change"
+
+    result = fleet_cli(fleet, "rotate-credentials", "porvoo.r1.callbutton")
+    assert result.exit_code == 0, result.output
+    assert (fleet.folder / "secrets/porvoo.r1.callbutton.password").exists()
+    revoked = yaml.safe_load((fleet.folder / "pki/revoked.yaml").read_text())
+    assert revoked["disabled"] == [] and len(revoked["revoked"]) == 1
