@@ -1,0 +1,34 @@
+"""Pure rules of the fleet's identities."""
+from __future__ import annotations
+
+import pytest
+
+from cloud.registry import Registry, load_registry
+from provisioning.identities import fleet_identities
+from provisioning.settings import FleetSettings
+
+
+def test_every_room_device_gets_one_identity_and_the_cloud_one_per_process():
+    names = [i.name for i in fleet_identities(load_registry(), FleetSettings())]
+    assert len(names) == len(set(names))
+    assert {"porvoo.r1.agent", "porvoo.r1.callbutton", "porvoo.r1.occupancy",
+            "cloud.ingest.1", "cloud.ingest.2", "cloud.api.1", "fleet.monitor"} <= set(names)
+    assert not any(n.endswith((".terminal", ".doccam", ".network")) for n in names)
+
+
+def test_only_cloud_identities_may_publish_commands():
+    for identity in fleet_identities(load_registry(), FleetSettings()):
+        sends = [g.topic for g in identity.grants if g.acltype == "publishClientSend"]
+        assert any("/cmd/" in t for t in sends) == (identity.role == "cloud"), identity.name
+
+
+def test_rooms_whose_agent_client_ids_would_collide_are_refused():
+    room = {"name": "x"}
+    registry = Registry.model_validate({
+        "authorities": {"kela": {"name": {"fi": "Kela", "sv": "FPA", "en": "Kela"}}},
+        "sites": {"a-b": {"name": {"fi": "a", "sv": "a", "en": "a"}, "municipality": "A",
+                          "authorities": ["kela"], "rooms": {"c": room}},
+                  "a": {"name": {"fi": "b", "sv": "b", "en": "b"}, "municipality": "B",
+                        "authorities": ["kela"], "rooms": {"b-c": room}}}})
+    with pytest.raises(ValueError, match="etp-a-b-c-agent"):
+        fleet_identities(registry, FleetSettings())
