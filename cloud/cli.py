@@ -36,8 +36,9 @@ def migrate_command() -> None:
 @click.option("--name", help="worker name (unique per process; default from ETP_INGEST_NAME)")
 def ingest(name: str | None) -> None:
     """Run one ingest worker until SIGTERM/SIGINT."""
-    from cloud.ingest.worker import IngestWorker
+    from cloud.ingest.worker import IngestWorker, tune_garbage_collector
 
+    tune_garbage_collector()
     settings = CloudSettings(**({"ingest_name": name} if name else {}))
     worker = IngestWorker(settings, load_registry(settings.registry_file)).start()
     _wait_for_signal()

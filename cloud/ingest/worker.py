@@ -7,6 +7,7 @@ suppresses the duplicate. Several workers share the load through ``$share/<group
 """
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -210,6 +211,17 @@ class IngestWorker:
             self._unsaved.update(deltas)
             log.exception("saving ingest counters failed worker=%s", self.name)
         self._counts_saved_at = time.monotonic()
+
+
+def tune_garbage_collector() -> None:
+    """For a process that mostly ingests: fewer collections of the young generation.
+
+    A batch allocates thousands of short-lived objects; with the default threshold (700) the
+    collector runs every few hundred messages and, with many live objects, costs about as much
+    as decoding itself. Objects alive at start are frozen out of collection.
+    """
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
 
 
 def _lines(accepted: list[Accepted], twin: TwinBatch) -> list[str]:

@@ -66,7 +66,7 @@ def _merge_seen(conn: Connection, batch: TwinBatch) -> None:
         for (s, r, d), seen in batch.seen.items()
     ]
     greatest, least = _greatest(conn)
-    stmt = _insert(conn, DEVICE)
+    stmt = _insert(conn, DEVICE).values({name: bindparam(name) for name in rows[0]})
     new, old = stmt.excluded, DEVICE.c
     newer = func.coalesce(new.device_ts, -1) >= func.coalesce(old.device_ts, -1)
     stmt = stmt.on_conflict_do_update(
@@ -83,7 +83,28 @@ def _merge_seen(conn: Connection, batch: TwinBatch) -> None:
             "duplicates": old.duplicates + new.duplicates,
         },
     )
-    conn.execute(stmt, rows)
+    _executemany(conn, stmt, rows)
+
+
+def _executemany(conn: Connection, stmt, rows: list[dict]) -> None:
+    """Run ``stmt`` for many rows at the driver, skipping SQLAlchemy's per-row work (the hot
+    path of ingest); values pass through each column type's bind processor, as usual."""
+    compiled = stmt.compile(dialect=conn.dialect)
+    processors = compiled._bind_processors
+    names = list(compiled.positiontup or compiled.bind_names.values())
+    constants = {name: bind.effective_value for name, bind in compiled.binds.items()
+                 if name not in rows[0]}  # literals of the statement itself
+    plain = [name for name in names if name not in processors]
+    converted = [(name, processors[name]) for name in names if name in processors]
+    params = []
+    for row in rows:
+        values = {**constants, **row}
+        for name, convert in converted:
+            if values[name] is not None:
+                values[name] = convert(values[name])
+        params.append(tuple(values[name] for name in names) if compiled.positional
+                      else {name: values[name] for name in plain + [n for n, _ in converted]})
+    conn.exec_driver_sql(compiled.string, params)
 
 
 def _case(condition, then, otherwise):

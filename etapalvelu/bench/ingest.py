@@ -111,7 +111,7 @@ def plain_subscriber(port: int, expected: int, result) -> None:
 def ingest_process(settings: dict, commands, replies) -> None:
     """One ingest worker; answers ``stats`` and ``latency`` requests on its pipe."""
     logging.basicConfig(level=logging.WARNING)
-    from cloud.ingest.worker import IngestWorker
+    from cloud.ingest.worker import IngestWorker, tune_garbage_collector
     from cloud.registry import load_registry
     from cloud.settings import CloudSettings
 
@@ -123,6 +123,7 @@ def ingest_process(settings: dict, commands, replies) -> None:
         now_ms = committed * 1000
         state["latency"].extend(now_ms - a.message.payload.ts for a in accepted)
 
+    tune_garbage_collector()
     cloud = CloudSettings(**settings)
     worker = IngestWorker(cloud, load_registry(cloud.registry_file), on_commit=on_commit).start()
     worker.connected.wait(30)
