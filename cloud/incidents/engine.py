@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import holidays
 from sqlalchemy import func, select
@@ -22,8 +22,22 @@ from cloud.incidents.hours import ServiceHours, parse_weekly
 from cloud.incidents.matrix import ResponsibilityMatrix, load_matrix
 from cloud.incidents.models import EngineCursor, Incident, SilenceRow
 from cloud.incidents.rules import (
-    AGENT, OPEN, RESOLVE, SEVERITY_RANK, Condition, ConditionKey, Finding, Silence,
-    category_of, health_finding, inhibited, rule_name, severity, silenced, threshold_finding)
+    AGENT,
+    OPEN,
+    RESOLVE,
+    SEVERITY_RANK,
+    Condition,
+    ConditionKey,
+    Finding,
+    Silence,
+    category_of,
+    health_finding,
+    inhibited,
+    rule_name,
+    severity,
+    silenced,
+    threshold_finding,
+)
 from cloud.incidents.service import Routing, aware
 from cloud.incidents.settings import IncidentSettings
 from cloud.registry import Registry
@@ -59,7 +73,7 @@ class IncidentEngine:
         self.opened = 0  # incidents opened by this engine (a gauge for benchmarks and logs)
         self.last_round_at: datetime | None = None  # ``now`` of the last finished round
 
-    def start(self) -> "IncidentEngine":
+    def start(self) -> IncidentEngine:
         """Run in a background thread until ``stop()``."""
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="incident-engine", daemon=True)
@@ -78,7 +92,7 @@ class IncidentEngine:
         while not self._stop.is_set():
             try:
                 self.tick()
-            except Exception:  # noqa: BLE001 - keep detecting; the round is retried
+            except Exception:
                 log.exception("incidents.engine.round_failed")
                 self._stop.wait(1)
             self._stop.wait(self.settings.poll_interval_s)
@@ -90,9 +104,10 @@ class IncidentEngine:
         with self.sessions() as session:
             if not self._seeded:
                 self._seed(session)
+                session.commit()  # SQLite has one writer: do not hold the lock while evaluating
             cursor = self._read_transitions(session)
             wall = time.monotonic()
-            now = now or datetime.now(timezone.utc)
+            now = now or datetime.now(UTC)
             if wall - self._twin_at >= self.settings.twin_interval_s:
                 self._twin_at = wall
                 self._evaluate_twin(session, now)
@@ -131,7 +146,7 @@ class IncidentEngine:
         if session.get(EngineCursor, CURSOR) is None:
             last = session.scalar(select(func.max(Transition.id))) or 0
             session.add(EngineCursor(name=CURSOR, last_id=last,
-                                     updated_at=datetime.now(timezone.utc)))
+                                     updated_at=datetime.now(UTC)))
             session.flush()
         self._seeded = True
 
@@ -209,12 +224,11 @@ class IncidentEngine:
     def _decide(self, session: Session, now: datetime, housekeeping: bool) -> None:
         agents_down = {(k.site, k.room) for k, c in self.conditions.items()
                        if k.device == AGENT and c.active}
-        silences = None
+        silences, worsening = None, []
         for condition in list(self.conditions.values()):
-            if not condition.active and condition.incident is None:
-                if not condition.changes:
-                    del self.conditions[condition.key]  # healthy and calm: forget it
-                    continue
+            if not condition.active and condition.incident is None and not condition.changes:
+                del self.conditions[condition.key]  # healthy and calm: forget it
+                continue
             decision = condition.decide(now, self.policy)
             if decision == OPEN:
                 if inhibited(condition.key, agents_down):
@@ -227,7 +241,9 @@ class IncidentEngine:
             elif decision == RESOLVE:
                 self._resolve(session, condition, now)
             elif housekeeping and condition.incident is not None and condition.active:
-                self._raise_severity(session, condition, now)
+                worsening.append(condition)
+        if worsening:
+            self._raise_severity(session, worsening, now)
 
     def _silences(self, session: Session, now: datetime) -> list[Silence]:
         rows = session.scalars(select(SilenceRow).where(SilenceRow.ends_at > now))
@@ -272,13 +288,18 @@ class IncidentEngine:
         self._queued = True
         log.info("incidents.resolved id=%s condition=%s", incident.id, condition.key)
 
-    def _raise_severity(self, session: Session, condition: Condition, now: datetime) -> None:
+    def _raise_severity(self, session: Session, conditions: list[Condition],
+                        now: datetime) -> None:
         """A degraded device that fails, or a fault nearing opening hours, gets more urgent."""
-        level = severity(condition.key, condition.state, now, self.opening,
-                         timedelta(minutes=self.settings.critical_lead_min))
-        incident = session.get(Incident, condition.incident)
-        if incident is None or SEVERITY_RANK[level] <= SEVERITY_RANK[incident.severity]:
-            return
-        service.audit(session, incident, "severity", service.ENGINE, now,
-                      f"{incident.severity}->{level}")
-        incident.severity, incident.updated_at = level, now
+        lead = timedelta(minutes=self.settings.critical_lead_min)
+        wanted = {c.incident: severity(c.key, c.state, now, self.opening, lead)
+                  for c in conditions}
+        current = session.execute(select(Incident.id, Incident.severity)
+                                  .where(Incident.id.in_(list(wanted)))).all()
+        for incident_id, level in current:
+            if SEVERITY_RANK[wanted[incident_id]] <= SEVERITY_RANK[level]:
+                continue
+            incident = session.get(Incident, incident_id)
+            service.audit(session, incident, "severity", service.ENGINE, now,
+                          f"{level}->{wanted[incident_id]}")
+            incident.severity, incident.updated_at = wanted[incident_id], now

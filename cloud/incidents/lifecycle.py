@@ -6,9 +6,9 @@ returns within the reopen window goes back to open.
 from __future__ import annotations
 
 import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Iterable
 
 STATES = ("open", "notified", "acknowledged", "resolved", "closed")
 ACTIVE_STATES = ("open", "notified", "acknowledged")

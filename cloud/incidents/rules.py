@@ -3,9 +3,9 @@ silences, severity. Every decision takes ``now``; nothing here does I/O."""
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Iterable
 
 from cloud.incidents.hours import ServiceHours
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -43,7 +43,7 @@ class Routing:
 
 def aware(value: datetime | None) -> datetime | None:
     """SQLite returns naive datetimes for timezone columns; they were stored as UTC."""
-    return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def audit(session: Session, incident: Incident, kind: str, actor: str, now: datetime,
@@ -89,7 +89,7 @@ def reopen(session: Session, *, incident: Incident, routing: Routing, now: datet
 
 def opened_reference(incident: Incident) -> str:
     """The outbox reference of the incident's current opening notification."""
-    return f"incident:{incident.id}:open:{incident.reopened}"
+    return f"incident:{incident.id}:open:{incident.reopened}"  # as ``mark_notified`` reads it
 
 
 def _notify_opened(session: Session, *, incident: Incident, routing: Routing,
@@ -200,16 +200,17 @@ def comment(session: Session, *, incident: Incident, actor: str, text: str,
 
 def mark_notified(session: Session, *, routing: Routing, now: datetime) -> int:
     """Start the SLA clock of open incidents whose notification a channel has accepted."""
-    waiting = session.scalars(select(Incident).where(Incident.state == "open")).all()
+    waiting = session.execute(select(Incident.id, Incident.reopened)
+                              .where(Incident.state == "open")).all()
     if not waiting:
         return 0
-    by_reference = {opened_reference(i): i for i in waiting}
-    accepted = session.execute(
+    references = {f"incident:{i}:open:{n}": i for i, n in waiting}
+    accepted = dict(session.execute(
         select(OutboxMessage.reference, func.min(OutboxMessage.sent_at))
-        .where(OutboxMessage.reference.in_(list(by_reference)), OutboxMessage.state == "sent")
-        .group_by(OutboxMessage.reference)).all()
-    for reference, sent_at in accepted:
-        incident = by_reference[reference]
+        .where(OutboxMessage.reference.in_(list(references)), OutboxMessage.state == "sent")
+        .group_by(OutboxMessage.reference)).all())
+    for reference, sent_at in accepted.items():
+        incident = session.get(Incident, references[reference])
         start = aware(sent_at)
         party = routing.matrix.party(incident.party)
         incident.state = next_state(incident.state, "notify")
@@ -261,8 +262,8 @@ def active_incidents(session: Session) -> list[Incident]:
 def monthly_report(session: Session, *, matrix: ResponsibilityMatrix, year: int, month: int):
     """Per party: count, median and p90 clock minutes to acknowledge and to resolve, breaches
     of the incidents opened in the month (UTC)."""
-    start = datetime(year, month, 1, tzinfo=timezone.utc)
-    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=timezone.utc)
+    start = datetime(year, month, 1, tzinfo=UTC)
+    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
     incidents = session.scalars(select(Incident).where(Incident.opened_at >= start,
                                                        Incident.opened_at < end))
     return sla_report(_handled(i, matrix) for i in incidents)

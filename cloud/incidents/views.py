@@ -4,7 +4,7 @@ account-free action links sent to parties."""
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html import escape
 from typing import Annotated, Literal
 
@@ -116,7 +116,7 @@ class SilenceIn(BaseModel):
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _incident(session: Session, incident_id: int) -> Incident:

@@ -6,4 +6,4 @@ idempotency_key=...)`` in their own transaction; ``NotifyWorker`` sends what was
 from cloud.notify.outbox import CHANNELS, enqueue
 from cloud.notify.templates import Text, register
 
-__all__ = ["CHANNELS", "enqueue", "register", "Text"]
+__all__ = ["CHANNELS", "Text", "enqueue", "register"]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,7 +30,7 @@ def enqueue(session: Session, *, channel: str, to: str, template: str, language:
                               .where(OutboxMessage.idempotency_key == idempotency_key))
     if existing is not None:
         return existing
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     message = OutboxMessage(idempotency_key=idempotency_key, channel=channel, recipient=to,
                             template=template, language=language, context=context,
                             reference=reference, state="pending", attempts=0, created_at=now,

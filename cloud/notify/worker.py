@@ -11,7 +11,7 @@ import asyncio
 import logging
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import sessionmaker
@@ -39,7 +39,7 @@ class NotifyWorker:
         self._wake: asyncio.Event | None = None
         self._started = threading.Event()
 
-    def start(self) -> "NotifyWorker":
+    def start(self) -> NotifyWorker:
         """Run the worker in a background thread until ``stop()``."""
         self._thread = threading.Thread(target=asyncio.run, args=(self.run(),),
                                         name=self.name, daemon=True)
@@ -72,9 +72,13 @@ class NotifyWorker:
         log.info("notify.worker.started name=%s", self.name)
         try:
             while not self._stopping.is_set():
-                self._record_outcomes()
-                room = self.settings.batch_size - len(in_flight)
-                claimed = self._claim(room) if room > 0 else []
+                try:
+                    self._record_outcomes()
+                    room = self.settings.batch_size - len(in_flight)
+                    claimed = self._claim(room) if room > 0 else []
+                except Exception:
+                    log.exception("notify.worker.round_failed name=%s", self.name)
+                    claimed = []
                 for message in claimed:
                     task = asyncio.create_task(self._deliver(channels, limit, message))
                     in_flight.add(task)
@@ -141,11 +145,12 @@ class NotifyWorker:
         has one writer at a time: one commit for many sends keeps the queue moving)."""
         if not self._outcomes:
             return
-        done, self._outcomes = self._outcomes, []
+        done = list(self._outcomes)
         with self.sessions() as session:
             for message, error, permanent, started, finished in done:
                 self._record(session, message, error, permanent, started, finished)
             session.commit()
+        del self._outcomes[:len(done)]  # kept for the next round if the commit failed
 
     def _record(self, session, message: OutboxMessage, error: str | None, permanent: bool,
                 started: float, now: datetime) -> None:
@@ -174,9 +179,9 @@ def _describe(exc: BaseException) -> str:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _aware(value: datetime) -> datetime:
     """SQLite hands back naive datetimes for timezone columns; they were stored as UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -15,12 +15,13 @@ import os
 import tempfile
 import threading
 import time
+from datetime import UTC
 from pathlib import Path
 
 import click
 
 from etapalvelu.bench.ingest import ingest_process, registry_yaml
-from etapalvelu.localservers import Mosquitto, free_port, wait_for
+from etapalvelu.localservers import Mosquitto, PostgreSQL, free_port, wait_for
 
 MATRIX = """
 parties:
@@ -72,7 +73,7 @@ class SmtpSink:
         self.deliveries = 0
         self.lock = threading.Lock()
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd hook
+    async def handle_DATA(self, server, session, envelope):
         """Record the key and the time, then accept."""
         key = next((line.split(":", 1)[1].strip() for line in
                     envelope.content.decode(errors="replace").splitlines()
@@ -90,13 +91,19 @@ class SmtpSink:
 @click.option("--interval", default=0.1, show_default=True, help="seconds between faults")
 @click.option("--debounce", default=1.0, show_default=True, help="debounce before opening (s)")
 @click.option("--database-url", default=None, help="default: a SQLite file in a temporary folder")
+@click.option("--postgres", is_flag=True, help="run a local PostgreSQL for the store")
 def command(rooms: int, rate: float, faults: int, interval: float, debounce: float,
-            database_url: str | None) -> None:
+            database_url: str | None, postgres: bool) -> None:
     """Measure detect-to-notify latency; print one JSON line."""
     logging.basicConfig(level=logging.WARNING)
     faults = min(faults, rooms)
     with tempfile.TemporaryDirectory(prefix="etp-bench-incidents-") as tmp:
-        result = _run(Path(tmp), rooms, rate, faults, interval, debounce, database_url)
+        if postgres:
+            with PostgreSQL(Path(tmp) / "postgres") as server:
+                url = server.create_database("bench")
+                result = _run(Path(tmp), rooms, rate, faults, interval, debounce, url)
+        else:
+            result = _run(Path(tmp), rooms, rate, faults, interval, debounce, database_url)
     click.echo(json.dumps(result))
 
 
@@ -110,6 +117,7 @@ def _run(tmp: Path, rooms: int, rate: float, faults: int, interval: float, debou
     from cloud.incidents.matrix import load_matrix
     from cloud.incidents.models import Incident
     from cloud.incidents.settings import IncidentSettings
+    from cloud.notify.models import Attempt
     from cloud.notify.settings import NotifySettings
     from cloud.notify.worker import NotifyWorker
     from cloud.registry import load_registry
@@ -166,6 +174,10 @@ def _run(tmp: Path, rooms: int, rate: float, faults: int, interval: float, debou
             select(Transition.site, func.min(Transition.at))
             .where(Transition.device == "doccam").group_by(Transition.site)).all())
         incidents = len(rows)
+        retries = session.scalar(select(func.count()).select_from(Attempt)
+                                 .where(Attempt.outcome != "sent"))
+        errors = session.scalars(select(Attempt.error).where(Attempt.error.is_not(None))
+                                 .limit(3)).all()
     opened = {r.id: (r.site, _epoch(r.opened_at)) for r in rows}
     latencies, stages = [], {"ingest": [], "engine": [], "notify": []}
     for key, accepted in sink.accepted.items():
@@ -177,6 +189,9 @@ def _run(tmp: Path, rooms: int, rate: float, faults: int, interval: float, debou
             stages["ingest"].append((ingested - published[site]) * 1000)
             stages["engine"].append((opened_at - ingested - debounce) * 1000)
             stages["notify"].append((accepted - opened_at) * 1000)
+    if os.environ.get("ETP_BENCH_TRACE"):
+        for stage, values in stages.items():
+            click.echo(f"{stage}: {[round(v) for v in values]}", err=True)
     latencies.sort()
     return {
         **{f"{stage}_p50_ms": _quantile(sorted(v), 0.5) for stage, v in stages.items()},
@@ -186,8 +201,9 @@ def _run(tmp: Path, rooms: int, rate: float, faults: int, interval: float, debou
         "detect_to_notify_max_ms": round(latencies[-1], 1) if latencies else None,
         "debounce_s": debounce, "incidents": incidents, "faults": faults,
         "notifications_lost": faults - len(latencies), "deliveries": sink.deliveries,
+        "send_retries": retries, "send_errors": errors,
         "rooms": rooms, "stream_msgs_per_s": rate, "cores": os.cpu_count(),
-        "database": database_url.split(":")[0],
+        "database": database_url.split(":")[0].split("+")[0],
     }
 
 
@@ -216,8 +232,7 @@ def _inject(port: int, faults: int, interval: float) -> dict[str, float]:
 
 def _epoch(value) -> float:
     """Seconds since the epoch of a stored UTC time (SQLite returns it naive)."""
-    from datetime import timezone
-    return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).timestamp()
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
 
 
 def _quantile(values: list[float], q: float) -> float | None:

@@ -8,7 +8,11 @@ from cloud.incidents.settings import IncidentSettings
 from cloud.notify.settings import NotifySettings
 from cloud.notify.worker import NotifyWorker
 from cloud.registry import load_registry
-from tests.notify.conftest import http_receiver, smtp, store  # noqa: F401 - shared fixtures
+from tests.notify import conftest as notify_fixtures
+
+# the notify tests' fixtures, shared: a migrated store and the real receivers
+store, smtp = notify_fixtures.store, notify_fixtures.smtp
+http_receiver = notify_fixtures.http_receiver
 
 
 @pytest.fixture
@@ -19,10 +23,10 @@ def registry():
 
 def quick_settings(**overrides) -> IncidentSettings:
     """Incident settings with debounce in seconds rather than minutes."""
-    values = dict(open_after_s=1.0, resolve_after_s=1.0, flap_window_s=60, flap_changes=6,
-                  flap_open_after_s=120, reopen_window_s=600, poll_interval_s=0.05,
-                  twin_interval_s=3600, housekeeping_interval_s=0.0,
-                  public_url="https://etapalvelu.example.invalid")
+    values = {"open_after_s": 1.0, "resolve_after_s": 1.0, "flap_window_s": 60,
+              "flap_changes": 6, "flap_open_after_s": 120, "reopen_window_s": 600,
+              "poll_interval_s": 0.05, "twin_interval_s": 3600, "housekeeping_interval_s": 0.0,
+              "public_url": "https://etapalvelu.example.invalid"}
     return IncidentSettings(**(values | overrides))
 
 

@@ -29,7 +29,7 @@ class RoomAgent:
         self.port, self.site, self.room = port, site, room
         self.client: mqtt.Client | None = None
 
-    def connect(self) -> "RoomAgent":
+    def connect(self) -> RoomAgent:
         """Connect and publish ``online`` (retained), waiting for the broker's PUBACK."""
         client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
                              client_id=f"agent-{self.site}-{self.room}", protocol=mqtt.MQTTv311)

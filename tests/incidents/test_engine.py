@@ -1,7 +1,7 @@
 """The engine over twin rows written directly, with the real notify worker and SMTP server."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import yaml
@@ -22,7 +22,7 @@ from cloud.web.app import create_app
 from tests.incidents.conftest import quick_settings
 from tests.servers import wait_for
 
-T0 = datetime(2026, 11, 24, 8, 0, tzinfo=timezone.utc)  # Tuesday 10:00 in Helsinki
+T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)  # Tuesday 10:00 in Helsinki
 
 
 def at(seconds: float) -> datetime:
@@ -113,7 +113,7 @@ def test_a_device_fault_while_the_agent_is_offline_gives_only_the_agent_incident
     engine = engine_factory()
     transition(store, "doccam", "fault", at(0), code="usb_error")
     transition(store, "agent", "offline", at(0.2))
-    for second in range(0, 10):
+    for second in range(10):
         engine.tick(at(second))
     assert [i.rule for i in incidents(store)] == ["agent_offline"]
 
@@ -123,7 +123,7 @@ def test_a_device_fault_alone_goes_to_the_supplier_and_a_network_fault_to_valtor
     engine = engine_factory()
     transition(store, "doccam", "missing", at(0), code="unplugged")
     transition(store, "network", "fault", at(0), code="link_down", site="imatra")
-    for second in range(0, 4):
+    for second in range(4):
         engine.tick(at(second))
     found = {(i.site, i.rule, i.party) for i in incidents(store)}
     assert found == {("porvoo", "doccam_missing", "supplier"),
@@ -138,7 +138,7 @@ def test_a_silenced_room_opens_no_incident(store, engine_factory):
         session.commit()
     engine = engine_factory()
     transition(store, "terminal", "fault", at(0), code="crashed")
-    for second in range(0, 5):
+    for second in range(5):
         engine.tick(at(second))
     assert incidents(store) == []
 
@@ -257,13 +257,13 @@ def test_staff_report_list_comment_and_resolve_through_the_api(store, api):
     assert api.post("/api/incidents", json={"site": "imatra", "category": "furniture",
                                             "owner": "nobody", "summary": "x y z"}
                     ).status_code == 422
-    month = datetime.now(timezone.utc)
+    month = datetime.now(UTC)
     report = api.get(f"/api/incidents/report/{month.year}/{month.month}").json()
     assert {r["party"]: r["incidents"] for r in report} == {"senaatti": 1, "nurmes-security": 1}
 
 
 def test_a_silence_through_the_api_mutes_a_device(store, api, engine_factory):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     response = api.post("/api/incidents/silences", json={
         "site": "porvoo", "room": "r1", "device": "doccam", "reason": "huolto",
         "starts_at": (now - timedelta(minutes=1)).isoformat(),
@@ -280,7 +280,7 @@ def test_a_silence_through_the_api_mutes_a_device(store, api, engine_factory):
 def test_conditions_over_time_come_from_evaluating_the_twin(store, engine_factory):
     from cloud.twin.models import DeviceEvent
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with store() as session:
         session.add_all([
             DeviceState(site="porvoo", room="r1", device="callbutton", state="ok",

@@ -13,8 +13,20 @@ from cloud.incidents.hours import ServiceHours, parse_weekly
 from cloud.incidents.lifecycle import Handled, InvalidTransition, next_state, sla_report
 from cloud.incidents.matrix import SAMPLE_MATRIX, MatrixError, load_matrix
 from cloud.incidents.rules import (
-    CRITICAL, MAJOR, MINOR, OPEN, RESOLVE, Condition, ConditionKey, DebouncePolicy, Silence,
-    health_finding, inhibited, severity, silenced)
+    CRITICAL,
+    MAJOR,
+    MINOR,
+    OPEN,
+    RESOLVE,
+    Condition,
+    ConditionKey,
+    DebouncePolicy,
+    Silence,
+    health_finding,
+    inhibited,
+    severity,
+    silenced,
+)
 
 HKI = ZoneInfo("Europe/Helsinki")
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=HKI)

@@ -1,7 +1,7 @@
 """The SLA clock: business time across evenings, weekends, holidays and DST changes."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -58,12 +58,12 @@ def test_a_fault_on_new_years_eve_is_due_after_new_years_day_and_the_weekend():
 def test_a_fault_before_the_autumn_dst_weekend_counts_wall_clock_hours_on_monday():
     due = SUPPLIER.due(local(2026, 10, 23, 16, 0), THIRTY)
     assert due == local(2026, 10, 26, 8, 15)
-    assert due.astimezone(timezone.utc) == datetime(2026, 10, 26, 6, 15, tzinfo=timezone.utc)
+    assert due.astimezone(UTC) == datetime(2026, 10, 26, 6, 15, tzinfo=UTC)
 
 
 def test_a_fault_before_the_spring_dst_weekend_counts_wall_clock_hours_on_monday():
     due = SUPPLIER.due(local(2026, 3, 27, 16, 0), THIRTY)
-    assert due.astimezone(timezone.utc) == datetime(2026, 3, 30, 5, 15, tzinfo=timezone.utc)
+    assert due.astimezone(UTC) == datetime(2026, 3, 30, 5, 15, tzinfo=UTC)
 
 
 def test_elapsed_counts_only_service_hours():
@@ -84,7 +84,7 @@ def test_a_round_the_clock_party_is_always_open():
 
 @settings(max_examples=300, deadline=None)
 @given(start=st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2028, 12, 31),
-                          timezones=st.just(timezone.utc)),
+                          timezones=st.just(UTC)),
        minutes=st.integers(min_value=1, max_value=3000))
 def test_the_clock_time_until_the_due_instant_is_the_time_allowed(start, minutes):
     allowed = timedelta(minutes=minutes)

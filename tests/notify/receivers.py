@@ -57,7 +57,7 @@ class SmtpReceiver(_Recorder):
         self.port = free_port()
         self.controller: Controller | None = None
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd hook
+    async def handle_DATA(self, server, session, envelope):
         """Record the message, then answer (after ``hold`` is set)."""
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         self.add(Received(key=message["Idempotency-Key"], subject=str(message["Subject"]),
@@ -68,7 +68,7 @@ class SmtpReceiver(_Recorder):
             await asyncio.sleep(0.02)
         return "250 Message accepted for delivery"
 
-    def start(self) -> "SmtpReceiver":
+    def start(self) -> SmtpReceiver:
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
         self.controller.start()
         return self
@@ -88,7 +88,7 @@ class HttpReceiver(_Recorder):
         recorder = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server hook
+            def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 status = recorder.status
@@ -110,7 +110,7 @@ class HttpReceiver(_Recorder):
         self.url = f"http://127.0.0.1:{self.port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def start(self) -> "HttpReceiver":
+    def start(self) -> HttpReceiver:
         self.thread.start()
         return self
 

@@ -24,9 +24,10 @@ from tests.servers import wait_for
 
 def fast_settings(smtp=None, **overrides) -> NotifySettings:
     """Settings for tests: quick polls and retries."""
-    values = dict(smtp_host="127.0.0.1" if smtp else None, smtp_port=smtp.port if smtp else 25,
-                  poll_interval_s=0.05, retry_base_s=0.2, retry_cap_s=1.0, smtp_timeout_s=3,
-                  http_timeout_s=3, lease_s=30)
+    values = {"smtp_host": "127.0.0.1" if smtp else None,
+              "smtp_port": smtp.port if smtp else 25, "poll_interval_s": 0.05,
+              "retry_base_s": 0.2, "retry_cap_s": 1.0, "smtp_timeout_s": 3, "http_timeout_s": 3,
+              "lease_s": 30}
     return NotifySettings(**(values | overrides))
 
 
