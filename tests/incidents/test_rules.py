@@ -181,3 +181,16 @@ def test_the_sla_report_gives_count_median_p90_and_breaches_per_party():
     assert supplier.acknowledge_median_min == 20 and supplier.acknowledge_p90_min == 100
     assert supplier.resolve_median_min == 40
     assert valtori.incidents == 1 and valtori.acknowledge_median_min is None
+
+
+def test_the_check_command_refuses_a_matrix_with_a_gap_before_a_deploy(tmp_path):
+    from click.testing import CliRunner
+
+    from cloud.incidents.__main__ import main
+
+    ok = CliRunner().invoke(main, ["check-matrix", str(SAMPLE_MATRIX)])
+    assert ok.exit_code == 0 and "imatra: imatra-it" in ok.output
+    path = _matrix_file(tmp_path, lambda d: d["routes"].pop("signage"))
+    refused = CliRunner().invoke(main, ["check-matrix", str(path)])
+    assert refused.exit_code == 1
+    assert "gap: no party covers 'signage' (owner 'state') at site 'nurmes'" in refused.output
