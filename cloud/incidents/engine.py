@@ -46,6 +46,7 @@ from cloud.twin.models import AgentPresence, DeviceEvent, DeviceState, Transitio
 log = logging.getLogger(__name__)
 CURSOR = "transitions"
 BATCH = 5000
+GAP_WAIT_S = 10.0  # how long an id skipped in the log may still turn up (late commit)
 
 
 class IncidentEngine:
@@ -68,6 +69,8 @@ class IncidentEngine:
         self._twin_at = self._housekeeping_at = 0.0
         self._seeded = False
         self._queued = False
+        self._cursor = 0
+        self._skipped: dict[int, float] = {}  # transition ids skipped over -> when first missed
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.opened = 0  # incidents opened by this engine (a gauge for benchmarks and logs)
@@ -105,7 +108,7 @@ class IncidentEngine:
             if not self._seeded:
                 self._seed(session)
                 session.commit()  # SQLite has one writer: do not hold the lock while evaluating
-            cursor = self._read_transitions(session)
+            moved = self._read_transitions(session)
             wall = time.monotonic()
             now = now or datetime.now(UTC)
             if wall - self._twin_at >= self.settings.twin_interval_s:
@@ -113,11 +116,12 @@ class IncidentEngine:
                 self._evaluate_twin(session, now)
             housekeeping = wall - self._housekeeping_at >= self.settings.housekeeping_interval_s
             self._decide(session, now, housekeeping)
-            if cursor is not None:
-                self._save_cursor(session, cursor, now)
-            service.mark_notified(session, routing=self.routing, now=now)
+            if moved:
+                self._save_cursor(session, now)
             if housekeeping:
+                # the clock starts at the channel's acceptance time, whenever we notice it
                 self._housekeeping_at = wall
+                service.mark_notified(session, routing=self.routing, now=now)
                 if service.escalate_breaches(session, routing=self.routing, now=now):
                     self._queued = True
                 service.close_resolved(session, settings=self.settings, now=now)
@@ -143,11 +147,13 @@ class IncidentEngine:
                 condition = self._condition_by_name(incident.condition)
                 if condition is not None:
                     condition.incident = incident.id
-        if session.get(EngineCursor, CURSOR) is None:
+        stored = session.get(EngineCursor, CURSOR)
+        if stored is None:
             last = session.scalar(select(func.max(Transition.id))) or 0
-            session.add(EngineCursor(name=CURSOR, last_id=last,
-                                     updated_at=datetime.now(UTC)))
+            stored = EngineCursor(name=CURSOR, last_id=last, updated_at=datetime.now(UTC))
+            session.add(stored)
             session.flush()
+        self._cursor = stored.last_id
         self._seeded = True
 
     def _condition_by_name(self, name: str) -> Condition | None:
@@ -155,18 +161,35 @@ class IncidentEngine:
         key = ConditionKey(site, room, device, rule)
         return self.conditions.setdefault(key, Condition(key))
 
-    def _read_transitions(self, session: Session) -> int | None:
-        cursor = session.get(EngineCursor, CURSOR)
-        rows = session.scalars(select(Transition).where(Transition.id > cursor.last_id)
+    def _read_transitions(self, session: Session) -> bool:
+        """Observe the transitions logged since the cursor; True when the cursor moved.
+
+        With several ingest writers (PostgreSQL) ids are taken in one order and committed in
+        another, so an id skipped over may still appear: it is looked for again for
+        ``GAP_WAIT_S`` before it counts as a rolled-back insert."""
+        columns = (Transition.id, Transition.site, Transition.room, Transition.device,
+                   Transition.to_state, Transition.code, Transition.at)
+        rows = session.execute(select(*columns).where(Transition.id > self._cursor)
                                .order_by(Transition.id).limit(BATCH)).all()
-        for row in rows:
+        if self._skipped:
+            rows += session.execute(select(*columns)
+                                    .where(Transition.id.in_(list(self._skipped)))).all()
+        expected, wall = self._cursor + 1, time.monotonic()
+        for row in sorted(rows):
+            self._skipped.pop(row.id, None)
+            for missing in range(expected, row.id):
+                self._skipped.setdefault(missing, wall)
+            expected = max(expected, row.id + 1)
             self._observe(health_finding(row.site, row.room, row.device, row.to_state, row.code),
                           aware(row.at))
-        return rows[-1].id if rows else None
+        self._skipped = {i: t for i, t in self._skipped.items() if wall - t < GAP_WAIT_S}
+        moved = expected - 1 > self._cursor
+        self._cursor = max(self._cursor, expected - 1)
+        return moved
 
-    def _save_cursor(self, session: Session, last_id: int, now: datetime) -> None:
+    def _save_cursor(self, session: Session, now: datetime) -> None:
         cursor = session.get(EngineCursor, CURSOR)
-        cursor.last_id, cursor.updated_at = last_id, now
+        cursor.last_id, cursor.updated_at = self._cursor, now
 
     def _observe(self, finding: Finding, at: datetime) -> None:
         condition = self.conditions.get(finding.key)

@@ -119,9 +119,13 @@ class Condition:
     changes: deque = field(default_factory=deque)
     flapping_since: datetime | None = None
     incident: int | None = None
+    seen_at: datetime | None = None
 
     def observe(self, finding: Finding, at: datetime, policy: DebouncePolicy) -> None:
-        """Take a new reading made at ``at``."""
+        """Take a new reading made at ``at``; a reading older than the last one is stale."""
+        if self.seen_at is not None and at < self.seen_at:
+            return
+        self.seen_at = at
         self.state, self.code = finding.state, finding.code
         if finding.active != self.active or self.since is None:
             if self.since is not None:

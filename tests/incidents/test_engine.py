@@ -30,7 +30,7 @@ def at(seconds: float) -> datetime:
 
 
 def transition(store, device: str, to_state: str, when: datetime, *, site="porvoo", room="r1",
-               code=None) -> None:
+               code=None, id=None) -> None:
     """What the ingest writes: the twin row and the transition log entry."""
     with store() as session:
         if device == "agent":
@@ -40,7 +40,7 @@ def transition(store, device: str, to_state: str, when: datetime, *, site="porvo
             session.merge(DeviceState(site=site, room=room, device=device, state=to_state,
                                       code=code, state_since=when, last_seen_at=when,
                                       seq_count=0, duplicates=0))
-        session.add(Transition(site=site, room=room, device=device, from_state=None,
+        session.add(Transition(id=id, site=site, room=room, device=device, from_state=None,
                                to_state=to_state, code=code, at=when))
         session.commit()
 
@@ -315,3 +315,16 @@ def test_a_low_call_button_battery_is_a_minor_incident_for_the_supplier(store, e
     [incident] = incidents(store)
     assert (incident.rule, incident.severity, incident.party) == (
         "callbutton_battery_low", "minor", "supplier")
+
+
+def test_a_transition_committed_late_behind_a_newer_one_is_still_seen(store, engine_factory):
+    """Two ingest writers: id 11 commits first, id 10 a moment later."""
+    transition(store, "agent", "online", at(0), id=9)
+    engine = engine_factory()
+    engine.tick(at(0))
+    transition(store, "doccam", "fault", at(1), site="imatra", id=11)
+    engine.tick(at(1.2))
+    transition(store, "doccam", "fault", at(1), site="nurmes", id=10)
+    engine.tick(at(1.4))
+    engine.tick(at(3))
+    assert sorted(i.site for i in incidents(store)) == ["imatra", "nurmes"]

@@ -62,6 +62,13 @@ def test_recovery_must_hold_before_an_incident_resolves():
     assert condition.decide(seconds(220), POLICY) == RESOLVE
 
 
+def test_a_reading_older_than_the_last_is_ignored():
+    condition = Condition(agent("offline").key)
+    condition.observe(agent("offline"), seconds(10), POLICY)
+    condition.observe(agent("online"), seconds(5), POLICY)
+    assert condition.active and condition.decide(seconds(70), POLICY) == OPEN
+
+
 def test_flapping_inside_the_debounce_window_opens_nothing():
     condition = Condition(agent("online").key)
     condition.observe(agent("online"), seconds(0), POLICY)
