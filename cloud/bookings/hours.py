@@ -191,7 +191,8 @@ def slot_floor(instant: datetime) -> datetime:
 
 def is_slot_aligned(instant: datetime) -> bool:
     """Whether ``instant`` is on a half hour."""
-    return slot_floor(instant) == instant
+    return instant.minute % SLOT_MINUTES == 0 and instant.second == 0 \
+        and instant.microsecond == 0
 
 
 def booked_slot_counts(bookings: Iterable[Interval]) -> Counter:
@@ -216,30 +217,42 @@ class Layers:
 
 def free_visits(open_intervals: Sequence[Interval], slots: int, layers: Layers) -> list[Interval]:
     """Every visit of ``slots`` consecutive slots that fits all layers, in time order."""
-    if slots not in VISIT_SLOTS:
-        raise ValueError(f"a visit is {VISIT_SLOTS} slots, not {slots}")
-    usable = subtract(open_intervals, layers.room_blocked)
+    return free_visits_by_length(open_intervals, (slots,), layers)[slots]
+
+
+def free_visits_by_length(open_intervals: Sequence[Interval], lengths: Sequence[int],
+                          layers: Layers) -> dict[int, list[Interval]]:
+    """``free_visits`` for several visit lengths (in slots) at once: each slot is judged once,
+    then a visit fits when all its consecutive slots are free within one open interval."""
+    if set(lengths) - set(VISIT_SLOTS):
+        raise ValueError(f"a visit is {VISIT_SLOTS} slots, not {lengths}")
     busy = busy_slots(layers.room_bookings)
-    length = SLOT * slots
-    visits = []
-    for piece in sorted(usable):
+    load, capacity = layers.authority_load, layers.capacity
+    out: dict[int, list[Interval]] = {n: [] for n in lengths}
+    for piece in sorted(subtract(open_intervals, layers.room_blocked)):
         start = _align_up(piece.start)
         if layers.not_before is not None and start < layers.not_before:
             start = max(start, _align_up(layers.not_before))
-        while start + length <= piece.end:
-            visit = Interval(start, start + length)
-            if busy.isdisjoint(visit.slot_starts()) \
-                    and _has_expert(visit, layers.authority_load, layers.capacity):
-                visits.append(visit)
+        starts, free = [], []  # this piece's slots, and whether each is free
+        while start + SLOT <= piece.end:
+            starts.append(start)
+            free.append(start not in busy and (
+                capacity is None or load.get(start, 0) < capacity.experts_at(start)))
             start += SLOT
-    return visits
+        for n in lengths:
+            length = SLOT * n
+            out[n].extend(Interval(starts[i], starts[i] + length)
+                          for i in range(len(starts) - n + 1) if all(free[i:i + n]))
+    return out
 
 
 def busy_slots(bookings: Iterable[Interval]) -> set[datetime]:
     """The starts of every slot that overlaps one of ``bookings``."""
     busy = set()
     for booking in bookings:
-        at = slot_floor(booking.start)
+        at = booking.start
+        if at.minute % SLOT_MINUTES or at.second or at.microsecond:
+            at = slot_floor(at)
         while at < booking.end:
             busy.add(at)
             at += SLOT

@@ -11,25 +11,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cloud.bookings import templates  # noqa: F401  (registers the message templates)
 from cloud.bookings.hours import HELSINKI
 from cloud.bookings.models import LIVE, Booking
-from cloud.notify import Text, enqueue, register
+from cloud.notify import enqueue
 
 log = logging.getLogger(__name__)
 USABLE_STATES = ("ok", "degraded")  # degraded still serves a visit; fault/missing/unknown not
-
-register("booking_room_not_ready", {
-    "fi": Text("Tila {site}/{room} ei ole valmis klo {time} varaukseen",
-               "Varauksen {booking} ({authority}) tila ei ole valmis: {problems}. "
-               "Häiriö: {incident}."),
-    "sv": Text("Rummet {site}/{room} är inte klart för bokningen kl. {time}",
-               "Rummet för bokning {booking} ({authority}) är inte klart: {problems}. "
-               "Störning: {incident}."),
-    "en": Text("Room {site}/{room} is not ready for the {time} booking",
-               "The room of booking {booking} ({authority}) is not ready: {problems}. "
-               "Incident: {incident}."),
-})
-
 
 def room_problems(agent_online: bool | None, device_states: Mapping[str, str | None],
                   devices: Iterable[str]) -> list[str]:

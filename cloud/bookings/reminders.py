@@ -14,32 +14,15 @@ from typing import TYPE_CHECKING
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from cloud.bookings import templates  # noqa: F401  (registers the message templates)
 from cloud.bookings.hours import HELSINKI
 from cloud.bookings.models import BOOKED, Booking
-from cloud.notify import Text, enqueue, register
+from cloud.notify import enqueue
 
 if TYPE_CHECKING:
     from cloud.bookings.service import BookingRules
 
 REMINDER_TIME = time(12, 0)  # local noon of the day before the visit
-
-register("booking_confirmation", {
-    "fi": Text("Ajanvaraus {date} klo {time}",
-               "Sinulle on varattu etäpalveluaika: {service}, {date} klo {time}, {place}."),
-    "sv": Text("Tidsbokning {date} kl. {time}",
-               "Du har en bokad distanstjänsttid: {service}, {date} kl. {time}, {place}."),
-    "en": Text("Booking {date} at {time}",
-               "Your remote-service visit is booked: {service}, {date} at {time}, {place}."),
-})
-register("booking_reminder", {
-    "fi": Text("Muistutus: etäpalveluaika {date} klo {time}",
-               "Muistutus huomisesta etäpalveluajasta: {service}, klo {time}, {place}."),
-    "sv": Text("Påminnelse: distanstjänsttid {date} kl. {time}",
-               "Påminnelse om din distanstjänsttid i morgon: {service}, kl. {time}, {place}."),
-    "en": Text("Reminder: remote-service visit {date} at {time}",
-               "A reminder of your remote-service visit tomorrow: {service}, at {time}, {place}."),
-})
-
 
 def reminder_due_at(start: datetime) -> datetime:
     """When the reminder of a visit starting at ``start`` is due: local noon the day before."""

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 
 import holidays as holiday_calendars
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -23,7 +23,7 @@ from cloud.bookings.hours import (
     Interval,
     Layers,
     OpeningHours,
-    free_visits,
+    free_visits_by_length,
     local_instant,
     refusal,
     slot_floor,
@@ -113,13 +113,30 @@ class FreeVisit:
 
 
 # --- reading the layers ---------------------------------------------------------------------
+# The statements of the availability path are built once, with bound parameters: building a
+# select costs more than running it on a small index range.
+
+_exception, _closure = BuildingException.__table__.c, RoomClosure.__table__.c
+_slot, _load = BookedSlot.__table__.c, ExpertLoad.__table__.c
+_EXCEPTIONS = select(_exception.day, _exception.spans).where(
+    _exception.site == bindparam("site"), _exception.day >= bindparam("first"),
+    _exception.day <= bindparam("last"))
+_CLOSURES = select(_closure.room, _closure.start, _closure.end).where(
+    _closure.site == bindparam("site"), _closure.start < bindparam("end"),
+    _closure.end > bindparam("start"))
+_SLOTS = select(_slot.room, _slot.start, _slot.booking_id).where(
+    _slot.site == bindparam("site"), _slot.start >= bindparam("start"),
+    _slot.start < bindparam("end"))
+_LOAD = select(_load.start, _load.count).where(
+    _load.authority == bindparam("authority"), _load.start >= bindparam("start"),
+    _load.start < bindparam("end"))
+
 
 def site_hours(session: Session, rules: BookingRules, *, site: str, first: date, last: date
                ) -> OpeningHours:
     """The site's opening hours with the dated building exceptions between the two days."""
-    rows = session.execute(select(BuildingException.day, BuildingException.spans).where(
-        BuildingException.site == site, BuildingException.day >= first,
-        BuildingException.day <= last)).all()
+    rows = session.connection().execute(_EXCEPTIONS, {"site": site, "first": first,
+                                                      "last": last})
     exceptions = {day: tuple(tuple(span) for span in spans) for day, spans in rows}
     return rules.catalogue.opening_hours(site, exceptions, rules.holidays)
 
@@ -129,9 +146,8 @@ def _window(hours: OpeningHours, first: date, last: date) -> Interval:
 
 
 def _closures(session: Session, site: str, window: Interval) -> dict[str, list[Interval]]:
-    rows = session.execute(select(RoomClosure.room, RoomClosure.start, RoomClosure.end).where(
-        RoomClosure.site == site, RoomClosure.start < window.end,
-        RoomClosure.end > window.start)).all()
+    rows = session.connection().execute(_CLOSURES, {"site": site, "start": window.start,
+                                                    "end": window.end})
     out: dict[str, list[Interval]] = {}
     for room, start, end in rows:
         out.setdefault(room, []).append(Interval(start, end))
@@ -140,14 +156,12 @@ def _closures(session: Session, site: str, window: Interval) -> dict[str, list[I
 
 def _room_bookings(session: Session, site: str, window: Interval, exclude: int | None
                    ) -> dict[str, list[Interval]]:
-    slot = BookedSlot.__table__.c  # Core columns: the hot path of availability
-    query = select(slot.room, slot.start).where(
-        slot.site == site, slot.start >= window.start - SLOT, slot.start < window.end)
-    if exclude is not None:
-        query = query.where(slot.booking_id != exclude)
+    rows = session.connection().execute(_SLOTS, {"site": site, "start": window.start - SLOT,
+                                                 "end": window.end}).all()
     out: dict[str, list[Interval]] = {}
-    for room, start in session.connection().execute(query):
-        out.setdefault(room, []).append(Interval(start, start + SLOT))
+    for room, start, booking_id in rows:
+        if booking_id != exclude:
+            out.setdefault(room, []).append(Interval(start, start + SLOT))
     return out
 
 
@@ -155,10 +169,9 @@ def _authority_load(session: Session, authority: str, window: Interval,
                     exclude: int | None) -> dict[datetime, int]:
     """How many of the authority's bookings (every site) hold each slot of ``window``, less
     the booking ``exclude`` (one being moved)."""
-    table = ExpertLoad.__table__.c
-    load = dict(session.connection().execute(select(table.start, table.count).where(
-        table.authority == authority, table.start >= window.start,
-        table.start < window.end)).all())
+    load = dict(session.connection().execute(_LOAD, {"authority": authority,
+                                                     "start": window.start,
+                                                     "end": window.end}).all())
     if exclude is not None:
         moving = session.get(Booking, exclude)
         for at in Interval(moving.start, moving.end).slot_starts():
@@ -188,9 +201,9 @@ def availability(session: Session, rules: BookingRules, *, site: str, service: s
     for room in rules.rooms(site):
         layers = Layers(closures.get(room, ()), booked.get(room, ()), authority_load, capacity,
                         now)
-        for length in lengths:
-            visits += [FreeVisit(room, v.start, v.end)
-                       for v in free_visits(open_, length // 30, layers)]
+        by_length = free_visits_by_length(open_, [m // 30 for m in lengths], layers)
+        visits += [FreeVisit(room, v.start, v.end) for found in by_length.values()
+                   for v in found]
     return sorted(visits, key=lambda v: (v.start, v.end, v.room))
 
 

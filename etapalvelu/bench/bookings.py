@@ -114,6 +114,37 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def run_availability_in_workers(url: str, rules, *, workers: int, clients: int,
+                                seconds: float, think_ms: float, seed: int) -> list[float]:
+    """Spread the clients over ``workers`` processes, as API replicas or uvicorn workers
+    spread them over the cores; each process has its own engine."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    shares = [clients // workers + (1 if w < clients % workers else 0) for w in range(workers)]
+    processes = [context.Process(target=_worker, args=(url, rules, share, seconds, think_ms,
+                                                       seed + 1000 * w, results))
+                 for w, share in enumerate(shares)]
+    for process in processes:
+        process.start()
+    latencies: list[float] = []
+    for _ in processes:
+        latencies.extend(results.get(timeout=seconds + 120))
+    for process in processes:
+        process.join(timeout=30)
+    return latencies
+
+
+def _worker(url, rules, clients, seconds, think_ms, seed, results) -> None:
+    from cloud.db import make_engine, make_sessionmaker
+
+    engine = make_engine(url)
+    results.put(run_availability(make_sessionmaker(engine), rules, clients=clients,
+                                 seconds=seconds, think_ms=think_ms, seed=seed))
+    engine.dispose()
+
+
 def run_availability(sessions, rules, *, clients: int, seconds: float, think_ms: float,
                      seed: int) -> list[float]:
     """Latencies (ms) of availability queries by ``clients`` concurrent clients."""
@@ -197,11 +228,13 @@ def _run_threads(target, count: int) -> None:
 @click.option("--think-ms", default=1000.0, show_default=True,
               help="mean pause of a client between requests")
 @click.option("--seconds", default=20.0, show_default=True, help="length of each phase")
+@click.option("--workers", default=2, show_default=True,
+              help="processes serving the clients (like API workers; one per core)")
 @click.option("--bookers", default=8, show_default=True, help="concurrent booking clients")
 @click.option("--utilisation", default=0.7, show_default=True)
 @click.option("--seed", default=1, show_default=True)
 def command(database_url: str | None, sites: int, rooms_per_site: int, clients: int,
-            think_ms: float, seconds: float, bookers: int, utilisation: float,
+            think_ms: float, seconds: float, workers: int, bookers: int, utilisation: float,
             seed: int) -> None:
     """Availability p50/p99 and bookings per second over a month across the rooms."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -217,15 +250,16 @@ def command(database_url: str | None, sites: int, rooms_per_site: int, clients: 
         started = time.perf_counter()
         filled = fill_month(sessions, rules, utilisation=utilisation, seed=seed)
         log.info("filled bookings=%s seconds=%.1f", filled, time.perf_counter() - started)
-        latencies = run_availability(sessions, rules, clients=clients, seconds=seconds,
-                                     think_ms=think_ms, seed=seed)
+        engine.dispose()  # no connection crosses the fork
+        latencies = run_availability_in_workers(url, rules, workers=workers, clients=clients,
+                                                seconds=seconds, think_ms=think_ms, seed=seed)
         booked, conflicts = run_booking(sessions, rules, clients=bookers, seconds=seconds,
                                         seed=seed)
         engine.dispose()
     click.echo(json.dumps({
         "benchmark": "bookings", "database": url.split(":", 1)[0],
         "rooms": len(registry.rooms()), "sites": sites, "bookings_in_store": filled,
-        "availability_clients": clients, "think_ms_mean": think_ms,
+        "availability_clients": clients, "workers": workers, "think_ms_mean": think_ms,
         "availability_range_days": 5, "availability_requests": len(latencies),
         "availability_per_s": round(len(latencies) / seconds, 1),
         "availability_p50_ms": round(statistics.median(latencies), 2),

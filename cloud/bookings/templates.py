@@ -1,0 +1,36 @@
+"""Message templates of the booking system, registered with the shared notify module.
+
+The notify worker renders by template name, so a worker process imports this module (as it
+does every domain's ``templates``). Contexts hold place, time, service and room facts only.
+"""
+from __future__ import annotations
+
+from cloud.notify import Text, register
+
+register("booking_confirmation", {
+    "fi": Text("Ajanvaraus {date} klo {time}",
+               "Sinulle on varattu etäpalveluaika: {service}, {date} klo {time}, {place}."),
+    "sv": Text("Tidsbokning {date} kl. {time}",
+               "Du har en bokad distanstjänsttid: {service}, {date} kl. {time}, {place}."),
+    "en": Text("Booking {date} at {time}",
+               "Your remote-service visit is booked: {service}, {date} at {time}, {place}."),
+})
+register("booking_reminder", {
+    "fi": Text("Muistutus: etäpalveluaika {date} klo {time}",
+               "Muistutus huomisesta etäpalveluajasta: {service}, klo {time}, {place}."),
+    "sv": Text("Påminnelse: distanstjänsttid {date} kl. {time}",
+               "Påminnelse om din distanstjänsttid i morgon: {service}, kl. {time}, {place}."),
+    "en": Text("Reminder: remote-service visit {date} at {time}",
+               "A reminder of your remote-service visit tomorrow: {service}, at {time}, {place}."),
+})
+register("booking_room_not_ready", {
+    "fi": Text("Tila {site}/{room} ei ole valmis klo {time} varaukseen",
+               "Varauksen {booking} ({authority}) tila ei ole valmis: {problems}. "
+               "Häiriö: {incident}."),
+    "sv": Text("Rummet {site}/{room} är inte klart för bokningen kl. {time}",
+               "Rummet för bokning {booking} ({authority}) är inte klart: {problems}. "
+               "Störning: {incident}."),
+    "en": Text("Room {site}/{room} is not ready for the {time} booking",
+               "The room of booking {booking} ({authority}) is not ready: {problems}. "
+               "Incident: {incident}."),
+})

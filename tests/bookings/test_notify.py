@@ -1,0 +1,43 @@
+"""A booking's confirmation reaches a real SMS gateway peer through the shared notify worker."""
+from __future__ import annotations
+
+import time
+
+from cloud.bookings import service
+from cloud.bookings.service import Customer
+from cloud.notify.settings import NotifySettings
+from cloud.notify.worker import NotifyWorker
+from tests.bookings.conftest import at
+from tests.notify.receivers import HttpReceiver
+
+
+def wait_until(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def test_the_confirmation_is_sent_as_sms_in_the_customers_language(store, rules):
+    gateway = HttpReceiver().start()
+    worker = NotifyWorker(store, NotifySettings(sms_url=f"{gateway.url}/sms",
+                                                poll_interval_s=0.05)).start()
+    try:
+        with store() as session:
+            booking = service.create_booking(
+                session, rules, site="porvoo", service="vero-taxation",
+                start=at(2025, 11, 12, 13, 30), minutes=60, channel="service_number",
+                customer=Customer(name="S. S.", phone="+358401112222", language="sv"),
+                actor="adv", now=at(2025, 11, 10, 8))
+        worker.wake()
+        wait_until(lambda: gateway.received, 10, "the SMS at the gateway")
+    finally:
+        worker.stop()
+        gateway.stop()
+    sms = gateway.received[0]
+    assert sms.to == "+358401112222"
+    assert "Skatteförvaltningen" not in sms.body and "Beskattningsärenden" in sms.body
+    assert "12.11.2025 kl. 13:30" in sms.body and "Borgå-info" in sms.body
+    assert sms.key == f"booking:{booking.id}:booking_confirmation:{booking.start.isoformat()}"
+    assert "S. S." not in sms.body
