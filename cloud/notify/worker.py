@@ -103,27 +103,28 @@ class NotifyWorker:
             waiter.cancel()
 
     def _claim(self, limit: int) -> list[OutboxMessage]:
-        """Take a lease on up to ``limit`` due messages no live worker holds."""
+        """Take a lease on up to ``limit`` due messages no live worker holds.
+
+        One UPDATE ... RETURNING whose WHERE repeats the due test is the lock: of two workers
+        only one matches a row (PostgreSQL skips rows another worker is claiming)."""
         now = _now()
         free = or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now)
         due = and_(OutboxMessage.state == PENDING, OutboxMessage.next_attempt_at <= now, free)
-        lease = now + timedelta(seconds=self.settings.lease_s)
-        claimed = []
         with self.sessions() as session:
-            ids = session.scalars(select(OutboxMessage.id).where(due)
-                                  .order_by(OutboxMessage.next_attempt_at).limit(limit)).all()
-            for message_id in ids:
-                # the conditional update is the lock: of two workers only one matches the row
-                taken = session.execute(update(OutboxMessage)
-                                        .where(OutboxMessage.id == message_id, due)
-                                        .values(claimed_until=lease)).rowcount
-                if taken:
-                    claimed.append(message_id)
+            candidates = (select(OutboxMessage.id).where(due)
+                          .order_by(OutboxMessage.next_attempt_at).limit(limit))
+            if not session.execute(candidates.limit(1)).first():
+                return []  # nothing due: no write, so no lock taken on SQLite
+            if session.get_bind().dialect.name == "postgresql":
+                candidates = candidates.with_for_update(skip_locked=True)
+            lease = now + timedelta(seconds=self.settings.lease_s)
+            claimed = list(session.scalars(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(candidates.scalar_subquery()), due)
+                .values(claimed_until=lease).returning(OutboxMessage),
+                execution_options={"synchronize_session": False}))
             session.commit()
-            if not claimed:
-                return []
-            return list(session.scalars(select(OutboxMessage)
-                                        .where(OutboxMessage.id.in_(claimed))))
+            return claimed
 
     async def _deliver(self, channels: Channels, limit: asyncio.Semaphore,
                        message: OutboxMessage) -> None:
