@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import holidays as holiday_calendars
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import String, bindparam, delete, select, type_coerce
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -124,12 +124,20 @@ _EXCEPTIONS = select(_exception.day, _exception.spans).where(
 _CLOSURES = select(_closure.room, _closure.start, _closure.end).where(
     _closure.site == bindparam("site"), _closure.start < bindparam("end"),
     _closure.end > bindparam("start"))
-_SLOTS = select(_slot.room, _slot.start, _slot.booking_id).where(
+_SLOTS = select(_slot.room, type_coerce(_slot.start, String), _slot.booking_id).where(
     _slot.site == bindparam("site"), _slot.start >= bindparam("start"),
     _slot.start < bindparam("end"))
-_LOAD = select(_load.start, _load.count).where(
+_LOAD = select(type_coerce(_load.start, String), _load.count).where(
     _load.authority == bindparam("authority"), _load.start >= bindparam("start"),
     _load.start < bindparam("end"))
+
+
+def _instant(value: str | datetime) -> datetime:
+    """A slot start read raw: SQLite's text parsed in C (SQLAlchemy's parser is the slowest
+    part of an availability query), PostgreSQL's datetime as it comes; always aware UTC."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def site_hours(session: Session, rules: BookingRules, *, site: str, first: date, last: date
@@ -159,8 +167,9 @@ def _room_bookings(session: Session, site: str, window: Interval, exclude: int |
     rows = session.connection().execute(_SLOTS, {"site": site, "start": window.start - SLOT,
                                                  "end": window.end}).all()
     out: dict[str, list[Interval]] = {}
-    for room, start, booking_id in rows:
+    for room, raw, booking_id in rows:
         if booking_id != exclude:
+            start = _instant(raw)
             out.setdefault(room, []).append(Interval(start, start + SLOT))
     return out
 
@@ -169,9 +178,9 @@ def _authority_load(session: Session, authority: str, window: Interval,
                     exclude: int | None) -> dict[datetime, int]:
     """How many of the authority's bookings (every site) hold each slot of ``window``, less
     the booking ``exclude`` (one being moved)."""
-    load = dict(session.connection().execute(_LOAD, {"authority": authority,
-                                                     "start": window.start,
-                                                     "end": window.end}).all())
+    rows = session.connection().execute(_LOAD, {"authority": authority, "start": window.start,
+                                                "end": window.end}).all()
+    load = {_instant(raw): count for raw, count in rows}
     if exclude is not None:
         moving = session.get(Booking, exclude)
         for at in Interval(moving.start, moving.end).slot_starts():
