@@ -95,12 +95,15 @@ class NotifyWorker:
             log.info("notify.worker.stopped name=%s", self.name)
 
     async def _pause(self) -> None:
+        """Wait for a wake-up, a stop or the poll interval; a wake-up that came while the
+        worker was busy ends the pause at once (it is not lost)."""
+        if not self._wake.is_set():
+            waiters = [asyncio.ensure_future(e.wait()) for e in (self._stopping, self._wake)]
+            await asyncio.wait(waiters, timeout=self.settings.poll_interval_s,
+                               return_when=asyncio.FIRST_COMPLETED)
+            for waiter in waiters:
+                waiter.cancel()
         self._wake.clear()
-        waiters = [asyncio.ensure_future(e.wait()) for e in (self._stopping, self._wake)]
-        await asyncio.wait(waiters, timeout=self.settings.poll_interval_s,
-                           return_when=asyncio.FIRST_COMPLETED)
-        for waiter in waiters:
-            waiter.cancel()
 
     def _claim(self, limit: int) -> list[OutboxMessage]:
         """Take a lease on up to ``limit`` due messages no live worker holds.
