@@ -32,3 +32,15 @@ def test_rooms_whose_agent_client_ids_would_collide_are_refused():
                         "authorities": ["kela"], "rooms": {"b-c": room}}}})
     with pytest.raises(ValueError, match="etp-a-b-c-agent"):
         fleet_identities(registry, FleetSettings())
+
+
+def test_the_tls_profile_has_one_mutual_tls_listener_and_the_plain_profile_adds_loopback():
+    from provisioning.broker import mosquitto_conf
+
+    tls = mosquitto_conf(FleetSettings()).splitlines()
+    assert [line for line in tls if line.startswith("listener")] == ["listener 8883"]
+    assert {"require_certificate true", "allow_anonymous false"} <= set(tls)
+    assert any(line.startswith("crlfile ") for line in tls)
+    plain = mosquitto_conf(FleetSettings(broker_profile="plain")).splitlines()
+    assert [line for line in plain if line.startswith("listener")] == [
+        "listener 8883", "listener 1883 127.0.0.1"]

@@ -3,14 +3,16 @@ second run changes nothing, the placed files are the generator's, and an invalid
 never replaces the placed one. One room keeps the run short: Ansible is slow."""
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from provisioning.generate import agent_placement, broker_placement
-from provisioning.runner import run_playbook
+from provisioning.runner import ANSIBLE_DIR, run_playbook
 from tests.fleet.conftest import ONE_ROOM, make_fleet
 
 # the agent's config model check; the full `etapalvelu edge validate-config` also wants the
@@ -90,3 +92,14 @@ def test_every_playbook_applied_twice_to_the_pilot_changes_nothing_the_second_ti
     apply_twice(fleet, tmp_path / "target", None,
                 {"localhost", "porvoo-r1", "imatra-r1", "nurmes-r1", "cloud.example.invalid",
                  "grafana.example.invalid"})
+
+
+@pytest.mark.soak
+def test_ansible_lint_passes_offline_with_the_production_profile():
+    lint = Path(sys.executable).with_name("ansible-lint")
+    if not lint.exists():
+        pytest.skip("ansible-lint is not installed (pip install '.[dev]')")
+    env = {**os.environ, "PATH": f"{lint.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    result = subprocess.run([str(lint), "--offline", "--nocolor"], cwd=ANSIBLE_DIR, env=env,
+                            capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
