@@ -98,8 +98,10 @@ def audit(session: Session, *, actor: str, action: str, outcome: str, now: datet
     session.add(AuditEntry(at=now, actor=actor[:64], action=action, resource=resource,
                            outcome=outcome, client=client, reason=reason))
     session.commit()
-    log.info("audit actor=%s action=%s resource=%s outcome=%s reason=%s", actor[:64], action,
-             resource, outcome, reason)
+    # a failed login's "actor" is whatever was typed, perhaps a password: kept out of logs
+    log.info("audit actor=%s action=%s resource=%s outcome=%s reason=%s",
+             "-" if action == "login" and outcome != "ok" else actor[:64], action, resource,
+             outcome, reason)
 
 
 def _failures_since(session: Session, column, value: str, since: datetime) -> int:

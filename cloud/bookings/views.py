@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from cloud.accounts.deps import AccessDep, NowDep
 from cloud.bookings import service
@@ -79,7 +79,7 @@ class BookingIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     site: str
     service: str
-    start: datetime
+    start: AwareDatetime
     minutes: Literal[30, 60] = 30
     channel: Literal["on_site", "phone_service", "service_number"]
     customer: Customer
@@ -101,7 +101,7 @@ class MoveIn(BaseModel):
     """A new time (and optionally room and length) for a booking."""
 
     model_config = ConfigDict(extra="forbid")
-    start: datetime
+    start: AwareDatetime
     minutes: Literal[30, 60] | None = None
     room: str | None = None
 
@@ -117,16 +117,16 @@ class CompleteIn(BaseModel):
     """The realised start and end of a visit."""
 
     model_config = ConfigDict(extra="forbid")
-    realised_start: datetime
-    realised_end: datetime
+    realised_start: AwareDatetime
+    realised_end: AwareDatetime
 
 
 class ClosureIn(BaseModel):
     """A time a room cannot be used."""
 
     model_config = ConfigDict(extra="forbid")
-    start: datetime
-    end: datetime
+    start: AwareDatetime
+    end: AwareDatetime
     reason: str = Field(min_length=1, max_length=200)
     incident: str | None = Field(None, max_length=64)
 
@@ -180,10 +180,6 @@ def _range(first: date, last: date) -> None:
         raise HTTPException(422, f"a date range runs forward, at most {MAX_RANGE_DAYS} days")
 
 
-def _authority_of(rules: BookingRules, site: str, service_id: str) -> str:
-    return rules.service(site, service_id).authority
-
-
 def _booking(session, access, booking_id: int, action: str) -> Booking:
     booking = session.get(Booking, booking_id)
     if booking is None:
@@ -194,11 +190,11 @@ def _booking(session, access, booking_id: int, action: str) -> Booking:
     return booking
 
 
-def _service_authority(rules: BookingRules, site: str, service_id: str) -> str | None:
-    try:
-        return _authority_of(rules, site, service_id)
-    except BookingRefused:
-        return None
+def _service_authority(rules: BookingRules, service_id: str) -> str | None:
+    """The authority of a catalogue service (offered at the site or not: the rules say 422
+    for a service not offered there, once the caller is known to be in scope)."""
+    known = rules.catalogue.services.get(service_id)
+    return known.authority if known else None
 
 
 # --- catalogue and availability -------------------------------------------------------------
@@ -221,7 +217,7 @@ def availability(site: str, service_id: Annotated[str, Query(alias="service")],
                  ) -> list[service.FreeVisit]:
     """Free visits of a service at a site between two local days."""
     access.require("availability.read", site=site,
-                   authority=_service_authority(rules, site, service_id))
+                   authority=_service_authority(rules, service_id))
     _range(first, last)
     return service.availability(session, rules, site=site, service=service_id, first=first,
                                 last=last, now=now, minutes=minutes)
@@ -234,7 +230,7 @@ def create(body: BookingIn, access: AccessDep, session: SessionDep, rules: Rules
            now: NowDep) -> Booking:
     """Book a visit through a channel (on site, authority's phone service, service number)."""
     access.require("booking.create", site=body.site,
-                   authority=_service_authority(rules, body.site, body.service))
+                   authority=_service_authority(rules, body.service))
     return service.create_booking(session, rules, site=body.site, service=body.service,
                                   start=body.start, minutes=body.minutes, channel=body.channel,
                                   customer=body.customer, room=body.room,
@@ -246,7 +242,7 @@ def walk_in(body: WalkInIn, access: AccessDep, session: SessionDep, rules: Rules
             now: NowDep) -> Booking:
     """Seat a walk-in customer in a free room now."""
     access.require("booking.walk_in", site=body.site,
-                   authority=_service_authority(rules, body.site, body.service))
+                   authority=_service_authority(rules, body.service))
     return service.walk_in(session, rules, site=body.site, service=body.service,
                            minutes=body.minutes, customer=body.customer, room=body.room,
                            actor=access.principal.username, now=now)
@@ -351,8 +347,8 @@ def close_room(site: str, room: str, body: ClosureIn, access: AccessDep, session
 
 
 @router.get("/sites/{site}/rooms/{room}/affected")
-def affected(site: str, room: str, start: datetime, access: AccessDep, session: SessionDep,
-             end: datetime | None = None) -> dict:
+def affected(site: str, room: str, start: AwareDatetime, access: AccessDep,
+             session: SessionDep, end: AwareDatetime | None = None) -> dict:
     """How many and which live bookings a room's unusability from ``start`` to ``end`` hits
     (ids and times only)."""
     access.require("room.affected", site=site, resource=f"room:{site}/{room}")

@@ -29,8 +29,11 @@ def test_booking_through_the_api_with_reasons_for_every_refusal(tmp_path, migrat
                               json={**KELA, "start": "2025-12-24T08:00:00Z"})
         assert holiday.status_code == 422 and holiday.json()["reason"] == "holiday"
         police = client.post("/api/bookings", headers=login(client, "tel-poliisi"), json={
-            **KELA, "service": "poliisi-permits"})
-        assert police.status_code == 422  # start missing: request validation
+            **KELA, "service": "poliisi-permits", "start": "2025-11-11T08:00:00Z"})
+        assert police.status_code == 422 and police.json()["reason"] == "service_not_offered"
+        naive = client.post("/api/bookings", headers=phone,
+                            json={**KELA, "start": "2025-11-11T10:00:00"})
+        assert naive.status_code == 422  # a time without its offset is ambiguous
         app.state.clock.now = NOW.replace(day=11, hour=7, minute=10)
         phone = login(client, "tel-kela")  # the old session went idle overnight
         late = client.post(f"/api/bookings/{made.json()['id']}/move", headers=phone,
