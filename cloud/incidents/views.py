@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -39,6 +39,8 @@ def get_routing(request: Request, registry: RegistryDep) -> service.Routing:
 
 
 RoutingDep = Annotated[service.Routing, Depends(get_routing)]
+# SQLite hands back naive datetimes for timezone columns: they were stored as UTC
+Utc = Annotated[datetime, AfterValidator(service.aware)]
 
 
 class IncidentOut(BaseModel):
@@ -60,20 +62,20 @@ class IncidentOut(BaseModel):
     manual: bool
     flapping: bool
     reopened: int
-    opened_at: datetime
-    notified_at: datetime | None
-    due_at: datetime | None
-    acknowledged_at: datetime | None
-    resolved_at: datetime | None
-    closed_at: datetime | None
-    escalated_at: datetime | None
+    opened_at: Utc
+    notified_at: Utc | None
+    due_at: Utc | None
+    acknowledged_at: Utc | None
+    resolved_at: Utc | None
+    closed_at: Utc | None
+    escalated_at: Utc | None
 
 
 class EventOut(BaseModel):
     """An entry of the audit trail."""
 
     model_config = ConfigDict(from_attributes=True)
-    at: datetime
+    at: Utc
     kind: str
     actor: str
     detail: str | None
@@ -151,8 +153,11 @@ def list_incidents(session: SessionDep, _: AdminDep, site: str | None = None,
 def report_incident(report: ManualReport, session: SessionDep, _: AdminDep,
                     routing: RoutingDep) -> IncidentDetail:
     """Report a fault by hand (space, furniture, signage, workstation network, threat...)."""
-    if report.site not in routing.registry.sites:
+    site = routing.registry.sites.get(report.site)
+    if site is None:
         raise HTTPException(422, f"unknown site {report.site!r}")
+    if report.room is not None and report.room not in site.rooms:
+        raise HTTPException(422, f"site {report.site!r} has no room {report.room!r}")
     if report.owner is not None and report.owner not in CATEGORY_OWNERS[report.category]:
         raise HTTPException(422, f"owner of {report.category} is one of "
                                  f"{CATEGORY_OWNERS[report.category]}")
@@ -172,12 +177,30 @@ def sla_report(year: int, month: Annotated[int, Field(ge=1, le=12)], session: Se
                                                       year=year, month=month)]
 
 
-@router.get("/silences")
-def list_silences(session: SessionDep, _: AdminDep) -> list[SilenceIn]:
+class SilenceOut(SilenceIn):
+    """A silence as stored."""
+
+    id: int
+    starts_at: Utc
+    ends_at: Utc
+
+
+@router.get("/silences", response_model=list[SilenceOut])
+def list_silences(session: SessionDep, _: AdminDep) -> list[SilenceOut]:
     """Silences and maintenance windows that have not ended."""
     rows = session.scalars(select(SilenceRow).where(SilenceRow.ends_at > _now()))
-    return [SilenceIn(site=r.site, room=r.room, device=r.device, starts_at=r.starts_at,
-                      ends_at=r.ends_at, reason=r.reason) for r in rows]
+    return [SilenceOut(id=r.id, site=r.site, room=r.room, device=r.device,
+                       starts_at=r.starts_at, ends_at=r.ends_at, reason=r.reason) for r in rows]
+
+
+@router.delete("/silences/{silence_id}", status_code=204)
+def end_silence(silence_id: int, session: SessionDep, _: AdminDep) -> None:
+    """End a silence now (detection resumes at the engine's next round)."""
+    row = session.get(SilenceRow, silence_id)
+    if row is None:
+        raise HTTPException(404, "no such silence")
+    row.ends_at = _now()
+    session.commit()
 
 
 @router.post("/silences", status_code=201)

@@ -257,6 +257,8 @@ def test_staff_report_list_comment_and_resolve_through_the_api(store, api):
     assert api.post("/api/incidents", json={"site": "imatra", "category": "furniture",
                                             "owner": "nobody", "summary": "x y z"}
                     ).status_code == 422
+    assert api.post("/api/incidents", json={"site": "imatra", "room": "r9", "category": "space",
+                                            "summary": "x y z"}).status_code == 422
     month = datetime.now(UTC)
     report = api.get(f"/api/incidents/report/{month.year}/{month.month}").json()
     assert {r["party"]: r["incidents"] for r in report} == {"senaatti": 1, "nurmes-security": 1}
@@ -269,12 +271,17 @@ def test_a_silence_through_the_api_mutes_a_device(store, api, engine_factory):
         "starts_at": (now - timedelta(minutes=1)).isoformat(),
         "ends_at": (now + timedelta(hours=1)).isoformat()})
     assert response.status_code == 201
-    assert len(api.get("/api/incidents/silences").json()) == 1
+    [silence] = api.get("/api/incidents/silences").json()
+    assert silence["ends_at"].endswith("Z") or silence["ends_at"].endswith("+00:00")
     engine = engine_factory()
     transition(store, "doccam", "fault", now)
     engine.tick(now + timedelta(seconds=5))
     with store() as session:
         assert session.scalar(select(func.count()).select_from(Incident)) == 0
+    assert api.delete(f"/api/incidents/silences/{silence['id']}").status_code == 204
+    assert api.get("/api/incidents/silences").json() == []
+    engine.tick(datetime.now(UTC) + timedelta(seconds=5))
+    assert [i.device for i in incidents(store)] == ["doccam"]
 
 
 def test_conditions_over_time_come_from_evaluating_the_twin(store, engine_factory):
