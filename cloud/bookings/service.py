@@ -103,7 +103,7 @@ class BookingRules:
         return list(self.registry.sites[site].rooms)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class FreeVisit:
     """A visit that can be booked now."""
 
