@@ -5,19 +5,32 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime
 
 from cloud.accounts.deps import AccessDep, NowDep
 from cloud.bookings import service
 from cloud.bookings.hours import HELSINKI, local_instant
 from cloud.bookings.models import Booking
 from cloud.bookings.purge import purge_personal_data
-from cloud.bookings.service import BookingRefused, BookingRules, Customer
+from cloud.bookings.schemas import (
+    BookingIn,
+    BookingOut,
+    CancelIn,
+    ChangeOut,
+    ClosureIn,
+    CompleteIn,
+    ExceptionIn,
+    FreeVisitOut,
+    MoveIn,
+    ServiceOut,
+    WalkInIn,
+)
+from cloud.bookings.service import BookingRefused, BookingRules
 from cloud.web.deps import RegistryDep, SessionDep
 
 MAX_RANGE_DAYS = 62
@@ -52,125 +65,6 @@ def get_rules(request: Request, registry: RegistryDep) -> BookingRules:
 
 
 RulesDep = Annotated[BookingRules, Depends(get_rules)]
-
-
-# --- shapes ---------------------------------------------------------------------------------
-
-class ServiceOut(BaseModel):
-    """A service offered at a site."""
-
-    id: str
-    authority: str
-    name: dict[str, str]
-    lengths: list[int]
-
-
-class FreeVisitOut(BaseModel):
-    """A bookable visit."""
-
-    room: str
-    start: datetime
-    end: datetime
-
-
-class BookingIn(BaseModel):
-    """A new booking."""
-
-    model_config = ConfigDict(extra="forbid")
-    site: str
-    service: str
-    start: AwareDatetime
-    minutes: Literal[30, 60] = 30
-    channel: Literal["on_site", "phone_service", "service_number"]
-    customer: Customer
-    room: str | None = None
-
-
-class WalkInIn(BaseModel):
-    """A visit starting now without a prior booking."""
-
-    model_config = ConfigDict(extra="forbid")
-    site: str
-    service: str
-    minutes: Literal[30, 60] = 30
-    customer: Customer
-    room: str | None = None
-
-
-class MoveIn(BaseModel):
-    """A new time (and optionally room and length) for a booking."""
-
-    model_config = ConfigDict(extra="forbid")
-    start: AwareDatetime
-    minutes: Literal[30, 60] | None = None
-    room: str | None = None
-
-
-class CancelIn(BaseModel):
-    """Why a booking is cancelled (no personal data, please)."""
-
-    model_config = ConfigDict(extra="forbid")
-    reason: str = Field(min_length=1, max_length=200)
-
-
-class CompleteIn(BaseModel):
-    """The realised start and end of a visit."""
-
-    model_config = ConfigDict(extra="forbid")
-    realised_start: AwareDatetime
-    realised_end: AwareDatetime
-
-
-class ClosureIn(BaseModel):
-    """A time a room cannot be used."""
-
-    model_config = ConfigDict(extra="forbid")
-    start: AwareDatetime
-    end: AwareDatetime
-    reason: str = Field(min_length=1, max_length=200)
-    incident: str | None = Field(None, max_length=64)
-
-
-class ExceptionIn(BaseModel):
-    """Building hours of one day, ``["10:00-14:00"]``; empty: closed."""
-
-    model_config = ConfigDict(extra="forbid")
-    hours: list[str] = []
-    reason: str = Field(min_length=1, max_length=200)
-
-
-class BookingOut(BaseModel):
-    """A booking as staff see it."""
-
-    model_config = ConfigDict(from_attributes=True)
-    id: int
-    site: str
-    room: str
-    authority: str
-    service: str
-    start: datetime
-    end: datetime
-    channel: str
-    status: str
-    language: str
-    customer_name: str | None
-    customer_phone: str | None
-    customer_email: str | None
-    cancel_reason: str | None
-    realised_start: datetime | None
-    realised_end: datetime | None
-    moves: int
-
-
-class ChangeOut(BaseModel):
-    """One entry of a booking's change log."""
-
-    model_config = ConfigDict(from_attributes=True)
-    at: datetime
-    actor: str
-    action: str
-    before: dict | None
-    after: dict | None
 
 
 # --- helpers --------------------------------------------------------------------------------
