@@ -13,7 +13,7 @@ from protocol.topics import topic
 _seq = itertools.count(time.time_ns() // 1_000_000)
 
 RESEND = "resend"
-RESEND_MARGIN_MS = 10_000
+RESEND_MARGIN_S = 10  # covers the time between the loss and noticing it
 
 
 def command(site: str, room: str, device: str, name: str, **args) -> tuple[str, str, bytes]:
@@ -24,11 +24,12 @@ def command(site: str, room: str, device: str, name: str, **args) -> tuple[str, 
 
 
 def resend_commands(rooms: list[tuple[str, str]], since_ms: int) -> list[tuple[str, bytes]]:
-    """Ask every room's agent to send again the events it published since ``since_ms``.
+    """Ask every room's agent to send again the events it delivered since ``since_ms``.
 
     Sent when an ingest worker (re)subscribes after a loss: a broker that restarted may have
     dropped what arrived before the worker's shared subscription was back. Duplicates are
     suppressed by event id, so asking too much is harmless; asking too little is not.
     """
-    return [command(site, room, "agent", RESEND, since=since_ms - RESEND_MARGIN_MS)[1:]
-            for site, room in rooms]
+    # a duration, not a time: the agents' clocks need not agree with ours
+    seconds = max(0, time.time_ns() // 1_000_000 - since_ms) // 1000 + RESEND_MARGIN_S
+    return [command(site, room, "agent", RESEND, seconds=seconds)[1:] for site, room in rooms]

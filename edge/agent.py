@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 QOS = {"health": 1, "telemetry": 0, "event": 1, "ack": 1}
 RETAIN = {"health": True, "telemetry": False, "event": False, "ack": False}
 WATCH_S = 2.0  # how often device health is read to catch changes between reports
+RESEND_SETTLE_S = 5.0  # longest wait for in-flight messages before serving a resend
 _CODE_OK = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 
 
@@ -63,6 +64,7 @@ class Agent:
         self._clean_stop = True
         self._urgent: set[str] = set()  # devices whose health must go out now
         self._outbox_full = False
+        self._resend: tuple[float, float] | None = None  # (since, asked at) of a cloud request
         self._last_health: dict[str, Reading] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -215,10 +217,30 @@ class Agent:
             with self._lock:
                 urgent, self._urgent = self._urgent, set()
             self._store_quietly(lambda: self.publish_health(sorted(urgent)))
+        self._resend_when_settled(now)
         self.link.step(now)
         wait = self.link.idle_wait()
         if wait:
             self._stopping.wait(wait)
+
+    def _request_resend(self, seconds: float) -> str:
+        """Remember the cloud's ask; it is served once what is in flight now is confirmed,
+        because a message the broker accepted but dropped may still await its PUBACK."""
+        since = time.time() - seconds
+        earliest = min(since, self._resend[0]) if self._resend else since
+        self._resend = (earliest, time.monotonic())
+        return "events of the window are queued once the messages in flight are confirmed"
+
+    def _resend_when_settled(self, now: float) -> None:
+        if self._resend is None or self.outbox is None:
+            return
+        since, asked = self._resend
+        if self.link is not None and self.link.inflight and now - asked < RESEND_SETTLE_S:
+            return
+        self._resend = None
+        count = self.outbox.resend(time.time() - since)
+        log.info("event=resend site=%s room=%s events=%d", self.config.site, self.config.room,
+                 count)
 
     @staticmethod
     def _store_quietly(publish: Callable[[], None]) -> None:
@@ -346,6 +368,8 @@ class Agent:
                 return True, None
             if name == "restart_device":
                 return True, self.restart_device(str(args.get("device", "")))
+            if name == "resend":
+                return True, self._request_resend(float(args.get("seconds", 0)))
             if name == "inject_fault":
                 return True, self.inject_fault(str(args.get("device", "")),
                                                str(args.get("fault", "")))

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -43,7 +44,20 @@ CREATE TABLE IF NOT EXISTS message (
 );
 CREATE INDEX IF NOT EXISTS message_kind ON message (kind, id);
 CREATE TABLE IF NOT EXISTS counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS sent (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    device TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    qos INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    sent_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sent_time ON sent (sent_at);
 """
+# Delivered events are kept this long (and at most this many) for the cloud's ``resend``.
+SENT_KEEP_S = 3600.0
+SENT_KEEP_ROWS = 50_000
 
 
 class OutboxFull(RuntimeError):
@@ -177,17 +191,50 @@ class Outbox:
         return [Stored(row, topic, bytes(payload), qos, bool(retain))
                 for row, topic, payload, qos, retain in rows]
 
-    def remove(self, rows: list[int]) -> None:
-        """Forget delivered messages (rows already dropped are ignored)."""
+    def remove(self, rows: list[int], now: float | None = None) -> None:
+        """Forget delivered messages (rows already dropped are ignored). Delivered events move
+        to the sent log, from which ``resend`` can queue them again."""
         if not rows:
             return
+        now = time.time() if now is None else now
         with self._lock, self._transaction(sync="NORMAL"):
             for row in rows:
-                found = self._db.execute("DELETE FROM message WHERE id = ? RETURNING size",
-                                         (row,)).fetchone()
+                found = self._db.execute(
+                    "DELETE FROM message WHERE id = ? RETURNING size, kind, device, topic,"
+                    " payload, qos", (row,)).fetchone()
                 if found:
-                    self._bytes -= found[0]
+                    size, kind, device, topic, payload, qos = found
+                    self._bytes -= size
                     self._count -= 1
+                    if kind == "event":
+                        self._db.execute(
+                            "INSERT INTO sent (device, topic, payload, qos, size, sent_at)"
+                            " VALUES (?, ?, ?, ?, ?, ?)", (device, topic, payload, qos, size, now))
+            self._prune_sent(now)
+
+    def resend(self, seconds: float, now: float | None = None) -> int:
+        """Queue again every event delivered in the last ``seconds``; return how many.
+
+        The cloud asks for this after it may have missed messages the broker accepted (a
+        broker restart that lost its subscription); it drops the duplicates by event id.
+        """
+        now = time.time() if now is None else now
+        with self._lock, self._transaction(sync=self.synchronous):
+            rows = self._db.execute(
+                "SELECT device, topic, payload, qos, size FROM sent WHERE sent_at >= ?"
+                " ORDER BY id", (now - seconds,)).fetchall()
+            for device, topic, payload, qos, size in rows:
+                cursor = self._db.execute(
+                    "INSERT INTO message (device, kind, topic, payload, qos, retain, size)"
+                    " VALUES (?, 'event', ?, ?, ?, 0, ?)", (device, topic, payload, qos, size))
+                self._last_row = cursor.lastrowid
+                self._bytes += size
+                self._count += 1
+        return len(rows)
+
+    def _prune_sent(self, now: float) -> None:
+        self._db.execute("DELETE FROM sent WHERE sent_at < ? OR id <= (SELECT MAX(id) FROM sent)"
+                         " - ?", (now - SENT_KEEP_S, SENT_KEEP_ROWS))
 
     def close(self) -> None:
         """Close the database (checkpointing the WAL)."""

@@ -159,3 +159,25 @@ for n in range(100000):
     stored = [s for _, s in kinds_and_seqs(reopened)]
     assert stored[: last + 1] == list(range(last + 1))
     assert reopened.last_seq("callbutton") == stored[-1]
+
+
+def test_delivered_events_can_be_queued_again_for_a_resend_and_telemetry_cannot(tmp_path):
+    outbox = Outbox(tmp_path / "outbox.sqlite")
+    outbox.put([event(1), telemetry(2), event(3)])
+    outbox.remove([m.row for m in outbox.pending()], now=1000.0)
+    outbox.put([event(4)])
+    outbox.remove([m.row for m in outbox.pending()], now=1100.0)
+    assert len(outbox) == 0
+    assert outbox.resend(seconds=50, now=1120.0) == 1  # only what was delivered since 1070
+    assert kinds_and_seqs(outbox) == [("event", 4)]
+    assert outbox.resend(seconds=500, now=1120.0) == 3
+    assert kinds_and_seqs(outbox) == [("event", 4), ("event", 1), ("event", 3), ("event", 4)]
+
+
+def test_the_sent_log_forgets_events_older_than_its_window(tmp_path):
+    outbox = Outbox(tmp_path / "outbox.sqlite")
+    outbox.put([event(1)])
+    outbox.remove([m.row for m in outbox.pending()], now=1000.0)
+    outbox.put([event(2)])
+    outbox.remove([m.row for m in outbox.pending()], now=1000.0 + 2 * 3600)
+    assert outbox.resend(seconds=10 * 3600, now=1000.0 + 2 * 3600) == 1
