@@ -119,6 +119,8 @@ def apply(fleet_dir: Path, limit: str | None, playbook: str, staged: bool, versi
     from provisioning.runner import run_playbook
 
     _generate(fleet_dir)
+    if any("=" not in item for item in extra):
+        raise click.BadParameter("use KEY=VALUE", param_hint="--extra-var")
     extravars = dict(item.split("=", 1) for item in extra)
     if staged:
         if not version:

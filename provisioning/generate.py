@@ -131,6 +131,7 @@ def build(fleet_dir: Path, registry: Registry, settings: FleetSettings,
     revocations = Revocations.load(fleet_dir)
     identities = [i for i in fleet_identities(registry, settings)
                   if i.name not in revocations.disabled]
+    _revoke_dropped(fleet_dir, {i.name for i in identities}, revocations, now)
     ca = _ca(fleet_dir, now, settings)
     files: dict[str, FileSpec] = {
         "secrets/ca.key": FileSpec(ca.key_pem, SECRET, True),
@@ -157,6 +158,17 @@ def build(fleet_dir: Path, registry: Registry, settings: FleetSettings,
         files[f"agents/{site}/{room_id}/agent.yaml"] = FileSpec(
             render_agent_config(site, room_id, room.devices, settings))
     return files
+
+
+def _revoke_dropped(fleet_dir: Path, wanted: set[str], revocations: Revocations,
+                    now: datetime) -> None:
+    """Certificates of identities that left the fleet (a room taken out of the registry) go on
+    the CRL, so a terminal that is not wiped cannot come back."""
+    for cert in sorted((Path(fleet_dir) / "pki" / "certs").glob("*.crt")):
+        name = cert.name.removesuffix(".crt")
+        if name != "broker" and name not in wanted:
+            serial = pki.serial_of(cert.read_bytes())
+            revocations.serials.setdefault(serial, (name, now))
 
 
 def _crl(fleet_dir: Path, ca: pki.Issued, revocations: Revocations, now: datetime,

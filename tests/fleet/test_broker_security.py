@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import shutil
-import threading
 
 import psutil
 
@@ -22,7 +21,8 @@ def login(fleet, broker, identity, **kwargs):
 
 
 def publish_and_wait_ack(client, outcome, topic, payload=b"x", retain=False):
-    """Publish with QoS 1 and return the PUBACK reason."""
+    """Publish with QoS 1 and return the PUBACK reason (the broker has handled the message,
+    delivery included, before it answers)."""
     info = client.publish(topic, payload, qos=1, retain=retain)
     wait_for(lambda: info.mid in outcome.acks, 5, f"PUBACK for {topic}")
     return outcome.acks[info.mid]
@@ -52,7 +52,8 @@ def test_device_cannot_publish_on_another_devices_or_another_rooms_topics(fleet,
                  "etp/v1/porvoo/r1/callbutton/cmd/reset", "etp/v1/porvoo/r1/callbutton"]
     for topic in forbidden:
         assert publish_and_wait_ack(button, acks, topic) == "Not authorized", topic
-    # the allowed message is sent last: once it arrives, an earlier forbidden one would have too
+    # the allowed message is sent after every refusal was answered: a forbidden message that
+    # had been delivered would have arrived before it (one connection, in order)
     assert publish_and_wait_ack(button, acks, "etp/v1/porvoo/r1/callbutton/event") == "Success"
     wait_message(seen, "etp/v1/porvoo/r1/callbutton/event")
     assert [t for t, _ in seen.messages] == ["etp/v1/porvoo/r1/callbutton/event"]
@@ -63,8 +64,9 @@ def test_agent_speaks_for_its_rooms_adapters_only(fleet, fleet_broker):
     watcher, seen = login(fleet, fleet_broker, WATCHER)
     subscribe_and_wait(watcher, seen, "etp/v1/#")
     agent, acks = login(fleet, fleet_broker, AGENT)
-    for topic in ("etp/v1/porvoo/r1/callbutton/event", "etp/v1/imatra/r1/terminal/health",
-                  "etp/v1/imatra/r1/agent/status", "etp/v1/porvoo/r1/terminal/cmd/reboot"):
+    forbidden = ["etp/v1/porvoo/r1/callbutton/event", "etp/v1/imatra/r1/terminal/health",
+                 "etp/v1/imatra/r1/agent/status", "etp/v1/porvoo/r1/terminal/cmd/reboot"]
+    for topic in forbidden:
         assert publish_and_wait_ack(agent, acks, topic) == "Not authorized", topic
     for topic in ("etp/v1/porvoo/r1/terminal/health", "etp/v1/porvoo/r1/agent/status"):
         assert publish_and_wait_ack(agent, acks, topic) == "Success", topic
@@ -152,7 +154,9 @@ def test_revoked_certificate_is_refused_even_with_a_valid_password(fleet, fleet_
                               fleet.password("porvoo.r1.occupancy"), stolen,
                               client_id="porvoo.r1.occupancy")
     assert not outcome.connected.is_set()
-    assert outcome.tls_error or outcome.reason != "Not authorized"  # refused by TLS, not login
+    # the TLS handshake fails (TLS 1.3 reports it after the client's side completes), before
+    # any CONNACK: not the dynamic-security refusal "Not authorized"
+    assert outcome.tls_error or outcome.reason == "Unspecified error", outcome.reason
     client.loop_stop()
     # the same login with its own, unrevoked certificate still works
     client, outcome = login(fleet, fleet_broker, "porvoo.r1.occupancy")
@@ -181,9 +185,9 @@ def test_cloud_ingest_workers_share_the_device_stream(fleet, fleet_broker):
     button, acks = login(fleet, fleet_broker, BUTTON)
     for n in range(6):
         publish_and_wait_ack(button, acks, "etp/v1/porvoo/r1/callbutton/event", str(n).encode())
-    done = threading.Event()
-    wait_for(lambda: sum(len(o.messages) for _, o in workers) == 6 or done.is_set(), 5,
+    wait_for(lambda: sum(len(o.messages) for _, o in workers) == 6, 5,
              "six events over both workers")
+    assert all(o.messages for _, o in workers)  # each event to one worker, both get some
     close(button, *(c for c, _ in workers))
 
 

@@ -131,3 +131,20 @@ def test_revoke_by_topic_path_disables_the_device_until_it_is_rotated(tmp_path):
     assert (fleet.folder / "secrets/porvoo.r1.callbutton.password").exists()
     revoked = yaml.safe_load((fleet.folder / "pki/revoked.yaml").read_text())
     assert revoked["disabled"] == [] and len(revoked["revoked"]) == 1
+
+
+def test_a_room_taken_out_of_the_registry_loses_its_credentials_and_its_certificates(tmp_path):
+    fleet = make_fleet(tmp_path / "fleet")
+    registry = fleet.folder / "registry.yaml"
+    data = yaml.safe_load(registry.read_text())
+    del data["sites"]["nurmes"]
+    registry.write_text(yaml.safe_dump(data, allow_unicode=True))
+    out = fleet_cli(fleet, "plan").output
+    assert section(out, "credentials") == [
+        "  - nurmes.r1.agent", "  - nurmes.r1.callbutton", "  - nurmes.r1.occupancy"]
+    assert section(out, "inventory") == ["  - nurmes-r1"]
+    assert fleet_cli(fleet, "generate").exit_code == 0
+    revoked = yaml.safe_load((fleet.folder / "pki/revoked.yaml").read_text())
+    assert sorted(e["identity"] for e in revoked["revoked"]) == [
+        "nurmes.r1.agent", "nurmes.r1.callbutton", "nurmes.r1.occupancy"]
+    assert fleet_cli(fleet, "plan").output.strip() == "files: 0 would change"
