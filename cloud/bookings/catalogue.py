@@ -87,7 +87,11 @@ class Catalogue(BaseModel):
 
     def building_hours(self, site: str) -> WeeklyHours:
         """The building's weekly hours at ``site``."""
-        return _weekly_hours(self.buildings[site])
+        return self._building_hours[site]
+
+    @cached_property
+    def _building_hours(self) -> dict[str, WeeklyHours]:
+        return {site: _weekly_hours(table) for site, table in self.buildings.items()}
 
     @cached_property
     def capacities(self) -> dict[str, ExpertCapacity]:

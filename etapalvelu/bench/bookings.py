@@ -140,9 +140,23 @@ def _worker(url, rules, clients, seconds, think_ms, seed, results) -> None:
     from cloud.db import make_engine, make_sessionmaker
 
     engine = make_engine(url)
+    _warm_up(make_sessionmaker(engine), rules)
     results.put(run_availability(make_sessionmaker(engine), rules, clients=clients,
                                  seconds=seconds, think_ms=think_ms, seed=seed))
     engine.dispose()
+
+
+def _warm_up(sessions, rules) -> None:
+    """What a server does before its first request: connect, compile the statements, load
+    the holiday calendar of the year; not measured."""
+    from cloud.bookings.service import availability
+
+    site = next(iter(rules.registry.sites))
+    for service in SERVICES:
+        with sessions() as session:
+            availability(session, rules, site=site, service=service, first=MONTH_START,
+                         last=MONTH_START + timedelta(days=27),
+                         now=datetime(2026, 2, 1, tzinfo=UTC))
 
 
 def run_availability(sessions, rules, *, clients: int, seconds: float, think_ms: float,
