@@ -12,7 +12,6 @@ default: the username for the wireless boards and the monitor, ``etp-{site}-{roo
 for the room agent; ``fleet_identities`` refuses two rooms whose client ids would collide
 (slugs may hold ``-``).
 
-
 - a room agent publishes for the devices its adapters speak for (agent, terminal, doccam,
   network) in its own room and may subscribe to its room's command filter, but is delivered
   only those devices' commands (the wireless boards speak for themselves);
