@@ -25,6 +25,8 @@ from cloud.notify.models import OutboxMessage
 from cloud.registry import Registry
 
 ENGINE = "engine"
+SEVERITY_WORDS = {"fi": {"critical": "KRIITTINEN", "major": "merkittävä", "minor": "vähäinen"},
+                  "en": {"critical": "CRITICAL", "major": "major", "minor": "minor"}}
 LINK_ACTIONS = ("acknowledge", "resolve")
 
 
@@ -121,7 +123,8 @@ def incident_context(incident: Incident, routing: Routing, language: str) -> dic
     site = routing.registry.sites.get(incident.site)
     zone = ZoneInfo(site.timezone if site else "Europe/Helsinki")
     return {
-        "incident": incident.id, "severity": incident.severity, "room": incident.room or "-",
+        "incident": incident.id, "room": incident.room or "-",
+        "severity": SEVERITY_WORDS[language].get(incident.severity, incident.severity),
         "site_name": getattr(site.name, language) if site else incident.site,
         "device": incident.device or "-", "what": incident.rule, "code": incident.code or "-",
         "party": routing.matrix.party(incident.party).name,
