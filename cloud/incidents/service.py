@@ -226,22 +226,31 @@ def mark_notified(session: Session, *, routing: Routing, now: datetime) -> int:
 
 
 def escalate_breaches(session: Session, *, routing: Routing, now: datetime) -> int:
-    """Tell the escalation contact and the site's advisors of incidents past their due time."""
-    overdue = session.scalars(select(Incident).where(
-        Incident.state == "notified", Incident.due_at < now, Incident.escalated_at.is_(None)))
-    count = 0
+    """Tell the escalation contact and the site's advisors of incidents past their due time,
+    and of incidents whose notification no channel of the party accepted in that time."""
+    overdue = list(session.scalars(select(Incident).where(
+        Incident.state == "notified", Incident.due_at < now, Incident.escalated_at.is_(None))))
+    for incident in session.scalars(select(Incident).where(
+            Incident.state == "open", Incident.escalated_at.is_(None))):
+        party = routing.matrix.party(incident.party)
+        due = routing.matrix.clock(incident.party).due(
+            aware(incident.opened_at), party.response_time,
+            critical=incident.severity == CRITICAL)
+        if now > due:  # the party never got it: the clock ran from the opening instead
+            incident.due_at = due
+            overdue.append(incident)
     for incident in overdue:
         party = routing.matrix.party(incident.party)
         contacts = party.escalation + routing.matrix.advisors(incident.site)
         incident.escalated_at = incident.updated_at = now
-        audit(session, incident, "escalated", ENGINE, now, f"contacts={len(contacts)}")
+        audit(session, incident, "escalated", ENGINE, now,
+              f"contacts={len(contacts)} delivered={incident.state == 'notified'}")
         if contacts:
             _send(session, incident=incident, routing=routing, channels=contacts,
                   language=party.language, template="incident_escalated",
                   tag=f"escalated-{incident.reopened}",
                   reference=f"incident:{incident.id}:escalated", now=now)
-        count += 1
-    return count
+    return len(overdue)
 
 
 def close_resolved(session: Session, *, settings: IncidentSettings, now: datetime) -> int:

@@ -335,3 +335,23 @@ def test_a_transition_committed_late_behind_a_newer_one_is_still_seen(store, eng
     engine.tick(at(1.4))
     engine.tick(at(3))
     assert sorted(i.site for i in incidents(store)) == ["imatra", "nurmes"]
+
+
+def test_an_incident_the_party_never_received_is_escalated_when_it_would_be_due(
+        tmp_path, store, smtp, http_receiver, engine_factory, notify_worker):
+    http_receiver.status = 400  # Valtori's ticketing refuses the request for good
+    data = yaml.safe_load(SAMPLE_MATRIX.read_text())
+    data["parties"]["valtori"]["channels"] = [{"type": "webhook",
+                                               "to": f"{http_receiver.url}/tickets"}]
+    (tmp_path / "matrix.yaml").write_text(yaml.safe_dump(data))
+    engine = engine_factory(matrix_file=tmp_path / "matrix.yaml")
+    transition(store, "network", "fault", at(0), code="link_down")
+    engine.tick(at(2))
+    notify_worker()
+    wait_for(lambda: [m.state for m in outbox(store)] == ["failed"], 10, "the refusal")
+    engine.tick(at(2) + timedelta(hours=2))  # past Valtori's 60 minutes
+    [incident] = incidents(store)
+    assert incident.state == "open" and incident.escalated_at is not None
+    wait_for(lambda: len(smtp.keys()) == 2, 10, "escalation e-mails")
+    assert sorted(r.to for r in smtp.received) == ["duty@valtori.example.invalid",
+                                                   "neuvojat@porvoo.example.invalid"]
