@@ -10,11 +10,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import holidays
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from cloud.incidents import service
@@ -55,8 +56,9 @@ class IncidentEngine:
     def __init__(self, sessions: sessionmaker, registry: Registry,
                  matrix: ResponsibilityMatrix | None = None,
                  settings: IncidentSettings | None = None, *,
-                 on_queued: Callable[[], None] | None = None) -> None:
+                 on_queued: Callable[[], None] | None = None, name: str | None = None) -> None:
         self.sessions = sessions
+        self.name = name or f"engine-{uuid.uuid4().hex[:8]}"
         self.on_queued = on_queued  # e.g. ``NotifyWorker.wake``: send without waiting a poll
         self.settings = settings or IncidentSettings()
         self.matrix = matrix or load_matrix(self.settings.matrix_file, list(registry.sites))
@@ -71,6 +73,7 @@ class IncidentEngine:
         self._queued = False
         self._cursor = 0
         self._skipped: dict[int, float] = {}  # transition ids skipped over -> when first missed
+        self._lease_until: datetime | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.opened = 0  # incidents opened by this engine (a gauge for benchmarks and logs)
@@ -84,33 +87,43 @@ class IncidentEngine:
         return self
 
     def stop(self, timeout: float = 10) -> None:
-        """Finish the current round and stop."""
+        """Finish the current round, hand the lease back and stop."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        self._release()
 
     def _run(self) -> None:
-        log.info("incidents.engine.started")
+        log.info("incidents.engine.started name=%s", self.name)
         while not self._stop.is_set():
             try:
                 self.tick()
-            except Exception:
+            except Exception:  # keep detecting: the round is retried
                 log.exception("incidents.engine.round_failed")
                 self._stop.wait(1)
             self._stop.wait(self.settings.poll_interval_s)
-        log.info("incidents.engine.stopped")
+        log.info("incidents.engine.stopped name=%s", self.name)
+
+    @property
+    def leading(self) -> bool:
+        """Whether this engine held the lease at its last round."""
+        return self._lease_until is not None
 
     def tick(self, now: datetime | None = None) -> None:
-        """One round: read transitions, evaluate the twin when due, decide, housekeep."""
+        """One round: take or keep the lease, read transitions, evaluate the twin when due,
+        decide, housekeep. An engine without the lease only waits (a hot standby)."""
         self._queued = False
+        now = now or datetime.now(UTC)
         with self.sessions() as session:
+            if not self._hold_lease(session, now):
+                self.last_round_at = now
+                return
             if not self._seeded:
                 self._seed(session)
                 session.commit()  # SQLite has one writer: do not hold the lock while evaluating
             moved = self._read_transitions(session)
             wall = time.monotonic()
-            now = now or datetime.now(UTC)
             if wall - self._twin_at >= self.settings.twin_interval_s:
                 self._twin_at = wall
                 self._evaluate_twin(session, now)
@@ -130,6 +143,44 @@ class IncidentEngine:
         if self._queued and self.on_queued is not None:
             self.on_queued()
 
+    # -- the lease -------------------------------------------------------------------------
+
+    def _hold_lease(self, session: Session, now: datetime) -> bool:
+        """Only one engine works a database: it renews a lease in the cursor row when half of
+        it has run; another engine takes over when it runs out (or at once after ``stop()``)."""
+        lease = timedelta(seconds=self.settings.lease_s)
+        if self._lease_until is not None and now < self._lease_until - lease / 2:
+            return True
+        if session.get(EngineCursor, CURSOR) is None:
+            last = session.scalar(select(func.max(Transition.id))) or 0
+            session.add(EngineCursor(name=CURSOR, last_id=last, updated_at=now))
+            session.commit()
+        free = or_(EngineCursor.holder == self.name, EngineCursor.holder.is_(None),
+                   EngineCursor.lease_until < now)
+        taken = session.execute(update(EngineCursor).where(EngineCursor.name == CURSOR, free)
+                                .values(holder=self.name, lease_until=now + lease)).rowcount
+        session.commit()
+        if taken:
+            if self._lease_until is None:
+                log.info("incidents.engine.leading name=%s", self.name)
+            self._lease_until = now + lease
+            return True
+        if self._lease_until is not None:
+            log.warning("incidents.engine.lease_lost name=%s", self.name)
+        self._lease_until, self._seeded = None, False  # rebuild from the twin if it comes back
+        self.conditions.clear()
+        return False
+
+    def _release(self) -> None:
+        if self._lease_until is None:
+            return
+        with self.sessions() as session:
+            session.execute(update(EngineCursor).where(EngineCursor.name == CURSOR,
+                                                       EngineCursor.holder == self.name)
+                            .values(holder=None, lease_until=None))
+            session.commit()
+        self._lease_until = None
+
     # -- reading the twin ------------------------------------------------------------------
 
     def _seed(self, session: Session) -> None:
@@ -147,13 +198,7 @@ class IncidentEngine:
                 condition = self._condition_by_name(incident.condition)
                 if condition is not None:
                     condition.incident = incident.id
-        stored = session.get(EngineCursor, CURSOR)
-        if stored is None:
-            last = session.scalar(select(func.max(Transition.id))) or 0
-            stored = EngineCursor(name=CURSOR, last_id=last, updated_at=datetime.now(UTC))
-            session.add(stored)
-            session.flush()
-        self._cursor = stored.last_id
+        self._cursor = session.get(EngineCursor, CURSOR).last_id
         self._seeded = True
 
     def _condition_by_name(self, name: str) -> Condition | None:

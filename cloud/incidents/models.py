@@ -96,9 +96,12 @@ class ActionLink(Base):
 
 
 class EngineCursor(Base):
-    """How far the engine has read the twin's transition log."""
+    """How far the engine has read the twin's transition log, and which engine holds the
+    lease to work the database (``holder`` until ``lease_until``)."""
 
     __tablename__ = "incident_cursor"
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     last_id: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    holder: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -35,6 +35,7 @@ class IncidentSettings(BaseSettings):
     poll_interval_s: float = 0.1
     twin_interval_s: float = 30
     housekeeping_interval_s: float = 1.0
+    lease_s: float = 15.0  # a standby engine takes over this long after the leader vanished
 
     def debounce(self) -> DebouncePolicy:
         """The debounce policy of these settings."""

@@ -168,12 +168,32 @@ def test_a_restarted_engine_neither_loses_a_pending_condition_nor_opens_twice(
     transition(store, "agent", "offline", at(0))
     first = engine_factory()
     first.tick(at(0.5))  # read, still debouncing
+    first.stop()
     second = engine_factory()
     second.tick(at(2))
     assert len(incidents(store)) == 1
+    second.stop()
     third = engine_factory()
     third.tick(at(3))
     assert len(incidents(store)) == 1
+
+
+def test_a_standby_engine_waits_and_takes_over_when_the_lease_runs_out(store, engine_factory):
+    leader, standby = engine_factory(), engine_factory()
+    leader.tick(at(0))
+    standby.tick(at(0))
+    assert leader.leading and not standby.leading
+    transition(store, "agent", "offline", at(1))
+    standby.tick(at(3))
+    assert incidents(store) == []  # the standby does not act
+    leader.tick(at(3))
+    assert len(incidents(store)) == 1
+    transition(store, "terminal", "fault", at(10), site="imatra")
+    standby.tick(at(12))  # the leader's lease (taken at 0 s for 15 s) still holds
+    assert len(incidents(store)) == 1
+    standby.tick(at(15.1))  # the leader vanished: its lease ran out
+    assert standby.leading
+    assert sorted(i.site for i in incidents(store)) == ["imatra", "porvoo"]  # nothing twice
 
 
 def test_the_clock_starts_when_smtp_accepts_and_a_breach_escalates(store, smtp, engine_factory,
