@@ -505,6 +505,17 @@ def close_room(session: Session, rules: BookingRules, *, site: str, room: str, s
     return closure
 
 
+def end_incident_closures(session: Session, *, incident: str, end: datetime) -> int:
+    """Reopen a room closed for ``incident`` at ``end`` (the incident was resolved): closures
+    of the incident that would last longer end then (commits); returns how many changed."""
+    rows = session.scalars(select(RoomClosure).where(RoomClosure.incident == incident,
+                                                     RoomClosure.end > end)).all()
+    for row in rows:
+        row.end = max(end, row.start)
+    session.commit()
+    return len(rows)
+
+
 def set_building_exception(session: Session, *, site: str, day: date,
                            spans: list[tuple[int, int]], reason: str) -> BuildingException:
     """Set the building's hours of one day (no spans: closed that day)."""

@@ -156,3 +156,14 @@ def test_confirmation_goes_to_the_outbox_in_the_customers_language(store, rules)
         assert send_due_reminders(s, rules, now=at(2025, 11, 11, 12)) == 1
         send_due_reminders(s, rules, now=at(2025, 11, 11, 13))  # once only
         assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 2
+
+
+def test_a_room_closed_for_an_incident_reopens_when_it_is_resolved(store, rules):
+    with store() as s:
+        service.close_room(s, rules, site="nurmes", room="r1", start=at(2025, 11, 11, 10),
+                           end=at(2026, 11, 11, 10), reason="doccam fault", actor="incidents",
+                           incident="42")
+        with pytest.raises(BookingRefused):
+            book(s, rules, at(2025, 11, 12, 11), site="nurmes")
+        assert service.end_incident_closures(s, incident="42", end=at(2025, 11, 12, 9)) == 1
+        book(s, rules, at(2025, 11, 12, 11), site="nurmes")
