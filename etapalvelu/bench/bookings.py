@@ -9,6 +9,7 @@ to stdout as one JSON line; logs to stderr.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import random
@@ -236,6 +237,8 @@ def _run_threads(target, count: int) -> None:
 
 @click.command()
 @click.option("--database-url", help="default: a SQLite file in a temporary folder")
+@click.option("--postgres", is_flag=True,
+              help="start a local PostgreSQL (Debian package) for the run and use it")
 @click.option("--sites", default=100, show_default=True)
 @click.option("--rooms-per-site", default=5, show_default=True)
 @click.option("--clients", default=100, show_default=True, help="concurrent availability clients")
@@ -247,15 +250,20 @@ def _run_threads(target, count: int) -> None:
 @click.option("--bookers", default=8, show_default=True, help="concurrent booking clients")
 @click.option("--utilisation", default=0.7, show_default=True)
 @click.option("--seed", default=1, show_default=True)
-def command(database_url: str | None, sites: int, rooms_per_site: int, clients: int,
+def command(database_url: str | None, postgres: bool, sites: int, rooms_per_site: int, clients: int,
             think_ms: float, seconds: float, workers: int, bookers: int, utilisation: float,
             seed: int) -> None:
     """Availability p50/p99 and bookings per second over a month across the rooms."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     from cloud.db import make_engine, make_sessionmaker, migrate
 
-    with tempfile.TemporaryDirectory(prefix="bench-bookings-") as folder:
+    with tempfile.TemporaryDirectory(prefix="bench-bookings-") as folder, \
+            contextlib.ExitStack() as servers:
         url = database_url or f"sqlite:///{Path(folder) / 'bench.sqlite'}"
+        if postgres:
+            from etapalvelu.localservers import PostgreSQL
+
+            url = servers.enter_context(PostgreSQL(Path(folder) / "pg")).create_database("bench")
         migrate(url)
         engine = make_engine(url)
         sessions = make_sessionmaker(engine)
@@ -263,6 +271,9 @@ def command(database_url: str | None, sites: int, rooms_per_site: int, clients: 
         rules = _rules(registry)
         started = time.perf_counter()
         filled = fill_month(sessions, rules, utilisation=utilisation, seed=seed)
+        with engine.connect() as connection:  # statistics as a store in service would have
+            connection.exec_driver_sql("ANALYZE")
+            connection.commit()
         log.info("filled bookings=%s seconds=%.1f", filled, time.perf_counter() - started)
         engine.dispose()  # no connection crosses the fork
         latencies = run_availability_in_workers(url, rules, workers=workers, clients=clients,
