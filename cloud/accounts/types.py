@@ -15,6 +15,7 @@ class Instant(TypeDecorator):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        """UTC on the way in; naive values are refused rather than guessed."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -23,6 +24,7 @@ class Instant(TypeDecorator):
         return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
 
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        """Aware UTC on the way out."""
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None \

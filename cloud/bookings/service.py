@@ -4,6 +4,7 @@ room. Every function takes the session and ``now``; the ones that change data co
 from __future__ import annotations
 
 import logging
+from collections.abc import Container
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -82,7 +83,7 @@ class BookingRules:
 
     registry: Registry
     catalogue: Catalogue
-    holidays: object = field(default_factory=holiday_calendars.Finland)
+    holidays: Container[date] = field(default_factory=holiday_calendars.Finland)
 
     @classmethod
     def load(cls, registry: Registry) -> BookingRules:

@@ -41,6 +41,7 @@ class RefusalRoute(APIRoute):
     (409 conflict, 422 invalid), so every refusal says why."""
 
     def get_route_handler(self) -> Callable:
+        """The route's handler, answering refusals of the rules."""
         handler = super().get_route_handler()
 
         async def handle(request: Request) -> Response:
