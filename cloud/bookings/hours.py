@@ -311,9 +311,3 @@ def _hours_refusal(hours: OpeningHours, visit: Interval) -> str | None:
     if any(i.contains(visit) for i in service.between(first, last)):
         return "building_closed"
     return "outside_hours"
-
-
-def slots_of_day(hours: OpeningHours, day: date) -> list[Interval]:
-    """Every 30-minute slot open on ``day`` (the site's hours only)."""
-    return free_visits(hours.intervals(day), 1, Layers())
-
