@@ -302,7 +302,7 @@ def refusal(hours: OpeningHours, visit: Interval, layers: Layers) -> str | None:
 
 def _hours_refusal(hours: OpeningHours, visit: Interval) -> str | None:
     first, last = hours.local_day(visit.start), hours.local_day(visit.end - SLOT)
-    if any(visit.overlaps(i) and i.contains(visit) for i in hours.between(first, last)):
+    if any(i.contains(visit) for i in hours.between(first, last)):
         return None
     if first in hours.holidays:
         return "holiday"
