@@ -5,9 +5,11 @@ health applies only when newer than what is stored, events insert once per id.
 """
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
+from functools import lru_cache
 
-from sqlalchemy import Connection, and_, bindparam, func, select, tuple_, update
+from sqlalchemy import Connection, and_, bindparam, func, literal_column, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cloud.twin.batch import TwinBatch
@@ -46,30 +48,44 @@ def apply_batch(conn: Connection, batch: TwinBatch) -> None:
     _insert_events(conn, batch)
 
 
-def _insert(conn: Connection, table):
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
+def _insert(conn: Connection, table, dialect_name: str | None = None):
+    name = dialect_name or conn.dialect.name
+    return (postgresql if name == "postgresql" else sqlite).insert(table)
 
 
-def _greatest(conn: Connection):
-    return (func.greatest, func.least) if conn.dialect.name == "postgresql" else (func.max, func.min)
+def _greatest(dialect_name: str):
+    return (func.greatest, func.least) if dialect_name == "postgresql" else (func.max, func.min)
+
+
+SEEN_COLUMNS = ("site", "room", "device", "last_seen_at", "device_ts", "skew_ms", "seq_first",
+                "seq_last", "seq_count", "duplicates")
 
 
 def _merge_seen(conn: Connection, batch: TwinBatch) -> None:
     if not batch.seen:
         return
-    rows = [
-        {"site": s, "room": r, "device": d, "last_seen_at": utc(seen.last_seen_ms),
-         "device_ts": seen.device_ts if seen.device_ts >= 0 else None, "skew_ms": seen.skew_ms,
-         "seq_first": seen.seq_min, "seq_last": seen.seq_max, "seq_count": seen.seq_count,
-         "duplicates": seen.duplicates}
-        for (s, r, d), seen in batch.seen.items()
-    ]
-    greatest, least = _greatest(conn)
-    stmt = _insert(conn, DEVICE).values({name: bindparam(name) for name in rows[0]})
+    if conn.dialect.name == "sqlite":  # the hot path: tuples straight to the driver
+        rows = [(s, r, d, _sqlite_time(seen.last_seen_ms),
+                 seen.device_ts if seen.device_ts >= 0 else None, seen.skew_ms, seen.seq_min,
+                 seen.seq_max, seen.seq_count, seen.duplicates)
+                for (s, r, d), seen in batch.seen.items()]
+        conn.exec_driver_sql(_seen_sql(conn.dialect), rows)
+        return
+    rows = [dict(zip(SEEN_COLUMNS, (
+        s, r, d, utc(seen.last_seen_ms), seen.device_ts if seen.device_ts >= 0 else None,
+        seen.skew_ms, seen.seq_min, seen.seq_max, seen.seq_count, seen.duplicates)))
+        for (s, r, d), seen in batch.seen.items()]
+    _executemany(conn, _seen_upsert(conn.dialect.name), rows)
+
+
+def _seen_upsert(dialect_name: str):
+    """Insert a device's aggregates, or merge them into its row (min, max, sum)."""
+    greatest, least = _greatest(dialect_name)
+    stmt = _insert(None, DEVICE, dialect_name).values({name: bindparam(name) for name in SEEN_COLUMNS})
     new, old = stmt.excluded, DEVICE.c
-    newer = func.coalesce(new.device_ts, -1) >= func.coalesce(old.device_ts, -1)
-    stmt = stmt.on_conflict_do_update(
+    never = literal_column("-1")
+    newer = func.coalesce(new.device_ts, never) >= func.coalesce(old.device_ts, never)
+    return stmt.on_conflict_do_update(
         index_elements=["site", "room", "device"],
         set_={
             "last_seen_at": greatest(func.coalesce(old.last_seen_at, new.last_seen_at),
@@ -83,7 +99,20 @@ def _merge_seen(conn: Connection, batch: TwinBatch) -> None:
             "duplicates": old.duplicates + new.duplicates,
         },
     )
-    _executemany(conn, stmt, rows)
+
+
+@lru_cache(maxsize=4)
+def _seen_sql(dialect) -> str:
+    """The upsert as the driver's SQL, parameters in ``SEEN_COLUMNS`` order (SQLite)."""
+    compiled = _seen_upsert(dialect.name).compile(dialect=dialect)
+    assert tuple(compiled.positiontup) == SEEN_COLUMNS, compiled.positiontup
+    return compiled.string
+
+
+def _sqlite_time(ms: int) -> str:
+    """Epoch ms in the text form SQLAlchemy stores DateTime in on SQLite."""
+    seconds, millis = divmod(ms, 1000)
+    return f"{time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(seconds))}.{millis:03d}000"
 
 
 def _executemany(conn: Connection, stmt, rows: list[dict]) -> None:

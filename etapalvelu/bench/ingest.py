@@ -66,25 +66,29 @@ def _client(port: int, name: str):
 
 def publisher(port: int, phase: str, rooms: range, count: int, rate: float, result) -> None:
     """Publish ``count`` messages round-robin over ``rooms``, flat out or at ``rate``/s."""
-    client = _client(port, f"bench-pub-{phase}-{rooms.start}")
-    client.loop_start()
+    from etapalvelu.bench._wire import RawPublisher, publish_packet
+
+    link = RawPublisher(port, f"bench-pub-{phase}-{rooms.start}")
     start = time.perf_counter()
     seqs = dict.fromkeys(rooms, 0)
     room_list = list(rooms)
+    batch: list[bytes] = []
+    chunk = 200 if not rate else max(1, int(rate / 500))  # paced: about every 2 ms
     for i in range(count):
         room = room_list[i % len(room_list)]
         topic, payload, qos = message(phase, room, seqs[room], time.time_ns() // 1_000_000)
         seqs[room] += 1
-        info = client.publish(topic, payload, qos)
-        if rate and i % 50 == 0:
-            ahead = start + i / rate - time.perf_counter()
-            if ahead > 0:
-                time.sleep(ahead)
-        del info
-    while client._out_messages or client._out_packet:  # all handed to the socket and acked
-        time.sleep(0.01)
-    client.disconnect()
-    client.loop_stop()
+        batch.append(publish_packet(topic, payload, qos, link.packet_id() if qos else 0))
+        if len(batch) >= chunk:
+            link.send(batch)
+            batch = []
+            if rate:
+                ahead = start + (i + 1) / rate - time.perf_counter()
+                if ahead > 0:
+                    time.sleep(ahead)
+    link.send(batch)
+    link.wait_acked()
+    link.close()
     result.put(count)
 
 

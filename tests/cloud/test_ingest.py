@@ -163,8 +163,9 @@ def test_two_workers_on_the_shared_subscription_split_the_load_and_lose_nothing(
     second = start_worker(cloud_settings.model_copy(update={"ingest_name": "ingest-b"}))
     for i in range(2_000):
         publisher.publish("etp/v1/porvoo/r1/callbutton/event", event(i, f"split-{i:08d}"), qos=1)
-    wait_for(lambda: twin("SELECT count(*) FROM twin_event")[0][0] == 2_000, 30, "all events")
-    assert first.counts["accepted"] + second.counts["accepted"] == 2_000
+    wait_for(lambda: twin("SELECT count(*) FROM twin_event")[0][0] == 2_000
+             and first.counts["accepted"] + second.counts["accepted"] == 2_000, 30,
+             "all events stored, each counted once")
     assert min(first.counts["accepted"], second.counts["accepted"]) > 400
 
 
