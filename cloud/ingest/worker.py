@@ -169,9 +169,7 @@ class IngestWorker:
             twin = summarize(result.accepted, existing_event_ids(conn, event_ids))
             apply_batch(conn, twin)
         committed = time.time()
-        for raw in batch:
-            if raw.qos:
-                self._client.ack(raw.mid, raw.qos)
+        self._client.ack_many([raw.mid for raw in batch if raw.qos == 1])
         if self.telemetry:
             self.telemetry.submit(_lines(result.accepted, twin))
         if twin.duplicate_events:
