@@ -61,19 +61,29 @@ def api(host: str, port: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True)
 def run(host: str, port: int) -> None:
-    """Migrate, then run an ingest worker and the API in one process (small sites, demos)."""
+    """Migrate, then run every background service and the API in one process (a small
+    installation or a trial)."""
     import uvicorn
 
-    from cloud.ingest.worker import IngestWorker
+    from cloud.services import start_services, stop_services
     from cloud.web.app import create_app
 
     settings = CloudSettings()
     migrate(settings.database_url)
-    worker = IngestWorker(settings, load_registry(settings.registry_file)).start()
+    services = start_services(settings, load_registry(settings.registry_file))
     try:
         uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
     finally:
-        worker.stop()
+        stop_services(services)
+
+
+def _mount_domain_groups() -> None:
+    from cloud.accounts.cli import accounts
+
+    cloud.add_command(accounts)
+
+
+_mount_domain_groups()
 
 
 def _wait_for_signal() -> None:

@@ -89,11 +89,11 @@ def demo(host: str, port: int, mqtt_port: int, data: Path) -> None:
     import uvicorn
 
     from cloud.db import migrate
-    from cloud.ingest.worker import IngestWorker
+    from cloud.services import start_services, stop_services
     from cloud.web.app import create_app
 
     migrate(settings.database_url)
-    worker = IngestWorker(settings, registry).start()
+    services = start_services(settings, registry)
     token = settings.admin_token.get_secret_value()
     click.echo(f"""
 Status page: http://{host}:{port}/#token={token}
@@ -111,5 +111,5 @@ Ctrl-C stops everything.
     finally:
         for agent in agents:
             agent.stop()
-        worker.stop()
+        stop_services(services)
         broker.stop()

@@ -79,3 +79,19 @@ register("test_message", {
     "fi": Text("Testiviesti {n}", "Tämä on etäpalvelun testiviesti {n}."),
     "en": Text("Test message {n}", "This is a test message {n} of the remote service."),
 })
+
+
+def load_domain_templates() -> list[str]:
+    """Import every domain's ``templates`` module, so a worker can render any message."""
+    import importlib
+    import importlib.util
+    import pkgutil
+
+    import cloud
+
+    loaded = []
+    for domain in pkgutil.iter_modules(cloud.__path__):
+        if domain.ispkg and importlib.util.find_spec(f"cloud.{domain.name}.templates"):
+            importlib.import_module(f"cloud.{domain.name}.templates")
+            loaded.append(domain.name)
+    return loaded

@@ -41,6 +41,7 @@ class NotifyWorker:
 
     def start(self) -> NotifyWorker:
         """Run the worker in a background thread until ``stop()``."""
+        templates.load_domain_templates()  # render what any domain enqueued
         self._thread = threading.Thread(target=asyncio.run, args=(self.run(),),
                                         name=self.name, daemon=True)
         self._thread.start()

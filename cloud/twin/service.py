@@ -112,7 +112,12 @@ def _seen_sql(dialect) -> str:
 def _sqlite_time(ms: int) -> str:
     """Epoch ms in the text form SQLAlchemy stores DateTime in on SQLite."""
     seconds, millis = divmod(ms, 1000)
-    return f"{time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(seconds))}.{millis:03d}000"
+    return f"{_utc_second(seconds)}.{millis:03d}000"
+
+
+@lru_cache(maxsize=1024)
+def _utc_second(seconds: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(seconds))
 
 
 def _executemany(conn: Connection, stmt, rows: list[dict]) -> None:
