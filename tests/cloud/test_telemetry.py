@@ -1,7 +1,10 @@
 """Telemetry through the InfluxDB write API into a real server (VictoriaMetrics), read back."""
 from __future__ import annotations
 
+import time
+
 import orjson
+import pytest
 
 from tests.servers import wait_for
 
@@ -59,3 +62,20 @@ def test_spooled_points_survive_a_restart_of_the_ingest_worker(
     restarted = start_worker(settings)
     wait_for(lambda: restarted.telemetry.spooled_points() == 0, 60, "spool drained after restart")
     assert points(victoria) == [T0 + seq * 1000 for seq in range(100)]
+
+
+@pytest.mark.soak
+def test_telemetry_store_down_for_minutes_then_back_loses_no_point(
+        broker, victoria, cloud_settings, start_worker, publisher):
+    settings = cloud_settings.model_copy(update={"influx_url": victoria.url})
+    worker = start_worker(settings)
+    victoria.stop()
+    deadline, seq = time.monotonic() + 180, 0
+    while time.monotonic() < deadline:  # a room's telemetry through three minutes of outage
+        publisher.publish("etp/v1/imatra/r1/agent/telemetry", telemetry(seq), qos=1)
+        seq += 1
+        time.sleep(0.05)  # pacing the room's sender, not waiting for a result
+    wait_for(lambda: worker.telemetry.spooled_points() == seq, 30, "points spooled")
+    victoria.start()
+    wait_for(lambda: worker.telemetry.spooled_points() == 0, 120, "spool drained")
+    assert points(victoria) == [T0 + s * 1000 for s in range(seq)]
