@@ -3,12 +3,19 @@ from __future__ import annotations
 
 import pytest
 
+from cloud.registry import load_registry
 from tests.servers import InfluxDB1, Mosquitto, PostgreSQL, VictoriaMetrics, ensure_debian_packages
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Install every missing Debian package in one go before any test runs."""
     ensure_debian_packages()
+
+
+@pytest.fixture
+def registry():
+    """The pilot registry (Porvoo, Imatra, Nurmes)."""
+    return load_registry()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import pytest
 
 from cloud.db import make_engine, migrate
 from cloud.ingest.worker import IngestWorker
-from cloud.registry import load_registry
 from cloud.settings import CloudSettings
 from edge.agent import Agent
 from edge.config import AgentConfig
@@ -32,11 +31,6 @@ def twin(database_url):
             return db.execute(sql, params).fetchall()
 
     return query
-
-
-@pytest.fixture
-def registry():
-    return load_registry()
 
 
 @pytest.fixture

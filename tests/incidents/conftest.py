@@ -7,18 +7,11 @@ from cloud.incidents.engine import IncidentEngine
 from cloud.incidents.settings import IncidentSettings
 from cloud.notify.settings import NotifySettings
 from cloud.notify.worker import NotifyWorker
-from cloud.registry import load_registry
 from tests.notify import conftest as notify_fixtures
 
 # the notify tests' fixtures, shared: a migrated store and the real receivers
 store, smtp = notify_fixtures.store, notify_fixtures.smtp
 http_receiver = notify_fixtures.http_receiver
-
-
-@pytest.fixture
-def registry():
-    """The pilot registry."""
-    return load_registry()
 
 
 def quick_settings(**overrides) -> IncidentSettings:
