@@ -41,3 +41,26 @@ def test_the_confirmation_is_sent_as_sms_in_the_customers_language(store, rules)
     assert "12.11.2025 kl. 13:30" in sms.body and "Borgå-info" in sms.body
     assert sms.key == f"booking:{booking.id}:booking_confirmation:{booking.start.isoformat()}"
     assert "S. S." not in sms.body
+
+
+def test_the_purge_also_blanks_the_address_kept_in_the_notify_outbox(store, rules):
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from cloud.bookings.purge import purge_personal_data
+    from cloud.notify.models import OutboxMessage
+
+    with store() as session:
+        booking = service.create_booking(
+            session, rules, site="porvoo", service="vero-taxation",
+            start=at(2025, 11, 12, 13, 30), minutes=30, channel="on_site",
+            customer=Customer(name="S. S.", phone="+358401112222", language="fi"),
+            actor="adv", now=at(2025, 11, 10, 8))
+        kept = session.scalars(select(OutboxMessage.recipient)).all()
+        assert kept == ["+358401112222"]
+        purge_personal_data(session, now=booking.end + timedelta(days=31),
+                            retention=timedelta(days=30))
+        message = session.scalars(select(OutboxMessage)).one()
+        assert message.recipient == "" and message.context == {}
+        assert message.state == "failed"  # never sent, and now too late to send
