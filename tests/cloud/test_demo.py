@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 
 from cloud.settings import DEVELOPMENT_TOKEN
-from tests.servers import free_port, http_ok, wait_for
+from tests.servers import free_port, wait_for
 
 
 def fleet(port: int) -> dict:

@@ -23,7 +23,7 @@ def millisecond_clock():
 
 def cut_off_and_reconnected(broker, victoria, cloud_settings, start_worker, start_agent, twin,
                             outage_s: float) -> None:
-    worker = start_worker(cloud_settings.model_copy(update={"influx_url": victoria.url}))
+    start_worker(cloud_settings.model_copy(update={"influx_url": victoria.url}))
     with TcpProxy(broker.port) as proxy:
         agent = start_agent("imatra", "r1", f"mqtt://127.0.0.1:{proxy.port}",
                             clock=millisecond_clock())
