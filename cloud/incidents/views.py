@@ -81,10 +81,24 @@ class EventOut(BaseModel):
     detail: str | None
 
 
+class AffectedBooking(BaseModel):
+    """A booking of the room while the incident makes it unusable (no customer data: the
+    advisor opens the booking itself to move it)."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    start: datetime
+    end: datetime
+    authority: str
+    service: str
+    status: str
+
+
 class IncidentDetail(IncidentOut):
-    """An incident with its audit trail."""
+    """An incident with its audit trail and, when the room cannot serve, the bookings hit."""
 
     events: list[EventOut]
+    affected_bookings: list[AffectedBooking] = []
 
 
 class ManualReport(BaseModel):
@@ -132,7 +146,18 @@ def _detail(session: Session, incident: Incident) -> IncidentDetail:
     events = session.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == incident.id)
                              .order_by(IncidentEvent.id))
     return IncidentDetail(**IncidentOut.model_validate(incident).model_dump(),
-                          events=[EventOut.model_validate(e) for e in events])
+                          events=[EventOut.model_validate(e) for e in events],
+                          affected_bookings=_affected(session, incident))
+
+
+def _affected(session: Session, incident: Incident) -> list[AffectedBooking]:
+    if incident.room is None or incident.severity != "critical":
+        return []  # only an incident that stops the room from serving moves bookings
+    from cloud.bookings.service import affected_bookings
+
+    return [AffectedBooking.model_validate(b) for b in affected_bookings(
+        session, site=incident.site, room=incident.room, start=incident.opened_at,
+        end=incident.resolved_at)]
 
 
 @router.get("", response_model=list[IncidentOut])

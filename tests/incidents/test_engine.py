@@ -375,3 +375,31 @@ def test_an_incident_the_party_never_received_is_escalated_when_it_would_be_due(
     wait_for(lambda: len(smtp.keys()) == 2, 10, "escalation e-mails")
     assert sorted(r.to for r in smtp.received) == ["duty@valtori.example.invalid",
                                                    "neuvojat@porvoo.example.invalid"]
+
+
+def test_an_incident_that_stops_the_room_lists_the_bookings_it_hits(store, api, registry):
+    import holidays
+    from zoneinfo import ZoneInfo
+
+    from cloud.bookings import service as bookings
+    from cloud.bookings.service import BookingRules, Customer
+
+    now = datetime.now(UTC)
+    day = now.astimezone(ZoneInfo("Europe/Helsinki")).date() + timedelta(days=2)
+    while day.weekday() >= 5 or day in holidays.Finland():
+        day += timedelta(days=1)
+    start = datetime(day.year, day.month, day.day, 10, tzinfo=ZoneInfo("Europe/Helsinki"))
+    with store() as session:
+        booked = bookings.create_booking(
+            session, BookingRules.load(registry), site="porvoo", service="vero-taxation",
+            start=start, minutes=30, channel="on_site", customer=Customer(name="A. A."),
+            actor="advisor", now=now)
+    minor = api.post("/api/incidents", json={"site": "porvoo", "room": "r1", "category": "space",
+                                             "summary": "Naulakko irti"}).json()
+    assert minor["affected_bookings"] == []  # the room still serves
+    down = api.post("/api/incidents", json={"site": "porvoo", "room": "r1", "category": "space",
+                                            "severity": "critical",
+                                            "summary": "Vesivahinko, tila suljettu"}).json()
+    (hit,) = down["affected_bookings"]
+    assert (hit["id"], hit["service"]) == (booked.id, "vero-taxation")
+    assert "A. A." not in str(down)
