@@ -25,8 +25,12 @@ class CloudClient(mqtt.Client):
     - ``ack_many`` sends a batch's PUBACKs as one write instead of one write (and one wake-up
       of the network thread) each.
     - Hands every message to ``on_message`` without the per-topic callback lookup, which the
-      cloud does not use.
+      cloud does not use; with ``on_raw_message`` set, MQTT 3.1.1 PUBLISH packets at QoS 0
+      and 1 are parsed here and handed over as (topic bytes, payload, qos, packet id, retain)
+      without building paho's message object.
     """
+
+    on_raw_message = None  # callable(topic: bytes, payload: bytes, qos, mid, retain)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -51,6 +55,21 @@ class CloudClient(mqtt.Client):
         if mids:
             packets = b"".join(struct.pack("!BBH", PUBACK, 2, mid) for mid in mids)
             self._packet_queue(PUBACK, packets, 0, 0)
+
+    def _handle_publish(self) -> mqtt.MQTTErrorCode:
+        command, packet = self._in_packet["command"], self._in_packet["packet"]
+        qos = (command & 0x06) >> 1
+        if self.on_raw_message is None or qos > 1 or self._protocol == mqtt.MQTTv5:
+            return super()._handle_publish()
+        (length,) = struct.unpack_from("!H", packet)
+        position = 2 + length
+        mid = 0
+        if qos:
+            (mid,) = struct.unpack_from("!H", packet, position)
+            position += 2
+        self.on_raw_message(packet[2:2 + length], packet[position:], qos, mid,
+                            bool(command & 0x01))
+        return mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS
 
     def _handle_on_message(self, message: mqtt.MQTTMessage) -> None:
         if self.on_message is not None:

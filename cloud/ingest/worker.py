@@ -63,6 +63,7 @@ class IngestWorker:
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
+        self._client.on_raw_message = self._on_raw_message
         self._client.on_subscribe = self._on_subscribe
         self._thread = threading.Thread(target=self._process_loop, name=f"{self.name}-batches",
                                         daemon=True)
@@ -133,8 +134,13 @@ class IngestWorker:
             log.warning("ingest disconnected worker=%s reason=%s", self.name, reason_code)
 
     def _on_message(self, _client, _userdata, msg: mqtt.MQTTMessage) -> None:
-        self._inbox.append(RawMessage(msg.topic, msg.payload, time.time_ns() // 1_000_000,
-                                      msg.mid, msg.qos, bool(msg.retain)))
+        self._on_raw_message(msg._topic, msg.payload, msg.qos, msg.mid, msg.retain)
+
+    def _on_raw_message(self, topic: bytes, payload: bytes, qos: int, mid: int,
+                        retain: bool) -> None:
+        # a topic that is not UTF-8 becomes one that triage drops as a bad topic
+        self._inbox.append(RawMessage(topic.decode("utf-8", "replace"), payload,
+                                      time.time_ns() // 1_000_000, mid, qos, bool(retain)))
         if len(self._inbox) >= self._max_batch:
             self._wake.set()
 
