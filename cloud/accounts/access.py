@@ -1,7 +1,8 @@
 """Who may do what, where: pure rules over a principal's role, organisation and sites.
 
 Each action names, per role, the scope a request must fall in: ``site`` (one of the advisor's
-sites), ``authority`` (the caller's own authority) or ``any``. A role not listed is refused.
+sites), ``authority`` (the caller's own authority), ``party`` (the support party the caller works
+for) or ``any``. A role not listed is refused.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ ROLES = (ADVISOR, EXPERT, PHONE_AGENT, SUPPORT, ADMIN)
 _BOOKERS = {ADVISOR: "site", PHONE_AGENT: "authority", ADMIN: "any"}
 _READERS = {ADVISOR: "site", EXPERT: "authority", PHONE_AGENT: "authority", ADMIN: "any"}
 _SITE_STAFF = {ADVISOR: "site", ADMIN: "any"}
+_INCIDENT_STAFF = {ADVISOR: "site", SUPPORT: "party", ADMIN: "any"}
 
 RULES: dict[str, dict[str, str]] = {
     "catalogue.read": {role: "any" for role in ROLES},
@@ -34,6 +36,11 @@ RULES: dict[str, dict[str, str]] = {
     "bookings.purge": {ADMIN: "any"},
     "staff.manage": {ADMIN: "any"},
     "audit.read": {ADMIN: "any"},
+    "incident.read": _INCIDENT_STAFF,
+    "incident.act": _INCIDENT_STAFF,  # acknowledge, resolve, comment
+    "incident.report": _SITE_STAFF,
+    "incident.silence": _SITE_STAFF,
+    "incident.sla_report": {ADMIN: "any"},
 }
 
 
@@ -49,7 +56,7 @@ class Principal:
 
 
 def may(principal: Principal, action: str, *, site: str | None = None,
-        authority: str | None = None) -> bool:
+        authority: str | None = None, party: str | None = None) -> bool:
     """Whether ``principal`` may do ``action`` on a thing of ``site`` and/or ``authority``.
 
     A scoped rule needs its scope named: an advisor's ``site`` rule refuses a request that
@@ -61,4 +68,6 @@ def may(principal: Principal, action: str, *, site: str | None = None,
         return site is not None and site in principal.sites
     if scope == "authority":
         return authority is not None and authority == principal.organisation
+    if scope == "party":
+        return party is not None and party == principal.organisation
     return False

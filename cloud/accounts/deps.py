@@ -88,9 +88,9 @@ class Access:
     now: datetime
 
     def require(self, action: str, *, site: str | None = None, authority: str | None = None,
-                resource: str | None = None) -> None:
+                resource: str | None = None, party: str | None = None) -> None:
         """Raise 403 unless the caller may do ``action`` here; audit the decision."""
-        allowed = may(self.principal, action, site=site, authority=authority)
+        allowed = may(self.principal, action, site=site, authority=authority, party=party)
         if allowed and action in UNAUDITED:
             return
         _audit(self.request, self.now, actor=self.principal.username, action=action,

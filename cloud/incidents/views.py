@@ -20,10 +20,11 @@ from cloud.incidents.matrix import CATEGORIES, CATEGORY_OWNERS, load_matrix
 from cloud.incidents.models import Incident, IncidentEvent, SilenceRow
 from cloud.incidents.rules import MAJOR
 from cloud.incidents.settings import IncidentSettings
-from cloud.web.deps import AdminDep, RegistryDep, SessionDep
+from cloud.accounts.access import ADMIN, ADVISOR, SUPPORT
+from cloud.accounts.deps import AccessDep
+from cloud.web.deps import RegistryDep, SessionDep
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
-STAFF = "admin"  # the actor recorded until staff accounts exist
 
 
 def get_routing(request: Request, registry: RegistryDep) -> service.Routing:
@@ -161,12 +162,13 @@ def _affected(session: Session, incident: Incident) -> list[AffectedBooking]:
 
 
 @router.get("", response_model=list[IncidentOut])
-def list_incidents(session: SessionDep, _: AdminDep, site: str | None = None,
+def list_incidents(session: SessionDep, access: AccessDep, site: str | None = None,
                    room: str | None = None, party: str | None = None,
                    state: str | None = None, severity: str | None = None,
                    limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[Incident]:
-    """Incidents, newest first, filtered by site, room, party, state and severity."""
-    query = select(Incident).order_by(Incident.id.desc()).limit(limit)
+    """Incidents, newest first, filtered by site, room, party, state and severity; an advisor
+    sees those of their sites, a support party its own."""
+    query = _visible(access, select(Incident).order_by(Incident.id.desc()).limit(limit))
     for column, value in ((Incident.site, site), (Incident.room, room), (Incident.party, party),
                           (Incident.state, state), (Incident.severity, severity)):
         if value is not None:
@@ -174,10 +176,30 @@ def list_incidents(session: SessionDep, _: AdminDep, site: str | None = None,
     return list(session.scalars(query))
 
 
+def _visible(access, query):
+    """Limit a query to the incidents the caller may see (403 for a role that sees none)."""
+    principal = access.principal
+    if principal.role == ADMIN:
+        return query
+    if principal.role == ADVISOR:
+        return query.where(Incident.site.in_(sorted(principal.sites)))
+    if principal.role == SUPPORT:
+        return query.where(Incident.party == principal.organisation)
+    access.require("incident.read")  # refused and audited
+    return query
+
+
+def _allowed(access, action: str, incident: Incident) -> Incident:
+    access.require(action, site=incident.site, party=incident.party,
+                   resource=f"incident:{incident.id}")
+    return incident
+
+
 @router.post("", response_model=IncidentDetail, status_code=201)
-def report_incident(report: ManualReport, session: SessionDep, _: AdminDep,
+def report_incident(report: ManualReport, session: SessionDep, access: AccessDep,
                     routing: RoutingDep) -> IncidentDetail:
     """Report a fault by hand (space, furniture, signage, workstation network, threat...)."""
+    access.require("incident.report", site=report.site)
     site = routing.registry.sites.get(report.site)
     if site is None:
         raise HTTPException(422, f"unknown site {report.site!r}")
@@ -189,15 +211,17 @@ def report_incident(report: ManualReport, session: SessionDep, _: AdminDep,
     incident = service.open_incident(
         session, routing=routing, site=report.site, room=report.room, device=None,
         rule=f"reported_{report.category}", category=report.category, owner=report.owner,
-        severity=report.severity, summary=report.summary, manual=True, actor=STAFF, now=_now())
+        severity=report.severity, summary=report.summary, manual=True,
+        actor=access.principal.username, now=_now())
     session.commit()
     return _detail(session, incident)
 
 
 @router.get("/report/{year}/{month}")
 def sla_report(year: int, month: Annotated[int, Field(ge=1, le=12)], session: SessionDep,
-               _: AdminDep, routing: RoutingDep) -> list[dict]:
+               access: AccessDep, routing: RoutingDep) -> list[dict]:
     """The month's SLA figures per party."""
+    access.require("incident.sla_report")
     return [asdict(r) for r in service.monthly_report(session, matrix=routing.matrix,
                                                       year=year, month=month)]
 
@@ -211,29 +235,37 @@ class SilenceOut(SilenceIn):
 
 
 @router.get("/silences", response_model=list[SilenceOut])
-def list_silences(session: SessionDep, _: AdminDep) -> list[SilenceOut]:
-    """Silences and maintenance windows that have not ended."""
-    rows = session.scalars(select(SilenceRow).where(SilenceRow.ends_at > _now()))
+def list_silences(session: SessionDep, access: AccessDep) -> list[SilenceOut]:
+    """Silences and maintenance windows that have not ended (an advisor's sites only)."""
+    query = select(SilenceRow).where(SilenceRow.ends_at > _now())
+    if access.principal.role == ADVISOR:
+        query = query.where(SilenceRow.site.in_(sorted(access.principal.sites)))
+    elif access.principal.role != ADMIN:
+        access.require("incident.silence")  # refused and audited
+    rows = session.scalars(query)
     return [SilenceOut(id=r.id, site=r.site, room=r.room, device=r.device,
                        starts_at=r.starts_at, ends_at=r.ends_at, reason=r.reason) for r in rows]
 
 
 @router.delete("/silences/{silence_id}", status_code=204)
-def end_silence(silence_id: int, session: SessionDep, _: AdminDep) -> None:
+def end_silence(silence_id: int, session: SessionDep, access: AccessDep) -> None:
     """End a silence now (detection resumes at the engine's next round)."""
     row = session.get(SilenceRow, silence_id)
     if row is None:
         raise HTTPException(404, "no such silence")
+    access.require("incident.silence", site=row.site, resource=f"silence:{row.id}")
     row.ends_at = _now()
     session.commit()
 
 
 @router.post("/silences", status_code=201)
-def add_silence(silence: SilenceIn, session: SessionDep, _: AdminDep) -> dict:
+def add_silence(silence: SilenceIn, session: SessionDep, access: AccessDep) -> dict:
     """Mute a site, a room or a device for a time (maintenance)."""
+    access.require("incident.silence", site=silence.site)
     if silence.ends_at <= silence.starts_at:
         raise HTTPException(422, "a silence must end after it starts")
-    row = SilenceRow(**silence.model_dump(), created_by=STAFF, created_at=_now())
+    row = SilenceRow(**silence.model_dump(), created_by=access.principal.username,
+                     created_at=_now())
     session.add(row)
     session.commit()
     return {"id": row.id}
@@ -264,36 +296,38 @@ def use_link(token: str, session: SessionDep, routing: RoutingDep) -> Incident:
 
 
 @router.get("/{incident_id}", response_model=IncidentDetail)
-def get_incident(incident_id: int, session: SessionDep, _: AdminDep) -> IncidentDetail:
+def get_incident(incident_id: int, session: SessionDep, access: AccessDep) -> IncidentDetail:
     """One incident with its audit trail."""
-    return _detail(session, _incident(session, incident_id))
+    return _detail(session, _allowed(access, "incident.read", _incident(session, incident_id)))
 
 
 @router.post("/{incident_id}/acknowledge", response_model=IncidentOut)
-def acknowledge(incident_id: int, session: SessionDep, _: AdminDep) -> Incident:
-    """Staff acknowledge on the party's behalf."""
-    return _act(session, incident_id, lambda i: service.acknowledge(
-        session, incident=i, actor=STAFF, now=_now()))
+def acknowledge(incident_id: int, session: SessionDep, access: AccessDep) -> Incident:
+    """Staff acknowledge (a support party its own incident; an advisor on its behalf)."""
+    return _act(session, access, incident_id, lambda i: service.acknowledge(
+        session, incident=i, actor=access.principal.username, now=_now()))
 
 
 @router.post("/{incident_id}/resolve", response_model=IncidentOut)
-def resolve(incident_id: int, session: SessionDep, _: AdminDep) -> Incident:
+def resolve(incident_id: int, session: SessionDep, access: AccessDep) -> Incident:
     """Staff mark the incident resolved."""
-    return _act(session, incident_id, lambda i: service.resolve(
-        session, incident=i, actor=STAFF, now=_now()))
+    return _act(session, access, incident_id, lambda i: service.resolve(
+        session, incident=i, actor=access.principal.username, now=_now()))
 
 
 @router.post("/{incident_id}/comments", status_code=201)
-def add_comment(incident_id: int, body: CommentIn, session: SessionDep, _: AdminDep) -> dict:
+def add_comment(incident_id: int, body: CommentIn, session: SessionDep,
+                access: AccessDep) -> dict:
     """Comment on an incident (kept in its audit trail)."""
-    incident = _incident(session, incident_id)
-    service.comment(session, incident=incident, actor=STAFF, text=body.text, now=_now())
+    incident = _allowed(access, "incident.act", _incident(session, incident_id))
+    service.comment(session, incident=incident, actor=access.principal.username,
+                    text=body.text, now=_now())
     session.commit()
     return {"ok": True}
 
 
-def _act(session: Session, incident_id: int, action) -> Incident:
-    incident = _incident(session, incident_id)
+def _act(session: Session, access, incident_id: int, action) -> Incident:
+    incident = _allowed(access, "incident.act", _incident(session, incident_id))
     try:
         action(incident)
     except InvalidTransition as exc:
