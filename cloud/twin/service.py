@@ -9,7 +9,8 @@ import time
 from datetime import datetime, timezone
 from functools import lru_cache
 
-from sqlalchemy import Connection, and_, bindparam, func, literal_column, select, tuple_, update
+from sqlalchemy import (Connection, and_, bindparam, case, func, literal_column, select, tuple_,
+                        update)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cloud.twin.batch import TwinBatch
@@ -48,9 +49,8 @@ def apply_batch(conn: Connection, batch: TwinBatch) -> None:
     _insert_events(conn, batch)
 
 
-def _insert(conn: Connection, table, dialect_name: str | None = None):
-    name = dialect_name or conn.dialect.name
-    return (postgresql if name == "postgresql" else sqlite).insert(table)
+def _insert(dialect_name: str, table):
+    return (postgresql if dialect_name == "postgresql" else sqlite).insert(table)
 
 
 def _greatest(dialect_name: str):
@@ -81,7 +81,8 @@ def _merge_seen(conn: Connection, batch: TwinBatch) -> None:
 def _seen_upsert(dialect_name: str):
     """Insert a device's aggregates, or merge them into its row (min, max, sum)."""
     greatest, least = _greatest(dialect_name)
-    stmt = _insert(None, DEVICE, dialect_name).values({name: bindparam(name) for name in SEEN_COLUMNS})
+    columns = {name: bindparam(name) for name in SEEN_COLUMNS}
+    stmt = _insert(dialect_name, DEVICE).values(columns)
     new, old = stmt.excluded, DEVICE.c
     never = literal_column("-1")
     newer = func.coalesce(new.device_ts, never) >= func.coalesce(old.device_ts, never)
@@ -90,7 +91,7 @@ def _seen_upsert(dialect_name: str):
         set_={
             "last_seen_at": greatest(func.coalesce(old.last_seen_at, new.last_seen_at),
                                      new.last_seen_at),
-            "skew_ms": _case(newer, new.skew_ms, old.skew_ms),
+            "skew_ms": case((newer, new.skew_ms), else_=old.skew_ms),
             "device_ts": greatest(func.coalesce(old.device_ts, new.device_ts),
                                   func.coalesce(new.device_ts, old.device_ts)),
             "seq_first": least(func.coalesce(old.seq_first, new.seq_first), new.seq_first),
@@ -141,12 +142,6 @@ def _executemany(conn: Connection, stmt, rows: list[dict]) -> None:
     conn.exec_driver_sql(compiled.string, params)
 
 
-def _case(condition, then, otherwise):
-    from sqlalchemy import case
-
-    return case((condition, then), else_=otherwise)
-
-
 def _current(conn: Connection, keys: list[tuple[str, str, str]]) -> dict:
     """Stored state, code, health_seq and device_ts of the given devices (locked on PostgreSQL)."""
     found = {}
@@ -185,7 +180,7 @@ def _apply_health(conn: Connection, batch: TwinBatch) -> None:
     missing = [{"site": s, "room": r, "device": d, "seq_count": 0, "duplicates": 0}
                for (s, r, d) in batch.health if (s, r, d) not in stored]
     if missing:
-        conn.execute(_insert(conn, DEVICE).on_conflict_do_nothing(), missing)
+        conn.execute(_insert(conn.dialect.name, DEVICE).on_conflict_do_nothing(), missing)
     updates, transitions = [], []
     for (site, room, device), (health, received_ms) in batch.health.items():
         before = stored.get((site, room, device))
@@ -238,4 +233,5 @@ def _insert_events(conn: Connection, batch: TwinBatch) -> None:
          "synced": event.synced, "received_at": utc(received_ms)}
         for event_id, ((s, r, d), event, received_ms) in batch.events.items()
     ]
-    conn.execute(_insert(conn, EVENT).on_conflict_do_nothing(index_elements=["id"]), rows)
+    insert = _insert(conn.dialect.name, EVENT)
+    conn.execute(insert.on_conflict_do_nothing(index_elements=["id"]), rows)
