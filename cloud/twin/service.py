@@ -75,7 +75,7 @@ def _merge_seen(conn: Connection, batch: TwinBatch) -> None:
         s, r, d, utc(seen.last_seen_ms), seen.device_ts if seen.device_ts >= 0 else None,
         seen.skew_ms, seen.seq_min, seen.seq_max, seen.seq_count, seen.duplicates)))
         for (s, r, d), seen in batch.seen.items()]
-    _executemany(conn, _seen_upsert(conn.dialect.name), rows)
+    conn.execute(_seen_upsert(conn.dialect.name), rows)
 
 
 def _seen_upsert(dialect_name: str):
@@ -119,27 +119,6 @@ def _sqlite_time(ms: int) -> str:
 @lru_cache(maxsize=1024)
 def _utc_second(seconds: int) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(seconds))
-
-
-def _executemany(conn: Connection, stmt, rows: list[dict]) -> None:
-    """Run ``stmt`` for many rows at the driver, skipping SQLAlchemy's per-row work (the hot
-    path of ingest); values pass through each column type's bind processor, as usual."""
-    compiled = stmt.compile(dialect=conn.dialect)
-    processors = compiled._bind_processors
-    names = list(compiled.positiontup or compiled.bind_names.values())
-    constants = {name: bind.effective_value for name, bind in compiled.binds.items()
-                 if name not in rows[0]}  # literals of the statement itself
-    plain = [name for name in names if name not in processors]
-    converted = [(name, processors[name]) for name in names if name in processors]
-    params = []
-    for row in rows:
-        values = {**constants, **row}
-        for name, convert in converted:
-            if values[name] is not None:
-                values[name] = convert(values[name])
-        params.append(tuple(values[name] for name in names) if compiled.positional
-                      else {name: values[name] for name in plain + [n for n, _ in converted]})
-    conn.exec_driver_sql(compiled.string, params)
 
 
 def _current(conn: Connection, keys: list[tuple[str, str, str]]) -> dict:

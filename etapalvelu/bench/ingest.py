@@ -46,10 +46,11 @@ def message(phase: str, room: int, n: int, now_ms: int) -> tuple[str, bytes, int
     if kind == "telemetry":
         body = f'{head},"metrics":{{"cpu_pct":{n % 100}.5,"rtt_ms":12.25}}}}'
     elif kind == "event":
-        body = f'{head},"id":"{phase}-{room:04d}-{n:010d}","data":{{"type":"button_press"}},"synced":true}}'
-    else:
-        body = f'{head},"state":"{"ok" if n % 20 else "degraded"}","code":"bench"}}'
-        body = body.replace(',"code":"bench"', "") if n % 20 else body
+        event_id = f"{phase}-{room:04d}-{n:010d}"
+        body = f'{head},"id":"{event_id}","data":{{"type":"button_press"}},"synced":true}}'
+    else:  # every 20th health report of a device is degraded, with its code
+        body = f'{head},"state":"ok"}}' if n % 20 else f'{head},"state":"degraded","code":"bench"}}'
+
     return f"etp/v1/s{room:04d}/r1/{path}", body.encode(), QOS[kind]
 
 
@@ -64,7 +65,7 @@ def _client(port: int, name: str):
     return client
 
 
-def publisher(port: int, phase: str, rooms: range, count: int, rate: float, result) -> None:
+def publisher(port: int, phase: str, rooms: range, count: int, rate: float) -> None:
     """Publish ``count`` messages round-robin over ``rooms``, flat out or at ``rate``/s."""
     from etapalvelu.bench._wire import RawPublisher, publish_packet
 
@@ -89,7 +90,6 @@ def publisher(port: int, phase: str, rooms: range, count: int, rate: float, resu
     link.send(batch)
     link.wait_acked()
     link.close()
-    result.put(count)
 
 
 def plain_subscriber(port: int, expected: int, result) -> None:
@@ -149,17 +149,16 @@ def ingest_process(settings: dict, commands, replies) -> None:
 
 
 def _publish(ctx, port: int, phase: str, rooms: int, total: int, publishers: int,
-             rate: float = 0.0) -> float:
-    """Run publisher processes; return the wall time when they started."""
-    result = ctx.Queue()
+             rate: float = 0.0) -> tuple[float, list]:
+    """Start publisher processes sharing the rooms; return when they started, and them."""
     share = [range(p, rooms, publishers) for p in range(publishers)]
     procs = [ctx.Process(target=publisher, args=(port, phase, rooms_of, total // publishers,
-                                                 rate / publishers, result))
+                                                 rate / publishers))
              for rooms_of in share]
     started = time.time()
     for proc in procs:
         proc.start()
-    return started, procs, result
+    return started, procs
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -172,7 +171,8 @@ def percentile(values: list[float], q: float) -> float:
 @click.option("--rooms", default=500, show_default=True)
 @click.option("--seconds", default=10.0, show_default=True, help="length of each phase")
 @click.option("--rate", default=5000.0, show_default=True, help="offered msg/s, latency phase")
-@click.option("--workers", default=1, show_default=True, help="ingest workers (shared subscription)")
+@click.option("--workers", default=1, show_default=True,
+              help="ingest workers (shared subscription)")
 @click.option("--publishers", default=2, show_default=True)
 @click.option("--messages", default=0, help="saturation message count (default: 25,000 x seconds)")
 @click.option("--database-url", default=None, help="default: a SQLite file in a temporary folder")
@@ -209,7 +209,7 @@ def _broker_phase(ctx, port: int, rooms: int, total: int, publishers: int) -> di
     sub = ctx.Process(target=plain_subscriber, args=(port, total, result))
     sub.start()
     assert result.get(timeout=30) == "ready"
-    started, procs, _ = _publish(ctx, port, "broker", rooms, total, publishers)
+    started, procs = _publish(ctx, port, "broker", rooms, total, publishers)
     received, finished = result.get(timeout=600)
     for proc in procs + [sub]:
         proc.join(30)
@@ -242,7 +242,7 @@ def _ingest_phases(ctx, settings: dict, port: int, rooms: int, total: int, publi
         return (sum(s["accepted"] for s in current) >= expected
                 and sum(s["written"] for s in current) >= int(expected * telemetry_share))
 
-    started, procs, _ = _publish(ctx, port, "saturation", rooms, total, publishers)
+    started, procs = _publish(ctx, port, "saturation", rooms, total, publishers)
     wait_for(lambda: done(total), 600, "saturation messages processed", interval=0.05)
     finished = max(s["last_commit"] for s in stats())
     for proc in procs:
@@ -250,7 +250,7 @@ def _ingest_phases(ctx, settings: dict, port: int, rooms: int, total: int, publi
     saturation = sum(s["accepted"] for s in stats())
     stats("reset")
     offered = int(rate * seconds) // publishers * publishers
-    _, procs, _ = _publish(ctx, port, "latency", rooms, offered, publishers, rate=rate)
+    _, procs = _publish(ctx, port, "latency", rooms, offered, publishers, rate=rate)
     for proc in procs:
         proc.join(seconds * 3 + 60)
     try:
