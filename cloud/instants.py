@@ -1,0 +1,68 @@
+"""Instants and days as the API takes and gives them: one type for every schema and parameter.
+
+``ApiInstant`` refuses a value without a UTC offset (an instant, not a wall time), bounds the
+year, converts to UTC and answers ``2026-03-02T07:00:00Z``; ``ApiDay`` and ``ApiYear`` bound
+calendar days and report years the same way. Every refusal is a 422 that says what to send.
+The store's counterpart is ``cloud.db.Instant``.
+"""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from pydantic import (
+    Field,
+    PlainSerializer,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
+from pydantic_core import PydanticCustomError
+
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2099  # no booking, incident or report lies outside
+_EXAMPLE = "2026-03-02T09:00:00+02:00 or 2026-03-02T07:00:00Z"
+
+
+def _year_in_range(year: int) -> None:
+    if not EARLIEST_YEAR <= year <= LATEST_YEAR:
+        raise PydanticCustomError(
+            "year_out_of_range", "year {year} is outside {earliest}-{latest}",
+            {"year": year, "earliest": EARLIEST_YEAR, "latest": LATEST_YEAR})
+
+
+def _instant(value: Any, handler: ValidatorFunctionWrapHandler) -> datetime:
+    try:
+        parsed = handler(value)
+    except ValidationError:
+        raise PydanticCustomError(
+            "instant", "not an instant: give date, time and UTC offset, in a year from "
+            "{earliest} to {latest}, e.g. {example}",
+            {"example": _EXAMPLE, "earliest": EARLIEST_YEAR, "latest": LATEST_YEAR}) from None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise PydanticCustomError(
+            "instant_naive", "an instant needs its UTC offset (Z or +02:00), e.g. {example}",
+            {"example": _EXAMPLE})
+    _year_in_range(parsed.year)  # before converting: year 1 or 9999 would overflow
+    return parsed.astimezone(UTC)
+
+
+def _day(value: Any, handler: ValidatorFunctionWrapHandler) -> date:
+    try:
+        parsed = handler(value)
+    except ValidationError:
+        raise PydanticCustomError(
+            "day", "not a day: give YYYY-MM-DD in a year from {earliest} to {latest}, "
+            "e.g. 2026-03-02", {"earliest": EARLIEST_YEAR, "latest": LATEST_YEAR}) from None
+    _year_in_range(parsed.year)
+    return parsed
+
+
+def utc_text(value: datetime | None) -> str | None:
+    """An instant in the API's one form, UTC with ``Z`` (for answers built as plain dicts)."""
+    return None if value is None else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+ApiInstant = Annotated[datetime, WrapValidator(_instant),
+                       PlainSerializer(utc_text, return_type=str, when_used="json")]
+ApiDay = Annotated[date, WrapValidator(_day)]
+ApiYear = Annotated[int, Field(ge=EARLIEST_YEAR, le=LATEST_YEAR)]
