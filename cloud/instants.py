@@ -58,7 +58,7 @@ def _day(value: Any, handler: ValidatorFunctionWrapHandler) -> date:
 
 
 def utc_text(value: datetime | None) -> str | None:
-    """An instant in the API's one form, UTC with ``Z`` (for answers built as plain dicts)."""
+    """An instant in the API's one form, UTC with ``Z``."""
     return None if value is None else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 

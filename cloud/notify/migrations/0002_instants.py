@@ -1,0 +1,32 @@
+"""notify: every instant in the one stored form of ``cloud.db.Instant`` (UTC)
+
+Revision ID: notify_0002_instants
+Revises: notify_0001
+
+On SQLite an instant is the UTC wall time as text (``cloud.db.SQLITE_INSTANT``); every writer
+of these columns passed UTC, so only a value in another text form (with an offset or without
+the microseconds, from a hand edit or an import) is rewritten. PostgreSQL's ``timestamptz``
+holds the instant itself: nothing to do there.
+"""
+from alembic import op
+
+from cloud.db import rewrite_sqlite_instants
+
+revision = "notify_0002_instants"
+down_revision = "notify_0001"
+branch_labels = None
+depends_on = None
+
+INSTANTS = {
+    "notify_message": ("created_at", "next_attempt_at", "claimed_until", "sent_at"),
+    "notify_attempt": ("at",),
+}
+
+
+def upgrade() -> None:
+    for table, columns in INSTANTS.items():
+        rewrite_sqlite_instants(op.get_bind(), table, columns)
+
+
+def downgrade() -> None:
+    pass  # the one stored form is what the earlier revisions read too
