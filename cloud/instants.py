@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from pydantic import (
-    Field,
+    AfterValidator,
     PlainSerializer,
     ValidationError,
     ValidatorFunctionWrapHandler,
@@ -23,11 +23,12 @@ EARLIEST_YEAR, LATEST_YEAR = 2000, 2099  # no booking, incident or report lies o
 _EXAMPLE = "2026-03-02T09:00:00+02:00 or 2026-03-02T07:00:00Z"
 
 
-def _year_in_range(year: int) -> None:
+def _year_in_range(year: int) -> int:
     if not EARLIEST_YEAR <= year <= LATEST_YEAR:
         raise PydanticCustomError(
             "year_out_of_range", "year {year} is outside {earliest}-{latest}",
             {"year": year, "earliest": EARLIEST_YEAR, "latest": LATEST_YEAR})
+    return year
 
 
 def _instant(value: Any, handler: ValidatorFunctionWrapHandler) -> datetime:
@@ -65,4 +66,4 @@ def utc_text(value: datetime | None) -> str | None:
 ApiInstant = Annotated[datetime, WrapValidator(_instant),
                        PlainSerializer(utc_text, return_type=str, when_used="json")]
 ApiDay = Annotated[date, WrapValidator(_day)]
-ApiYear = Annotated[int, Field(ge=EARLIEST_YEAR, le=LATEST_YEAR)]
+ApiYear = Annotated[int, AfterValidator(_year_in_range)]
