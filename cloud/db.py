@@ -68,17 +68,18 @@ def stored_instant(value: str | datetime) -> datetime:
 
 
 _D = "[0-9]"
-_CANONICAL = (f"{_D * 4}-{_D * 2}-{_D * 2} {_D * 2}:{_D * 2}:{_D * 2}.{_D * 6}")  # GLOB of it
+_CANONICAL = f"{_D * 4}-{_D * 2}-{_D * 2} {_D * 2}:{_D * 2}:{_D * 2}.{_D * 6}"  # GLOB of the form
 
 
-def rewrite_sqlite_instants(connection: Connection, table: str, columns: Iterable[str]) -> int:
-    """Bring every SQLite value of ``columns`` into ``SQLITE_INSTANT`` (for migrations):
-    a value with an offset is converted to UTC, one without is UTC already (every writer
-    passed UTC). PostgreSQL's ``timestamptz`` is exact already: nothing to do there."""
+def rewrite_sqlite_instants(connection: Connection, instants: dict[str, Iterable[str]]) -> int:
+    """Bring every SQLite value of the instant columns (table -> columns) into
+    ``SQLITE_INSTANT``, for migrations: a value with an offset is converted to UTC, one without
+    is UTC already (every writer passed UTC). PostgreSQL's ``timestamptz`` is exact already:
+    nothing to do there."""
     if connection.dialect.name != "sqlite":
         return 0
     changed = 0
-    for column in columns:
+    for table, column in ((t, c) for t, columns in instants.items() for c in columns):
         rows = connection.execute(text(
             f'SELECT rowid, "{column}" FROM "{table}" WHERE "{column}" IS NOT NULL '
             f'AND NOT "{column}" GLOB :canonical'), {"canonical": _CANONICAL}).all()

@@ -31,14 +31,20 @@ def _year_in_range(year: int) -> int:
     return year
 
 
-def _instant(value: Any, handler: ValidatorFunctionWrapHandler) -> datetime:
+def _parsed(value: Any, handler: ValidatorFunctionWrapHandler, what: str, form: str,
+            example: str):
+    """``value`` parsed by pydantic, or a refusal that says which form and years to send."""
     try:
-        parsed = handler(value)
+        return handler(value)
     except ValidationError:
         raise PydanticCustomError(
-            "instant", "not an instant: give date, time and UTC offset, in a year from "
-            "{earliest} to {latest}, e.g. {example}",
-            {"example": _EXAMPLE, "earliest": EARLIEST_YEAR, "latest": LATEST_YEAR}) from None
+            what.split()[-1], "not {what}: give {form} in a year from {earliest} to {latest}, "
+            "e.g. {example}", {"what": what, "form": form, "example": example,
+                               "earliest": EARLIEST_YEAR, "latest": LATEST_YEAR}) from None
+
+
+def _instant(value: Any, handler: ValidatorFunctionWrapHandler) -> datetime:
+    parsed = _parsed(value, handler, "an instant", "date, time and UTC offset", _EXAMPLE)
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise PydanticCustomError(
             "instant_naive", "an instant needs its UTC offset (Z or +02:00), e.g. {example}",
@@ -48,12 +54,7 @@ def _instant(value: Any, handler: ValidatorFunctionWrapHandler) -> datetime:
 
 
 def _day(value: Any, handler: ValidatorFunctionWrapHandler) -> date:
-    try:
-        parsed = handler(value)
-    except ValidationError:
-        raise PydanticCustomError(
-            "day", "not a day: give YYYY-MM-DD in a year from {earliest} to {latest}, "
-            "e.g. 2026-03-02", {"earliest": EARLIEST_YEAR, "latest": LATEST_YEAR}) from None
+    parsed = _parsed(value, handler, "a day", "YYYY-MM-DD", "2026-03-02")
     _year_in_range(parsed.year)
     return parsed
 

@@ -42,8 +42,7 @@ INSTANTS = {
 
 def upgrade() -> None:
     connection = op.get_bind()
-    for table, columns in INSTANTS.items():
-        rewrite_sqlite_instants(connection, table, columns)
+    rewrite_sqlite_instants(connection, INSTANTS)
     if connection.dialect.name == "sqlite":
         _repair_due_times(connection)
 

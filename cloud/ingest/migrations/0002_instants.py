@@ -3,10 +3,8 @@
 Revision ID: ingest_0002_instants
 Revises: ingest_0001
 
-On SQLite an instant is the UTC wall time as text (``cloud.db.SQLITE_INSTANT``); every writer
-of these columns passed UTC, so only a value in another text form (with an offset or without
-the microseconds, from a hand edit or an import) is rewritten. PostgreSQL's ``timestamptz``
-holds the instant itself: nothing to do there.
+Every writer of these columns passed UTC, so on SQLite only a value in another text form (an
+offset, no microseconds: a hand edit, an import) is rewritten; PostgreSQL needs nothing.
 """
 from alembic import op
 
@@ -23,8 +21,7 @@ INSTANTS = {
 
 
 def upgrade() -> None:
-    for table, columns in INSTANTS.items():
-        rewrite_sqlite_instants(op.get_bind(), table, columns)
+    rewrite_sqlite_instants(op.get_bind(), INSTANTS)
 
 
 def downgrade() -> None:
