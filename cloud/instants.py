@@ -15,6 +15,7 @@ from pydantic import (
     PlainSerializer,
     ValidationError,
     ValidatorFunctionWrapHandler,
+    WithJsonSchema,
     WrapValidator,
 )
 from pydantic_core import PydanticCustomError
@@ -64,7 +65,16 @@ def utc_text(value: datetime | None) -> str | None:
     return None if value is None else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+_YEARS = f"a year from {EARLIEST_YEAR} to {LATEST_YEAR}"
 ApiInstant = Annotated[datetime, WrapValidator(_instant),
-                       PlainSerializer(utc_text, return_type=str, when_used="json")]
-ApiDay = Annotated[date, WrapValidator(_day)]
-ApiYear = Annotated[int, AfterValidator(_year_in_range)]
+                       PlainSerializer(utc_text, return_type=str, when_used="json"),
+                       WithJsonSchema({"type": "string", "format": "date-time",
+                                       "description": f"with its UTC offset, in {_YEARS}; "
+                                                      "answered in UTC with Z",
+                                       "examples": ["2026-03-02T07:00:00Z"]})]
+ApiDay = Annotated[date, WrapValidator(_day),
+                   WithJsonSchema({"type": "string", "format": "date",
+                                   "description": f"a calendar day in {_YEARS}"})]
+ApiYear = Annotated[int, AfterValidator(_year_in_range),
+                    WithJsonSchema({"type": "integer", "minimum": EARLIEST_YEAR,
+                                    "maximum": LATEST_YEAR})]
