@@ -2,7 +2,7 @@
 back through the REST API at exactly that time, and escalates then, not hours later."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -44,7 +44,7 @@ def accept_notifications(app, incident_id: int, at: datetime) -> None:
     with app.state.sessionmaker() as session:
         session.execute(update(OutboxMessage)
                         .where(OutboxMessage.reference.like(f"incident:{incident_id}:open:%"))
-                        .values(state=SENT, sent_at=at))
+                        .values(state=SENT, sent_at=at.astimezone(UTC)))  # its stamp
         session.commit()
 
 
