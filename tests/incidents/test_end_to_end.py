@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import select
 
 from cloud.db import make_engine
-from cloud.incidents import service
 from cloud.incidents.models import Incident
 from cloud.ingest.worker import IngestWorker
 from cloud.settings import CloudSettings
