@@ -20,6 +20,7 @@ from cloud.incidents.matrix import CATEGORY_OWNERS, Channel, ResponsibilityMatri
 from cloud.incidents.models import ActionLink, Incident, IncidentEvent
 from cloud.incidents.rules import CRITICAL
 from cloud.incidents.settings import IncidentSettings
+from cloud.instants import utc_text
 from cloud.notify import enqueue
 from cloud.notify.models import OutboxMessage
 from cloud.registry import Registry
@@ -216,7 +217,7 @@ def mark_notified(session: Session, *, routing: Routing, now: datetime) -> int:
         incident.due_at = routing.matrix.clock(incident.party).due(
             start, party.response_time, critical=incident.severity == CRITICAL)
         incident.updated_at = now
-        audit(session, incident, "notified", ENGINE, now, f"accepted_at={start.isoformat()}")
+        audit(session, incident, "notified", ENGINE, now, f"accepted_at={utc_text(start)}")
     return len(accepted)
 
 

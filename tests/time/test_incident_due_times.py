@@ -78,3 +78,5 @@ def test_an_incident_logged_out_of_hours_reads_back_and_escalates_at_the_clocks_
     assert shown["state"] == "notified"
     assert shown["escalated_at"] == utc_text(due + timedelta(seconds=1))
     assert shown["opened_at"] == utc_text(logged)
+    notified = next(e for e in shown["events"] if e["kind"] == "notified")
+    assert notified["detail"] == f"accepted_at={utc_text(logged)}"
