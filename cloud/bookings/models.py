@@ -21,8 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cloud.accounts.types import Instant
-from cloud.db import Base
+from cloud.db import Base, Instant
 
 CHANNELS = ("on_site", "phone_service", "service_number", "walk_in")
 LANGUAGES = ("fi", "sv", "en")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Container
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import holidays as holiday_calendars
 from pydantic import BaseModel, ConfigDict, Field
@@ -44,6 +44,7 @@ from cloud.bookings.models import (
     ExpertLoad,
     RoomClosure,
 )
+from cloud.db import stored_instant
 from cloud.registry import Registry
 
 log = logging.getLogger(__name__)
@@ -133,14 +134,6 @@ _LOAD = select(type_coerce(_load.start, String), _load.count).where(
     _load.start < bindparam("end"))
 
 
-def _instant(value: str | datetime) -> datetime:
-    """A slot start read raw: SQLite's text parsed in C (SQLAlchemy's parser is the slowest
-    part of an availability query), PostgreSQL's datetime as it comes; always aware UTC."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def site_hours(session: Session, rules: BookingRules, *, site: str, first: date, last: date
                ) -> OpeningHours:
     """The site's opening hours with the dated building exceptions between the two days."""
@@ -170,7 +163,7 @@ def _room_bookings(session: Session, site: str, window: Interval, exclude: int |
     out: dict[str, list[Interval]] = {}
     for room, raw, booking_id in rows:
         if booking_id != exclude:
-            start = _instant(raw)
+            start = stored_instant(raw)  # read raw: SQLAlchemy's parser is slow
             out.setdefault(room, []).append(Interval(start, start + SLOT))
     return out
 
@@ -181,7 +174,7 @@ def _authority_load(session: Session, authority: str, window: Interval,
     the booking ``exclude`` (one being moved)."""
     rows = session.connection().execute(_LOAD, {"authority": authority, "start": window.start,
                                                 "end": window.end}).all()
-    load = {_instant(raw): count for raw, count in rows}
+    load = {stored_instant(raw): count for raw, count in rows}
     if exclude is not None:
         moving = session.get(Booking, exclude)
         for at in Interval(moving.start, moving.end).slot_starts():

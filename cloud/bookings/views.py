@@ -10,7 +10,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from pydantic import AwareDatetime
 
 from cloud.accounts.deps import AccessDep, NowDep
 from cloud.bookings import service
@@ -18,6 +17,8 @@ from cloud.bookings.hours import HELSINKI, local_instant
 from cloud.bookings.models import Booking
 from cloud.bookings.purge import purge_personal_data
 from cloud.bookings.schemas import (
+    AffectedOut,
+    AffectedVisit,
     BookingIn,
     BookingOut,
     CancelIn,
@@ -31,6 +32,7 @@ from cloud.bookings.schemas import (
     WalkInIn,
 )
 from cloud.bookings.service import BookingRefused, BookingRules
+from cloud.instants import ApiDay, ApiInstant
 from cloud.web.deps import RegistryDep, SessionDep
 
 MAX_RANGE_DAYS = 62
@@ -107,7 +109,7 @@ def services(site: str, access: AccessDep, rules: RulesDep) -> list[ServiceOut]:
 
 @router.get("/availability", response_model=list[FreeVisitOut])
 def availability(site: str, service_id: Annotated[str, Query(alias="service")],
-                 first: date, last: date, access: AccessDep, session: SessionDep,
+                 first: ApiDay, last: ApiDay, access: AccessDep, session: SessionDep,
                  rules: RulesDep, now: NowDep, minutes: int | None = None
                  ) -> list[service.FreeVisit]:
     """Free visits of a service at a site between two local days."""
@@ -208,7 +210,7 @@ def _local_day_window(day: date) -> tuple[datetime, datetime]:
 
 @router.get("/sites/{site}/day", response_model=list[BookingOut])
 def day_list(site: str, access: AccessDep, session: SessionDep, now: NowDep,
-             day: date | None = None) -> list[Booking]:
+             day: ApiDay | None = None) -> list[Booking]:
     """The advisor's view: a site's bookings of one local day (today by default)."""
     access.require("site.day_list", site=site, resource=f"site:{site}")
     start, end = _local_day_window(day or now.astimezone(HELSINKI).date())
@@ -217,7 +219,7 @@ def day_list(site: str, access: AccessDep, session: SessionDep, now: NowDep,
 
 
 @router.get("/authorities/{authority}", response_model=list[BookingOut])
-def authority_list(authority: str, first: date, last: date, access: AccessDep,
+def authority_list(authority: str, first: ApiDay, last: ApiDay, access: AccessDep,
                    session: SessionDep) -> list[Booking]:
     """The expert's list: the authority's bookings at every site between two local days."""
     access.require("authority.list", authority=authority, resource=f"authority:{authority}")
@@ -241,19 +243,18 @@ def close_room(site: str, room: str, body: ClosureIn, access: AccessDep, session
     return {"closure": closure.id, "affected": [b.id for b in hit]}
 
 
-@router.get("/sites/{site}/rooms/{room}/affected")
-def affected(site: str, room: str, start: AwareDatetime, access: AccessDep,
-             session: SessionDep, end: AwareDatetime | None = None) -> dict:
+@router.get("/sites/{site}/rooms/{room}/affected", response_model=AffectedOut)
+def affected(site: str, room: str, start: ApiInstant, access: AccessDep,
+             session: SessionDep, end: ApiInstant | None = None) -> AffectedOut:
     """How many and which live bookings a room's unusability from ``start`` to ``end`` hits
     (ids and times only)."""
     access.require("room.affected", site=site, resource=f"room:{site}/{room}")
     hit = service.affected_bookings(session, site=site, room=room, start=start, end=end)
-    return {"count": len(hit), "bookings": [
-        {"id": b.id, "authority": b.authority, "start": b.start, "end": b.end} for b in hit]}
+    return AffectedOut(count=len(hit), bookings=[AffectedVisit.model_validate(b) for b in hit])
 
 
 @router.put("/sites/{site}/exceptions/{day}")
-def building_exception(site: str, day: date, body: ExceptionIn, access: AccessDep,
+def building_exception(site: str, day: ApiDay, body: ExceptionIn, access: AccessDep,
                        session: SessionDep, rules: RulesDep) -> dict:
     """Set the building's hours of one day (an empty list closes it)."""
     from cloud.bookings.catalogue import parse_span

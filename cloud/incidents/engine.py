@@ -39,7 +39,7 @@ from cloud.incidents.rules import (
     silenced,
     threshold_finding,
 )
-from cloud.incidents.service import Routing, aware
+from cloud.incidents.service import Routing
 from cloud.incidents.settings import IncidentSettings
 from cloud.registry import Registry
 from cloud.twin.models import AgentPresence, DeviceEvent, DeviceState, Transition
@@ -188,11 +188,11 @@ class IncidentEngine:
         for agent in session.scalars(select(AgentPresence)):
             finding = health_finding(agent.site, agent.room, AGENT,
                                      "online" if agent.online else "offline", None)
-            self._observe(finding, aware(agent.since))
+            self._observe(finding, agent.since)
         for device in session.scalars(select(DeviceState).where(DeviceState.state.is_not(None))):
             finding = health_finding(device.site, device.room, device.device, device.state,
                                      device.code)
-            self._observe(finding, aware(device.state_since or device.last_seen_at))
+            self._observe(finding, device.state_since or device.last_seen_at)
         for incident in service.active_incidents(session):
             if incident.condition:
                 condition = self._condition_by_name(incident.condition)
@@ -226,7 +226,7 @@ class IncidentEngine:
                 self._skipped.setdefault(missing, wall)
             expected = max(expected, row.id + 1)
             self._observe(health_finding(row.site, row.room, row.device, row.to_state, row.code),
-                          aware(row.at))
+                          row.at)
         self._skipped = {i: t for i, t in self._skipped.items() if wall - t < GAP_WAIT_S}
         moved = expected - 1 > self._cursor
         self._cursor = max(self._cursor, expected - 1)
@@ -252,7 +252,7 @@ class IncidentEngine:
                    DeviceState.seq_last, DeviceState.seq_count)
         for site, room, name, seen, skew, first, last, count in session.execute(select(*columns)):
             if name == "callbutton" and seen is not None:
-                silent = (now - aware(seen)).total_seconds()
+                silent = (now - seen).total_seconds()
                 self._observe(threshold_finding(site, room, name, "silent", silent,
                                                 s.button_silent_s, "no_messages"), now)
             self._observe(threshold_finding(site, room, name, "clock_skew", skew,
@@ -262,7 +262,7 @@ class IncidentEngine:
             self._observe(threshold_finding(site, room, name, "data_loss", lost,
                                             s.data_loss_messages - 1, "sequence_gaps"), now)
         for site, room, since in self._occupied_rooms(session):
-            occupied = (now - aware(since)).total_seconds()
+            occupied = (now - since).total_seconds()
             self._observe(threshold_finding(site, room, "occupancy", "stuck", occupied,
                                             s.occupancy_stuck_s, "occupied_too_long"), now)
 
@@ -315,7 +315,7 @@ class IncidentEngine:
 
     def _silences(self, session: Session, now: datetime) -> list[Silence]:
         rows = session.scalars(select(SilenceRow).where(SilenceRow.ends_at > now))
-        return [Silence(r.site, r.room, r.device, aware(r.starts_at), aware(r.ends_at))
+        return [Silence(r.site, r.room, r.device, r.starts_at, r.ends_at)
                 for r in rows]
 
     def _open(self, session: Session, condition: Condition, now: datetime) -> None:

@@ -20,6 +20,7 @@ from cloud.incidents.matrix import CATEGORY_OWNERS, Channel, ResponsibilityMatri
 from cloud.incidents.models import ActionLink, Incident, IncidentEvent
 from cloud.incidents.rules import CRITICAL
 from cloud.incidents.settings import IncidentSettings
+from cloud.instants import utc_text
 from cloud.notify import enqueue
 from cloud.notify.models import OutboxMessage
 from cloud.registry import Registry
@@ -41,11 +42,6 @@ class Routing:
     matrix: ResponsibilityMatrix
     registry: Registry
     settings: IncidentSettings
-
-
-def aware(value: datetime | None) -> datetime | None:
-    """SQLite returns naive datetimes for timezone columns; they were stored as UTC."""
-    return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def audit(session: Session, incident: Incident, kind: str, actor: str, now: datetime,
@@ -128,8 +124,8 @@ def incident_context(incident: Incident, routing: Routing, language: str) -> dic
         "site_name": getattr(site.name, language) if site else incident.site,
         "device": incident.device or "-", "what": incident.rule, "code": incident.code or "-",
         "party": routing.matrix.party(incident.party).name,
-        "opened": aware(incident.opened_at).astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-        "due": (aware(incident.due_at).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        "opened": incident.opened_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+        "due": (incident.due_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
                 if incident.due_at else "-"),
     }
 
@@ -151,7 +147,7 @@ def use_link(session: Session, *, token: str, routing: Routing, now: datetime) -
         raise LinkError("unknown link")
     if link.used_at is not None:
         raise LinkError("this link has already been used")
-    if aware(link.expires_at) <= now:
+    if link.expires_at <= now:
         raise LinkError("this link has expired")
     link.used_at = now
     incident = session.get(Incident, link.incident_id)
@@ -214,14 +210,14 @@ def mark_notified(session: Session, *, routing: Routing, now: datetime) -> int:
         .group_by(OutboxMessage.reference)).all())
     for reference, sent_at in accepted.items():
         incident = session.get(Incident, references[reference])
-        start = aware(sent_at)
+        start = sent_at
         party = routing.matrix.party(incident.party)
         incident.state = next_state(incident.state, "notify")
         incident.notified_at = start
         incident.due_at = routing.matrix.clock(incident.party).due(
             start, party.response_time, critical=incident.severity == CRITICAL)
         incident.updated_at = now
-        audit(session, incident, "notified", ENGINE, now, f"accepted_at={start.isoformat()}")
+        audit(session, incident, "notified", ENGINE, now, f"accepted_at={utc_text(start)}")
     return len(accepted)
 
 
@@ -234,7 +230,7 @@ def escalate_breaches(session: Session, *, routing: Routing, now: datetime) -> i
             Incident.state == "open", Incident.escalated_at.is_(None))):
         party = routing.matrix.party(incident.party)
         due = routing.matrix.clock(incident.party).due(
-            aware(incident.opened_at), party.response_time,
+            incident.opened_at, party.response_time,
             critical=incident.severity == CRITICAL)
         if now > due:  # the party never got it: the clock ran from the opening instead
             incident.due_at = due
@@ -284,13 +280,13 @@ def monthly_report(session: Session, *, matrix: ResponsibilityMatrix, year: int,
 def _handled(incident: Incident, matrix: ResponsibilityMatrix) -> Handled:
     clock = matrix.clock(incident.party)
     critical = incident.severity == CRITICAL
-    start = aware(incident.notified_at or incident.opened_at)
+    start = incident.notified_at or incident.opened_at
 
     def took(end):
-        return None if end is None else clock.elapsed(start, aware(end), critical=critical)
+        return None if end is None else clock.elapsed(start, end, critical=critical)
 
-    acknowledged = aware(incident.acknowledged_at)
-    due = aware(incident.due_at)
+    acknowledged = incident.acknowledged_at
+    due = incident.due_at
     breached = incident.escalated_at is not None or (
         due is not None and acknowledged is not None and acknowledged > due)
     return Handled(incident.party, took(incident.acknowledged_at), took(incident.resolved_at),

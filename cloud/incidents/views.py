@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,6 +22,7 @@ from cloud.incidents.rules import MAJOR
 from cloud.incidents.settings import IncidentSettings
 from cloud.accounts.access import ADMIN, ADVISOR, SUPPORT
 from cloud.accounts.deps import AccessDep
+from cloud.instants import ApiInstant, ApiYear
 from cloud.web.deps import RegistryDep, SessionDep
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
@@ -40,8 +41,6 @@ def get_routing(request: Request, registry: RegistryDep) -> service.Routing:
 
 
 RoutingDep = Annotated[service.Routing, Depends(get_routing)]
-# SQLite hands back naive datetimes for timezone columns: they were stored as UTC
-Utc = Annotated[datetime, AfterValidator(service.aware)]
 
 
 class IncidentOut(BaseModel):
@@ -63,20 +62,20 @@ class IncidentOut(BaseModel):
     manual: bool
     flapping: bool
     reopened: int
-    opened_at: Utc
-    notified_at: Utc | None
-    due_at: Utc | None
-    acknowledged_at: Utc | None
-    resolved_at: Utc | None
-    closed_at: Utc | None
-    escalated_at: Utc | None
+    opened_at: ApiInstant
+    notified_at: ApiInstant | None
+    due_at: ApiInstant | None
+    acknowledged_at: ApiInstant | None
+    resolved_at: ApiInstant | None
+    closed_at: ApiInstant | None
+    escalated_at: ApiInstant | None
 
 
 class EventOut(BaseModel):
     """An entry of the audit trail."""
 
     model_config = ConfigDict(from_attributes=True)
-    at: Utc
+    at: ApiInstant
     kind: str
     actor: str
     detail: str | None
@@ -88,8 +87,8 @@ class AffectedBooking(BaseModel):
 
     model_config = ConfigDict(from_attributes=True)
     id: int
-    start: datetime
-    end: datetime
+    start: ApiInstant
+    end: ApiInstant
     authority: str
     service: str
     status: str
@@ -127,8 +126,8 @@ class SilenceIn(BaseModel):
     site: str
     room: str | None = None
     device: str | None = None
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: ApiInstant
+    ends_at: ApiInstant
     reason: str = Field(min_length=3, max_length=200)
 
 
@@ -218,7 +217,7 @@ def report_incident(report: ManualReport, session: SessionDep, access: AccessDep
 
 
 @router.get("/report/{year}/{month}")
-def sla_report(year: int, month: Annotated[int, Field(ge=1, le=12)], session: SessionDep,
+def sla_report(year: ApiYear, month: Annotated[int, Field(ge=1, le=12)], session: SessionDep,
                access: AccessDep, routing: RoutingDep) -> list[dict]:
     """The month's SLA figures per party."""
     access.require("incident.sla_report")
@@ -230,8 +229,6 @@ class SilenceOut(SilenceIn):
     """A silence as stored."""
 
     id: int
-    starts_at: Utc
-    ends_at: Utc
 
 
 @router.get("/silences", response_model=list[SilenceOut])

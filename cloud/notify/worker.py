@@ -163,7 +163,7 @@ class NotifyWorker:
         attempts = message.attempts + 1
         if error is None:
             outcome, values = SENT, {"state": SENT, "sent_at": now, "last_error": None}
-        elif permanent or now - _aware(message.created_at) > timedelta(
+        elif permanent or now - message.created_at > timedelta(
                 seconds=self.settings.give_up_after_s):
             outcome, values = FAILED, {"state": FAILED, "last_error": error[:300]}
         else:
@@ -185,8 +185,3 @@ def _describe(exc: BaseException) -> str:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _aware(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes for timezone columns; they were stored as UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

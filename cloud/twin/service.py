@@ -27,13 +27,6 @@ def utc(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, timezone.utc)
 
 
-def as_utc(value: datetime | None) -> datetime | None:
-    """A stored time as aware UTC (SQLite gives back naive datetimes)."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=timezone.utc)
-
-
 def existing_event_ids(conn: Connection, ids: list[str]) -> set[str]:
     """Which of ``ids`` are stored already."""
     if not ids:
@@ -111,7 +104,7 @@ def _seen_sql(dialect) -> str:
 
 
 def _sqlite_time(ms: int) -> str:
-    """Epoch ms in the text form SQLAlchemy stores DateTime in on SQLite."""
+    """Epoch ms in ``cloud.db.SQLITE_INSTANT``, the form ``Instant`` stores on SQLite."""
     seconds, millis = divmod(ms, 1000)
     return f"{_utc_second(seconds)}.{millis:03d}000"
 
