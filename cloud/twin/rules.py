@@ -29,7 +29,7 @@ class RoomReadiness:
     """The room's condition and, when it cannot serve, why (``"doccam missing"``...);
     ``notes`` name devices that are not well but do not stop the room."""
 
-    condition: str  # unknown | offline | unusable | degraded | ready
+    condition: str  # unknown | offline | unusable | degraded | ready (| closed: the site's)
     problems: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
 

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import pytest
 
+from cloud.flows.incidents import reopen_rooms
 from cloud.incidents.engine import IncidentEngine
+from cloud.registry import Registry
 from cloud.incidents.settings import IncidentSettings
 from cloud.notify.settings import NotifySettings
 from cloud.notify.worker import NotifyWorker
@@ -21,6 +23,14 @@ def quick_settings(**overrides) -> IncidentSettings:
               "poll_interval_s": 0.05, "twin_interval_s": 3600, "housekeeping_interval_s": 0.0,
               "public_url": "https://etapalvelu.example.invalid"}
     return IncidentSettings(**(values | overrides))
+
+
+def open_round_the_clock(registry: Registry, site: str) -> Registry:
+    """``registry`` with ``site`` serving every hour of every day (holidays still close)."""
+    data = registry.model_dump()
+    every_hour = {"mon-sun": ["00:00-24:00"]}
+    data["sites"][site] |= {"service_hours": every_hour, "building_hours": every_hour}
+    return Registry.model_validate(data)
 
 
 @pytest.fixture
@@ -46,8 +56,9 @@ def engine_factory(store, registry):
     """Make incident engines on the test's store; running ones are stopped after the test."""
     engines: list[IncidentEngine] = []
 
-    def make(**overrides) -> IncidentEngine:
-        engine = IncidentEngine(store, registry, settings=quick_settings(**overrides))
+    def make(*, fleet=None, **overrides) -> IncidentEngine:
+        engine = IncidentEngine(store, fleet or registry, settings=quick_settings(**overrides),
+                                on_resolved=reopen_rooms)
         engines.append(engine)
         return engine
 
