@@ -3,7 +3,6 @@ one answer to "is the site open" and "can this room serve" from bookings, incide
 readiness."""
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, timedelta
 
 import pytest
@@ -14,7 +13,6 @@ from cloud.bookings import service
 from cloud.bookings.scheduled import tick
 from cloud.bookings.service import BookingRefused, Customer
 from cloud.bookings.settings import BookingSettings
-from cloud.db import make_engine, make_sessionmaker, migrate
 from cloud.flows.readiness import visit_readiness
 from cloud.incidents.engine import IncidentEngine
 from cloud.incidents.models import Incident
@@ -22,23 +20,12 @@ from cloud.notify.models import OutboxMessage
 from cloud.twin.models import AgentPresence, DeviceState, Transition
 from cloud.twin.rules import room_condition, room_readiness
 from tests.bookings.conftest import at
+from tests.incidents import conftest as incident_fixtures
 from tests.incidents.conftest import quick_settings
 
+any_store = incident_fixtures.any_store  # SQLite, then PostgreSQL
 NOW = at(2025, 11, 10, 8)
 ALL_OK = {d: "ok" for d in ("terminal", "doccam", "callbutton", "occupancy", "network")}
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def any_store(request, tmp_path):
-    """A migrated store on SQLite, then on PostgreSQL."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'store.sqlite'}"
-    else:
-        url = request.getfixturevalue("postgres").create_database(f"rd_{uuid.uuid4().hex[:12]}")
-    migrate(url)
-    engine = make_engine(url)
-    yield make_sessionmaker(engine)
-    engine.dispose()
 
 
 def test_the_rule_names_what_stops_a_room_and_what_only_degrades_it():

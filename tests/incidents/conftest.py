@@ -1,14 +1,17 @@
 """Fixtures of the incident tests: a migrated store, real receivers, engines and workers."""
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
+from cloud.db import make_engine, make_sessionmaker, migrate
 from cloud.flows.incidents import reopen_rooms
 from cloud.incidents.engine import IncidentEngine
-from cloud.registry import Registry
 from cloud.incidents.settings import IncidentSettings
 from cloud.notify.settings import NotifySettings
 from cloud.notify.worker import NotifyWorker
+from cloud.registry import Registry
 from tests.notify import conftest as notify_fixtures
 
 # the notify tests' fixtures, shared: a migrated store and the real receivers
@@ -23,6 +26,19 @@ def quick_settings(**overrides) -> IncidentSettings:
               "poll_interval_s": 0.05, "twin_interval_s": 3600, "housekeeping_interval_s": 0.0,
               "public_url": "https://etapalvelu.example.invalid"}
     return IncidentSettings(**(values | overrides))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def any_store(request, tmp_path):
+    """A migrated store on SQLite, then on PostgreSQL (for rules about time and failover)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    else:
+        url = request.getfixturevalue("postgres").create_database(f"t_{uuid.uuid4().hex[:12]}")
+    migrate(url)
+    engine = make_engine(url)
+    yield make_sessionmaker(engine)
+    engine.dispose()
 
 
 def open_round_the_clock(registry: Registry, site: str) -> Registry:
