@@ -428,13 +428,14 @@ class IncidentEngine:
                      incident_id, condition.key, condition.active)
 
     def _opening(self, session: Session, site: str, now: datetime) -> OpeningHours:
-        """The site's opening hours around ``now`` (the one model bookings use too)."""
-        hours = self._hours.get(site)
-        if hours is None:
-            hours = self._hours[site] = sites.hours_around(
-                session, registry=self.registry, site=site, instant=now,
-                ahead=self._critical_lead())
-        return hours
+        """The site's opening hours around ``now`` (the one model bookings use too), every
+        site's read at once, once a round."""
+        if not self._hours:
+            day = timedelta(days=1)  # a margin for any site's time zone
+            self._hours.update(sites.opening_hours_of_sites(
+                session, registry=self.registry, first=(now - day).date(),
+                last=(now + self._critical_lead() + day).date()))
+        return self._hours[site]
 
     def _critical_lead(self) -> timedelta:
         return timedelta(minutes=self.settings.critical_lead_min)
