@@ -237,6 +237,7 @@ class IncidentEngine:
     def _seed(self, session: Session, now: datetime) -> None:
         """Rebuild conditions from the open incidents, the recent transition log (flapping and
         pending debounce as they were) and the twin's current state."""
+        self.conditions.clear()  # a seed that failed half-way starts again from nothing
         for incident in service.active_incidents(session):
             condition = self._condition_by_name(incident.condition)
             if condition is not None:

@@ -103,7 +103,7 @@ def test_an_engine_whose_rounds_keep_failing_hands_its_lease_to_a_standby(any_st
     assert outcomes == [False, False, False]
     assert not broken.leading and broken.counts["stepped_down"] == 1
     assert standby.run_round(at(2.4)) and standby.leading
-    assert not broken.run_round(at(2.5)) or not broken.leading  # it stays out
+    assert broken.run_round(at(2.5)) and not broken.leading  # it stays out, calmly
     standby.run_round(at(2.6))
     assert [(i.rule, i.state) for i in incidents(any_store)] == [("agent_offline", "open")]
 
