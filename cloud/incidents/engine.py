@@ -218,6 +218,7 @@ class IncidentEngine:
     def _forget(self) -> None:
         """Drop the lease and the in-memory state: rebuilt from the store on leading again."""
         self._lease_until, self._seeded = None, False
+        self._twin_at = 0.0  # evaluate the twin at once when leading again
         self.conditions.clear()
         self._gaps.clear()
         self._skipped.clear()
