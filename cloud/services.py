@@ -44,14 +44,14 @@ def start_services(settings: CloudSettings, registry: Registry) -> list:
     from cloud.bookings.scheduled import tick
     from cloud.bookings.service import BookingRules
     from cloud.bookings.settings import BookingSettings
-    from cloud.incidents.engine import IncidentEngine
+    from cloud.flows.incidents import incident_engine
     from cloud.ingest.worker import IngestWorker
     from cloud.notify.settings import NotifySettings
     from cloud.notify.worker import NotifyWorker
 
     sessions = make_sessionmaker(make_engine(settings.database_url))
     notify = NotifyWorker(sessions, NotifySettings()).start()
-    engine = IncidentEngine(sessions, registry, on_queued=notify.wake).start()
+    engine = incident_engine(sessions, registry, on_queued=notify.wake).start()
     rules, booking_settings = BookingRules.load(registry), BookingSettings()
     bookings = Periodic("bookings", 60, lambda now: tick(sessions, rules, booking_settings,
                                                           now=now)).start()

@@ -8,11 +8,10 @@ whichever replica or process tries.
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import (
     JSON,
-    Date,
     ForeignKey,
     Index,
     Integer,
@@ -22,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cloud.db import Base, Instant
+from cloud.sites.models import BuildingException  # noqa: F401 - the site's table, set by bookings
 
 CHANNELS = ("on_site", "phone_service", "service_number", "walk_in")
 LANGUAGES = ("fi", "sv", "en")
@@ -123,13 +123,3 @@ class RoomClosure(Base):
     created_by: Mapped[str] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_bookings_closure_room", "site", "room", "start"),)
-
-
-class BuildingException(Base):
-    """Dated building hours of a site (local minutes); no spans means the building is closed."""
-
-    __tablename__ = "bookings_building_exception"
-    site: Mapped[str] = mapped_column(String(32), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    spans: Mapped[list] = mapped_column(JSON)  # [[start_minute, end_minute], ...]
-    reason: Mapped[str] = mapped_column(String(200))

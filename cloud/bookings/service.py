@@ -46,6 +46,7 @@ from cloud.bookings.models import (
 )
 from cloud.db import stored_instant
 from cloud.registry import Registry
+from cloud.sites import service as sites
 
 log = logging.getLogger(__name__)
 
@@ -118,11 +119,8 @@ class FreeVisit:
 # The statements of the availability path are built once, with bound parameters: building a
 # select costs more than running it on a small index range.
 
-_exception, _closure = BuildingException.__table__.c, RoomClosure.__table__.c
+_closure = RoomClosure.__table__.c
 _slot, _load = BookedSlot.__table__.c, ExpertLoad.__table__.c
-_EXCEPTIONS = select(_exception.day, _exception.spans).where(
-    _exception.site == bindparam("site"), _exception.day >= bindparam("first"),
-    _exception.day <= bindparam("last"))
 _CLOSURES = select(_closure.room, _closure.start, _closure.end).where(
     _closure.site == bindparam("site"), _closure.start < bindparam("end"),
     _closure.end > bindparam("start"))
@@ -137,10 +135,8 @@ _LOAD = select(type_coerce(_load.start, String), _load.count).where(
 def site_hours(session: Session, rules: BookingRules, *, site: str, first: date, last: date
                ) -> OpeningHours:
     """The site's opening hours with the dated building exceptions between the two days."""
-    rows = session.connection().execute(_EXCEPTIONS, {"site": site, "first": first,
-                                                      "last": last})
-    exceptions = {day: tuple(tuple(span) for span in spans) for day, spans in rows}
-    return rules.catalogue.opening_hours(site, exceptions, rules.holidays)
+    return sites.opening_hours(session, registry=rules.registry, site=site, first=first,
+                               last=last, holidays=rules.holidays)
 
 
 def _window(hours: OpeningHours, first: date, last: date) -> Interval:
@@ -213,8 +209,8 @@ def availability(session: Session, rules: BookingRules, *, site: str, service: s
 def _refusal_for(session: Session, rules: BookingRules, *, site: str, room: str,
                  authority: str, visit: Interval, not_before: datetime,
                  exclude: int | None = None) -> str | None:
-    first = rules.catalogue.opening_hours(site).local_day(visit.start)
-    last = rules.catalogue.opening_hours(site).local_day(visit.end)
+    week = sites.weekly_hours(rules.registry, site=site)
+    first, last = week.local_day(visit.start), week.local_day(visit.end)
     hours = site_hours(session, rules, site=site, first=first, last=last)
     window = Interval(visit.start - SLOT, visit.end + SLOT)
     layers = Layers(_closures(session, site, window).get(room, ()),

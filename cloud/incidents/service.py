@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import cloud.incidents.templates  # noqa: F401 - registers the incident templates
@@ -21,8 +21,7 @@ from cloud.incidents.models import ActionLink, Incident, IncidentEvent
 from cloud.incidents.rules import CRITICAL
 from cloud.incidents.settings import IncidentSettings
 from cloud.instants import utc_text
-from cloud.notify import enqueue
-from cloud.notify.models import OutboxMessage
+from cloud.notify import accepted_at, enqueue
 from cloud.registry import Registry
 
 ENGINE = "engine"
@@ -204,10 +203,7 @@ def mark_notified(session: Session, *, routing: Routing, now: datetime) -> int:
     if not waiting:
         return 0
     references = {f"incident:{i}:open:{n}": i for i, n in waiting}
-    accepted = dict(session.execute(
-        select(OutboxMessage.reference, func.min(OutboxMessage.sent_at))
-        .where(OutboxMessage.reference.in_(list(references)), OutboxMessage.state == "sent")
-        .group_by(OutboxMessage.reference)).all())
+    accepted = accepted_at(session, references=references)
     for reference, sent_at in accepted.items():
         incident = session.get(Incident, references[reference])
         start = sent_at
@@ -265,6 +261,23 @@ def close_resolved(session: Session, *, settings: IncidentSettings, now: datetim
 def active_incidents(session: Session) -> list[Incident]:
     """Incidents not yet resolved."""
     return list(session.scalars(select(Incident).where(Incident.state.in_(ACTIVE_STATES))))
+
+
+def resolved_among(session: Session, *, ids: list[int]) -> dict[int, datetime]:
+    """Of the incidents ``ids``, those no longer active (resolved or closed), with when they
+    were resolved: the engine's check for incidents resolved by hand."""
+    if not ids:
+        return {}
+    rows = session.execute(select(Incident.id, Incident.resolved_at, Incident.updated_at).where(
+        Incident.id.in_(ids), Incident.state.not_in(ACTIVE_STATES))).all()
+    return {i: resolved or updated for i, resolved, updated in rows}
+
+
+def active_incident_of_room(session: Session, *, site: str, room: str) -> int | None:
+    """The newest active incident of the room (or of its whole site), if any."""
+    return session.scalar(select(Incident.id).where(
+        Incident.site == site, (Incident.room == room) | Incident.room.is_(None),
+        Incident.state.in_(ACTIVE_STATES)).order_by(Incident.opened_at.desc()).limit(1))
 
 
 def monthly_report(session: Session, *, matrix: ResponsibilityMatrix, year: int, month: int):

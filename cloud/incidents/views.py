@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cloud.flows import incidents as journey
 from cloud.incidents import service
 from cloud.incidents.lifecycle import InvalidTransition
 from cloud.incidents.matrix import CATEGORIES, CATEGORY_OWNERS, load_matrix
@@ -151,13 +152,8 @@ def _detail(session: Session, incident: Incident) -> IncidentDetail:
 
 
 def _affected(session: Session, incident: Incident) -> list[AffectedBooking]:
-    if incident.room is None or incident.severity != "critical":
-        return []  # only an incident that stops the room from serving moves bookings
-    from cloud.bookings.service import affected_bookings
-
-    return [AffectedBooking.model_validate(b) for b in affected_bookings(
-        session, site=incident.site, room=incident.room, start=incident.opened_at,
-        end=incident.resolved_at)]
+    return [AffectedBooking.model_validate(b)
+            for b in journey.bookings_hit(session, incident=incident)]
 
 
 @router.get("", response_model=list[IncidentOut])
@@ -283,7 +279,7 @@ def link_page(token: str, session: SessionDep) -> str:
 def use_link(token: str, session: SessionDep, routing: RoutingDep) -> Incident:
     """Carry out a link's action, once, before it expires (no account needed)."""
     try:
-        incident = service.use_link(session, token=token, routing=routing, now=_now())
+        incident = journey.use_link(session, token=token, routing=routing, now=_now())
     except service.LinkError as exc:
         raise HTTPException(410 if "unknown" not in str(exc) else 404, str(exc)) from None
     except InvalidTransition as exc:
@@ -308,7 +304,7 @@ def acknowledge(incident_id: int, session: SessionDep, access: AccessDep) -> Inc
 @router.post("/{incident_id}/resolve", response_model=IncidentOut)
 def resolve(incident_id: int, session: SessionDep, access: AccessDep) -> Incident:
     """Staff mark the incident resolved."""
-    return _act(session, access, incident_id, lambda i: service.resolve(
+    return _act(session, access, incident_id, lambda i: journey.resolve(
         session, incident=i, actor=access.principal.username, now=_now()))
 
 

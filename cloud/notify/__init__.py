@@ -3,7 +3,7 @@
 Callers write ``enqueue(session, channel=..., to=..., template=..., language=..., context=...,
 idempotency_key=...)`` in their own transaction; ``NotifyWorker`` sends what was committed.
 """
-from cloud.notify.outbox import CHANNELS, enqueue
+from cloud.notify.outbox import CHANNELS, accepted_at, enqueue
 from cloud.notify.templates import Text, register
 
-__all__ = ["CHANNELS", "Text", "enqueue", "register"]
+__all__ = ["CHANNELS", "Text", "accepted_at", "enqueue", "register"]

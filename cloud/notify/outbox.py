@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cloud.notify import templates
@@ -38,6 +39,17 @@ def enqueue(session: Session, *, channel: str, to: str, template: str, language:
     session.add(message)
     session.flush()
     return message
+
+
+def accepted_at(session: Session, *, references: Collection[str]) -> dict[str, datetime]:
+    """When a channel first accepted a message of each of ``references`` (only those some
+    channel has accepted): the instant a response clock starts."""
+    if not references:
+        return {}
+    return dict(session.execute(
+        select(OutboxMessage.reference, func.min(OutboxMessage.sent_at))
+        .where(OutboxMessage.reference.in_(list(references)), OutboxMessage.state == "sent")
+        .group_by(OutboxMessage.reference)).all())
 
 
 def retry_delay(attempt: int, *, base_s: float, cap_s: float, rng: random.Random | None = None

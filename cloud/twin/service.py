@@ -12,6 +12,7 @@ from functools import lru_cache
 from sqlalchemy import (Connection, and_, bindparam, case, func, literal_column, select, tuple_,
                         update)
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from cloud.twin.batch import TwinBatch
 from cloud.twin.models import AgentPresence, DeviceEvent, DeviceState, Transition
@@ -207,3 +208,12 @@ def _insert_events(conn: Connection, batch: TwinBatch) -> None:
     ]
     insert = _insert(conn.dialect.name, EVENT)
     conn.execute(insert.on_conflict_do_nothing(index_elements=["id"]), rows)
+
+
+def room_state(session: Session, *, site: str, room: str
+               ) -> tuple[bool | None, dict[str, str | None]]:
+    """The room's agent presence (None: never heard from) and each device's health state."""
+    agent = session.get(AgentPresence, (site, room))
+    states = dict(session.execute(select(DeviceState.device, DeviceState.state).where(
+        DeviceState.site == site, DeviceState.room == room)).all())
+    return (agent.online if agent else None), states

@@ -12,6 +12,7 @@ from cloud.db import make_engine
 from cloud.incidents.models import Incident
 from cloud.ingest.worker import IngestWorker
 from cloud.settings import CloudSettings
+from tests.incidents.conftest import open_round_the_clock
 from tests.incidents.rooms import RoomAgent
 from tests.servers import wait_for
 
@@ -56,9 +57,9 @@ def rounds_after(engine, seconds: float):
 
 
 def test_an_agent_killed_in_opening_hours_gives_one_incident_and_one_email(
-        store, smtp, ingest, rooms, engine_factory, notify_worker):
-    # the room is open every day, and a week's lead covers any run of holidays
-    engine = engine_factory(open_after_s=1.0, room_opening={"mon-sun": "00:00-23:59"},
+        store, smtp, ingest, rooms, engine_factory, notify_worker, registry):
+    # the site is open every day, and a week's lead covers any run of holidays
+    engine = engine_factory(open_after_s=1.0, fleet=open_round_the_clock(registry, "porvoo"),
                             critical_lead_min=7 * 24 * 60).start()
     notify_worker()
     agent = rooms().connect()

@@ -17,12 +17,24 @@ from cloud.incidents.matrix import SAMPLE_MATRIX, MatrixError
 from cloud.incidents.models import Incident, IncidentEvent, SilenceRow
 from cloud.notify.models import OutboxMessage
 from cloud.settings import CloudSettings
+from cloud.sites.service import FINNISH_HOLIDAYS
 from cloud.twin.models import AgentPresence, DeviceState, Transition
 from cloud.web.app import create_app
 from tests.incidents.conftest import quick_settings
 from tests.servers import wait_for
 
-T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)  # Tuesday 10:00 in Helsinki
+
+def _next_working_tuesday() -> datetime:
+    """08:00 UTC (10:00 or 11:00 in Helsinki, Porvoo open) of the coming Tuesday that is no
+    holiday: action links expire a week after the engine's clock, which the API takes from
+    the wall clock, so the test's clock must not lag it."""
+    day = datetime.now(UTC).date() + timedelta(days=1)
+    while day.weekday() != 1 or day in FINNISH_HOLIDAYS:
+        day += timedelta(days=1)
+    return datetime(day.year, day.month, day.day, 8, tzinfo=UTC)
+
+
+T0 = _next_working_tuesday()
 
 
 def at(seconds: float) -> datetime:
@@ -378,8 +390,9 @@ def test_an_incident_the_party_never_received_is_escalated_when_it_would_be_due(
 
 
 def test_an_incident_that_stops_the_room_lists_the_bookings_it_hits(store, api, registry):
-    import holidays
     from zoneinfo import ZoneInfo
+
+    import holidays
 
     from cloud.bookings import service as bookings
     from cloud.bookings.service import BookingRules, Customer
