@@ -30,6 +30,7 @@ def test_the_confirmation_is_sent_as_sms_in_the_customers_language(store, rules)
                 start=at(2025, 11, 12, 13, 30), minutes=60, channel="service_number",
                 customer=Customer(name="S. S.", phone="+358401112222", language="sv"),
                 actor="adv", now=at(2025, 11, 10, 8))
+            session.commit()
         worker.wake()
         wait_until(lambda: gateway.received, 10, "the SMS at the gateway")
     finally:
@@ -48,7 +49,7 @@ def test_the_purge_also_blanks_the_address_kept_in_the_notify_outbox(store, rule
 
     from sqlalchemy import select
 
-    from cloud.bookings.purge import purge_personal_data
+    from cloud.flows.purge import purge_personal_data
     from cloud.notify.models import OutboxMessage
 
     with store() as session:

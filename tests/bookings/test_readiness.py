@@ -56,6 +56,7 @@ def test_an_unready_room_alerts_the_sites_advisors_and_the_authoritys_experts(st
         service.create_booking(s, rules, site="imatra", service="kela-benefits",
                                start=at(2025, 11, 10, 10), minutes=30, channel="on_site",
                                customer=customer, actor="a", now=NOW)
+        s.commit()
         incident = s.scalar(select(Incident.id))
     settings = BookingSettings()
     assert tick(store, rules, settings, now=at(2025, 11, 10, 9, 44))["not_ready"] == 0
