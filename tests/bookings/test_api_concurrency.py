@@ -60,10 +60,11 @@ def api_process(postgres, tmp_path):
     migrate(url)
     port = free_port()
     env = {**os.environ, "ETP_DATABASE_URL": url, "ETP_ADMIN_TOKEN": TOKEN}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "cloud.web.app:create_app",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "api.log", "w"))
+    with (tmp_path / "api.log").open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--factory", "cloud.web.app:create_app",
+             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+            env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=log)
     base = f"http://127.0.0.1:{port}"
 
     def answers() -> bool:
