@@ -1,6 +1,6 @@
-"""Many callers at one slot through one real API process (uvicorn) on PostgreSQL: the pool
-serves them all and the database decides, so one is booked and every other gets a clear
-conflict, never an error."""
+"""Many callers at one slot through one real API process (uvicorn): the pool serves them all
+and the database decides, so one is booked and every other gets a clear conflict, never an
+error."""
 from __future__ import annotations
 
 import asyncio
@@ -22,7 +22,6 @@ from cloud.db import make_engine, make_sessionmaker, migrate
 from cloud.registry import load_registry
 from tests.servers import free_port, wait_for
 
-pytestmark = pytest.mark.postgres
 TOKEN = "test-admin-token-of-the-api-process"
 CALLERS = 200
 AGENTS = 10  # phone agents of the tax authority, each with a session of their own
@@ -53,10 +52,14 @@ def agent_sessions(url: str) -> list[str]:
     return tokens
 
 
-@pytest.fixture
-def api_process(postgres, tmp_path):
-    """``uvicorn`` serving the app on a loopback port, with the settings' pool sizes."""
-    url = postgres.create_database("bk_api_race")
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def api_process(request, tmp_path):
+    """``uvicorn`` serving the app on a loopback port, with the settings' pool sizes, on a
+    store of SQLite and of the real PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    else:
+        url = request.getfixturevalue("postgres").create_database("bk_api_race")
     migrate(url)
     port = free_port()
     env = {**os.environ, "ETP_DATABASE_URL": url, "ETP_ADMIN_TOKEN": TOKEN}
