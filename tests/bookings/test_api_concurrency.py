@@ -112,3 +112,16 @@ def test_two_hundred_concurrent_attempts_at_one_slot_book_it_once_and_refuse_the
     with make_sessionmaker(engine)() as session:
         assert session.scalar(select(func.count()).select_from(Booking)) == 1
     engine.dispose()
+
+
+def test_the_api_process_sizes_its_pools_from_the_environment(monkeypatch, tmp_path):
+    from cloud.settings import CloudSettings
+    from cloud.web.app import create_app
+
+    monkeypatch.setenv("ETP_DATABASE_URL", f"sqlite:///{tmp_path / 'store.sqlite'}")
+    monkeypatch.setenv("ETP_DATABASE_POOL__SIZE", "3")
+    monkeypatch.setenv("ETP_DATABASE_POOL__MAX_OVERFLOW", "2")
+    monkeypatch.setenv("ETP_AUDIT_POOL__SIZE", "1")
+    app = create_app(CloudSettings())
+    assert (app.state.engine.pool.size(), app.state.engine.pool._max_overflow) == (3, 2)
+    assert app.state.audit_sessionmaker.kw["bind"].pool.size() == 1
