@@ -11,9 +11,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Connection, DateTime, MetaData, create_engine, event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from cloud.settings import DatabasePool
 
 CLOUD_DIR = Path(__file__).parent
 NAMING = {
@@ -91,17 +93,24 @@ def rewrite_sqlite_instants(connection: Connection, instants: dict[str, Iterable
     return changed
 
 
-def make_engine(url: str, **kwargs) -> Engine:
-    """An engine for SQLite (WAL, foreign keys, busy timeout) or PostgreSQL."""
+def make_engine(url: str, *, pool: DatabasePool | None = None, **kwargs) -> Engine:
+    """An engine for SQLite (WAL, foreign keys, busy timeout) or PostgreSQL, whose connection
+    pool is sized by ``pool`` (the settings' default when not given); ``kwargs`` go to
+    ``create_engine`` and win over ``pool``."""
+    pool = pool or DatabasePool()
+    sized = {"pool_size": pool.size, "max_overflow": pool.max_overflow,
+             "pool_timeout": pool.timeout_s}
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
+        path = make_url(url).database
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        else:  # an in-memory database lives in one connection: no pool to size
+            sized = {}
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
-                               **kwargs)
+                               **(sized | kwargs))
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+    return create_engine(url, pool_pre_ping=True, **(sized | kwargs))
 
 
 def _sqlite_pragmas(connection, _record) -> None:

@@ -16,7 +16,8 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = CloudSettings()
     rules = BookingRules.load(load_registry(settings.registry_file))
-    run_forever(make_sessionmaker(make_engine(settings.database_url)), rules, BookingSettings())
+    engine = make_engine(settings.database_url, pool=settings.database_pool)
+    run_forever(make_sessionmaker(engine), rules, BookingSettings())
 
 
 if __name__ == "__main__":

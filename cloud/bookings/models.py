@@ -52,6 +52,8 @@ class Booking(Base):
     realised_start: Mapped[datetime | None] = mapped_column(Instant)
     realised_end: Mapped[datetime | None] = mapped_column(Instant)
     moves: Mapped[int] = mapped_column(SmallInteger, default=0)
+    # moved on by every change: a change claims the version it read (see ``changes``)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(Instant)
     created_by: Mapped[str] = mapped_column(String(64))
     readiness_checked_at: Mapped[datetime | None] = mapped_column(Instant)

@@ -5,8 +5,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cloud.bookings.service import Customer
+from cloud.bookings.rules import Customer
 from cloud.instants import ApiInstant
+
+VERSION_READ = "the version read; a booking changed since is refused (409 changed_meanwhile)"
 
 
 class ServiceOut(BaseModel):
@@ -57,6 +59,7 @@ class MoveIn(BaseModel):
     start: ApiInstant
     minutes: Literal[30, 60] | None = None
     room: str | None = None
+    version: int | None = Field(None, ge=1, le=2**31 - 1, description=VERSION_READ)
 
 
 class CancelIn(BaseModel):
@@ -64,6 +67,7 @@ class CancelIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(min_length=1, max_length=200)
+    version: int | None = Field(None, ge=1, le=2**31 - 1, description=VERSION_READ)
 
 
 class CompleteIn(BaseModel):
@@ -113,6 +117,7 @@ class BookingOut(BaseModel):
     realised_start: ApiInstant | None
     realised_end: ApiInstant | None
     moves: int
+    version: int
 
 
 class SnapshotOut(BaseModel):

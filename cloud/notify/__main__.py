@@ -15,7 +15,8 @@ from cloud.settings import CloudSettings
 def main() -> None:
     """Run until SIGTERM or SIGINT."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    engine = make_engine(CloudSettings().database_url)
+    settings = CloudSettings()
+    engine = make_engine(settings.database_url, pool=settings.database_pool)
     worker = NotifyWorker(make_sessionmaker(engine), NotifySettings(),
                           name=os.environ.get("ETP_NOTIFY_NAME", "notify-1")).start()
     done = threading.Event()

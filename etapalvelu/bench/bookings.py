@@ -216,6 +216,7 @@ def run_booking(sessions, rules, *, clients: int, seconds: float, seed: int) -> 
                                    service=rng.choice(SERVICES), start=start, minutes=30,
                                    channel="phone_service", customer=Customer(name="N"),
                                    actor="bench", now=now)
+                    session.commit()
                     booked += 1
                 except BookingRefused:
                     conflicts += 1

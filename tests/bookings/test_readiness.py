@@ -79,6 +79,7 @@ def test_an_unready_room_alerts_the_sites_advisors_and_the_authoritys_experts(st
         service.create_booking(s, rules, site="imatra", service="kela-benefits",
                                start=at(2025, 11, 10, 10), minutes=30, channel="on_site",
                                customer=customer, actor="a", now=NOW)
+        s.commit()
         incident = s.scalar(select(Incident.id))
     settings = BookingSettings()
     assert tick(store, rules, settings, now=at(2025, 11, 10, 9, 44))["not_ready"] == 0
@@ -102,6 +103,7 @@ def test_a_building_closed_after_the_booking_was_made_is_a_room_not_ready(store,
                                customer=Customer(name="X"), actor="a", now=NOW)
         service.set_building_exception(s, site="porvoo", day=at(2025, 11, 12, 0).date(),
                                        spans=[], reason="water damage")
+        s.commit()
     tick(store, rules, BookingSettings(), now=at(2025, 11, 12, 9, 50))
     [advisor, _] = not_ready_alerts(store)
     assert advisor.context["problems"] == "site closed"

@@ -407,6 +407,7 @@ def test_an_incident_that_stops_the_room_lists_the_bookings_it_hits(store, api, 
             session, BookingRules.load(registry), site="porvoo", service="vero-taxation",
             start=start, minutes=30, channel="on_site", customer=Customer(name="A. A."),
             actor="advisor", now=now)
+        session.commit()
     minor = api.post("/api/incidents", json={"site": "porvoo", "room": "r1", "category": "space",
                                              "summary": "Naulakko irti"}).json()
     assert minor["affected_bookings"] == []  # the room still serves

@@ -17,7 +17,7 @@ def closure_end(store, incident_id: int) -> datetime:
     with store() as session:
         end = session.scalar(select(RoomClosure.end).where(
             RoomClosure.incident == str(incident_id)))
-    return end if end.tzinfo else end.replace(tzinfo=UTC)
+    return end
 
 
 def close_for(store, registry, incident_id: int, start: datetime) -> None:
@@ -25,6 +25,7 @@ def close_for(store, registry, incident_id: int, start: datetime) -> None:
         bookings.close_room(session, BookingRules.load(registry), site="porvoo", room="r1",
                             start=start, end=start + timedelta(days=30), reason="terminal broken",
                             actor="advisor-porvoo", incident=str(incident_id))
+        session.commit()
 
 
 def test_a_room_closed_for_an_incident_reopens_when_the_engine_resolves_it(
