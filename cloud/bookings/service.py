@@ -16,6 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from cloud.api.inputs import PlainText
 from cloud.bookings import reminders
 from cloud.bookings.catalogue import Catalogue, Service, load_catalogue
 from cloud.bookings.hours import (
@@ -71,7 +72,7 @@ class Customer(BaseModel):
     reminder, a preferred language. Nothing else."""
 
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=100)
+    name: PlainText = Field(min_length=1, max_length=100)
     phone: str | None = Field(None, pattern=r"^\+?[0-9][0-9 ]{5,19}$")
     email: str | None = Field(None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     language: str = Field("fi", pattern=r"^(fi|sv|en)$")
@@ -515,6 +516,21 @@ def end_incident_closures(session: Session, *, incident: str, end: datetime) -> 
         row.end = max(end, row.start)
     session.commit()
     return len(rows)
+
+
+def end_room_closure(session: Session, *, site: str, room: str, closure_id: int,
+                     now: datetime) -> bool:
+    """End a closure of the room now, or remove it when it has not begun (commits); False
+    when the room has no such closure."""
+    row = session.get(RoomClosure, closure_id)
+    if row is None or (row.site, row.room) != (site, room):
+        return False
+    if row.start >= now:
+        session.delete(row)
+    else:
+        row.end = min(row.end, now)
+    session.commit()
+    return True
 
 
 def set_building_exception(session: Session, *, site: str, day: date,

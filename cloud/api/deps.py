@@ -1,10 +1,10 @@
-"""FastAPI dependencies shared by every domain's router."""
+"""FastAPI dependencies shared by every domain's router: the app's settings, registry and a
+database session per request. Who is calling is ``cloud.accounts.deps``."""
 from __future__ import annotations
 
-import hmac
 from typing import Annotated, Iterator
 
-from fastapi import Depends, Header, HTTPException, Request
+from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from cloud.registry import Registry
@@ -27,15 +27,6 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def require_admin(settings: Annotated[CloudSettings, Depends(get_settings)],
-                  authorization: Annotated[str | None, Header()] = None) -> None:
-    """Accept only ``Authorization: Bearer <admin token>`` (until staff accounts exist)."""
-    expected = f"Bearer {settings.admin_token.get_secret_value()}"
-    if authorization is None or not hmac.compare_digest(authorization, expected):
-        raise HTTPException(401, "admin token required", headers={"WWW-Authenticate": "Bearer"})
-
-
 SettingsDep = Annotated[CloudSettings, Depends(get_settings)]
 RegistryDep = Annotated[Registry, Depends(get_registry)]
 SessionDep = Annotated[Session, Depends(get_session)]
-AdminDep = Annotated[None, Depends(require_admin)]
