@@ -55,20 +55,26 @@ class BodyLimit:
         length = Headers(scope=scope).get("content-length")
         if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
             return await self._refuse(scope, receive, send)
-        seen = 0
+        if length is None and scope["method"] not in SAFE_METHODS:
+            # chunked: read it here (at most the bound), then hand it on whole
+            body = await self._read_bounded(receive)
+            if body is None:
+                return await self._refuse(scope, receive, send)
+            receive = _replay(body, receive)
+        await self.app(scope, receive, send)
 
-        async def bounded_receive() -> Message:
-            nonlocal seen
+    async def _read_bounded(self, receive: Receive) -> bytes | None:
+        chunks, size = [], 0
+        while True:
             message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.max_bytes:
-                raise BodyTooLarge
-            return message
-
-        try:
-            await self.app(scope, bounded_receive, send)
-        except BodyTooLarge:
-            await self._refuse(scope, receive, send)
+            if message["type"] != "http.request":
+                return b""
+            size += len(message.get("body", b""))
+            if size > self.max_bytes:
+                return None
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                return b"".join(chunks)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         answer = JSONResponse({"detail": f"request body larger than {self.max_bytes} bytes"},
@@ -76,8 +82,17 @@ class BodyLimit:
         await answer(scope, receive, send)
 
 
-class BodyTooLarge(Exception):
-    """A chunked body passed the bound while it was read."""
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()  # a disconnect, when it comes
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
 
 
 class CrossSiteCheck:
