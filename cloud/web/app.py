@@ -54,8 +54,29 @@ def create_app(settings: CloudSettings | None = None,
     app.mount("/static/swagger", StaticFiles(directory=SWAGGER_ASSETS), name="swagger")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _answer_bad_input(app)
+    _document_refusals(app)
     _secure(app, web)
     return app
+
+
+def _document_refusals(app: FastAPI) -> None:
+    """Say in the OpenAPI what a 422 really holds: the validator's list of errors, or one
+    sentence from a rule (with the rule's ``reason`` for the booking rules)."""
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = generate()
+            refusal = schema.get("components", {}).get("schemas", {}).get("HTTPValidationError")
+            if refusal is not None:
+                listed = refusal["properties"]["detail"]
+                refusal["properties"] = {
+                    "detail": {"title": "Detail", "anyOf": [
+                        {k: v for k, v in listed.items() if k != "title"}, {"type": "string"}]},
+                    "reason": {"title": "Reason", "type": "string"}}
+        return app.openapi_schema
+
+    app.openapi = openapi
 
 
 def _secure(app: FastAPI, web: WebSettings) -> None:
