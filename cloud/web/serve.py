@@ -1,0 +1,29 @@
+"""Serving the app: uvicorn with the app's own proxy rules, a clear line when the port is
+taken, and a quiet stop on Ctrl-C or SIGTERM."""
+from __future__ import annotations
+
+import socket
+
+import click
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Stop with one clear line (a ``ClickException``) when ``host:port`` is taken."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise click.ClickException(
+                f"cannot listen on {host}:{port}: {error.strerror or error} (another process "
+                "uses it? choose another port)") from None
+
+
+def serve(app, *, host: str, port: int) -> None:
+    """Run ``app`` until a signal stops it. Forwarded headers are the app's business
+    (``ETP_WEB_TRUSTED_PROXIES``), so uvicorn's own proxy handling is off."""
+    import uvicorn
+
+    check_port_free(host, port)
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False,
+                server_header=False)
