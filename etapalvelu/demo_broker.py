@@ -100,7 +100,7 @@ class EmbeddedBroker:
                                         daemon=True)
         self._broker = None
 
-    def start(self) -> "EmbeddedBroker":
+    def start(self) -> EmbeddedBroker:
         """Start listening (raises when the port cannot be bound)."""
         from amqtt.broker import Broker
 

@@ -2,7 +2,8 @@
 database session per request. Who is calling is ``cloud.accounts.deps``."""
 from __future__ import annotations
 
-from typing import Annotated, Iterator
+from collections.abc import Iterator
+from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session

@@ -4,9 +4,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy import select
 
-from cloud.ingest.models import IngestCounter
 from cloud.accounts.deps import AccessDep
 from cloud.api.deps import SessionDep
+from cloud.ingest.models import IngestCounter
 
 router = APIRouter(tags=["ingest"])
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException
 from sqlalchemy import select
 
+from cloud.accounts.deps import AccessDep
+from cloud.api.deps import RegistryDep, SessionDep
 from cloud.twin.models import AgentPresence, DeviceState
 from cloud.twin.rules import room_condition
 from cloud.twin.service import as_utc
-from cloud.accounts.deps import AccessDep
-from cloud.api.deps import RegistryDep, SessionDep
 
 router = APIRouter(tags=["twin"])
 

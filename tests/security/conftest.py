@@ -29,7 +29,7 @@ ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 @pytest.fixture
-def app(tmp_path, migrated_file):
+def app(tmp_path, migrated_file):  # noqa: F811
     """The app on a migrated SQLite copy with staff of every role."""
     app = make_app(tmp_path, NOW, migrated_file)
     add_staff(app, NOW)
@@ -43,7 +43,7 @@ def client(app):
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def store_app(request, tmp_path, migrated_file):
+def store_app(request, tmp_path, migrated_file):  # noqa: F811
     """The app with staff on SQLite, then on PostgreSQL."""
     if request.param == "sqlite":
         app = make_app(tmp_path, NOW, migrated_file)

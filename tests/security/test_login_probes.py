@@ -117,7 +117,7 @@ def test_a_refused_login_body_is_not_echoed_in_the_error(client):
 @pytest.mark.parametrize("field", ["username", "password"])
 def test_a_lone_surrogate_in_the_login_is_a_clear_422(client, field):
     fields = {"username": '"adv-porvoo"', "password": '"x"', field: '"ab\\ud800cd"'}
-    body = '{"username": %(username)s, "password": %(password)s}' % fields
+    body = '{{"username": {username}, "password": {password}}}'.format(**fields)
     answer = client.post("/api/accounts/login", content=body.encode(),
                          headers={"Content-Type": "application/json"})
     assert answer.status_code == 422
