@@ -19,11 +19,19 @@ def check_port_free(host: str, port: int) -> None:
                 "uses it? choose another port)") from None
 
 
+def uvicorn_config(app, *, host: str, port: int):
+    """How every process serves the app. Forwarded headers are the app's business
+    (``ETP_WEB_TRUSTED_PROXIES``), so uvicorn's own proxy handling (which believes anyone on
+    127.0.0.1) is off."""
+    import uvicorn
+
+    return uvicorn.Config(app, host=host, port=port, log_level="warning", proxy_headers=False,
+                          server_header=False)
+
+
 def serve(app, *, host: str, port: int) -> None:
-    """Run ``app`` until a signal stops it. Forwarded headers are the app's business
-    (``ETP_WEB_TRUSTED_PROXIES``), so uvicorn's own proxy handling is off."""
+    """Run ``app`` until a signal stops it."""
     import uvicorn
 
     check_port_free(host, port)
-    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False,
-                server_header=False)
+    uvicorn.Server(uvicorn_config(app, host=host, port=port)).run()

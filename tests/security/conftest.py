@@ -14,6 +14,7 @@ from cloud.accounts.settings import AccountSettings
 from cloud.db import migrate
 from cloud.settings import CloudSettings
 from cloud.web.app import create_app
+from cloud.web.serve import uvicorn_config
 from cloud.web.settings import WebSettings
 from tests.accounts.conftest import (  # noqa: F401  (migrated_file is a fixture)
     ADMIN_TOKEN,
@@ -60,10 +61,9 @@ def store_app(request, tmp_path, migrated_file):  # noqa: F811
 
 @contextmanager
 def served(app):
-    """``app`` behind uvicorn on a free port; yields its base URL."""
+    """``app`` served on a free port as the processes serve it; yields its base URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           proxy_headers=False))
+    server = uvicorn.Server(uvicorn_config(app, host="127.0.0.1", port=port))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
