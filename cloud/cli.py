@@ -50,11 +50,10 @@ def ingest(name: str | None) -> None:
 @click.option("--port", default=8080, show_default=True)
 def api(host: str, port: int) -> None:
     """Serve the REST API, the status page and /metrics."""
-    import uvicorn
-
     from cloud.web.app import create_app
+    from cloud.web.serve import serve
 
-    uvicorn.run(create_app(CloudSettings()), host=host, port=port, log_level="warning")
+    serve(create_app(CloudSettings()), host=host, port=port)
 
 
 @cloud.command()
@@ -63,16 +62,15 @@ def api(host: str, port: int) -> None:
 def run(host: str, port: int) -> None:
     """Migrate, then run every background service and the API in one process (a small
     installation or a trial)."""
-    import uvicorn
-
     from cloud.services import start_services, stop_services
     from cloud.web.app import create_app
+    from cloud.web.serve import serve
 
     settings = CloudSettings()
     migrate(settings.database_url)
     services = start_services(settings, load_registry(settings.registry_file))
     try:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+        serve(create_app(settings), host=host, port=port)
     finally:
         stop_services(services)
 

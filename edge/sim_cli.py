@@ -1,22 +1,28 @@
 """``etapalvelu sim``: drive a simulated room from a second terminal.
 
-Each command publishes an ``inject_fault`` command to the room's agent and waits for its ack,
-so the result printed is the agent's own answer.
+Each command asks for an ``inject_fault`` command to the room's agent and prints its ack, the
+agent's own answer. By default the request goes through the cloud's API (``--api``; the demo
+broker takes commands from the cloud only); with ``--broker`` (or ``$ETP_BROKER_URL``) it is
+published straight to a broker, with ``--username``/``--password`` where the broker needs them.
 """
 from __future__ import annotations
 
+import json
 import os
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import click
 
 from protocol.topics import check_level, topic
 
-DEFAULT_BROKER = "mqtt://127.0.0.1:1883"
+DEFAULT_API = "http://127.0.0.1:8080"
+DEVELOPMENT_TOKEN = "development-only-admin-token"  # the cloud's default outside production
 
 
 class AckTimeout(TimeoutError):
@@ -72,6 +78,24 @@ def send_command(broker_url: str, site: str, room: str, name: str, args: dict, *
     return answer[0].ok, answer[0].detail
 
 
+def ask_cloud(api_url: str, token: str, site: str, room: str, device: str, fault: str, *,
+              timeout: float) -> tuple[bool, str | None]:
+    """Ask the cloud's API to inject a fault; return the agent's (ok, detail)."""
+    request = urllib.request.Request(
+        f"{api_url.rstrip('/')}/api/demo/rooms/{quote(site)}/{quote(room)}/faults",
+        data=json.dumps({"device": device, "fault": fault}).encode(), method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout + 5) as response:
+            answer = json.load(response)
+    except urllib.error.HTTPError as refusal:
+        detail = json.loads(refusal.read() or b"{}").get("detail", refusal.reason)
+        if refusal.code == 504:
+            raise AckTimeout(detail) from None
+        raise OSError(f"the cloud answered {refusal.code}: {detail}") from None
+    return answer["ok"], answer["detail"]
+
+
 def _inject(ctx: click.Context, site: str, room: str, device: str, fault: str) -> None:
     opts = ctx.obj
     for value, what in ((site, "site"), (room, "room"), (device, "device")):
@@ -80,9 +104,14 @@ def _inject(ctx: click.Context, site: str, room: str, device: str, fault: str) -
         except ValueError as exc:
             raise click.BadParameter(str(exc)) from None
     try:
-        ok, detail = send_command(opts["broker"], site, room, "inject_fault",
-                                  {"device": device, "fault": fault}, timeout=opts["timeout"],
-                                  username=opts["username"], password=opts["password"])
+        if opts["broker"]:
+            ok, detail = send_command(opts["broker"], site, room, "inject_fault",
+                                      {"device": device, "fault": fault},
+                                      timeout=opts["timeout"], username=opts["username"],
+                                      password=opts["password"])
+        else:
+            ok, detail = ask_cloud(opts["api"], opts["token"], site, room, device, fault,
+                                   timeout=opts["timeout"])
     except (AckTimeout, OSError) as exc:
         click.echo(f"{site}/{room} {device} {fault}: {exc}", err=True)
         sys.exit(2)
@@ -92,28 +121,38 @@ def _inject(ctx: click.Context, site: str, room: str, device: str, fault: str) -
 
 
 @click.group()
-@click.option("--broker", default=lambda: os.environ.get("ETP_BROKER_URL", DEFAULT_BROKER),
-              show_default=f"$ETP_BROKER_URL or {DEFAULT_BROKER}", help="broker URL")
+@click.option("--api", default=lambda: os.environ.get("ETP_API_URL", DEFAULT_API),
+              show_default=f"$ETP_API_URL or {DEFAULT_API}", help="the cloud's API")
+@click.option("--token", envvar="ETP_ADMIN_TOKEN", default=DEVELOPMENT_TOKEN,
+              show_default="$ETP_ADMIN_TOKEN or the development token",
+              help="bearer token for the API (a staff session token works too)")
+@click.option("--broker", default=lambda: os.environ.get("ETP_BROKER_URL"),
+              show_default="$ETP_BROKER_URL", help="publish straight to this broker instead")
 @click.option("--username", envvar="ETP_BROKER_USERNAME", default=None)
 @click.option("--password", envvar="ETP_BROKER_PASSWORD", default=None)
 @click.option("--timeout", default=10.0, show_default=True, help="seconds to wait for the ack")
 @click.pass_context
-def sim(ctx: click.Context, broker: str, username: str | None, password: str | None,
-        timeout: float) -> None:
+def sim(ctx: click.Context, api: str, token: str, broker: str | None, username: str | None,
+        password: str | None, timeout: float) -> None:
     """Drive simulated rooms: inject faults, press the call button, occupy the room."""
-    ctx.obj = {"broker": broker, "username": username, "password": password,
-               "timeout": timeout}
+    ctx.obj = {"api": api, "token": token, "broker": broker, "username": username,
+               "password": password, "timeout": timeout}
 
 
 def _broker_option(func):
-    """Accept ``--broker`` after the subcommand too (``sim fault ... --broker URL``)."""
-    def remember(ctx: click.Context, param, value):
-        if value is not None:  # the group ran first and set ctx.obj
-            ctx.obj["broker"] = value
-        return value
-    return click.option("--broker", default=None, expose_value=False, callback=remember,
-                        help="broker URL (default: $ETP_BROKER_URL or mqtt://127.0.0.1:1883)"
-                        )(func)
+    """Accept ``--api`` and ``--broker`` after the subcommand too (``sim fault ... --api URL``)."""
+    def remember(key: str):
+        def callback(ctx: click.Context, param, value):
+            if value is not None:  # the group ran first and set ctx.obj
+                ctx.obj[key] = value
+                if key == "api":
+                    ctx.obj["broker"] = None
+            return value
+        return callback
+    func = click.option("--broker", default=None, expose_value=False, callback=remember("broker"),
+                        help="publish straight to this broker (default: $ETP_BROKER_URL)")(func)
+    return click.option("--api", default=None, expose_value=False, callback=remember("api"),
+                        help=f"the cloud's API (default: $ETP_API_URL or {DEFAULT_API})")(func)
 
 
 @sim.command()

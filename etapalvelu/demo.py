@@ -1,60 +1,70 @@
 """``etapalvelu demo``: the whole system on one machine with no set-up.
 
-An embedded MQTT broker (amqtt), the cloud on a SQLite file, and a simulated room agent for
-every room of the pilot registry. Telemetry history stays off unless ETP_INFLUX_URL is set.
+An embedded MQTT broker (amqtt on loopback, a password and topic checks per room), the cloud
+on a SQLite file in the data folder (the same ``var/`` the other commands use by default), a
+simulated room agent for every room of the pilot registry, and demo staff of every role.
+Telemetry history stays off unless ETP_INFLUX_URL is set.
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
-import threading
+import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
 log = logging.getLogger("etapalvelu.demo")
+DEMO_PASSWORD = "etapalvelu-demo"  # of the demo's staff only; printed at start
+# username: (role, organisation, sites)
+DEMO_STAFF = {
+    "demo-advisor": ("advisor", "porvoo", ["porvoo"]),
+    "demo-expert": ("expert", "kela", []),
+    "demo-support": ("support", "elisa", []),
+    "demo-admin": ("admin", None, []),
+}
 
 
-class EmbeddedBroker:
-    """amqtt in a thread of its own: good for a demo, not for production (use Mosquitto)."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.host, self.port = host, port
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="demo-broker",
-                                        daemon=True)
-        self._broker = None
-
-    def start(self) -> "EmbeddedBroker":
-        from amqtt.broker import Broker
-
-        config = {
-            "listeners": {"default": {"type": "tcp", "bind": f"{self.host}:{self.port}"}},
-            "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin":
-                        {"allow_anonymous": True}},
-        }
-        self._thread.start()
-        self._broker = Broker(config, loop=self._loop)
-        asyncio.run_coroutine_threadsafe(self._broker.start(), self._loop).result(timeout=10)
-        return self
-
-    def stop(self) -> None:
-        if self._broker is not None:
-            asyncio.run_coroutine_threadsafe(self._broker.shutdown(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(5)
+def demo_environment(host: str, port: int, data: Path) -> dict[str, str]:
+    """The settings the demo gives the cloud unless the environment says otherwise: its data
+    folder, and its own address for the links in notifications and for browsers' origin."""
+    public = f"http://{host}:{port}"
+    return {
+        "ETP_DATABASE_URL": f"sqlite:///{data}/etapalvelu.sqlite",
+        "ETP_INCIDENTS_PUBLIC_URL": public,
+        "ETP_WEB_PUBLIC_URL": public,
+        "ETP_ACCOUNTS_COOKIE_SECURE": "false",  # the demo serves plain HTTP on loopback
+    }
 
 
-def _agents(registry, broker_url: str, data: Path) -> list:
+def add_demo_staff(sessions, registry) -> None:
+    """Create the demo's staff of every role unless they exist."""
+    from sqlalchemy import select
+
+    from cloud.accounts import service
+    from cloud.accounts.models import Staff
+
+    with sessions() as session:
+        for username, (role, organisation, sites) in DEMO_STAFF.items():
+            if session.scalar(select(Staff.id).where(Staff.username == username)) is None:
+                service.create_staff(session, registry, username=username,
+                                     display_name=username, role=role,
+                                     organisation=organisation, sites=sites,
+                                     password=DEMO_PASSWORD, now=datetime.now(UTC))
+
+
+def _agents(registry, broker_url: str, data: Path, identities: dict) -> list:
     from edge.agent import Agent
     from edge.config import AgentConfig
 
     agents = []
     for site, room_id, room in registry.rooms():
+        me = identities[f"{site}.{room_id}.agent"]
         config = AgentConfig(
             site=site, room=room_id,
-            broker={"url": broker_url, "keepalive_s": 5},
+            broker={"url": broker_url, "keepalive_s": 5, "username": me.username,
+                    "password": me.password},
             outbox={"path": data / f"outbox-{site}-{room_id}.sqlite"},
             intervals={"health_s": 5, "telemetry_s": 5},
             devices=[{"type": device, "backend": "sim"} for device in room.devices],
@@ -63,53 +73,103 @@ def _agents(registry, broker_url: str, data: Path) -> list:
     return agents
 
 
+def _banner(host: str, port: int, broker_url: str) -> str:
+    staff = "\n".join(f"  {name:<13} {role}" + (f" ({org})" if org else "")
+                      for name, (role, org, _) in DEMO_STAFF.items())
+    return f"""
+Status page: http://{host}:{port}/   (log in as one of the demo's staff)
+API docs:    http://{host}:{port}/docs
+Broker:      {broker_url}  (embedded, loopback, a password per room; production uses Mosquitto)
+
+Demo staff, password "{DEMO_PASSWORD}":
+{staff}
+
+From a second terminal, inject a fault and clear it (sent through the cloud's API):
+  .venv/bin/etapalvelu sim fault porvoo r1 doccam unplugged --api http://{host}:{port}
+  .venv/bin/etapalvelu sim clear porvoo r1 doccam --api http://{host}:{port}
+  .venv/bin/etapalvelu sim press imatra r1 --api http://{host}:{port}
+Ctrl-C stops everything.
+"""
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="address of the web UI")
 @click.option("--port", default=8080, show_default=True, help="port of the web UI and API")
 @click.option("--mqtt-port", default=1883, show_default=True, help="port of the embedded broker")
-@click.option("--data", default="var/demo", show_default=True, type=click.Path(path_type=Path),
-              help="folder for the SQLite file and the agents' outboxes")
+@click.option("--data", default=lambda: os.environ.get("ETP_DATA_DIR", "var"),
+              show_default="$ETP_DATA_DIR or var", type=click.Path(path_type=Path),
+              help="folder of the SQLite file (the one `etapalvelu cloud ...` uses by default) "
+                   "and of the agents' outboxes")
 def demo(host: str, port: int, mqtt_port: int, data: Path) -> None:
     """Run the broker, the cloud and the three pilot rooms locally; Ctrl-C stops."""
-    from cloud.registry import load_registry
-    from cloud.settings import CloudSettings
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     for noisy in ("amqtt", "alembic", "transitions"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    data.mkdir(parents=True, exist_ok=True)
-    broker_url = f"mqtt://127.0.0.1:{mqtt_port}"
-    settings = CloudSettings(
-        database_url=os.environ.get("ETP_DATABASE_URL", f"sqlite:///{data}/etapalvelu.sqlite"),
-        broker_url=broker_url, mqtt_protocol="3.1.1", ingest_group=None,
-        spool_file=data / "telemetry-spool.sqlite")
-    broker = EmbeddedBroker("127.0.0.1", mqtt_port).start()
-    registry = load_registry(settings.registry_file)
-    agents = _agents(registry, broker_url, data)  # rooms come up while the cloud loads
-    import uvicorn
+    from cloud.web.serve import check_port_free
 
-    from cloud.db import migrate
+    check_port_free(host, port)
+    check_port_free("127.0.0.1", mqtt_port)
+    try:
+        _run(host, port, mqtt_port, data)
+    except KeyboardInterrupt:  # Ctrl-C while starting: everything started was stopped
+        click.echo("stopped", err=True)
+
+
+def _run(host: str, port: int, mqtt_port: int, data: Path) -> None:
+    from cloud.registry import load_registry
+    from cloud.settings import CloudSettings
+    from etapalvelu.demo_broker import (
+        CLOUD,
+        EmbeddedBroker,
+        broker_config,
+        demo_identities,
+        write_credentials,
+    )
+
+    data.mkdir(parents=True, exist_ok=True)
+    for name, value in demo_environment(host, port, data).items():
+        os.environ.setdefault(name, value)
+    broker_url = f"mqtt://127.0.0.1:{mqtt_port}"
+    settings = CloudSettings()
+    identities = demo_identities(load_registry(settings.registry_file))
+    cloud_me = identities[CLOUD]
+    settings = CloudSettings(broker_url=broker_url, broker_username=CLOUD,
+                             broker_password=cloud_me.password, mqtt_protocol="3.1.1",
+                             ingest_group=None, spool_file=data / "telemetry-spool.sqlite")
+    stack: list = []
+    try:
+        broker = EmbeddedBroker(broker_config(identities, mqtt_port,
+                                              write_credentials(identities, data))).start()
+        stack.append(broker.stop)
+        _serve(settings, identities, host, port, broker_url, data, stack)
+    finally:
+        logging.getLogger("amqtt").setLevel(logging.CRITICAL)  # its shutdown chatter
+        for stop in reversed(stack):
+            stop()
+
+
+def _serve(settings, identities, host, port, broker_url, data, stack) -> None:
+    from cloud.db import make_engine, make_sessionmaker, migrate
+    from cloud.registry import load_registry
     from cloud.services import start_services, stop_services
     from cloud.web.app import create_app
+    from cloud.web.serve import serve
+    from etapalvelu.demo_router import mount_demo_commands
 
+    registry = load_registry(settings.registry_file)
+    agents = _agents(registry, broker_url, data, identities)  # rooms come up while the cloud loads
+    stack.append(lambda: [agent.stop() for agent in agents])
+    click.echo("preparing the database ...", err=True)
     migrate(settings.database_url)
+    add_demo_staff(make_sessionmaker(make_engine(settings.database_url)), registry)
     services = start_services(settings, registry)
-    token = settings.admin_token.get_secret_value()
-    click.echo(f"""
-Status page: http://{host}:{port}/#token={token}
-API docs:    http://{host}:{port}/docs   (Authorization: Bearer {token})
-Broker:      {broker_url}  (embedded; production uses Mosquitto)
+    stack.append(lambda: stop_services(services))
+    app = create_app(settings)
+    mount_demo_commands(app, broker_url=broker_url, username=settings.broker_username,
+                        password=settings.broker_password.get_secret_value())
+    click.echo(_banner(host, port, broker_url), err=True)
+    serve(app, host=host, port=port)
 
-From a second terminal, inject a fault and clear it:
-  .venv/bin/etapalvelu sim fault porvoo r1 doccam unplugged --broker {broker_url}
-  .venv/bin/etapalvelu sim clear porvoo r1 doccam --broker {broker_url}
-  .venv/bin/etapalvelu sim press imatra r1 --broker {broker_url}
-Ctrl-C stops everything.
-""", err=True)
-    try:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
-    finally:
-        for agent in agents:
-            agent.stop()
-        stop_services(services)
-        broker.stop()
+
+if __name__ == "__main__":
+    sys.exit(demo())

@@ -41,6 +41,9 @@ RULES: dict[str, dict[str, str]] = {
     "incident.report": _SITE_STAFF,
     "incident.silence": _SITE_STAFF,
     "incident.sla_report": {ADMIN: "any"},
+    "fleet.read": {ADVISOR: "site", SUPPORT: "any", ADMIN: "any"},  # rooms and devices
+    "ingest.read": {SUPPORT: "any", ADMIN: "any"},  # counters of the ingest workers
+    "room.simulate": {ADVISOR: "site", SUPPORT: "any", ADMIN: "any"},  # the demo's faults
 }
 
 

@@ -17,7 +17,7 @@ from fastapi import Depends, HTTPException, Request
 from cloud.accounts import service
 from cloud.accounts.access import ADMIN, Principal, may
 from cloud.accounts.settings import AccountSettings
-from cloud.web.deps import SessionDep, SettingsDep
+from cloud.api.deps import SessionDep, SettingsDep
 
 SESSION_COOKIE = "etp_session"
 ADMIN_TOKEN_PRINCIPAL = Principal(username="admin-token", role=ADMIN)
@@ -39,7 +39,8 @@ def get_now(request: Request) -> datetime:
 
 
 def client_address(request: Request) -> str | None:
-    """Where the request came from (the proxy's address unless it forwards one)."""
+    """Where the request came from: the peer, or the address a trusted proxy forwards
+    (``ETP_WEB_TRUSTED_PROXIES``; the app's proxy-header middleware decides)."""
     return request.client.host if request.client else None
 
 
@@ -99,8 +100,19 @@ class Access:
                resource=resource or _scope(site, authority),
                outcome="allowed" if allowed else "refused",
                reason=None if allowed else f"role {self.principal.role} out of scope")
+        if not allowed:  # the answer names no site or authority: they are not the caller's
+            raise HTTPException(403, f"not allowed: {action}")
+
+    def visible_sites(self, action: str, sites: list[str]) -> list[str]:
+        """The ``sites`` where the caller may do ``action`` (403 when none); one audit entry
+        for the whole list."""
+        allowed = [s for s in sites if may(self.principal, action, site=s)]
         if not allowed:
-            raise HTTPException(403, f"not allowed: {action} for {_scope(site, authority)}")
+            self.require(action)  # refused and audited
+        if action not in UNAUDITED:
+            _audit(self.request, self.now, actor=self.principal.username, action=action,
+                   resource=",".join(f"site:{s}" for s in allowed)[:120], outcome="allowed")
+        return allowed
 
 
 def _scope(site: str | None, authority: str | None) -> str:

@@ -62,3 +62,14 @@ class AuditEntry(Base):
 
     __table_args__ = (Index("ix_accounts_audit_actor_action", "actor", "action", "at"),
                       Index("ix_accounts_audit_client_action", "client", "action", "at"))
+
+
+class LoginThrottle(Base):
+    """Login attempts of one username (``user:NAME``) or client address (``client:ADDR``) in
+    the current throttle window. An attempt takes a slot by a conditional UPDATE before the
+    password is checked, so parallel attempts cannot all pass a count read earlier."""
+
+    __tablename__ = "accounts_login_throttle"
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(Instant)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)

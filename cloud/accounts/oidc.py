@@ -33,7 +33,7 @@ from cloud.accounts.deps import (
 )
 from cloud.accounts.models import Staff
 from cloud.accounts.settings import AccountSettings
-from cloud.web.deps import SessionDep
+from cloud.api.deps import SessionDep
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/oidc", tags=["accounts"])

@@ -10,12 +10,15 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import case, delete, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from cloud.accounts.access import ADMIN, ADVISOR, EXPERT, PHONE_AGENT, ROLES, SUPPORT, Principal
-from cloud.accounts.models import AuditEntry, Staff, StaffSession
+from cloud.accounts.models import AuditEntry, LoginThrottle, Staff, StaffSession
 from cloud.accounts.settings import AccountSettings
+from cloud.db import Instant
 from cloud.registry import Registry
 
 log = logging.getLogger(__name__)
@@ -104,27 +107,59 @@ def audit(session: Session, *, actor: str, action: str, outcome: str, now: datet
              outcome, reason)
 
 
-def _failures_since(session: Session, column, value: str, since: datetime) -> int:
-    return session.scalar(select(func.count()).select_from(AuditEntry).where(
-        column == value, AuditEntry.action == "login", AuditEntry.outcome == "failed",
-        AuditEntry.at >= since)) or 0
+def _take_slot(session: Session, key: str, *, limit: int, window: timedelta,
+               now: datetime) -> bool:
+    """Take one login attempt of ``key``'s window (commits); False when ``limit`` attempts
+    were already taken in it. One conditional UPDATE decides, so parallel attempts on any
+    replica are counted exactly."""
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" \
+        else sqlite_insert
+    session.execute(insert(LoginThrottle).values(key=key, window_start=now, attempts=0)
+                    .on_conflict_do_nothing(index_elements=["key"]))
+    expired = LoginThrottle.window_start <= now - window
+    taken = session.execute(
+        update(LoginThrottle)
+        .where(LoginThrottle.key == key, or_(expired, LoginThrottle.attempts < limit))
+        .values(attempts=case((expired, 1), else_=LoginThrottle.attempts + 1),
+                window_start=case((expired, literal(now, Instant())),
+                                  else_=LoginThrottle.window_start)))
+    session.commit()
+    return taken.rowcount == 1
 
 
-def throttled(session: Session, settings: AccountSettings, *, username: str,
-              client: str | None, now: datetime) -> bool:
-    """Whether logins for ``username`` or from ``client`` are paused after failures."""
-    since = now - timedelta(minutes=settings.throttle_minutes)
-    if _failures_since(session, AuditEntry.actor, username[:64], since) \
-            >= settings.max_failed_logins:
-        return True
-    return client is not None and _failures_since(session, AuditEntry.client, client, since) \
-        >= settings.max_failed_per_client
+def _give_back(session: Session, *keys: str) -> None:
+    """Return the slots of a login that succeeded: only failures count (commits)."""
+    session.execute(update(LoginThrottle).where(LoginThrottle.key.in_(keys),
+                                                LoginThrottle.attempts > 0)
+                    .values(attempts=LoginThrottle.attempts - 1))
+    session.commit()
+
+
+def _take_slots(session: Session, settings: AccountSettings, *, username: str,
+                client: str | None, now: datetime) -> list[str] | None:
+    """The throttle keys of an attempt, each holding a slot; None when either the username
+    or the client address has used up its window (nothing is then held)."""
+    window = timedelta(minutes=settings.throttle_minutes)
+    keys = [(f"user:{username[:64]}", settings.max_failed_logins)]
+    if client is not None:
+        keys.append((f"client:{client[:64]}", settings.max_failed_per_client))
+    held: list[str] = []
+    for key, limit in keys:
+        if not _take_slot(session, key, limit=limit, window=window, now=now):
+            if held:
+                _give_back(session, *held)
+            return None
+        held.append(key)
+    return held
 
 
 def authenticate(session: Session, settings: AccountSettings, *, username: str, password: str,
                  client: str | None, now: datetime) -> Staff:
-    """Check a password login; every attempt is audited. Raise ``LoginRefused``."""
-    if throttled(session, settings, username=username, client=client, now=now):
+    """Check a password login; every attempt is audited. Raise ``LoginRefused``: after
+    ``max_failed_logins`` failures of a username or ``max_failed_per_client`` from one
+    address within the window, attempts are refused unchecked."""
+    held = _take_slots(session, settings, username=username, client=client, now=now)
+    if held is None:
         audit(session, actor=username, action="login", outcome="refused", now=now,
               client=client, reason="throttled")
         raise LoginRefused(throttled=True)
@@ -133,6 +168,7 @@ def authenticate(session: Session, settings: AccountSettings, *, username: str, 
         audit(session, actor=username, action="login", outcome="failed", now=now, client=client,
               reason="bad credentials")
         raise LoginRefused()
+    _give_back(session, *held)
     audit(session, actor=username, action="login", outcome="ok", now=now, client=client,
           reason="password")
     return staff

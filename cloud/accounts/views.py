@@ -16,8 +16,9 @@ from cloud.accounts.deps import (
     presented_token,
 )
 from cloud.accounts.models import AuditEntry, Staff
+from cloud.api.deps import RegistryDep, SessionDep
+from cloud.api.inputs import AuditLimit, PlainText, UnicodeText
 from cloud.instants import ApiInstant
-from cloud.web.deps import RegistryDep, SessionDep
 
 router = APIRouter(prefix="/accounts", tags=["accounts"])
 
@@ -26,8 +27,8 @@ class Credentials(BaseModel):
     """A password login."""
 
     model_config = ConfigDict(extra="forbid")
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=200)
+    username: PlainText = Field(min_length=1, max_length=64)
+    password: UnicodeText = Field(min_length=1, max_length=200)
 
 
 class LoginOut(BaseModel):
@@ -53,11 +54,11 @@ class StaffIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     username: str = Field(min_length=2, max_length=64, pattern=r"^[a-z0-9._@-]+$")
-    display_name: str = Field(min_length=1, max_length=100)
+    display_name: PlainText = Field(min_length=1, max_length=100)
     role: str
     organisation: str | None = None
     sites: list[str] = []
-    password: str | None = Field(None, min_length=12, max_length=200)
+    password: UnicodeText | None = Field(None, min_length=12, max_length=200)
     email: str | None = Field(None, max_length=254)
 
 
@@ -147,11 +148,12 @@ def list_staff(access: AccessDep, session: SessionDep) -> list[Staff]:
 
 
 @router.get("/audit", response_model=list[AuditOut])
-def audit_log(access: AccessDep, session: SessionDep, limit: int = 200) -> list[AuditEntry]:
-    """The newest audit entries (administrators)."""
+def audit_log(access: AccessDep, session: SessionDep,
+              limit: AuditLimit = 200) -> list[AuditEntry]:
+    """The newest ``limit`` audit entries, 1 to 1000 (administrators)."""
     access.require("audit.read", resource="audit")
     return list(session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())
-                                .limit(min(limit, 1000))))
+                                .limit(limit)))
 
 
 router.include_router(oidc.router)

@@ -9,6 +9,7 @@ from datetime import date
 import holidays as holiday_calendars
 from pydantic import BaseModel, ConfigDict, Field
 
+from cloud.api.inputs import PlainText
 from cloud.bookings.catalogue import Catalogue, Service, load_catalogue
 from cloud.bookings.hours import REFUSALS
 from cloud.registry import Registry
@@ -38,7 +39,7 @@ class Customer(BaseModel):
     reminder, a preferred language. Nothing else."""
 
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=100)
+    name: PlainText = Field(min_length=1, max_length=100)
     phone: str | None = Field(None, pattern=r"^\+?[0-9][0-9 ]{5,19}$")
     email: str | None = Field(None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     language: str = Field("fi", pattern=r"^(fi|sv|en)$")

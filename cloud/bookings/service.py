@@ -35,8 +35,9 @@ from cloud.bookings.rules import BookingRefused, BookingRules, Customer, refused
 
 __all__ = ["BookingRefused", "BookingRules", "Customer", "FreeVisit", "affected_bookings",
            "availability", "bookings_between", "cancel_booking", "changes_of", "check_in",
-           "close_room", "complete", "create_booking", "end_incident_closures", "mark_no_show",
-           "move_booking", "refused", "set_building_exception", "site_hours", "walk_in"]
+           "close_room", "complete", "create_booking", "end_incident_closures",
+           "end_room_closure", "mark_no_show", "move_booking", "refused",
+           "set_building_exception", "site_hours", "walk_in"]
 
 
 # --- reading bookings -----------------------------------------------------------------------
@@ -99,6 +100,21 @@ def end_incident_closures(session: Session, *, incident: str, end: datetime) -> 
         row.end = max(end, row.start)
     session.flush()
     return len(rows)
+
+
+def end_room_closure(session: Session, *, site: str, room: str, closure_id: int,
+                     now: datetime) -> bool:
+    """End a closure of the room now, or remove it when it has not begun; False when the
+    room has no such closure."""
+    row = session.get(RoomClosure, closure_id)
+    if row is None or (row.site, row.room) != (site, room):
+        return False
+    if row.start >= now:
+        session.delete(row)
+    else:
+        row.end = min(row.end, now)
+    session.flush()
+    return True
 
 
 def set_building_exception(session: Session, *, site: str, day: date,

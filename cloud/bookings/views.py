@@ -4,7 +4,7 @@ comes back as 409 (a conflict with other bookings) or 422 with ``reason`` and ``
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from cloud.accounts.deps import AccessDep, NowDep
+from cloud.api.deps import RegistryDep, SessionDep
+from cloud.api.inputs import RowId, check_span
 from cloud.bookings import service
 from cloud.bookings.hours import HELSINKI, local_instant
 from cloud.bookings.models import Booking
@@ -33,9 +35,9 @@ from cloud.bookings.schemas import (
 from cloud.bookings.service import BookingRefused, BookingRules
 from cloud.flows.purge import purge_personal_data
 from cloud.instants import ApiDay, ApiInstant
-from cloud.web.deps import RegistryDep, SessionDep
 
 MAX_RANGE_DAYS = 62
+MAX_CLOSURE, CLOSURE_HORIZON = timedelta(days=366), timedelta(days=2 * 366)
 
 
 class RefusalRoute(APIRoute):
@@ -150,20 +152,20 @@ def walk_in(body: WalkInIn, access: AccessDep, session: SessionDep, rules: Rules
 
 
 @router.get("/{booking_id}", response_model=BookingOut)
-def read(booking_id: int, access: AccessDep, session: SessionDep) -> Booking:
+def read(booking_id: RowId, access: AccessDep, session: SessionDep) -> Booking:
     """One booking."""
     return _booking(session, access, booking_id, "booking.read")
 
 
 @router.get("/{booking_id}/changes", response_model=list[ChangeOut])
-def changes(booking_id: int, access: AccessDep, session: SessionDep) -> list:
+def changes(booking_id: RowId, access: AccessDep, session: SessionDep) -> list:
     """The change log of a booking: who changed what, when, from what to what."""
     _booking(session, access, booking_id, "booking.read")
     return service.changes_of(session, booking_id=booking_id)
 
 
 @router.post("/{booking_id}/move", response_model=BookingOut)
-def move(booking_id: int, body: MoveIn, access: AccessDep, session: SessionDep,
+def move(booking_id: RowId, body: MoveIn, access: AccessDep, session: SessionDep,
          rules: RulesDep, now: NowDep) -> Booking:
     """Move a booking that has not started (409 ``changed_meanwhile`` when it changed since
     the caller read ``version``)."""
@@ -176,7 +178,7 @@ def move(booking_id: int, body: MoveIn, access: AccessDep, session: SessionDep,
 
 
 @router.post("/{booking_id}/cancel", response_model=BookingOut)
-def cancel(booking_id: int, body: CancelIn, access: AccessDep, session: SessionDep,
+def cancel(booking_id: RowId, body: CancelIn, access: AccessDep, session: SessionDep,
            now: NowDep) -> Booking:
     """Cancel a booking that has not started, with a reason (409 ``changed_meanwhile`` when
     it changed since the caller read ``version``)."""
@@ -188,7 +190,7 @@ def cancel(booking_id: int, body: CancelIn, access: AccessDep, session: SessionD
 
 
 @router.post("/{booking_id}/check-in", response_model=BookingOut)
-def check_in(booking_id: int, access: AccessDep, session: SessionDep, now: NowDep) -> Booking:
+def check_in(booking_id: RowId, access: AccessDep, session: SessionDep, now: NowDep) -> Booking:
     """The customer has arrived."""
     booking = _booking(session, access, booking_id, "booking.check_in")
     service.check_in(session, booking=booking, actor=access.principal.username, now=now)
@@ -197,7 +199,7 @@ def check_in(booking_id: int, access: AccessDep, session: SessionDep, now: NowDe
 
 
 @router.post("/{booking_id}/no-show", response_model=BookingOut)
-def no_show(booking_id: int, access: AccessDep, session: SessionDep, now: NowDep) -> Booking:
+def no_show(booking_id: RowId, access: AccessDep, session: SessionDep, now: NowDep) -> Booking:
     """The customer did not come."""
     booking = _booking(session, access, booking_id, "booking.no_show")
     service.mark_no_show(session, booking=booking, actor=access.principal.username, now=now)
@@ -206,7 +208,7 @@ def no_show(booking_id: int, access: AccessDep, session: SessionDep, now: NowDep
 
 
 @router.post("/{booking_id}/complete", response_model=BookingOut)
-def complete(booking_id: int, body: CompleteIn, access: AccessDep, session: SessionDep,
+def complete(booking_id: RowId, body: CompleteIn, access: AccessDep, session: SessionDep,
              now: NowDep) -> Booking:
     """Record the realised start and end of the visit."""
     booking = _booking(session, access, booking_id, "booking.complete")
@@ -246,9 +248,12 @@ def authority_list(authority: str, first: ApiDay, last: ApiDay, access: AccessDe
 
 @router.post("/sites/{site}/rooms/{room}/closures", status_code=201)
 def close_room(site: str, room: str, body: ClosureIn, access: AccessDep, session: SessionDep,
-               rules: RulesDep) -> dict:
-    """Take a room out of use; the answer lists the bookings to move."""
+               rules: RulesDep, now: NowDep) -> dict:
+    """Take a room out of use (at most a year, within two years of now); the answer lists
+    the bookings to move."""
     access.require("room.close", site=site, resource=f"room:{site}/{room}")
+    check_span(body.start, body.end, now=now, longest=MAX_CLOSURE, horizon=CLOSURE_HORIZON,
+               what="closure")
     closure = service.close_room(session, rules, site=site, room=room, start=body.start,
                                  end=body.end, reason=body.reason, incident=body.incident,
                                  actor=access.principal.username)
@@ -256,6 +261,17 @@ def close_room(site: str, room: str, body: ClosureIn, access: AccessDep, session
     hit = service.affected_bookings(session, site=site, room=room, start=body.start,
                                     end=body.end)
     return {"closure": closure.id, "affected": [b.id for b in hit]}
+
+
+@router.delete("/sites/{site}/rooms/{room}/closures/{closure_id}", status_code=204)
+def end_closure(site: str, room: str, closure_id: RowId, access: AccessDep,
+                session: SessionDep, now: NowDep) -> None:
+    """Put a closed room back in use now (a closure not yet begun is removed)."""
+    access.require("room.close", site=site, resource=f"room:{site}/{room}")
+    if not service.end_room_closure(session, site=site, room=room, closure_id=closure_id,
+                                    now=now):
+        raise HTTPException(404, "no such closure")
+    session.commit()
 
 
 @router.get("/sites/{site}/rooms/{room}/affected", response_model=AffectedOut)

@@ -16,7 +16,7 @@ class IncidentSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ETP_INCIDENTS_", extra="ignore")
 
     matrix_file: Path = SAMPLE_MATRIX
-    public_url: str = "http://127.0.0.1:8000"  # base of the ack/resolve links in messages
+    public_url: str = "http://127.0.0.1:8080"  # base of the ack/resolve links in messages
     link_ttl_s: float = 7 * 86400
     open_after_s: float = 60
     resolve_after_s: float = 120

@@ -4,7 +4,7 @@ account-free action links sent to parties."""
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html import escape
 from typing import Annotated, Literal
 
@@ -14,6 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cloud.accounts.access import ADMIN, ADVISOR, SUPPORT
+from cloud.accounts.deps import AccessDep
+from cloud.api.deps import RegistryDep, SessionDep
+from cloud.api.inputs import RowId, check_span
 from cloud.flows import incidents as journey
 from cloud.incidents import service
 from cloud.incidents.lifecycle import InvalidTransition
@@ -21,12 +25,10 @@ from cloud.incidents.matrix import CATEGORIES, CATEGORY_OWNERS, load_matrix
 from cloud.incidents.models import Incident, IncidentEvent, SilenceRow
 from cloud.incidents.rules import MAJOR
 from cloud.incidents.settings import IncidentSettings
-from cloud.accounts.access import ADMIN, ADVISOR, SUPPORT
-from cloud.accounts.deps import AccessDep
 from cloud.instants import ApiInstant, ApiYear
-from cloud.web.deps import RegistryDep, SessionDep
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
+MAX_SILENCE, SILENCE_HORIZON = timedelta(days=31), timedelta(days=366)
 
 
 def get_routing(request: Request, registry: RegistryDep) -> service.Routing:
@@ -136,10 +138,15 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _incident(session: Session, incident_id: int) -> Incident:
+def _incident(session: Session, access, incident_id: int, action: str) -> Incident:
+    """The incident, when the caller may do ``action`` on it; a missing id is refused like
+    one out of scope (same 403) before anyone in scope hears 404."""
     incident = session.get(Incident, incident_id)
     if incident is None:
+        access.require(action, resource=f"incident:{incident_id}")
         raise HTTPException(404, "no such incident")
+    access.require(action, site=incident.site, party=incident.party,
+                   resource=f"incident:{incident.id}")
     return incident
 
 
@@ -182,12 +189,6 @@ def _visible(access, query):
         return query.where(Incident.party == principal.organisation)
     access.require("incident.read")  # refused and audited
     return query
-
-
-def _allowed(access, action: str, incident: Incident) -> Incident:
-    access.require(action, site=incident.site, party=incident.party,
-                   resource=f"incident:{incident.id}")
-    return incident
 
 
 @router.post("", response_model=IncidentDetail, status_code=201)
@@ -241,10 +242,11 @@ def list_silences(session: SessionDep, access: AccessDep) -> list[SilenceOut]:
 
 
 @router.delete("/silences/{silence_id}", status_code=204)
-def end_silence(silence_id: int, session: SessionDep, access: AccessDep) -> None:
+def end_silence(silence_id: RowId, session: SessionDep, access: AccessDep) -> None:
     """End a silence now (detection resumes at the engine's next round)."""
     row = session.get(SilenceRow, silence_id)
     if row is None:
+        access.require("incident.silence", resource=f"silence:{silence_id}")
         raise HTTPException(404, "no such silence")
     access.require("incident.silence", site=row.site, resource=f"silence:{row.id}")
     row.ends_at = _now()
@@ -252,16 +254,30 @@ def end_silence(silence_id: int, session: SessionDep, access: AccessDep) -> None
 
 
 @router.post("/silences", status_code=201)
-def add_silence(silence: SilenceIn, session: SessionDep, access: AccessDep) -> dict:
-    """Mute a site, a room or a device for a time (maintenance)."""
+def add_silence(silence: SilenceIn, session: SessionDep, access: AccessDep,
+                registry: RegistryDep) -> dict:
+    """Mute a site, a room or a device of the registry for a time (maintenance: at most a
+    month, within a year of now)."""
     access.require("incident.silence", site=silence.site)
-    if silence.ends_at <= silence.starts_at:
-        raise HTTPException(422, "a silence must end after it starts")
+    _known_target(registry, silence)
+    check_span(silence.starts_at, silence.ends_at, now=_now(), longest=MAX_SILENCE,
+               horizon=SILENCE_HORIZON, what="silence")
     row = SilenceRow(**silence.model_dump(), created_by=access.principal.username,
                      created_at=_now())
     session.add(row)
     session.commit()
     return {"id": row.id}
+
+
+def _known_target(registry, silence: SilenceIn) -> None:
+    site = registry.sites.get(silence.site)
+    if site is None:
+        raise HTTPException(422, "unknown site")
+    if silence.room is not None and silence.room not in site.rooms:
+        raise HTTPException(422, "the site has no such room")
+    if silence.device is not None and (silence.room is None or silence.device
+                                       not in site.rooms[silence.room].devices):
+        raise HTTPException(422, "a silenced device is one of the room's devices")
 
 
 @router.get("/links/{token}", response_class=HTMLResponse)
@@ -289,30 +305,30 @@ def use_link(token: str, session: SessionDep, routing: RoutingDep) -> Incident:
 
 
 @router.get("/{incident_id}", response_model=IncidentDetail)
-def get_incident(incident_id: int, session: SessionDep, access: AccessDep) -> IncidentDetail:
+def get_incident(incident_id: RowId, session: SessionDep, access: AccessDep) -> IncidentDetail:
     """One incident with its audit trail."""
-    return _detail(session, _allowed(access, "incident.read", _incident(session, incident_id)))
+    return _detail(session, _incident(session, access, incident_id, "incident.read"))
 
 
 @router.post("/{incident_id}/acknowledge", response_model=IncidentOut)
-def acknowledge(incident_id: int, session: SessionDep, access: AccessDep) -> Incident:
+def acknowledge(incident_id: RowId, session: SessionDep, access: AccessDep) -> Incident:
     """Staff acknowledge (a support party its own incident; an advisor on its behalf)."""
     return _act(session, access, incident_id, lambda i: service.acknowledge(
         session, incident=i, actor=access.principal.username, now=_now()))
 
 
 @router.post("/{incident_id}/resolve", response_model=IncidentOut)
-def resolve(incident_id: int, session: SessionDep, access: AccessDep) -> Incident:
+def resolve(incident_id: RowId, session: SessionDep, access: AccessDep) -> Incident:
     """Staff mark the incident resolved."""
     return _act(session, access, incident_id, lambda i: journey.resolve(
         session, incident=i, actor=access.principal.username, now=_now()))
 
 
 @router.post("/{incident_id}/comments", status_code=201)
-def add_comment(incident_id: int, body: CommentIn, session: SessionDep,
+def add_comment(incident_id: RowId, body: CommentIn, session: SessionDep,
                 access: AccessDep) -> dict:
     """Comment on an incident (kept in its audit trail)."""
-    incident = _allowed(access, "incident.act", _incident(session, incident_id))
+    incident = _incident(session, access, incident_id, "incident.act")
     service.comment(session, incident=incident, actor=access.principal.username,
                     text=body.text, now=_now())
     session.commit()
@@ -320,7 +336,7 @@ def add_comment(incident_id: int, body: CommentIn, session: SessionDep,
 
 
 def _act(session: Session, access, incident_id: int, action) -> Incident:
-    incident = _allowed(access, "incident.act", _incident(session, incident_id))
+    incident = _incident(session, access, incident_id, "incident.act")
     try:
         action(incident)
     except InvalidTransition as exc:

@@ -4,15 +4,17 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy import select
 
+from cloud.accounts.deps import AccessDep
+from cloud.api.deps import SessionDep
 from cloud.ingest.models import IngestCounter
-from cloud.web.deps import AdminDep, SessionDep
 
 router = APIRouter(tags=["ingest"])
 
 
 @router.get("/ingest/counters")
-def counters(session: SessionDep, _: AdminDep) -> dict:
-    """Totals by outcome and the same per worker."""
+def counters(session: SessionDep, access: AccessDep) -> dict:
+    """Totals by outcome and the same per worker (support parties, administrators)."""
+    access.require("ingest.read", resource="ingest")
     totals: dict[str, int] = {}
     workers: dict[str, dict[str, int]] = {}
     for row in session.scalars(select(IngestCounter)):

@@ -4,9 +4,10 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException
 from sqlalchemy import select
 
+from cloud.accounts.deps import AccessDep
+from cloud.api.deps import RegistryDep, SessionDep
 from cloud.twin.models import AgentPresence, DeviceState
 from cloud.twin.rules import room_condition
-from cloud.web.deps import AdminDep, RegistryDep, SessionDep
 
 router = APIRouter(tags=["twin"])
 
@@ -48,11 +49,13 @@ def _load(session, site: str | None = None, room: str | None = None):
 
 
 @router.get("/fleet")
-def fleet(session: SessionDep, registry: RegistryDep, _: AdminDep) -> dict:
-    """Every site and room with its agent's presence and each device's state."""
+def fleet(session: SessionDep, registry: RegistryDep, access: AccessDep) -> dict:
+    """Every site and room the caller may see (an advisor: their sites; support parties and
+    administrators: all) with its agent's presence and each device's state."""
+    visible = access.visible_sites("fleet.read", list(registry.sites))
     agents, devices = _load(session)
     sites = []
-    for site_id, site in registry.sites.items():
+    for site_id, site in ((s, registry.sites[s]) for s in visible):
         rooms = [_room_view(site_id, r, room, agents.get((site_id, r)),
                             devices.get((site_id, r), {})) for r, room in site.rooms.items()]
         sites.append({"site": site_id, "name": site.name.model_dump(),
@@ -62,9 +65,11 @@ def fleet(session: SessionDep, registry: RegistryDep, _: AdminDep) -> dict:
 
 @router.get("/rooms/{site}/{room}")
 def room_status(site: str, room: str, session: SessionDep, registry: RegistryDep,
-                _: AdminDep) -> dict:
-    """One room's status."""
+                access: AccessDep) -> dict:
+    """One room's status (staff who may read the fleet of its site)."""
     known = registry.sites.get(site)
+    # refused before 404, so another site's rooms cannot be told from missing ones
+    access.require("fleet.read", site=site, resource=f"room:{site}/{room}"[:120])
     if known is None or room not in known.rooms:
         raise HTTPException(404, f"no room {site}/{room} in the registry")
     agents, devices = _load(session, site, room)

@@ -1,25 +1,37 @@
-"""The FastAPI application factory. Each domain package that has ``views.py`` with a
-``router`` is mounted under ``/api``; the status page and ``/metrics`` live in ``cloud/web``."""
+"""The FastAPI application factory: it assembles the domains. Each domain package that has
+``views.py`` with a ``router`` is mounted under ``/api``; the status page, the API docs and
+``/metrics`` live in ``cloud/web``. Every answer passes the security middleware."""
 from __future__ import annotations
 
 import asyncio
 import importlib
 import logging
 from contextlib import asynccontextmanager
+from pathlib import Path
 
-from fastapi import FastAPI
+import fastapi_offline
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from cloud.db import make_engine, make_sessionmaker
 from cloud.registry import load_registry
 from cloud.settings import CloudSettings
+from cloud.web.security import BodyLimit, CrossSiteCheck, SecurityHeaders
+from cloud.web.settings import WebSettings
 
 log = logging.getLogger(__name__)
 DOMAINS = ("twin", "ingest", "incidents", "accounts", "bookings", "sessions", "stats", "notify")
+STATIC = Path(__file__).parent / "static"
+SWAGGER_ASSETS = Path(fastapi_offline.__file__).parent / "static"  # Swagger UI, no CDN
 
 
-def create_app(settings: CloudSettings | None = None) -> FastAPI:
+def create_app(settings: CloudSettings | None = None,
+               web: WebSettings | None = None) -> FastAPI:
     """Build the API for ``settings`` (from the environment when not given)."""
-    settings = settings or CloudSettings()
+    settings, web = settings or CloudSettings(), web or WebSettings()
     engine = make_engine(settings.database_url, pool=settings.database_pool)
     audit_engine = make_engine(settings.database_url, pool=settings.audit_pool)
 
@@ -31,8 +43,9 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
         engine.dispose()
         audit_engine.dispose()
 
-    app = FastAPI(title="etäpalvelu platform", version="0.1.0", lifespan=lifespan)
-    app.state.settings = settings
+    app = FastAPI(title="etäpalvelu platform", version="0.1.0", lifespan=lifespan,
+                  docs_url=None, redoc_url=None)
+    app.state.settings, app.state.web_settings = settings, web
     app.state.registry = load_registry(settings.registry_file)
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
@@ -44,7 +57,56 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
     from cloud.web import pages
 
     app.include_router(pages.router)
+    app.mount("/static/swagger", StaticFiles(directory=SWAGGER_ASSETS), name="swagger")
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    _answer_bad_input(app)
+    _document_refusals(app)
+    _secure(app, web)
     return app
+
+
+def _document_refusals(app: FastAPI) -> None:
+    """Say in the OpenAPI what a 422 really holds: the validator's list of errors, or one
+    sentence from a rule (with the rule's ``reason`` for the booking rules)."""
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = generate()
+            refusal = schema.get("components", {}).get("schemas", {}).get("HTTPValidationError")
+            if refusal is not None:
+                listed = refusal["properties"]["detail"]
+                refusal["properties"] = {
+                    "detail": {"title": "Detail", "anyOf": [
+                        {k: v for k, v in listed.items() if k != "title"}, {"type": "string"}]},
+                    "reason": {"title": "Reason", "type": "string"}}
+        return app.openapi_schema
+
+    app.openapi = openapi
+
+
+def _secure(app: FastAPI, web: WebSettings) -> None:
+    # added last runs first: headers on everything, then the body bound, then the CSRF check
+    app.add_middleware(CrossSiteCheck, allowed_origins=[web.public_url] if web.public_url
+                       else [])
+    app.add_middleware(BodyLimit, max_bytes=web.max_body_bytes)
+    if web.trusted_proxies:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=web.trusted_proxies)
+    app.add_middleware(SecurityHeaders)
+
+
+def _answer_bad_input(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # where and why, never the input itself: it may be huge, or someone's personal data
+        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")}
+                  for e in exc.errors()]
+        return JSONResponse({"detail": errors}, status_code=422)
+
+    @app.exception_handler(UnicodeEncodeError)
+    async def not_unicode(request: Request, exc: UnicodeEncodeError) -> JSONResponse:
+        return JSONResponse({"detail": "text must be valid Unicode (no lone surrogates)"},
+                            status_code=422)
 
 
 def _domain_views(domain: str):

@@ -1,9 +1,11 @@
-"""The live status page and the Prometheus metrics endpoint."""
+"""The live status page, the API docs (served from local assets) and the Prometheus
+metrics endpoint (behind a bearer token)."""
 from __future__ import annotations
 
+import hmac
 from pathlib import Path
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -13,13 +15,19 @@ from cloud.ingest.models import IngestCounter
 from cloud.twin.models import AgentPresence, DeviceState
 
 router = APIRouter()
-STATUS_PAGE = Path(__file__).parent / "static" / "status.html"
+STATIC = Path(__file__).parent / "static"
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def status_page() -> str:
-    """The fleet at a glance; it reads /api/fleet with the token given in the URL fragment."""
-    return STATUS_PAGE.read_text(encoding="utf-8")
+    """The fleet at a glance for logged-in staff (the page asks for a login when needed)."""
+    return (STATIC / "status.html").read_text(encoding="utf-8")
+
+
+@router.get("/docs", response_class=HTMLResponse, include_in_schema=False)
+def api_docs() -> str:
+    """Swagger UI over the app's OpenAPI, every asset from this server."""
+    return (STATIC / "docs.html").read_text(encoding="utf-8")
 
 
 class _TwinCollector:
@@ -50,9 +58,19 @@ class _TwinCollector:
         yield from (online, state, gaps, messages)
 
 
+def _require_metrics_token(request: Request) -> None:
+    state = request.app.state
+    token = state.web_settings.metrics_token or state.settings.admin_token
+    expected = f"Bearer {token.get_secret_value()}"
+    if not hmac.compare_digest(request.headers.get("authorization", ""), expected):
+        raise HTTPException(401, "metrics token required", headers={"WWW-Authenticate": "Bearer"})
+
+
 @router.get("/metrics", include_in_schema=False)
 def metrics(request: Request) -> Response:
-    """Prometheus exposition of the twin and the ingest counters."""
+    """Prometheus exposition of the twin and the ingest counters (bearer token:
+    ``ETP_WEB_METRICS_TOKEN``, else the admin token)."""
+    _require_metrics_token(request)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_TwinCollector(request.app.state.sessionmaker))
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -68,6 +68,8 @@ def endpoints(t: dict, booking_id: int) -> list[tuple[str, str, str, dict, dict]
          f"/api/bookings/sites/{site}/rooms/r1/closures",
          {"json": {"start": "2025-12-01T07:00:00Z", "end": "2025-12-01T08:00:00Z",
                    "reason": "maintenance"}}, DESK),
+        ("DELETE", "/api/bookings/sites/{site}/rooms/{room}/closures/{closure_id}",
+         f"/api/bookings/sites/{site}/rooms/r1/closures/999999", {}, DESK),
         ("GET", "/api/bookings/sites/{site}/rooms/{room}/affected",
          f"/api/bookings/sites/{site}/rooms/r1/affected",
          {"params": {"start": "2025-11-12T00:00:00Z"}},

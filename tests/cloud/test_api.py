@@ -1,4 +1,5 @@
-"""The REST API over a real twin: fleet overview, one room, counters, metrics, access."""
+"""The REST API over a real twin: fleet overview, one room, counters, metrics, access.
+(Staff access to these endpoints: tests/security/test_api_probes.py.)"""
 from __future__ import annotations
 
 import orjson
@@ -64,10 +65,11 @@ def test_counters_and_metrics_show_drops_by_reason(api, broker, cloud_settings, 
     wait_for(lambda: api.get("/api/ingest/counters", headers=AUTH).json()["totals"] ==
              {"malformed_json": 1, "unknown_device": 1}, 10, "counters saved")
     assert worker.counts["malformed_json"] == 1
-    metrics = api.get("/metrics").text
+    metrics = api.get("/metrics", headers=AUTH).text
     assert 'etp_ingest_messages_total{outcome="malformed_json",worker="ingest-1"} 1.0' in metrics
 
 
-def test_status_page_is_served(api):
+def test_status_page_is_served_with_its_script(api):
     page = api.get("/")
-    assert page.status_code == 200 and "/api/fleet" in page.text
+    assert page.status_code == 200 and "/static/status.js" in page.text
+    assert "/api/fleet" in api.get("/static/status.js").text

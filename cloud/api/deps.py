@@ -1,12 +1,12 @@
-"""FastAPI dependencies shared by every domain's router."""
+"""FastAPI dependencies shared by every domain's router: the app's settings, registry and a
+database session per request. Who is calling is ``cloud.accounts.deps``."""
 from __future__ import annotations
 
-import hmac
 from collections.abc import AsyncIterator
 from contextlib import nullcontext
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, Request
+from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
@@ -37,15 +37,6 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
             await run_in_threadpool(session.close)
 
 
-def require_admin(settings: Annotated[CloudSettings, Depends(get_settings)],
-                  authorization: Annotated[str | None, Header()] = None) -> None:
-    """Accept only ``Authorization: Bearer <admin token>`` (until staff accounts exist)."""
-    expected = f"Bearer {settings.admin_token.get_secret_value()}"
-    if authorization is None or not hmac.compare_digest(authorization, expected):
-        raise HTTPException(401, "admin token required", headers={"WWW-Authenticate": "Bearer"})
-
-
 SettingsDep = Annotated[CloudSettings, Depends(get_settings)]
 RegistryDep = Annotated[Registry, Depends(get_registry)]
 SessionDep = Annotated[Session, Depends(get_session)]
-AdminDep = Annotated[None, Depends(require_admin)]

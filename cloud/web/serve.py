@@ -1,0 +1,37 @@
+"""Serving the app: uvicorn with the app's own proxy rules, a clear line when the port is
+taken, and a quiet stop on Ctrl-C or SIGTERM."""
+from __future__ import annotations
+
+import socket
+
+import click
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Stop with one clear line (a ``ClickException``) when ``host:port`` is taken."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise click.ClickException(
+                f"cannot listen on {host}:{port}: {error.strerror or error} (another process "
+                "uses it? choose another port)") from None
+
+
+def uvicorn_config(app, *, host: str, port: int):
+    """How every process serves the app. Forwarded headers are the app's business
+    (``ETP_WEB_TRUSTED_PROXIES``), so uvicorn's own proxy handling (which believes anyone on
+    127.0.0.1) is off."""
+    import uvicorn
+
+    return uvicorn.Config(app, host=host, port=port, log_level="warning", proxy_headers=False,
+                          server_header=False)
+
+
+def serve(app, *, host: str, port: int) -> None:
+    """Run ``app`` until a signal stops it."""
+    import uvicorn
+
+    check_port_free(host, port)
+    uvicorn.Server(uvicorn_config(app, host=host, port=port)).run()

@@ -1,0 +1,9 @@
+// Swagger UI over the app's own OpenAPI; requests carry the session cookie of a login.
+window.ui = SwaggerUIBundle({
+  url: "/openapi.json",
+  dom_id: "#swagger-ui",
+  deepLinking: true,
+  withCredentials: true,
+  presets: [SwaggerUIBundle.presets.apis],
+  layout: "BaseLayout",
+});
