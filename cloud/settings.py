@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cloud.registry import PILOT_REGISTRY
@@ -40,6 +40,12 @@ class CloudSettings(BaseSettings):
     influx_bucket: str = "etapalvelu"
     spool_file: Path = Path("var/telemetry-spool.sqlite")
     admin_token: SecretStr = SecretStr(DEVELOPMENT_TOKEN)
+    # the processes (docs/operations.md): heartbeat rows and systemd's watchdog
+    heartbeat_s: float = Field(10.0, gt=0)
+    heartbeat_stale_s: float = Field(60.0, gt=0)  # `cloud status` fails past this age
+    schedule_period_s: float = Field(60.0, gt=0)  # the booking schedule's round
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(8080, ge=1, le=65535)
 
     @model_validator(mode="after")
     def _safe_in_production(self) -> "CloudSettings":

@@ -1,6 +1,6 @@
 """The booking system's periodic work: reminders, readiness checks, purge of personal data.
 
-``tick`` does one round; ``python -m cloud.bookings`` runs it every minute. Each step is
+``tick`` does one round; ``etapalvelu cloud schedule`` runs it every period. Each step is
 idempotent (outbox keys, checked-at marks, purge marks), so two replicas may both run it.
 """
 from __future__ import annotations

@@ -38,6 +38,7 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
     from cloud.web import pages
 
     app.include_router(pages.router)
+    app.include_router(importlib.import_module("cloud.runtime.health").router)
     return app
 
 
