@@ -47,8 +47,23 @@ def migrate_command(obj: dict) -> None:
     """Create or upgrade the database schema (every domain)."""
     settings = _settings()
     _start("migrate", obj["log_level"])
+    before = _schema_heads(settings.database_url)
     migrate(settings.database_url)
-    click.echo("database is at the newest revision")
+    changed = _schema_heads(settings.database_url) != before
+    click.echo("database upgraded to the newest revision" if changed
+               else "database is at the newest revision")
+
+
+def _schema_heads(url: str) -> set[str]:
+    """The revisions the database is at (empty for a new one)."""
+    from alembic.runtime.migration import MigrationContext
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return set(MigrationContext.configure(connection).get_current_heads())
+    finally:
+        engine.dispose()
 
 
 def _worker(obj: dict, kind: str, name: str | None, build, **overrides) -> None:
