@@ -1,7 +1,7 @@
 """Purge of customers' personal data after retention, and the statistics that must outlive it.
 
 A booking's personal fields (name, phone, e-mail) are set to NULL a configured time after the
-visit ended, and so are the addresses of its messages in the notify outbox; the booking itself
+visit ended (after the cancellation, for a cancelled booking), and so are the addresses of its messages in the notify outbox; the booking itself
 stays, so utilisation, realised times, cancellations and changes are counted as before.
 """
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from cloud.bookings.hours import HELSINKI, local_instant
@@ -24,10 +24,15 @@ def purge_personal_data(session: Session, *, now: datetime, retention: timedelta
     """Null the personal fields of bookings that ended before ``now - retention`` (commits);
     returns how many bookings were purged."""
     cutoff = now - retention
+    # over: the visit ended, or the booking was cancelled (no visit will need the contact)
+    cancelled = select(BookingChange.booking_id).where(BookingChange.action == "cancelled",
+                                                       BookingChange.at < cutoff)
+    over = or_(Booking.end < cutoff,
+               and_(Booking.status == CANCELLED, Booking.id.in_(cancelled)))
     due = [f"booking:{booking_id}" for booking_id in session.scalars(
-        select(Booking.id).where(Booking.end < cutoff, Booking.purged_at.is_(None)))]
+        select(Booking.id).where(over, Booking.purged_at.is_(None)))]
     result = session.execute(
-        update(Booking).where(Booking.end < cutoff, Booking.purged_at.is_(None))
+        update(Booking).where(over, Booking.purged_at.is_(None))
         .values({**{f: None for f in PERSONAL}, "purged_at": now}))
     _purge_messages(session, due)
     session.commit()

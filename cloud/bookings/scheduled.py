@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 def tick(sessionmaker, rules, settings: BookingSettings, *, now: datetime) -> dict:
     """One round of the periodic work at ``now``; returns what was done."""
     with sessionmaker() as session:
-        reminders = send_due_reminders(session, rules, now=now)
+        reminders = send_due_reminders(session, rules, now=now, lead=settings.reminder_lead)
         not_ready = check_readiness(session, rules, now=now,
                                     lead=timedelta(minutes=settings.readiness_lead_minutes))
         purged = purge_personal_data(session, now=now, retention=settings.retention)
