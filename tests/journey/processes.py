@@ -26,17 +26,25 @@ class Unit:
 
     name: str
     command: list[str]
-    env_files: list[Path]
+    env_files: list[Path] = field(default_factory=list)
+
+    def environment(self) -> dict[str, str]:
+        """This process's PATH and PYTHONPATH (no ``ETP_*``), then the unit's env files."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ETP_")}
+        for path in self.env_files:
+            env.update(read_env_file(path))
+        return env
 
 
-def unit_instance(unit_dir: Path, unit: str, instance: str | None = None) -> Unit:
-    """Read ``ExecStart`` and ``EnvironmentFile`` of a generated unit; ``%i`` is the instance."""
-    file = f"{unit.split('@')[0]}@.service" if instance else unit
-    text = (unit_dir / file).read_text().replace("%i", instance or "")
+def unit_instance(unit_dir: Path, name: str) -> Unit:
+    """``ExecStart`` and ``EnvironmentFile``s of a generated unit: ``etapalvelu-engine`` or an
+    instance of a template, ``etapalvelu-ingest@1`` (``%i`` is the instance)."""
+    template, _, instance = name.partition("@")
+    file = f"{template}@.service" if instance else f"{name}.service"
+    text = (unit_dir / file).read_text().replace("%i", instance)
     command = re.search(r"^ExecStart=(.+)$", text, re.MULTILINE).group(1).split()
     env_files = [Path(p) for p in re.findall(r"^EnvironmentFile=(.+)$", text, re.MULTILINE)]
-    return Unit(unit if not instance else f"{unit.split('@')[0]}@{instance}", command,
-                env_files)
+    return Unit(name, command, env_files)
 
 
 @dataclass
@@ -47,11 +55,8 @@ class Processes:
     running: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     def start(self, unit: Unit, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
-        """Start ``unit`` with its environment files over this process's PATH/PYTHONPATH."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ETP_")}
-        for path in unit.env_files:
-            env.update(read_env_file(path))
-        env.update(extra_env or {})
+        """Start ``unit`` with its environment (and ``extra_env``), logging to a file."""
+        env = {**unit.environment(), **(extra_env or {})}
         log = open(self.log_dir / f"{unit.name}.log", "ab")  # noqa: SIM115 - closed with it
         process = subprocess.Popen(unit.command, env=env, stdout=log, stderr=subprocess.STDOUT)
         self.running[unit.name] = process

@@ -35,14 +35,13 @@ from protocol.topics import topic
 from provisioning.generate import agent_placement
 from provisioning.runner import run_playbook
 from tests.fleet.conftest import close, connect, make_fleet, stage_broker
-from tests.journey.processes import Processes, unit_instance
+from tests.journey.processes import Processes, Unit, unit_instance
 from tests.notify.receivers import SmtpReceiver
 from tests.servers import free_port, wait_for
 
 ADMIN_TOKEN = "journey-" + uuid.uuid4().hex
 EXECUTABLE = str(Path(sys.executable).with_name("etapalvelu"))
-SERVICES = ("etapalvelu-ingest@1", "etapalvelu-engine.service", "etapalvelu-notify.service",
-            "etapalvelu-api@1")
+SERVICES = ("etapalvelu-ingest@1", "etapalvelu-engine", "etapalvelu-notify", "etapalvelu-api@1")
 
 
 @pytest.fixture
@@ -166,17 +165,15 @@ def test_doccam_fault_to_acknowledged_and_resolved_incident_and_a_booking_remind
     timers = short_timers(smtp.port, api_port)
     apply_cloud_role(fleet, root, database_url, {**timers, "ETP_API_PORT": str(api_port)})
     (root / "state").mkdir(exist_ok=True)
-    units = root / "units"
-    unit = {name: unit_instance(units, f"{name.split('@')[0]}@.service", name.split("@")[1])
-            if "@" in name and not name.endswith(".service") else unit_instance(units, name)
-            for name in (*SERVICES, "etapalvelu-schedule.service")}
+    unit = {name: unit_instance(root / "units", name)
+            for name in (*SERVICES, "etapalvelu-schedule")}
     # ETP_API_PORT is the replica's (worker.env); the generated base port would clash here
     worker_env = root / "etc/cloud.api.1/worker.env"
     worker_env.write_text(worker_env.read_text().replace("ETP_API_PORT=8080",
                                                           f"ETP_API_PORT={api_port}"))
 
     migrate = subprocess.run([EXECUTABLE, "cloud", "migrate"], capture_output=True, text=True,
-                             timeout=120, env={**_env_of(unit["etapalvelu-engine.service"])})
+                             timeout=120, check=False, env=unit["etapalvelu-engine"].environment())
     assert migrate.returncode == 0, migrate.stderr
 
     processes = Processes(tmp_path)
@@ -189,7 +186,8 @@ def test_doccam_fault_to_acknowledged_and_resolved_incident_and_a_booking_remind
         wait_for(lambda: processes.assert_running() or _all_ready(
             sessions, {"ingest", "engine", "notify", "api"}), 60, "every process ready")
 
-        agent = processes.start(_agent_unit(place_agent(fleet, tmp_path)))
+        agent = processes.start(Unit("agent", [EXECUTABLE, "edge", "run", "--config",
+                                               str(place_agent(fleet, tmp_path))]))
         wait_for(lambda: processes.assert_running() or _agent_online(api), 30, "agent online")
         command = Command(fleet)
 
@@ -231,11 +229,11 @@ def test_doccam_fault_to_acknowledged_and_resolved_incident_and_a_booking_remind
         wait_for(lambda: _mails_to(smtp, "customer@example.invalid") >= 1, 30,
                  "the confirmation")
         # due two seconds from now: after the booking was made, before the schedule's round
-        start = datetime.fromisoformat(booking["start"].replace("Z", "+00:00"))
+        start = datetime.fromisoformat(booking["start"])
         lead = (start - datetime.now(UTC)).total_seconds() - 2
         apply_cloud_role(fleet, root, database_url, {
             **timers, "ETP_API_PORT": str(api_port), "ETP_BOOKINGS_REMINDER_LEAD_S": str(lead)})
-        processes.start(unit["etapalvelu-schedule.service"])
+        processes.start(unit["etapalvelu-schedule"])
         wait_for(lambda: _mails_to(smtp, "customer@example.invalid") >= 2, 30, "the reminder")
         assert any("booking_reminder" in (m.key or "") for m in smtp.received)
 
@@ -255,28 +253,11 @@ def test_doccam_fault_to_acknowledged_and_resolved_incident_and_a_booking_remind
     finally:
         leftover = processes.stop_all()
     assert statuses == {name: 0 for name in statuses}, (statuses, leftover)
-    assert set(statuses) == {*SERVICES, "etapalvelu-schedule.service", "agent"}
+    assert set(statuses) == {*SERVICES, "etapalvelu-schedule", "agent"}
     with sessions() as session:
         assert session.get(EngineCursor, "transitions").holder is None  # the lease handed back
         rows = process_status(session, now=datetime.now(UTC), stale_after=timedelta(minutes=1))
     assert rows and all(row.stopped for row in rows)
-
-
-def _env_of(unit) -> dict:
-    import os
-
-    from tests.journey.processes import read_env_file
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ETP_")}
-    for path in unit.env_files:
-        env.update(read_env_file(path))
-    return env
-
-
-def _agent_unit(config_file: Path):
-    from tests.journey.processes import Unit
-
-    return Unit("agent", [EXECUTABLE, "edge", "run", "--config", str(config_file)], [])
 
 
 def _all_ready(sessions, kinds: set[str]) -> bool:
