@@ -174,3 +174,19 @@ def _get(port: int, path: str) -> int | None:
 def _status(env: dict) -> subprocess.CompletedProcess:
     return subprocess.run([EXECUTABLE, "cloud", "status"], env=env, capture_output=True,
                           text=True, timeout=60, check=False)
+
+
+def test_cloud_run_starts_every_service_in_one_process_and_stops_it_on_sigterm(
+        tmp_path, broker):
+    port = free_port()
+    env = cloud_env(f"sqlite:///{tmp_path / 'run.sqlite'}", ETP_BROKER_URL=broker.url,
+                    ETP_SPOOL_FILE=str(tmp_path / "spool.sqlite"))
+    everything = start(tmp_path, "run", "--port", str(port), env=env)
+    try:
+        wait_for(lambda: _get(port, "/readyz") == 200, 60, "the API ready")
+        wait_for(lambda: {r.kind for r in status_rows(env["ETP_DATABASE_URL"]) if r.ready}
+                 == {"ingest", "engine", "notify", "schedule", "api"}, 30, "every part ready")
+        assert {r.pid for r in status_rows(env["ETP_DATABASE_URL"])} == {everything.pid}
+    finally:
+        assert stop(everything) == 0
+    assert all(r.stopped for r in status_rows(env["ETP_DATABASE_URL"]))
