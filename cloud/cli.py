@@ -72,7 +72,7 @@ def _worker(obj: dict, kind: str, name: str | None, build, **overrides) -> None:
 
     settings = _settings(**overrides)
     _start(process_name(kind, name), obj["log_level"])
-    sessions = make_sessionmaker(make_engine(settings.database_url))
+    sessions = make_sessionmaker(make_engine(settings.database_url, pool=settings.database_pool))
     registry = load_registry(settings.registry_file)
 
     def start():

@@ -12,7 +12,7 @@ import logging
 import socket
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import sessionmaker
 
@@ -86,20 +86,25 @@ def ingest_service(settings: CloudSettings, registry: Registry):
 
 def engine_service(sessions: sessionmaker, registry: Registry, settings: CloudSettings, *,
                    name: str | None = None, on_queued=None):
-    """The incident engine (leads by lease or stands by); dead when no round finished for
-    ``heartbeat_stale_s``."""
-    from cloud.incidents.engine import IncidentEngine
+    """The incident engine (leads by lease or stands by); ready while its rounds succeed, dead
+    when no round was even tried for ``heartbeat_stale_s`` (a failing round is tried again)."""
+    from cloud.flows.incidents import incident_engine
 
     name = process_name("engine", name)
-    engine = IncidentEngine(sessions, registry, on_queued=on_queued, name=name).start()
-    started, stale = time.monotonic(), timedelta(seconds=settings.heartbeat_stale_s)
+    engine = incident_engine(sessions, registry, on_queued=on_queued, name=name).start()
+    stale = settings.heartbeat_stale_s
+    seen = {"rounds": (None, 0), "at": time.monotonic()}
 
     def probe() -> Health:
+        rounds = (engine.last_round_at, engine.counts["failed_rounds"])
+        if rounds != seen["rounds"]:
+            seen["rounds"], seen["at"] = rounds, time.monotonic()
+        alive = time.monotonic() - seen["at"] < stale
         last = engine.last_round_at
-        if last is None:
-            return Health(time.monotonic() - started < stale.total_seconds(), False, "starting")
-        return Health(datetime.now(UTC) - last < stale, True,
-                      "leading" if engine.leading else "standby")
+        ready = last is not None and (datetime.now(UTC) - last).total_seconds() < stale
+        detail = ("starting" if last is None else "failing" if not ready
+                  else "leading" if engine.leading else "standby")
+        return Health(alive, ready, detail)
 
     return engine, Component(name, "engine", probe)
 
@@ -140,7 +145,8 @@ def start_services(settings: CloudSettings, registry: Registry, *,
                    sessions: sessionmaker | None = None) -> list:
     """Start every background service in this process; returns them in the order to stop
     them (``components`` of the returned list holds their heartbeat components)."""
-    sessions = sessions or make_sessionmaker(make_engine(settings.database_url))
+    sessions = sessions or make_sessionmaker(make_engine(settings.database_url,
+                                                         pool=settings.database_pool))
     notify, notify_c = notify_service(sessions)
     engine, engine_c = engine_service(sessions, registry, settings, on_queued=notify.wake)
     schedule, schedule_c = schedule_service(sessions, registry, settings)

@@ -8,12 +8,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cloud.registry import PILOT_REGISTRY
 
 DEVELOPMENT_TOKEN = "development-only-admin-token"
+
+
+class DatabasePool(BaseModel):
+    """How many connections one process keeps to the relational store, and how long a request
+    waits for one (``ETP_DATABASE_POOL__SIZE`` and so on)."""
+
+    size: int = Field(10, ge=1)
+    max_overflow: int = Field(20, ge=0)
+    timeout_s: float = Field(30.0, gt=0)
 
 
 class CloudSettings(BaseSettings):
@@ -23,6 +32,10 @@ class CloudSettings(BaseSettings):
 
     environment: Literal["development", "production"] = "development"
     database_url: str = "sqlite:///var/etapalvelu.sqlite"
+    database_pool: DatabasePool = DatabasePool()
+    # the access audit writes through a pool of its own, so it never waits for a connection
+    # that the requests it audits hold
+    audit_pool: DatabasePool = DatabasePool(size=4, max_overflow=4)
     registry_file: Path = PILOT_REGISTRY
     broker_url: str = "mqtt://127.0.0.1:1883"
     broker_username: str | None = None

@@ -48,7 +48,9 @@ NowDep = Annotated[datetime, Depends(get_now)]
 
 
 def _audit(request: Request, now: datetime, **entry) -> None:
-    with request.app.state.sessionmaker() as session:
+    # A pool of its own: the request's session may hold a connection of the main pool, and
+    # an audit waiting for one from that pool would wedge every request under load.
+    with request.app.state.audit_sessionmaker() as session:
         service.audit(session, now=now, client=client_address(request), **entry)
 
 

@@ -204,3 +204,13 @@ def set_password(session: Session, *, staff: Staff, password: str) -> None:
     staff.password_hash = hash_password(password)
     session.execute(delete(StaffSession).where(StaffSession.staff_id == staff.id))
     session.commit()
+
+
+def staff_to_alert(session: Session, *, site: str, authority: str) -> list[tuple[str, str]]:
+    """(username, e-mail) of the active staff told when a visit is at risk: the site's
+    advisors and the authority's experts."""
+    staff = session.scalars(select(Staff).where(Staff.active.is_(True),
+                                                Staff.email.is_not(None))).all()
+    return [(s.username, s.email) for s in staff
+            if (s.role == "advisor" and site in (s.sites or ()))
+            or (s.role == "expert" and s.organisation == authority)]

@@ -1,8 +1,6 @@
 """Staff login, logout, the caller's own account, staff administration and the audit log."""
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -18,6 +16,7 @@ from cloud.accounts.deps import (
     presented_token,
 )
 from cloud.accounts.models import AuditEntry, Staff
+from cloud.instants import ApiInstant
 from cloud.web.deps import RegistryDep, SessionDep
 
 router = APIRouter(prefix="/accounts", tags=["accounts"])
@@ -35,7 +34,7 @@ class LoginOut(BaseModel):
     """A new session: the token also comes as an HttpOnly cookie."""
 
     token: str
-    expires_at: datetime
+    expires_at: ApiInstant
     username: str
     role: str
 
@@ -79,7 +78,7 @@ class AuditOut(BaseModel):
     """One audit entry."""
 
     model_config = ConfigDict(from_attributes=True)
-    at: datetime
+    at: ApiInstant
     actor: str
     action: str
     resource: str | None

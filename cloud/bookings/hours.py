@@ -1,141 +1,41 @@
-"""Opening hours of a remote-service room: pure rules, no I/O.
+"""Bookable visits of a remote-service room: pure rules, no I/O.
 
 The hours a visit can be booked are the intersection of layers:
 
-1. the remote-service hours (Mon-Fri 09:00-15:00),
-2. the building's hours for that weekday, or its dated exception (a closure is an empty day),
-3. Finnish public holidays (closed like a Sunday),
+1. to 3. the site's ``OpeningHours`` (``cloud.sites.hours``: remote-service hours capped by the
+   building's hours and their dated exceptions, closed on Finnish public holidays), the one
+   model that incident severity and readiness read too,
 4. the room's own availability (maintenance, an incident that makes it unusable),
 5. the authority's expert capacity at that time (experts serving at once, minus their bookings),
 6. the room's other bookings.
 
-Local hours are minutes from local midnight (``(540, 900)`` is 09:00-15:00) in Europe/Helsinki;
-instants are aware datetimes, compared in UTC. Slots are 30 minutes on the local half hour
+Instants are aware datetimes, compared in UTC. Slots are 30 minutes on the local half hour
 (Helsinki's offsets are whole hours, so UTC half hours are the local ones too); a visit is one
 or two consecutive slots.
 """
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Container, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-from typing import NamedTuple
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-HELSINKI = ZoneInfo("Europe/Helsinki")
+from cloud.sites.hours import (  # noqa: F401 - the site's model, named here for bookings' callers
+    HELSINKI,
+    REMOTE_SERVICE_HOURS,
+    ROUND_THE_CLOCK,
+    Interval,
+    OpeningHours,
+    Span,
+    WeeklyHours,
+    intersect_spans,
+    local_instant,
+)
+
 SLOT = timedelta(minutes=30)
 SLOT_MINUTES = 30
 VISIT_SLOTS = (1, 2)  # 1 x 30 or 2 x 30 minutes
-
-Span = tuple[int, int]  # [start, end) in minutes from local midnight, 0..1440
-
-
-class Interval(NamedTuple):
-    """A half-open time interval [start, end) between two aware instants (a named tuple:
-    availability builds hundreds per request)."""
-
-    start: datetime
-    end: datetime
-
-    def overlaps(self, other: Interval) -> bool:
-        """Whether the two share any instant."""
-        return self.start < other.end and other.start < self.end
-
-    def contains(self, other: Interval) -> bool:
-        """Whether ``other`` lies wholly inside this interval."""
-        return self.start <= other.start and other.end <= self.end
-
-    def slot_starts(self) -> list[datetime]:
-        """The starts of the 30-minute slots this (slot-aligned) interval covers."""
-        starts, at = [], self.start
-        while at < self.end:
-            starts.append(at)
-            at += SLOT
-        return starts
-
-
-@dataclass(frozen=True)
-class WeeklyHours:
-    """Hours per weekday (0 = Monday); a weekday missing from ``days`` is closed."""
-
-    days: Mapping[int, tuple[Span, ...]]
-
-    def on(self, weekday: int) -> tuple[Span, ...]:
-        """The spans open on ``weekday``."""
-        return tuple(self.days.get(weekday, ()))
-
-    @classmethod
-    def every_weekday(cls, *spans: Span, weekdays: Iterable[int] = range(5)) -> WeeklyHours:
-        """The same spans on each of ``weekdays`` (Monday to Friday by default)."""
-        return cls({day: tuple(spans) for day in weekdays})
-
-
-REMOTE_SERVICE_HOURS = WeeklyHours.every_weekday((9 * 60, 15 * 60))
-
-
-def intersect_spans(a: Sequence[Span], b: Sequence[Span]) -> tuple[Span, ...]:
-    """The minutes open in both ``a`` and ``b``, as sorted disjoint spans."""
-    out = []
-    for a_start, a_end in sorted(a):
-        for b_start, b_end in sorted(b):
-            start, end = max(a_start, b_start), min(a_end, b_end)
-            if start < end:
-                out.append((start, end))
-    return _merge(out)
-
-
-def _merge(spans: Iterable[Span]) -> tuple[Span, ...]:
-    merged: list[Span] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return tuple(merged)
-
-
-def local_instant(day: date, minute: int, tz: ZoneInfo = HELSINKI) -> datetime:
-    """The UTC instant of local wall time ``minute`` on ``day`` (1440 is the next midnight)."""
-    wall = datetime.combine(day, time(0), tzinfo=tz) + timedelta(minutes=minute)
-    return wall.astimezone(UTC)
-
-
-@dataclass(frozen=True)
-class OpeningHours:
-    """The hours a site takes visits: remote-service hours, building hours and their dated
-    exceptions, and public holidays. Room, capacity and bookings layers come in ``free_visits``."""
-
-    building: WeeklyHours
-    exceptions: Mapping[date, tuple[Span, ...]] = field(default_factory=dict)
-    holidays: Container[date] = frozenset()
-    service: WeeklyHours = REMOTE_SERVICE_HOURS
-    tz: ZoneInfo = HELSINKI
-
-    def spans(self, day: date) -> tuple[Span, ...]:
-        """The local minutes open on ``day`` before the room and booking layers."""
-        if day in self.holidays:
-            return ()
-        building = self.exceptions.get(day, self.building.on(day.weekday()))
-        return intersect_spans(self.service.on(day.weekday()), building)
-
-    def intervals(self, day: date) -> list[Interval]:
-        """The open intervals of ``day`` as UTC instants."""
-        return [Interval(local_instant(day, start, self.tz), local_instant(day, end, self.tz))
-                for start, end in self.spans(day)]
-
-    def between(self, first: date, last: date) -> list[Interval]:
-        """The open intervals of every day from ``first`` to ``last`` inclusive."""
-        out: list[Interval] = []
-        day = first
-        while day <= last:
-            out.extend(self.intervals(day))
-            day += timedelta(days=1)
-        return out
-
-    def local_day(self, instant: datetime) -> date:
-        """The local calendar day of ``instant``."""
-        return instant.astimezone(self.tz).date()
 
 
 @dataclass(frozen=True)
@@ -306,8 +206,7 @@ def _hours_refusal(hours: OpeningHours, visit: Interval) -> str | None:
         return None
     if first in hours.holidays:
         return "holiday"
-    service = OpeningHours(building=WeeklyHours.every_weekday((0, 1440), weekdays=range(7)),
-                           service=hours.service, tz=hours.tz)
+    service = OpeningHours(building=ROUND_THE_CLOCK, service=hours.service, tz=hours.tz)
     if any(i.contains(visit) for i in service.between(first, last)):
         return "building_closed"
     return "outside_hours"

@@ -8,11 +8,10 @@ whichever replica or process tries.
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import (
     JSON,
-    Date,
     ForeignKey,
     Index,
     Integer,
@@ -21,8 +20,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cloud.accounts.types import Instant
-from cloud.db import Base
+from cloud.db import Base, Instant
+from cloud.sites.models import BuildingException  # noqa: F401 - the site's table, set by bookings
 
 CHANNELS = ("on_site", "phone_service", "service_number", "walk_in")
 LANGUAGES = ("fi", "sv", "en")
@@ -53,6 +52,8 @@ class Booking(Base):
     realised_start: Mapped[datetime | None] = mapped_column(Instant)
     realised_end: Mapped[datetime | None] = mapped_column(Instant)
     moves: Mapped[int] = mapped_column(SmallInteger, default=0)
+    # moved on by every change: a change claims the version it read (see ``changes``)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(Instant)
     created_by: Mapped[str] = mapped_column(String(64))
     readiness_checked_at: Mapped[datetime | None] = mapped_column(Instant)
@@ -124,13 +125,3 @@ class RoomClosure(Base):
     created_by: Mapped[str] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_bookings_closure_room", "site", "room", "start"),)
-
-
-class BuildingException(Base):
-    """Dated building hours of a site (local minutes); no spans means the building is closed."""
-
-    __tablename__ = "bookings_building_exception"
-    site: Mapped[str] = mapped_column(String(32), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    spans: Mapped[list] = mapped_column(JSON)  # [[start_minute, end_minute], ...]
-    reason: Mapped[str] = mapped_column(String(200))

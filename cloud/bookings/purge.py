@@ -1,8 +1,9 @@
 """Purge of customers' personal data after retention, and the statistics that must outlive it.
 
 A booking's personal fields (name, phone, e-mail) are set to NULL a configured time after the
-visit ended (after the cancellation, for a cancelled booking), and so are the addresses of its messages in the notify outbox; the booking itself
-stays, so utilisation, realised times, cancellations and changes are counted as before.
+visit ended (after the cancellation, for a cancelled booking); the booking itself stays, so utilisation, realised times, cancellations and changes
+are counted as before. The messages sent about a booking are notify's to forget: the journey
+over both is ``cloud.flows.purge``.
 """
 from __future__ import annotations
 
@@ -14,42 +15,28 @@ from sqlalchemy.orm import Session
 
 from cloud.bookings.hours import HELSINKI, local_instant
 from cloud.bookings.models import CANCELLED, COMPLETED, NO_SHOW, Booking, BookingChange
-from cloud.notify.models import FAILED, PENDING, OutboxMessage
+from cloud.bookings.reminders import message_reference
 
 log = logging.getLogger(__name__)
 PERSONAL = ("customer_name", "customer_phone", "customer_email")
+CHUNK = 500  # ids per statement: well inside every driver's limit on bound parameters
 
 
-def purge_personal_data(session: Session, *, now: datetime, retention: timedelta) -> int:
-    """Null the personal fields of bookings that ended before ``now - retention`` (commits);
-    returns how many bookings were purged."""
+def purge_bookings(session: Session, *, now: datetime, retention: timedelta) -> list[str]:
+    """Null the personal fields of bookings that ended (or were cancelled) before
+    ``now - retention``, in the caller's transaction; return the references of the purged
+    bookings' messages."""
     cutoff = now - retention
     # over: the visit ended, or the booking was cancelled (no visit will need the contact)
     cancelled = select(BookingChange.booking_id).where(BookingChange.action == "cancelled",
                                                        BookingChange.at < cutoff)
-    over = or_(Booking.end < cutoff,
-               and_(Booking.status == CANCELLED, Booking.id.in_(cancelled)))
-    due = [f"booking:{booking_id}" for booking_id in session.scalars(
-        select(Booking.id).where(over, Booking.purged_at.is_(None)))]
-    result = session.execute(
-        update(Booking).where(over, Booking.purged_at.is_(None))
-        .values({**{f: None for f in PERSONAL}, "purged_at": now}))
-    _purge_messages(session, due)
-    session.commit()
-    log.info("bookings purge cutoff=%s purged=%s", cutoff.isoformat(), result.rowcount)
-    return result.rowcount
-
-
-def _purge_messages(session: Session, references: list[str]) -> None:
-    """The notify outbox keeps a confirmation's or reminder's address: blank it too, and give up
-    any message of the booking still waiting (it is long out of date)."""
-    for start in range(0, len(references), 500):
-        chunk = references[start:start + 500]
-        session.execute(update(OutboxMessage).where(
-            OutboxMessage.reference.in_(chunk), OutboxMessage.state == PENDING)
-            .values(state=FAILED, last_error="personal data purged"))
-        session.execute(update(OutboxMessage).where(OutboxMessage.reference.in_(chunk))
-                        .values(recipient="", context={}))
+    over = or_(Booking.end < cutoff, and_(Booking.status == CANCELLED, Booking.id.in_(cancelled)))
+    due = list(session.scalars(select(Booking.id).where(over, Booking.purged_at.is_(None))))
+    for first in range(0, len(due), CHUNK):
+        session.execute(update(Booking).where(Booking.id.in_(due[first:first + CHUNK]))
+                        .values({**{f: None for f in PERSONAL}, "purged_at": now}))
+    log.info("bookings purge cutoff=%s purged=%s", cutoff.isoformat(), len(due))
+    return [message_reference(booking_id) for booking_id in due]
 
 
 def statistics(session: Session, *, site: str, first: date, last: date) -> dict:

@@ -20,7 +20,7 @@ from cloud.bookings.models import BOOKED, Booking
 from cloud.notify import enqueue
 
 if TYPE_CHECKING:
-    from cloud.bookings.service import BookingRules
+    from cloud.bookings.rules import BookingRules
 
 REMINDER_TIME = time(12, 0)  # local noon of the day before the visit
 
@@ -42,6 +42,11 @@ def due_reminders(bookings: Iterable[Booking], now: datetime,
             if b.status == BOOKED and (b.customer_phone or b.customer_email)
             and reminder_due_at(b.start, lead) <= now < b.start
             and b.created_at < reminder_due_at(b.start, lead)]
+
+
+def message_reference(booking_id: int) -> str:
+    """The reference of every message about booking ``booking_id`` in the notify outbox."""
+    return f"booking:{booking_id}"
 
 
 def _recipient(booking: Booking) -> tuple[str, str] | None:
@@ -68,7 +73,7 @@ def _send(session: Session, rules: BookingRules, booking: Booking, template: str
         return False
     channel, to = recipient
     enqueue(session, channel=channel, to=to, template=template, language=booking.language,
-            context=_context(rules, booking), reference=f"booking:{booking.id}", now=now,
+            context=_context(rules, booking), reference=message_reference(booking.id), now=now,
             idempotency_key=f"booking:{booking.id}:{template}:{booking.start.isoformat()}")
     return True
 
@@ -80,12 +85,12 @@ def confirm(session: Session, rules: BookingRules, *, booking: Booking, now: dat
 
 def send_due_reminders(session: Session, rules: BookingRules, *, now: datetime,
                        lead: timedelta | None = None) -> int:
-    """Queue every reminder due at ``now`` (at most once per booking and time) and commit."""
+    """Queue every reminder due at ``now`` (at most once per booking and time) in the caller's
+    transaction; returns how many were queued."""
     horizon = max(timedelta(days=2), (lead or timedelta(0)) + timedelta(days=1))
     candidates = session.scalars(select(Booking).where(
         Booking.status == BOOKED, Booking.start > now, Booking.start < now + horizon,
         or_(Booking.customer_phone.is_not(None), Booking.customer_email.is_not(None))))
     sent = sum(_send(session, rules, b, "booking_reminder", now)
                for b in due_reminders(candidates, now, lead))
-    session.commit()
     return sent

@@ -6,13 +6,12 @@ idempotent (outbox keys, checked-at marks, purge marks), so two replicas may bot
 from __future__ import annotations
 
 import logging
-import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from cloud.bookings.purge import purge_personal_data
-from cloud.bookings.readiness import check_readiness
 from cloud.bookings.reminders import send_due_reminders
 from cloud.bookings.settings import BookingSettings
+from cloud.flows.purge import purge_personal_data
+from cloud.flows.readiness import check_readiness
 
 log = logging.getLogger(__name__)
 
@@ -21,19 +20,13 @@ def tick(sessionmaker, rules, settings: BookingSettings, *, now: datetime) -> di
     """One round of the periodic work at ``now``; returns what was done."""
     with sessionmaker() as session:
         reminders = send_due_reminders(session, rules, now=now, lead=settings.reminder_lead)
+        session.commit()
         not_ready = check_readiness(session, rules, now=now,
                                     lead=timedelta(minutes=settings.readiness_lead_minutes))
+        session.commit()
         purged = purge_personal_data(session, now=now, retention=settings.retention)
+        session.commit()
     done = {"reminders": reminders, "not_ready": len(not_ready), "purged": purged}
     log.info("bookings tick reminders=%s not_ready=%s purged=%s", *done.values())
     return done
 
-
-def run_forever(sessionmaker, rules, settings: BookingSettings, period_s: float = 60) -> None:
-    """Tick every ``period_s`` seconds until interrupted."""
-    while True:
-        try:
-            tick(sessionmaker, rules, settings, now=datetime.now(UTC))
-        except Exception:  # a failed round is logged and retried next period
-            log.exception("bookings tick failed")
-        time.sleep(period_s)

@@ -1,12 +1,14 @@
 """Request and response shapes of the booking API."""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from cloud.bookings.service import Customer
+from cloud.bookings.rules import Customer
+from cloud.instants import ApiInstant
+
+VERSION_READ = "the version read; a booking changed since is refused (409 changed_meanwhile)"
 
 
 class ServiceOut(BaseModel):
@@ -22,8 +24,8 @@ class FreeVisitOut(BaseModel):
     """A bookable visit."""
 
     room: str
-    start: datetime
-    end: datetime
+    start: ApiInstant
+    end: ApiInstant
 
 
 class BookingIn(BaseModel):
@@ -32,7 +34,7 @@ class BookingIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     site: str
     service: str
-    start: AwareDatetime
+    start: ApiInstant
     minutes: Literal[30, 60] = 30
     channel: Literal["on_site", "phone_service", "service_number"]
     customer: Customer
@@ -54,9 +56,10 @@ class MoveIn(BaseModel):
     """A new time (and optionally room and length) for a booking."""
 
     model_config = ConfigDict(extra="forbid")
-    start: AwareDatetime
+    start: ApiInstant
     minutes: Literal[30, 60] | None = None
     room: str | None = None
+    version: int | None = Field(None, ge=1, le=2**31 - 1, description=VERSION_READ)
 
 
 class CancelIn(BaseModel):
@@ -64,22 +67,23 @@ class CancelIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(min_length=1, max_length=200)
+    version: int | None = Field(None, ge=1, le=2**31 - 1, description=VERSION_READ)
 
 
 class CompleteIn(BaseModel):
     """The realised start and end of a visit."""
 
     model_config = ConfigDict(extra="forbid")
-    realised_start: AwareDatetime
-    realised_end: AwareDatetime
+    realised_start: ApiInstant
+    realised_end: ApiInstant
 
 
 class ClosureIn(BaseModel):
     """A time a room cannot be used."""
 
     model_config = ConfigDict(extra="forbid")
-    start: AwareDatetime
-    end: AwareDatetime
+    start: ApiInstant
+    end: ApiInstant
     reason: str = Field(min_length=1, max_length=200)
     incident: str | None = Field(None, max_length=64)
 
@@ -101,8 +105,8 @@ class BookingOut(BaseModel):
     room: str
     authority: str
     service: str
-    start: datetime
-    end: datetime
+    start: ApiInstant
+    end: ApiInstant
     channel: str
     status: str
     language: str
@@ -110,17 +114,44 @@ class BookingOut(BaseModel):
     customer_phone: str | None
     customer_email: str | None
     cancel_reason: str | None
-    realised_start: datetime | None
-    realised_end: datetime | None
+    realised_start: ApiInstant | None
+    realised_end: ApiInstant | None
     moves: int
+    version: int
+
+
+class SnapshotOut(BaseModel):
+    """A booking's room, times and status before or after a change."""
+
+    room: str
+    start: ApiInstant
+    end: ApiInstant
+    status: str
 
 
 class ChangeOut(BaseModel):
     """One entry of a booking's change log."""
 
     model_config = ConfigDict(from_attributes=True)
-    at: datetime
+    at: ApiInstant
     actor: str
     action: str
-    before: dict | None
-    after: dict | None
+    before: SnapshotOut | None
+    after: SnapshotOut | None
+
+
+class AffectedVisit(BaseModel):
+    """A live booking a room's unusability hits (ids and times only)."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    authority: str
+    start: ApiInstant
+    end: ApiInstant
+
+
+class AffectedOut(BaseModel):
+    """How many and which live bookings are hit."""
+
+    count: int
+    bookings: list[AffectedVisit]

@@ -10,14 +10,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from pydantic import AwareDatetime
 
 from cloud.accounts.deps import AccessDep, NowDep
 from cloud.bookings import service
 from cloud.bookings.hours import HELSINKI, local_instant
 from cloud.bookings.models import Booking
-from cloud.bookings.purge import purge_personal_data
 from cloud.bookings.schemas import (
+    AffectedOut,
+    AffectedVisit,
     BookingIn,
     BookingOut,
     CancelIn,
@@ -31,6 +31,8 @@ from cloud.bookings.schemas import (
     WalkInIn,
 )
 from cloud.bookings.service import BookingRefused, BookingRules
+from cloud.flows.purge import purge_personal_data
+from cloud.instants import ApiDay, ApiInstant
 from cloud.web.deps import RegistryDep, SessionDep
 
 MAX_RANGE_DAYS = 62
@@ -107,7 +109,7 @@ def services(site: str, access: AccessDep, rules: RulesDep) -> list[ServiceOut]:
 
 @router.get("/availability", response_model=list[FreeVisitOut])
 def availability(site: str, service_id: Annotated[str, Query(alias="service")],
-                 first: date, last: date, access: AccessDep, session: SessionDep,
+                 first: ApiDay, last: ApiDay, access: AccessDep, session: SessionDep,
                  rules: RulesDep, now: NowDep, minutes: int | None = None
                  ) -> list[service.FreeVisit]:
     """Free visits of a service at a site between two local days."""
@@ -126,10 +128,12 @@ def create(body: BookingIn, access: AccessDep, session: SessionDep, rules: Rules
     """Book a visit through a channel (on site, authority's phone service, service number)."""
     access.require("booking.create", site=body.site,
                    authority=_service_authority(rules, body.service))
-    return service.create_booking(session, rules, site=body.site, service=body.service,
-                                  start=body.start, minutes=body.minutes, channel=body.channel,
-                                  customer=body.customer, room=body.room,
-                                  actor=access.principal.username, now=now)
+    booking = service.create_booking(session, rules, site=body.site, service=body.service,
+                                     start=body.start, minutes=body.minutes,
+                                     channel=body.channel, customer=body.customer,
+                                     room=body.room, actor=access.principal.username, now=now)
+    session.commit()
+    return booking
 
 
 @router.post("/walk-in", response_model=BookingOut, status_code=201)
@@ -138,9 +142,11 @@ def walk_in(body: WalkInIn, access: AccessDep, session: SessionDep, rules: Rules
     """Seat a walk-in customer in a free room now."""
     access.require("booking.walk_in", site=body.site,
                    authority=_service_authority(rules, body.service))
-    return service.walk_in(session, rules, site=body.site, service=body.service,
-                           minutes=body.minutes, customer=body.customer, room=body.room,
-                           actor=access.principal.username, now=now)
+    booking = service.walk_in(session, rules, site=body.site, service=body.service,
+                              minutes=body.minutes, customer=body.customer, room=body.room,
+                              actor=access.principal.username, now=now)
+    session.commit()
+    return booking
 
 
 @router.get("/{booking_id}", response_model=BookingOut)
@@ -159,35 +165,44 @@ def changes(booking_id: int, access: AccessDep, session: SessionDep) -> list:
 @router.post("/{booking_id}/move", response_model=BookingOut)
 def move(booking_id: int, body: MoveIn, access: AccessDep, session: SessionDep,
          rules: RulesDep, now: NowDep) -> Booking:
-    """Move a booking that has not started."""
+    """Move a booking that has not started (409 ``changed_meanwhile`` when it changed since
+    the caller read ``version``)."""
     booking = _booking(session, access, booking_id, "booking.move")
-    return service.move_booking(session, rules, booking=booking, start=body.start,
-                                minutes=body.minutes, room=body.room,
-                                actor=access.principal.username, now=now)
+    service.move_booking(session, rules, booking=booking, start=body.start,
+                         minutes=body.minutes, room=body.room, version=body.version,
+                         actor=access.principal.username, now=now)
+    session.commit()
+    return booking
 
 
 @router.post("/{booking_id}/cancel", response_model=BookingOut)
 def cancel(booking_id: int, body: CancelIn, access: AccessDep, session: SessionDep,
            now: NowDep) -> Booking:
-    """Cancel a booking that has not started, with a reason."""
+    """Cancel a booking that has not started, with a reason (409 ``changed_meanwhile`` when
+    it changed since the caller read ``version``)."""
     booking = _booking(session, access, booking_id, "booking.cancel")
-    return service.cancel_booking(session, booking=booking, reason=body.reason,
-                                  actor=access.principal.username, now=now)
+    service.cancel_booking(session, booking=booking, reason=body.reason, version=body.version,
+                           actor=access.principal.username, now=now)
+    session.commit()
+    return booking
 
 
 @router.post("/{booking_id}/check-in", response_model=BookingOut)
 def check_in(booking_id: int, access: AccessDep, session: SessionDep, now: NowDep) -> Booking:
     """The customer has arrived."""
     booking = _booking(session, access, booking_id, "booking.check_in")
-    return service.check_in(session, booking=booking, actor=access.principal.username, now=now)
+    service.check_in(session, booking=booking, actor=access.principal.username, now=now)
+    session.commit()
+    return booking
 
 
 @router.post("/{booking_id}/no-show", response_model=BookingOut)
 def no_show(booking_id: int, access: AccessDep, session: SessionDep, now: NowDep) -> Booking:
     """The customer did not come."""
     booking = _booking(session, access, booking_id, "booking.no_show")
-    return service.mark_no_show(session, booking=booking, actor=access.principal.username,
-                                now=now)
+    service.mark_no_show(session, booking=booking, actor=access.principal.username, now=now)
+    session.commit()
+    return booking
 
 
 @router.post("/{booking_id}/complete", response_model=BookingOut)
@@ -195,9 +210,10 @@ def complete(booking_id: int, body: CompleteIn, access: AccessDep, session: Sess
              now: NowDep) -> Booking:
     """Record the realised start and end of the visit."""
     booking = _booking(session, access, booking_id, "booking.complete")
-    return service.complete(session, booking=booking, realised_start=body.realised_start,
-                            realised_end=body.realised_end, actor=access.principal.username,
-                            now=now)
+    service.complete(session, booking=booking, realised_start=body.realised_start,
+                     realised_end=body.realised_end, actor=access.principal.username, now=now)
+    session.commit()
+    return booking
 
 
 # --- lists ----------------------------------------------------------------------------------
@@ -208,7 +224,7 @@ def _local_day_window(day: date) -> tuple[datetime, datetime]:
 
 @router.get("/sites/{site}/day", response_model=list[BookingOut])
 def day_list(site: str, access: AccessDep, session: SessionDep, now: NowDep,
-             day: date | None = None) -> list[Booking]:
+             day: ApiDay | None = None) -> list[Booking]:
     """The advisor's view: a site's bookings of one local day (today by default)."""
     access.require("site.day_list", site=site, resource=f"site:{site}")
     start, end = _local_day_window(day or now.astimezone(HELSINKI).date())
@@ -217,7 +233,7 @@ def day_list(site: str, access: AccessDep, session: SessionDep, now: NowDep,
 
 
 @router.get("/authorities/{authority}", response_model=list[BookingOut])
-def authority_list(authority: str, first: date, last: date, access: AccessDep,
+def authority_list(authority: str, first: ApiDay, last: ApiDay, access: AccessDep,
                    session: SessionDep) -> list[Booking]:
     """The expert's list: the authority's bookings at every site between two local days."""
     access.require("authority.list", authority=authority, resource=f"authority:{authority}")
@@ -236,24 +252,24 @@ def close_room(site: str, room: str, body: ClosureIn, access: AccessDep, session
     closure = service.close_room(session, rules, site=site, room=room, start=body.start,
                                  end=body.end, reason=body.reason, incident=body.incident,
                                  actor=access.principal.username)
+    session.commit()
     hit = service.affected_bookings(session, site=site, room=room, start=body.start,
                                     end=body.end)
     return {"closure": closure.id, "affected": [b.id for b in hit]}
 
 
-@router.get("/sites/{site}/rooms/{room}/affected")
-def affected(site: str, room: str, start: AwareDatetime, access: AccessDep,
-             session: SessionDep, end: AwareDatetime | None = None) -> dict:
+@router.get("/sites/{site}/rooms/{room}/affected", response_model=AffectedOut)
+def affected(site: str, room: str, start: ApiInstant, access: AccessDep,
+             session: SessionDep, end: ApiInstant | None = None) -> AffectedOut:
     """How many and which live bookings a room's unusability from ``start`` to ``end`` hits
     (ids and times only)."""
     access.require("room.affected", site=site, resource=f"room:{site}/{room}")
     hit = service.affected_bookings(session, site=site, room=room, start=start, end=end)
-    return {"count": len(hit), "bookings": [
-        {"id": b.id, "authority": b.authority, "start": b.start, "end": b.end} for b in hit]}
+    return AffectedOut(count=len(hit), bookings=[AffectedVisit.model_validate(b) for b in hit])
 
 
 @router.put("/sites/{site}/exceptions/{day}")
-def building_exception(site: str, day: date, body: ExceptionIn, access: AccessDep,
+def building_exception(site: str, day: ApiDay, body: ExceptionIn, access: AccessDep,
                        session: SessionDep, rules: RulesDep) -> dict:
     """Set the building's hours of one day (an empty list closes it)."""
     from cloud.bookings.catalogue import parse_span
@@ -266,6 +282,7 @@ def building_exception(site: str, day: date, body: ExceptionIn, access: AccessDe
     except ValueError as error:
         raise HTTPException(422, str(error)) from None
     service.set_building_exception(session, site=site, day=day, spans=spans, reason=body.reason)
+    session.commit()
     return {"site": site, "day": day, "hours": body.hours}
 
 
@@ -276,5 +293,7 @@ def purge(access: AccessDep, session: SessionDep, now: NowDep) -> dict:
     from cloud.bookings.settings import BookingSettings
 
     retention = BookingSettings().retention
-    return {"purged": purge_personal_data(session, now=now, retention=retention)}
+    purged = purge_personal_data(session, now=now, retention=retention)
+    session.commit()
+    return {"purged": purged}
 

@@ -1,9 +1,12 @@
 """The incident engine: reads the twin's transition log by a durable cursor, evaluates the
 twin for conditions over time, debounces, opens, resolves and escalates incidents.
 
-Run one engine per database. Debounce state lives in memory and is rebuilt at start from the
-twin's current state (``state_since``), so a restart neither loses a pending condition nor
-opens a second incident for one that is already open.
+Run any number of engines per database: the one holding the lease works, the others wait.
+Debounce and flap state live in memory and are rebuilt whenever an engine starts leading:
+from the incidents still open, the recent stretch of the twin's transition log (flap history,
+pending debounce) and the twin's current state, so a restart or a failover neither loses a
+pending condition nor opens a second incident. A rule that fails for one room is logged and
+counted and the round goes on; an engine whose rounds keep failing gives up its lease.
 """
 from __future__ import annotations
 
@@ -11,15 +14,16 @@ import logging
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-import holidays
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cloud.incidents import service
-from cloud.incidents.hours import ServiceHours, parse_weekly
 from cloud.incidents.matrix import ResponsibilityMatrix, load_matrix
 from cloud.incidents.models import EngineCursor, Incident, SilenceRow
 from cloud.incidents.rules import (
@@ -39,15 +43,19 @@ from cloud.incidents.rules import (
     silenced,
     threshold_finding,
 )
-from cloud.incidents.service import Routing, aware
+from cloud.incidents.service import Routing
 from cloud.incidents.settings import IncidentSettings
 from cloud.registry import Registry
+from cloud.sites import service as sites
+from cloud.sites.hours import OpeningHours
 from cloud.twin.models import AgentPresence, DeviceEvent, DeviceState, Transition
 
 log = logging.getLogger(__name__)
 CURSOR = "transitions"
 BATCH = 5000
 GAP_WAIT_S = 10.0  # how long an id skipped in the log may still turn up (late commit)
+SEED_HISTORY_ROWS = 200_000  # at most this much of the log is replayed when starting to lead
+Resolved = Callable[[Session, Incident, datetime], None]
 
 
 class IncidentEngine:
@@ -56,17 +64,20 @@ class IncidentEngine:
     def __init__(self, sessions: sessionmaker, registry: Registry,
                  matrix: ResponsibilityMatrix | None = None,
                  settings: IncidentSettings | None = None, *,
-                 on_queued: Callable[[], None] | None = None, name: str | None = None) -> None:
+                 on_queued: Callable[[], None] | None = None,
+                 on_resolved: Resolved | None = None, name: str | None = None) -> None:
         self.sessions = sessions
         self.name = name or f"engine-{uuid.uuid4().hex[:8]}"
         self.on_queued = on_queued  # e.g. ``NotifyWorker.wake``: send without waiting a poll
+        # the incident-resolved journey (``cloud.flows.incidents``), in the round's transaction
+        self.on_resolved = on_resolved
         self.settings = settings or IncidentSettings()
+        self.registry = registry
         self.matrix = matrix or load_matrix(self.settings.matrix_file, list(registry.sites))
         self.routing = Routing(self.matrix, registry, self.settings)
         self.policy = self.settings.debounce()
-        self.opening = ServiceHours(parse_weekly(self.settings.room_opening),
-                                    self.settings.room_timezone, holidays.Finland())
         self.conditions: dict[ConditionKey, Condition] = {}
+        self._hours: dict[str, OpeningHours] = {}  # per site, for the current round
         self._gaps: dict[tuple[str, str, str], list[tuple[datetime, int]]] = {}
         self._twin_at = self._housekeeping_at = 0.0
         self._seeded = False
@@ -74,9 +85,13 @@ class IncidentEngine:
         self._cursor = 0
         self._skipped: dict[int, float] = {}  # transition ids skipped over -> when first missed
         self._lease_until: datetime | None = None
+        self._resting_until = 0.0  # monotonic: a failing engine stays out of the lease until
+        self._failures = 0  # rounds failed in a row
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.opened = 0  # incidents opened by this engine (a gauge for benchmarks and logs)
+        # rule_errors (one room's rule raised), failed_rounds, stepped_down (lease given up)
+        self.counts: Counter = Counter()
         self.last_round_at: datetime | None = None  # ``now`` of the last finished round
 
     def start(self) -> IncidentEngine:
@@ -97,13 +112,39 @@ class IncidentEngine:
     def _run(self) -> None:
         log.info("incidents.engine.started name=%s", self.name)
         while not self._stop.is_set():
-            try:
-                self.tick()
-            except Exception:  # keep detecting: the round is retried
-                log.exception("incidents.engine.round_failed")
-                self._stop.wait(1)
+            if not self.run_round():
+                self._stop.wait(self.settings.failure_pause_s)
             self._stop.wait(self.settings.poll_interval_s)
         log.info("incidents.engine.stopped name=%s", self.name)
+
+    def run_round(self, now: datetime | None = None) -> bool:
+        """``tick`` that never raises: a failed round is logged and counted, and after
+        ``give_up_after_failures`` failed rounds in a row the engine hands its lease back and
+        stays out of it for ``lease_s``, so that a standby takes over. False when it failed."""
+        try:
+            self.tick(now)
+        except Exception:  # keep detecting: the round is retried, or a standby takes over
+            self._failures += 1
+            self.counts["failed_rounds"] += 1
+            log.exception("incidents.engine.round_failed name=%s in_a_row=%s", self.name,
+                          self._failures)
+            if self._failures >= self.settings.give_up_after_failures:
+                self._step_down()
+            return False
+        self._failures = 0
+        return True
+
+    def _step_down(self) -> None:
+        log.error("incidents.engine.stepping_down name=%s failed_rounds=%s", self.name,
+                  self._failures)
+        self.counts["stepped_down"] += 1
+        self._failures = 0
+        self._resting_until = time.monotonic() + self.settings.lease_s
+        try:
+            self._release()
+        except Exception:  # the lease runs out by itself then
+            log.exception("incidents.engine.release_failed name=%s", self.name)
+        self._forget()
 
     @property
     def leading(self) -> bool:
@@ -114,13 +155,14 @@ class IncidentEngine:
         """One round: take or keep the lease, read transitions, evaluate the twin when due,
         decide, housekeep. An engine without the lease only waits (a hot standby)."""
         self._queued = False
+        self._hours.clear()
         now = now or datetime.now(UTC)
         with self.sessions() as session:
             if not self._hold_lease(session, now):
                 self.last_round_at = now
                 return
             if not self._seeded:
-                self._seed(session)
+                self._seed(session, now)
                 session.commit()  # SQLite has one writer: do not hold the lock while evaluating
             moved = self._read_transitions(session)
             wall = time.monotonic()
@@ -134,6 +176,7 @@ class IncidentEngine:
             if housekeeping:
                 # the clock starts at the channel's acceptance time, whenever we notice it
                 self._housekeeping_at = wall
+                self._notice_resolved_by_hand(session)
                 service.mark_notified(session, routing=self.routing, now=now)
                 if service.escalate_breaches(session, routing=self.routing, now=now):
                     self._queued = True
@@ -151,6 +194,8 @@ class IncidentEngine:
         lease = timedelta(seconds=self.settings.lease_s)
         if self._lease_until is not None and now < self._lease_until - lease / 2:
             return True
+        if time.monotonic() < self._resting_until:
+            return False  # gave the lease up after failing: let a standby have it
         if session.get(EngineCursor, CURSOR) is None:
             last = session.scalar(select(func.max(Transition.id))) or 0
             session.add(EngineCursor(name=CURSOR, last_id=last, updated_at=now))
@@ -167,9 +212,16 @@ class IncidentEngine:
             return True
         if self._lease_until is not None:
             log.warning("incidents.engine.lease_lost name=%s", self.name)
-        self._lease_until, self._seeded = None, False  # rebuild from the twin if it comes back
-        self.conditions.clear()
+        self._forget()
         return False
+
+    def _forget(self) -> None:
+        """Drop the lease and the in-memory state: rebuilt from the store on leading again."""
+        self._lease_until, self._seeded = None, False
+        self._twin_at = 0.0  # evaluate the twin at once when leading again
+        self.conditions.clear()
+        self._gaps.clear()
+        self._skipped.clear()
 
     def _release(self) -> None:
         if self._lease_until is None:
@@ -183,26 +235,52 @@ class IncidentEngine:
 
     # -- reading the twin ------------------------------------------------------------------
 
-    def _seed(self, session: Session) -> None:
-        """Rebuild conditions from the twin's current state and the open incidents."""
+    def _seed(self, session: Session, now: datetime) -> None:
+        """Rebuild conditions from the open incidents, the recent transition log (flapping and
+        pending debounce as they were) and the twin's current state."""
+        self.conditions.clear()  # a seed that failed half-way starts again from nothing
+        for incident in service.active_incidents(session):
+            condition = self._condition_by_name(incident.condition)
+            if condition is not None:
+                condition.incident = incident.id
+        self._cursor = session.get(EngineCursor, CURSOR).last_id
+        for row in self._recent_transitions(session, now):
+            self._observe(health_finding(row.site, row.room, row.device, row.to_state,
+                                         row.code), row.at)
         for agent in session.scalars(select(AgentPresence)):
             finding = health_finding(agent.site, agent.room, AGENT,
                                      "online" if agent.online else "offline", None)
-            self._observe(finding, aware(agent.since))
+            self._observe(finding, agent.since)
         for device in session.scalars(select(DeviceState).where(DeviceState.state.is_not(None))):
             finding = health_finding(device.site, device.room, device.device, device.state,
                                      device.code)
-            self._observe(finding, aware(device.state_since or device.last_seen_at))
-        for incident in service.active_incidents(session):
-            if incident.condition:
-                condition = self._condition_by_name(incident.condition)
-                if condition is not None:
-                    condition.incident = incident.id
-        self._cursor = session.get(EngineCursor, CURSOR).last_id
+            self._observe(finding, device.state_since or device.last_seen_at)
+        for condition in self.conditions.values():
+            if condition.since is None:  # an open incident the twin says nothing about yet
+                condition.active, condition.since = True, now  # holds until seen clear
         self._seeded = True
 
-    def _condition_by_name(self, name: str) -> Condition | None:
-        site, room, device, rule = name.split("/")
+    def _recent_transitions(self, session: Session, now: datetime) -> list:
+        """The log up to the cursor, back to the start of the flap memory (``flap_window``
+        plus ``flap_open_after``), oldest first; read backwards by id, which is indexed."""
+        since = now - self.policy.flap_window - self.policy.flap_open_after
+        columns = (Transition.id, Transition.site, Transition.room, Transition.device,
+                   Transition.to_state, Transition.code, Transition.at)
+        rows, below = [], self._cursor + 1
+        while len(rows) < SEED_HISTORY_ROWS:
+            page = session.execute(select(*columns).where(Transition.id < below)
+                                   .order_by(Transition.id.desc()).limit(BATCH)).all()
+            rows += [r for r in page if r.at >= since]
+            if len(page) < BATCH or page[-1].at < since:
+                break
+            below = page[-1].id
+        return rows[::-1]
+
+    def _condition_by_name(self, name: str | None) -> Condition | None:
+        try:
+            site, room, device, rule = (name or "").split("/")
+        except ValueError:
+            return None  # a manual incident, or a name this engine does not make
         key = ConditionKey(site, room, device, rule)
         return self.conditions.setdefault(key, Condition(key))
 
@@ -225,8 +303,9 @@ class IncidentEngine:
             for missing in range(expected, row.id):
                 self._skipped.setdefault(missing, wall)
             expected = max(expected, row.id + 1)
-            self._observe(health_finding(row.site, row.room, row.device, row.to_state, row.code),
-                          aware(row.at))
+            with self._room_rule((row.site, row.room)):
+                self._observe(health_finding(row.site, row.room, row.device, row.to_state,
+                                             row.code), row.at)
         self._skipped = {i: t for i, t in self._skipped.items() if wall - t < GAP_WAIT_S}
         moved = expected - 1 > self._cursor
         self._cursor = max(self._cursor, expected - 1)
@@ -246,25 +325,45 @@ class IncidentEngine:
 
     def _evaluate_twin(self, session: Session, now: datetime) -> None:
         """Conditions over time: a silent call button, clock skew, lost messages, occupancy."""
-        s = self.settings
         columns = (DeviceState.site, DeviceState.room, DeviceState.device,
                    DeviceState.last_seen_at, DeviceState.skew_ms, DeviceState.seq_first,
                    DeviceState.seq_last, DeviceState.seq_count)
-        for site, room, name, seen, skew, first, last, count in session.execute(select(*columns)):
-            if name == "callbutton" and seen is not None:
-                silent = (now - aware(seen)).total_seconds()
-                self._observe(threshold_finding(site, room, name, "silent", silent,
-                                                s.button_silent_s, "no_messages"), now)
-            self._observe(threshold_finding(site, room, name, "clock_skew", skew,
-                                            s.clock_skew_bound_ms, "clock_skew"), now)
-            gaps = 0 if first is None or last is None else max(0, last - first + 1 - count)
-            lost = self._recent_gaps((site, room, name), gaps, now)
-            self._observe(threshold_finding(site, room, name, "data_loss", lost,
-                                            s.data_loss_messages - 1, "sequence_gaps"), now)
-        for site, room, since in self._occupied_rooms(session):
-            occupied = (now - aware(since)).total_seconds()
-            self._observe(threshold_finding(site, room, "occupancy", "stuck", occupied,
-                                            s.occupancy_stuck_s, "occupied_too_long"), now)
+        for row in session.execute(select(*columns)):
+            with self._room_rule((row.site, row.room)):
+                self._evaluate_device(row, now)
+        for site, room, since, data in self._occupancy(session):
+            with self._room_rule((site, room)):
+                held = (now - since).total_seconds() if data.get("occupied") else 0
+                self._observe(threshold_finding(site, room, "occupancy", "stuck", held,
+                                                self.settings.occupancy_stuck_s,
+                                                "occupied_too_long"), now)
+
+    def _evaluate_device(self, row, now: datetime) -> None:
+        s = self.settings
+        site, room, name = row.site, row.room, row.device
+        if name == "callbutton" and row.last_seen_at is not None:
+            silent = (now - row.last_seen_at).total_seconds()
+            self._observe(threshold_finding(site, room, name, "silent", silent,
+                                            s.button_silent_s, "no_messages"), now)
+        self._observe(threshold_finding(site, room, name, "clock_skew", row.skew_ms,
+                                        s.clock_skew_bound_ms, "clock_skew"), now)
+        first, last = row.seq_first, row.seq_last
+        gaps = 0 if first is None or last is None else max(0, last - first + 1 - row.seq_count)
+        lost = self._recent_gaps((site, room, name), gaps, now)
+        self._observe(threshold_finding(site, room, name, "data_loss", lost,
+                                        s.data_loss_messages - 1, "sequence_gaps"), now)
+
+    @contextmanager
+    def _room_rule(self, room: tuple[str, str]):
+        """One room's rule failing is logged and counted; the other rooms' round goes on. A
+        database error is the whole round's: it is raised."""
+        try:
+            yield
+        except SQLAlchemyError:
+            raise
+        except Exception:
+            self.counts["rule_errors"] += 1
+            log.exception("incidents.engine.rule_failed site=%s room=%s", *room)
 
     def _recent_gaps(self, device: tuple[str, str, str], gaps: int, now: datetime) -> int:
         """Messages lost within the data-loss window (the twin counts them since ever)."""
@@ -275,7 +374,9 @@ class IncidentEngine:
             history.pop(0)
         return gaps - history[0][1]
 
-    def _occupied_rooms(self, session: Session) -> list[tuple[str, str, datetime]]:
+    def _occupancy(self, session: Session) -> list[tuple[str, str, datetime, object]]:
+        """Each room's latest occupancy report: (site, room, when, data). Rooms that are
+        free now are read too, or a stuck-occupancy incident could never resolve."""
         latest = (select(DeviceEvent.site, DeviceEvent.room,
                          func.max(DeviceEvent.received_at).label("at"))
                   .where(DeviceEvent.type == "occupancy")
@@ -285,7 +386,7 @@ class IncidentEngine:
             .join(latest, (DeviceEvent.site == latest.c.site) & (DeviceEvent.room == latest.c.room)
                   & (DeviceEvent.received_at == latest.c.at))
             .where(DeviceEvent.type == "occupancy")).all()
-        return [(r.site, r.room, r.received_at) for r in rows if r.data.get("occupied")]
+        return [(r.site, r.room, r.received_at, r.data) for r in rows]
 
     # -- deciding --------------------------------------------------------------------------
 
@@ -297,32 +398,63 @@ class IncidentEngine:
             if not condition.active and condition.incident is None and not condition.changes:
                 del self.conditions[condition.key]  # healthy and calm: forget it
                 continue
-            decision = condition.decide(now, self.policy)
-            if decision == OPEN:
-                if inhibited(condition.key, agents_down):
-                    continue
-                if silences is None:
-                    silences = self._silences(session, now)
-                if silenced(condition.key, silences, now):
-                    continue
-                self._open(session, condition, now)
-            elif decision == RESOLVE:
-                self._resolve(session, condition, now)
-            elif housekeeping and condition.incident is not None and condition.active:
-                worsening.append(condition)
+            with self._room_rule((condition.key.site, condition.key.room)):
+                decision = condition.decide(now, self.policy)
+                if decision == OPEN:
+                    if inhibited(condition.key, agents_down):
+                        continue
+                    if silences is None:
+                        silences = self._silences(session, now)
+                    if silenced(condition.key, silences, now):
+                        continue
+                    self._open(session, condition, now)
+                elif decision == RESOLVE:
+                    self._resolve(session, condition, now)
+                elif housekeeping and condition.incident is not None and condition.active:
+                    worsening.append(condition)
         if worsening:
             self._raise_severity(session, worsening, now)
 
+    def _notice_resolved_by_hand(self, session: Session) -> None:
+        """Staff resolved an incident whose fault the engine still sees: the condition counts
+        as new from the resolve, so the incident reopens if the fault still holds
+        ``open_after`` later (a fault is never left without an open incident)."""
+        held = {c.incident: c for c in self.conditions.values() if c.incident is not None}
+        for incident_id, resolved_at in service.resolved_among(
+                session, ids=list(held)).items():
+            condition = held[incident_id]
+            condition.incident = None
+            if condition.active and condition.since < resolved_at:
+                condition.since = resolved_at
+            log.info("incidents.resolved_by_hand id=%s condition=%s still_active=%s",
+                     incident_id, condition.key, condition.active)
+
+    def _opening(self, session: Session, site: str, now: datetime) -> OpeningHours:
+        """The site's opening hours around ``now`` (the one model bookings use too), every
+        site's read at once, once a round."""
+        if not self._hours:
+            day = timedelta(days=1)  # a margin for any site's time zone
+            self._hours.update(sites.opening_hours_of_sites(
+                session, registry=self.registry, first=(now - day).date(),
+                last=(now + self._critical_lead() + day).date()))
+        return self._hours[site]
+
+    def _critical_lead(self) -> timedelta:
+        return timedelta(minutes=self.settings.critical_lead_min)
+
+    def _severity(self, session: Session, condition: Condition, now: datetime) -> str:
+        return severity(condition.key, condition.state, now,
+                        self._opening(session, condition.key.site, now), self._critical_lead())
+
     def _silences(self, session: Session, now: datetime) -> list[Silence]:
         rows = session.scalars(select(SilenceRow).where(SilenceRow.ends_at > now))
-        return [Silence(r.site, r.room, r.device, aware(r.starts_at), aware(r.ends_at))
+        return [Silence(r.site, r.room, r.device, r.starts_at, r.ends_at)
                 for r in rows]
 
     def _open(self, session: Session, condition: Condition, now: datetime) -> None:
         key = condition.key
         state = condition.state if condition.active else "flapping"
-        level = severity(key, condition.state, now, self.opening,
-                         timedelta(minutes=self.settings.critical_lead_min))
+        level = self._severity(session, condition, now)
         recent = self._recently_resolved(session, key, now)
         if recent is not None:
             incident = service.reopen(session, incident=recent, routing=self.routing, now=now,
@@ -353,15 +485,15 @@ class IncidentEngine:
             return  # staff resolved it already
         service.resolve(session, incident=incident, actor=service.ENGINE, now=now,
                         routing=self.routing)
+        if self.on_resolved is not None:
+            self.on_resolved(session, incident, now)
         self._queued = True
         log.info("incidents.resolved id=%s condition=%s", incident.id, condition.key)
 
     def _raise_severity(self, session: Session, conditions: list[Condition],
                         now: datetime) -> None:
         """A degraded device that fails, or a fault nearing opening hours, gets more urgent."""
-        lead = timedelta(minutes=self.settings.critical_lead_min)
-        wanted = {c.incident: severity(c.key, c.state, now, self.opening, lead)
-                  for c in conditions}
+        wanted = {c.incident: self._severity(session, c, now) for c in conditions}
         current = session.execute(select(Incident.id, Incident.severity)
                                   .where(Incident.id.in_(list(wanted)))).all()
         for incident_id, level in current:

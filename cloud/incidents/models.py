@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cloud.db import Base
+from cloud.db import Base, Instant
 
 
 class Incident(Base):
@@ -34,14 +34,14 @@ class Incident(Base):
     manual: Mapped[bool] = mapped_column(Boolean, default=False)
     flapping: Mapped[bool] = mapped_column(Boolean, default=False)
     reopened: Mapped[int] = mapped_column(Integer, default=0)
-    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    opened_at: Mapped[datetime] = mapped_column(Instant)
+    notified_at: Mapped[datetime | None] = mapped_column(Instant)
+    due_at: Mapped[datetime | None] = mapped_column(Instant)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(Instant)
+    resolved_at: Mapped[datetime | None] = mapped_column(Instant)
+    closed_at: Mapped[datetime | None] = mapped_column(Instant)
+    escalated_at: Mapped[datetime | None] = mapped_column(Instant)
+    updated_at: Mapped[datetime] = mapped_column(Instant)
 
     __table_args__ = (
         Index("ix_incident_state", "state", "site", "room"),
@@ -56,7 +56,7 @@ class IncidentEvent(Base):
     __tablename__ = "incident_event"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(Instant)
     kind: Mapped[str] = mapped_column(String(32))
     actor: Mapped[str] = mapped_column(String(64))
     detail: Mapped[str | None] = mapped_column(Text)
@@ -72,11 +72,11 @@ class SilenceRow(Base):
     site: Mapped[str] = mapped_column(String(32))
     room: Mapped[str | None] = mapped_column(String(32))
     device: Mapped[str | None] = mapped_column(String(32))
-    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    starts_at: Mapped[datetime] = mapped_column(Instant)
+    ends_at: Mapped[datetime] = mapped_column(Instant)
     reason: Mapped[str] = mapped_column(String(200))
     created_by: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(Instant)
 
     __table_args__ = (Index("ix_incident_silence_ends", "ends_at"),)
 
@@ -90,9 +90,9 @@ class ActionLink(Base):
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"))
     action: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(Instant)
+    expires_at: Mapped[datetime] = mapped_column(Instant)
+    used_at: Mapped[datetime | None] = mapped_column(Instant)
 
 
 class EngineCursor(Base):
@@ -102,6 +102,6 @@ class EngineCursor(Base):
     __tablename__ = "incident_cursor"
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     last_id: Mapped[int] = mapped_column(Integer)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(Instant)
     holder: Mapped[str | None] = mapped_column(String(64))
-    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    lease_until: Mapped[datetime | None] = mapped_column(Instant)

@@ -7,13 +7,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from cloud.incidents.hours import ServiceHours
+from cloud.sites.hours import OpeningHours
+from cloud.twin.rules import AGENT, stops_service
 
 CRITICAL, MAJOR, MINOR = "critical", "major", "minor"
 SEVERITY_RANK = {MINOR: 0, MAJOR: 1, CRITICAL: 2}
-AGENT = "agent"
-# devices without which the room cannot serve a customer
-ESSENTIAL_DEVICES = frozenset({"terminal", "doccam", "network"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,18 +75,21 @@ def rule_name(key: ConditionKey, state: str | None, code: str | None) -> str:
     return f"{key.device}_{key.rule}"
 
 
-def severity(key: ConditionKey, state: str | None, now: datetime, opening: ServiceHours,
+def cannot_serve(key: ConditionKey, state: str | None) -> bool:
+    """Whether the condition keeps its room from serving (the twin's rule): the agent is
+    offline, or an essential device is down."""
+    if key.device == AGENT:
+        return True
+    return key.rule == "health" and state is not None and stops_service(key.device, state)
+
+
+def severity(key: ConditionKey, state: str | None, now: datetime, opening: OpeningHours,
              lead: timedelta) -> str:
-    """Critical when the room cannot serve during or shortly before opening hours; major when
-    it cannot serve outside them; minor otherwise."""
-    cannot_serve = key.device == AGENT or (
-        key.device in ESSENTIAL_DEVICES and key.rule == "health" and state in ("fault", "missing"))
-    if not cannot_serve:
+    """Critical when the room cannot serve during the site's opening hours or within ``lead``
+    before they start; major when it cannot serve outside them; minor otherwise."""
+    if not cannot_serve(key, state):
         return MINOR if state == "degraded" or key.rule != "health" else MAJOR
-    opens = opening.next_open(now)
-    if opens is not None and opens - now <= lead:
-        return CRITICAL
-    return MAJOR
+    return CRITICAL if opening.serves_within(now, lead) else MAJOR
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,10 @@ class Condition:
         return self.flapping_since is not None
 
     def decide(self, now: datetime, policy: DebouncePolicy) -> str | None:
-        """``OPEN``, ``RESOLVE`` or None, by the debounce and flapping rules."""
+        """``OPEN``, ``RESOLVE`` or None, by the debounce and flapping rules (None while the
+        condition has no reading yet)."""
+        if self.since is None:
+            return None
         flapping = self.flapping(now, policy)
         if self.incident is None:
             held = self.active and now - self.since >= policy.open_after

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import cloud.incidents.templates  # noqa: F401 - registers the incident templates
@@ -20,8 +20,8 @@ from cloud.incidents.matrix import CATEGORY_OWNERS, Channel, ResponsibilityMatri
 from cloud.incidents.models import ActionLink, Incident, IncidentEvent
 from cloud.incidents.rules import CRITICAL
 from cloud.incidents.settings import IncidentSettings
-from cloud.notify import enqueue
-from cloud.notify.models import OutboxMessage
+from cloud.instants import utc_text
+from cloud.notify import accepted_at, enqueue
 from cloud.registry import Registry
 
 ENGINE = "engine"
@@ -41,11 +41,6 @@ class Routing:
     matrix: ResponsibilityMatrix
     registry: Registry
     settings: IncidentSettings
-
-
-def aware(value: datetime | None) -> datetime | None:
-    """SQLite returns naive datetimes for timezone columns; they were stored as UTC."""
-    return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def audit(session: Session, incident: Incident, kind: str, actor: str, now: datetime,
@@ -128,8 +123,8 @@ def incident_context(incident: Incident, routing: Routing, language: str) -> dic
         "site_name": getattr(site.name, language) if site else incident.site,
         "device": incident.device or "-", "what": incident.rule, "code": incident.code or "-",
         "party": routing.matrix.party(incident.party).name,
-        "opened": aware(incident.opened_at).astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-        "due": (aware(incident.due_at).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        "opened": incident.opened_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+        "due": (incident.due_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
                 if incident.due_at else "-"),
     }
 
@@ -151,7 +146,7 @@ def use_link(session: Session, *, token: str, routing: Routing, now: datetime) -
         raise LinkError("unknown link")
     if link.used_at is not None:
         raise LinkError("this link has already been used")
-    if aware(link.expires_at) <= now:
+    if link.expires_at <= now:
         raise LinkError("this link has expired")
     link.used_at = now
     incident = session.get(Incident, link.incident_id)
@@ -208,20 +203,17 @@ def mark_notified(session: Session, *, routing: Routing, now: datetime) -> int:
     if not waiting:
         return 0
     references = {f"incident:{i}:open:{n}": i for i, n in waiting}
-    accepted = dict(session.execute(
-        select(OutboxMessage.reference, func.min(OutboxMessage.sent_at))
-        .where(OutboxMessage.reference.in_(list(references)), OutboxMessage.state == "sent")
-        .group_by(OutboxMessage.reference)).all())
+    accepted = accepted_at(session, references=references)
     for reference, sent_at in accepted.items():
         incident = session.get(Incident, references[reference])
-        start = aware(sent_at)
+        start = sent_at
         party = routing.matrix.party(incident.party)
         incident.state = next_state(incident.state, "notify")
         incident.notified_at = start
         incident.due_at = routing.matrix.clock(incident.party).due(
             start, party.response_time, critical=incident.severity == CRITICAL)
         incident.updated_at = now
-        audit(session, incident, "notified", ENGINE, now, f"accepted_at={start.isoformat()}")
+        audit(session, incident, "notified", ENGINE, now, f"accepted_at={utc_text(start)}")
     return len(accepted)
 
 
@@ -234,7 +226,7 @@ def escalate_breaches(session: Session, *, routing: Routing, now: datetime) -> i
             Incident.state == "open", Incident.escalated_at.is_(None))):
         party = routing.matrix.party(incident.party)
         due = routing.matrix.clock(incident.party).due(
-            aware(incident.opened_at), party.response_time,
+            incident.opened_at, party.response_time,
             critical=incident.severity == CRITICAL)
         if now > due:  # the party never got it: the clock ran from the opening instead
             incident.due_at = due
@@ -271,6 +263,23 @@ def active_incidents(session: Session) -> list[Incident]:
     return list(session.scalars(select(Incident).where(Incident.state.in_(ACTIVE_STATES))))
 
 
+def resolved_among(session: Session, *, ids: list[int]) -> dict[int, datetime]:
+    """Of the incidents ``ids``, those no longer active (resolved or closed), with when they
+    were resolved: the engine's check for incidents resolved by hand."""
+    if not ids:
+        return {}
+    rows = session.execute(select(Incident.id, Incident.resolved_at, Incident.updated_at).where(
+        Incident.id.in_(ids), Incident.state.not_in(ACTIVE_STATES))).all()
+    return {i: resolved or updated for i, resolved, updated in rows}
+
+
+def active_incident_of_room(session: Session, *, site: str, room: str) -> int | None:
+    """The newest active incident of the room (or of its whole site), if any."""
+    return session.scalar(select(Incident.id).where(
+        Incident.site == site, (Incident.room == room) | Incident.room.is_(None),
+        Incident.state.in_(ACTIVE_STATES)).order_by(Incident.opened_at.desc()).limit(1))
+
+
 def monthly_report(session: Session, *, matrix: ResponsibilityMatrix, year: int, month: int):
     """Per party: count, median and p90 clock minutes to acknowledge and to resolve, breaches
     of the incidents opened in the month (UTC)."""
@@ -284,13 +293,13 @@ def monthly_report(session: Session, *, matrix: ResponsibilityMatrix, year: int,
 def _handled(incident: Incident, matrix: ResponsibilityMatrix) -> Handled:
     clock = matrix.clock(incident.party)
     critical = incident.severity == CRITICAL
-    start = aware(incident.notified_at or incident.opened_at)
+    start = incident.notified_at or incident.opened_at
 
     def took(end):
-        return None if end is None else clock.elapsed(start, aware(end), critical=critical)
+        return None if end is None else clock.elapsed(start, end, critical=critical)
 
-    acknowledged = aware(incident.acknowledged_at)
-    due = aware(incident.due_at)
+    acknowledged = incident.acknowledged_at
+    due = incident.due_at
     breached = incident.escalated_at is not None or (
         due is not None and acknowledged is not None and acknowledged > due)
     return Handled(incident.party, took(incident.acknowledged_at), took(incident.resolved_at),

@@ -24,9 +24,7 @@ class IncidentSettings(BaseSettings):
     flap_changes: int = 6
     flap_open_after_s: float = 600
     reopen_window_s: float = 3600
-    room_opening: dict[str, str] = {"mon-fri": "09:00-15:00"}
-    room_timezone: str = "Europe/Helsinki"
-    critical_lead_min: float = 60
+    critical_lead_min: float = 60  # before a site opens (its hours: ``cloud.sites``)
     button_silent_s: float = 3 * 3600
     clock_skew_bound_ms: int = 30_000
     data_loss_messages: int = 10
@@ -36,6 +34,8 @@ class IncidentSettings(BaseSettings):
     twin_interval_s: float = 30
     housekeeping_interval_s: float = 1.0
     lease_s: float = 15.0  # a standby engine takes over this long after the leader vanished
+    give_up_after_failures: int = 3  # failed rounds in a row before the lease is handed back
+    failure_pause_s: float = 1.0  # wait after a failed round before the next
 
     def debounce(self) -> DebouncePolicy:
         """The debounce policy of these settings."""

@@ -10,10 +10,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cloud.flows import incidents as journey
 from cloud.incidents import service
 from cloud.incidents.lifecycle import InvalidTransition
 from cloud.incidents.matrix import CATEGORIES, CATEGORY_OWNERS, load_matrix
@@ -22,6 +23,7 @@ from cloud.incidents.rules import MAJOR
 from cloud.incidents.settings import IncidentSettings
 from cloud.accounts.access import ADMIN, ADVISOR, SUPPORT
 from cloud.accounts.deps import AccessDep
+from cloud.instants import ApiInstant, ApiYear
 from cloud.web.deps import RegistryDep, SessionDep
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
@@ -40,8 +42,6 @@ def get_routing(request: Request, registry: RegistryDep) -> service.Routing:
 
 
 RoutingDep = Annotated[service.Routing, Depends(get_routing)]
-# SQLite hands back naive datetimes for timezone columns: they were stored as UTC
-Utc = Annotated[datetime, AfterValidator(service.aware)]
 
 
 class IncidentOut(BaseModel):
@@ -63,20 +63,20 @@ class IncidentOut(BaseModel):
     manual: bool
     flapping: bool
     reopened: int
-    opened_at: Utc
-    notified_at: Utc | None
-    due_at: Utc | None
-    acknowledged_at: Utc | None
-    resolved_at: Utc | None
-    closed_at: Utc | None
-    escalated_at: Utc | None
+    opened_at: ApiInstant
+    notified_at: ApiInstant | None
+    due_at: ApiInstant | None
+    acknowledged_at: ApiInstant | None
+    resolved_at: ApiInstant | None
+    closed_at: ApiInstant | None
+    escalated_at: ApiInstant | None
 
 
 class EventOut(BaseModel):
     """An entry of the audit trail."""
 
     model_config = ConfigDict(from_attributes=True)
-    at: Utc
+    at: ApiInstant
     kind: str
     actor: str
     detail: str | None
@@ -88,8 +88,8 @@ class AffectedBooking(BaseModel):
 
     model_config = ConfigDict(from_attributes=True)
     id: int
-    start: datetime
-    end: datetime
+    start: ApiInstant
+    end: ApiInstant
     authority: str
     service: str
     status: str
@@ -127,8 +127,8 @@ class SilenceIn(BaseModel):
     site: str
     room: str | None = None
     device: str | None = None
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: ApiInstant
+    ends_at: ApiInstant
     reason: str = Field(min_length=3, max_length=200)
 
 
@@ -152,13 +152,8 @@ def _detail(session: Session, incident: Incident) -> IncidentDetail:
 
 
 def _affected(session: Session, incident: Incident) -> list[AffectedBooking]:
-    if incident.room is None or incident.severity != "critical":
-        return []  # only an incident that stops the room from serving moves bookings
-    from cloud.bookings.service import affected_bookings
-
-    return [AffectedBooking.model_validate(b) for b in affected_bookings(
-        session, site=incident.site, room=incident.room, start=incident.opened_at,
-        end=incident.resolved_at)]
+    return [AffectedBooking.model_validate(b)
+            for b in journey.bookings_hit(session, incident=incident)]
 
 
 @router.get("", response_model=list[IncidentOut])
@@ -218,7 +213,7 @@ def report_incident(report: ManualReport, session: SessionDep, access: AccessDep
 
 
 @router.get("/report/{year}/{month}")
-def sla_report(year: int, month: Annotated[int, Field(ge=1, le=12)], session: SessionDep,
+def sla_report(year: ApiYear, month: Annotated[int, Field(ge=1, le=12)], session: SessionDep,
                access: AccessDep, routing: RoutingDep) -> list[dict]:
     """The month's SLA figures per party."""
     access.require("incident.sla_report")
@@ -230,8 +225,6 @@ class SilenceOut(SilenceIn):
     """A silence as stored."""
 
     id: int
-    starts_at: Utc
-    ends_at: Utc
 
 
 @router.get("/silences", response_model=list[SilenceOut])
@@ -286,7 +279,7 @@ def link_page(token: str, session: SessionDep) -> str:
 def use_link(token: str, session: SessionDep, routing: RoutingDep) -> Incident:
     """Carry out a link's action, once, before it expires (no account needed)."""
     try:
-        incident = service.use_link(session, token=token, routing=routing, now=_now())
+        incident = journey.use_link(session, token=token, routing=routing, now=_now())
     except service.LinkError as exc:
         raise HTTPException(410 if "unknown" not in str(exc) else 404, str(exc)) from None
     except InvalidTransition as exc:
@@ -311,7 +304,7 @@ def acknowledge(incident_id: int, session: SessionDep, access: AccessDep) -> Inc
 @router.post("/{incident_id}/resolve", response_model=IncidentOut)
 def resolve(incident_id: int, session: SessionDep, access: AccessDep) -> Incident:
     """Staff mark the incident resolved."""
-    return _act(session, access, incident_id, lambda i: service.resolve(
+    return _act(session, access, incident_id, lambda i: journey.resolve(
         session, incident=i, actor=access.principal.username, now=_now()))
 
 

@@ -30,7 +30,7 @@ from cloud.settings import CloudSettings
 from cloud.telemetry.lines import event_line, health_line, telemetry_line
 from cloud.telemetry.writer import TelemetryWriter
 from cloud.twin.batch import TwinBatch, summarize
-from cloud.twin.service import apply_batch, as_utc, existing_event_ids
+from cloud.twin.service import apply_batch, existing_event_ids
 from protocol.payloads import Health, Telemetry
 from protocol.topics import ROOT
 
@@ -194,7 +194,7 @@ class IngestWorker:
         except Exception:
             log.exception("reading the last ingest time failed worker=%s", self.name)
             return None
-        return None if last is None else int(as_utc(last).timestamp() * 1000)
+        return None if last is None else int(last.timestamp() * 1000)
 
     def _save_counts(self, force: bool = False) -> None:
         if not self._unsaved or (not force and time.monotonic() - self._counts_saved_at < 1.0):

@@ -22,8 +22,17 @@ from cloud.notify.templates import Rendered
 log = logging.getLogger(__name__)
 
 
-class PermanentError(Exception):
+class ChannelError(Exception):
+    """A channel's refusal, described by codes only: a server's own text may quote the
+    recipient's address, which must reach no log and no error column."""
+
+
+class PermanentError(ChannelError):
     """The channel refused the message for good (bad address, rejected request)."""
+
+
+class TemporaryError(ChannelError):
+    """The channel refused the message for now (busy mailbox, server trouble): retry."""
 
 
 class Channels:
@@ -76,10 +85,13 @@ class Channels:
                 password=s.smtp_password.get_secret_value() if s.smtp_password else None,
                 start_tls=s.smtp_starttls, timeout=s.smtp_timeout_s,
                 local_hostname=self.local_hostname)
+        except aiosmtplib.SMTPRecipientsRefused as exc:  # RFC 5321 4.2.1: 5yz is for good
+            codes = sorted({refusal.code for refusal in exc.recipients})
+            kind = PermanentError if all(500 <= code < 600 for code in codes) else TemporaryError
+            raise kind(f"smtp recipient refused {'/'.join(map(str, codes))}") from None
         except aiosmtplib.SMTPResponseException as exc:
-            if 500 <= exc.code < 600:
-                raise PermanentError(f"smtp {exc.code}") from exc
-            raise
+            kind = PermanentError if 500 <= exc.code < 600 else TemporaryError
+            raise kind(f"smtp {exc.code}") from None
 
     async def _sms(self, message: OutboxMessage, rendered: Rendered) -> None:
         if self.settings.sms_url is None:

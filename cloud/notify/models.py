@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cloud.db import Base
+from cloud.db import Base, Instant
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 
@@ -31,10 +31,10 @@ class OutboxMessage(Base):
     reference: Mapped[str | None] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(16), default=PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(Instant)
+    next_attempt_at: Mapped[datetime] = mapped_column(Instant)
+    claimed_until: Mapped[datetime | None] = mapped_column(Instant)
+    sent_at: Mapped[datetime | None] = mapped_column(Instant)
     last_error: Mapped[str | None] = mapped_column(String(300))
 
     __table_args__ = (
@@ -49,7 +49,7 @@ class Attempt(Base):
     __tablename__ = "notify_attempt"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     message_id: Mapped[int] = mapped_column(ForeignKey("notify_message.id", ondelete="CASCADE"))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(Instant)
     worker: Mapped[str] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(16))  # sent | retry | failed
     duration_ms: Mapped[int] = mapped_column(Integer)

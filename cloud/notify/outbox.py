@@ -1,14 +1,16 @@
-"""Writing to the outbox, in the caller's transaction, and pure retry timing."""
+"""Writing to the outbox and forgetting its recipients, in the caller's transaction, and pure
+retry timing."""
 from __future__ import annotations
 
 import random
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from cloud.notify import templates
-from cloud.notify.models import OutboxMessage
+from cloud.notify.models import FAILED, PENDING, Attempt, OutboxMessage
 
 CHANNELS = ("email", "sms", "webhook")
 
@@ -38,6 +40,38 @@ def enqueue(session: Session, *, channel: str, to: str, template: str, language:
     session.add(message)
     session.flush()
     return message
+
+
+def accepted_at(session: Session, *, references: Collection[str]) -> dict[str, datetime]:
+    """When a channel first accepted a message of each of ``references`` (only those some
+    channel has accepted): the instant a response clock starts."""
+    if not references:
+        return {}
+    return dict(session.execute(
+        select(OutboxMessage.reference, func.min(OutboxMessage.sent_at))
+        .where(OutboxMessage.reference.in_(list(references)), OutboxMessage.state == "sent")
+        .group_by(OutboxMessage.reference)).all())
+
+
+FORGOTTEN = "personal data purged"
+CHUNK = 500  # references per statement: well inside every driver's limit on bound parameters
+
+
+def forget_recipients(session: Session, *, references: list[str]) -> None:
+    """Blank every column of the messages with these references that can hold a recipient's
+    address (recipient, context, errors of the message and of its attempts), in the caller's
+    transaction; a message still waiting is given up (it is long out of date)."""
+    for first in range(0, len(references), CHUNK):
+        ids = select(OutboxMessage.id).where(
+            OutboxMessage.reference.in_(references[first:first + CHUNK])).scalar_subquery()
+        session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids),
+                                                    OutboxMessage.state == PENDING)
+                        .values(state=FAILED))
+        session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids))
+                        .values(recipient="", context={}, last_error=FORGOTTEN))
+        session.execute(update(Attempt).where(Attempt.message_id.in_(ids),
+                                              Attempt.error.is_not(None))
+                        .values(error=FORGOTTEN))
 
 
 def retry_delay(attempt: int, *, base_s: float, cap_s: float, rng: random.Random | None = None

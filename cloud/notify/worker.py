@@ -17,7 +17,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import sessionmaker
 
 from cloud.notify import templates
-from cloud.notify.channels import Channels, PermanentError
+from cloud.notify.channels import ChannelError, Channels, PermanentError
 from cloud.notify.models import FAILED, PENDING, SENT, Attempt, OutboxMessage
 from cloud.notify.outbox import retry_delay
 from cloud.notify.settings import NotifySettings
@@ -139,9 +139,9 @@ class NotifyWorker:
                 rendered = templates.render(message.template, message.language, message.context)
                 await channels.send(message, rendered)
             except (PermanentError, templates.TemplateError) as exc:
-                error, permanent = _describe(exc), True
+                error, permanent = _describe(exc, message.recipient), True
             except Exception as exc:  # noqa: BLE001 - any other failure is worth a retry
-                error = _describe(exc)
+                error = _describe(exc, message.recipient)
             self._outcomes.append((message, error, permanent, started, _now()))
             self._wake.set()  # record it without waiting for the next poll
 
@@ -163,7 +163,7 @@ class NotifyWorker:
         attempts = message.attempts + 1
         if error is None:
             outcome, values = SENT, {"state": SENT, "sent_at": now, "last_error": None}
-        elif permanent or now - _aware(message.created_at) > timedelta(
+        elif permanent or now - message.created_at > timedelta(
                 seconds=self.settings.give_up_after_s):
             outcome, values = FAILED, {"state": FAILED, "last_error": error[:300]}
         else:
@@ -179,14 +179,14 @@ class NotifyWorker:
                 message.id, message.channel, outcome, attempts, duration_ms, error)
 
 
-def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"[:1000]
+def _describe(exc: BaseException, recipient: str) -> str:
+    """What went wrong, for the attempt's error and the log: a channel's refusal by its codes,
+    anything else by its type and text with the recipient's address cut out."""
+    if isinstance(exc, ChannelError):
+        return str(exc)
+    text = f"{type(exc).__name__}: {exc}"
+    return (text.replace(recipient, "<recipient>") if recipient else text)[:1000]
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _aware(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes for timezone columns; they were stored as UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

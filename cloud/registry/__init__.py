@@ -11,6 +11,7 @@ from typing import Annotated
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from cloud.sites.hours import REMOTE_SERVICE_HOURS, ROUND_THE_CLOCK, WeeklyHours
 from protocol.topics import DEVICE_TYPES
 
 PILOT_REGISTRY = Path(__file__).parent / "pilot.yaml"
@@ -50,8 +51,13 @@ class Room(BaseModel):
         return self
 
 
+WeeklyTable = dict[str, tuple[str, ...]]  # {"mon-fri": ("09:00-15:00",), "sat": (...)}
+
+
 class Site(BaseModel):
-    """A remote-service point in a host building, its authorities and rooms."""
+    """A remote-service point in a host building, its authorities and rooms, and its hours:
+    the remote-service hours (the pilot's Mon-Fri 09-15 unless the site says otherwise) capped
+    by the building's own weekly hours (none given: the building does not cap them)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     name: Names
@@ -59,6 +65,25 @@ class Site(BaseModel):
     timezone: str = "Europe/Helsinki"
     authorities: tuple[Slug, ...]
     rooms: dict[Slug, Room] = Field(min_length=1)
+    service_hours: WeeklyTable | None = None
+    building_hours: WeeklyTable | None = None
+
+    @model_validator(mode="after")
+    def _hours_parse(self) -> Site:
+        self.service_week, self.building_week  # noqa: B018 - a bad span fails at load
+        return self
+
+    @cached_property
+    def service_week(self) -> WeeklyHours:
+        """The remote-service hours of the site."""
+        table = self.service_hours
+        return REMOTE_SERVICE_HOURS if table is None else WeeklyHours.parse(table)
+
+    @cached_property
+    def building_week(self) -> WeeklyHours:
+        """The building's weekly hours (round the clock when the registry gives none)."""
+        table = self.building_hours
+        return ROUND_THE_CLOCK if table is None else WeeklyHours.parse(table)
 
 
 class Registry(BaseModel):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cloud.db import Base
+from cloud.db import Base, Instant
 
 
 class AgentPresence(Base):
@@ -17,9 +17,9 @@ class AgentPresence(Base):
     site: Mapped[str] = mapped_column(String(32), primary_key=True)
     room: Mapped[str] = mapped_column(String(32), primary_key=True)
     online: Mapped[bool] = mapped_column(Boolean)
-    since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    since: Mapped[datetime] = mapped_column(Instant)
     version: Mapped[str | None] = mapped_column(String(40))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(Instant)
 
 
 class DeviceState(Base):
@@ -36,9 +36,9 @@ class DeviceState(Base):
     state: Mapped[str | None] = mapped_column(String(16))
     code: Mapped[str | None] = mapped_column(String(40))
     detail: Mapped[str | None] = mapped_column(String(200))
-    state_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    state_since: Mapped[datetime | None] = mapped_column(Instant)
     health_seq: Mapped[int | None] = mapped_column(BigInteger)
-    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime | None] = mapped_column(Instant)
     device_ts: Mapped[int | None] = mapped_column(BigInteger)
     skew_ms: Mapped[int | None] = mapped_column(BigInteger)
     seq_first: Mapped[int | None] = mapped_column(BigInteger)
@@ -65,7 +65,7 @@ class Transition(Base):
     from_state: Mapped[str | None] = mapped_column(String(16))
     to_state: Mapped[str] = mapped_column(String(16))
     code: Mapped[str | None] = mapped_column(String(40))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(Instant)
 
     __table_args__ = (Index("ix_twin_transition_room", "site", "room", "id"),)
 
@@ -83,6 +83,6 @@ class DeviceEvent(Base):
     seq: Mapped[int] = mapped_column(BigInteger)
     device_ts: Mapped[int] = mapped_column(BigInteger)
     synced: Mapped[bool] = mapped_column(Boolean)
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(Instant)
 
     __table_args__ = (Index("ix_twin_event_room_time", "site", "room", "received_at"),)

@@ -12,6 +12,7 @@ from functools import lru_cache
 from sqlalchemy import (Connection, and_, bindparam, case, func, literal_column, select, tuple_,
                         update)
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from cloud.twin.batch import TwinBatch
 from cloud.twin.models import AgentPresence, DeviceEvent, DeviceState, Transition
@@ -25,13 +26,6 @@ TRANSITION = Transition.__table__
 def utc(ms: int) -> datetime:
     """Epoch milliseconds as an aware UTC datetime."""
     return datetime.fromtimestamp(ms / 1000, timezone.utc)
-
-
-def as_utc(value: datetime | None) -> datetime | None:
-    """A stored time as aware UTC (SQLite gives back naive datetimes)."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=timezone.utc)
 
 
 def existing_event_ids(conn: Connection, ids: list[str]) -> set[str]:
@@ -111,7 +105,7 @@ def _seen_sql(dialect) -> str:
 
 
 def _sqlite_time(ms: int) -> str:
-    """Epoch ms in the text form SQLAlchemy stores DateTime in on SQLite."""
+    """Epoch ms in ``cloud.db.SQLITE_INSTANT``, the form ``Instant`` stores on SQLite."""
     seconds, millis = divmod(ms, 1000)
     return f"{_utc_second(seconds)}.{millis:03d}000"
 
@@ -214,3 +208,12 @@ def _insert_events(conn: Connection, batch: TwinBatch) -> None:
     ]
     insert = _insert(conn.dialect.name, EVENT)
     conn.execute(insert.on_conflict_do_nothing(index_elements=["id"]), rows)
+
+
+def room_state(session: Session, *, site: str, room: str
+               ) -> tuple[bool | None, dict[str, str | None]]:
+    """The room's agent presence (None: never heard from) and each device's health state."""
+    agent = session.get(AgentPresence, (site, room))
+    states = dict(session.execute(select(DeviceState.device, DeviceState.state).where(
+        DeviceState.site == site, DeviceState.room == room)).all())
+    return (agent.online if agent else None), states

@@ -6,7 +6,6 @@ from sqlalchemy import select
 
 from cloud.twin.models import AgentPresence, DeviceState
 from cloud.twin.rules import room_condition
-from cloud.twin.service import as_utc
 from cloud.web.deps import AdminDep, RegistryDep, SessionDep
 
 router = APIRouter(tags=["twin"])
@@ -17,7 +16,7 @@ def _device_view(device: str, row: DeviceState | None) -> dict:
         return {"device": device, "state": None}
     return {
         "device": device, "state": row.state, "code": row.code, "detail": row.detail,
-        "state_since": as_utc(row.state_since), "last_seen_at": as_utc(row.last_seen_at),
+        "state_since": row.state_since, "last_seen_at": row.last_seen_at,
         "skew_ms": row.skew_ms, "seq_gaps": row.seq_gaps, "duplicates": row.duplicates,
     }
 
@@ -30,7 +29,7 @@ def _room_view(site: str, room_id: str, room, agent: AgentPresence | None,
         "site": site, "room": room_id, "name": room.name,
         "condition": room_condition(online, {v["device"]: v["state"] for v in views}),
         "agent": None if agent is None else {
-            "online": agent.online, "since": as_utc(agent.since), "version": agent.version},
+            "online": agent.online, "since": agent.since, "version": agent.version},
         "agent_device": _device_view("agent", devices.get("agent")),
         "devices": views,
     }

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import hmac
-from typing import Annotated, Iterator
+from collections.abc import AsyncIterator
+from contextlib import nullcontext
+from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from cloud.registry import Registry
@@ -21,10 +24,17 @@ def get_registry(request: Request) -> Registry:
     return request.app.state.registry
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """A database session for one request."""
-    with request.app.state.sessionmaker() as session:
-        yield session
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """A database session for one request. A request waits (without a worker thread) for
+    one of the pool's connections before it starts, so a thread never blocks on an empty pool
+    while the requests that hold its connections wait for a thread."""
+    gate = getattr(request.app.state, "connections", None)
+    async with gate or nullcontext():
+        session = request.app.state.sessionmaker()
+        try:
+            yield session
+        finally:
+            await run_in_threadpool(session.close)
 
 
 def require_admin(settings: Annotated[CloudSettings, Depends(get_settings)],

@@ -35,6 +35,7 @@ def _registry(sites: int, rooms_per_site: int):
     return Registry.model_validate({
         "authorities": {a: {"name": names} for a in AUTHORITIES},
         "sites": {f"s{i:03d}": {"name": names, "municipality": "M", "authorities": AUTHORITIES,
+                                "building_hours": {"mon-fri": ["08:00-16:00"]},
                                 "rooms": {f"r{j}": {"name": "room"}
                                           for j in range(1, rooms_per_site + 1)}}
                   for i in range(sites)}})
@@ -47,7 +48,6 @@ def _rules(registry):
     pilot = load_catalogue(_pilot())
     catalogue = pilot.model_copy(update={
         "services": {k: v for k, v in pilot.services.items() if k in SERVICES},
-        "buildings": {site: {"mon-fri": ["08:00-16:00"]} for site in registry.sites},
         # experts scale with the rooms: enough for the load, few enough to be a real layer
         "experts": {a: {"mon-fri": [f"09:00-15:00 x {len(registry.rooms()) // 2}"]}
                     for a in AUTHORITIES}})
@@ -216,6 +216,7 @@ def run_booking(sessions, rules, *, clients: int, seconds: float, seed: int) -> 
                                    service=rng.choice(SERVICES), start=start, minutes=30,
                                    channel="phone_service", customer=Customer(name="N"),
                                    actor="bench", now=now)
+                    session.commit()
                     booked += 1
                 except BookingRefused:
                     conflicts += 1

@@ -107,6 +107,7 @@ def world(tmp_path_factory, migrated_file):
                 session, rules, site=t["site"], service=t["service"], start=t["start"],
                 minutes=30, channel="on_site", customer=Customer(name="M"), actor="setup",
                 now=NOW).id
+        session.commit()
     with TestClient(app) as client:
         headers = {name: login(client, name) for name in STAFF}
         client.cookies.clear()

@@ -42,3 +42,15 @@ def at(year, month, day, hh, mm=0) -> datetime:
 
 
 CUSTOMER = Customer(name="A. A.", phone="+358 40 0000000", language="sv")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database(request, tmp_path, migrated_file) -> str:
+    """The URL of a migrated, empty store on SQLite and on the real PostgreSQL."""
+    if request.param == "sqlite":
+        shutil.copy(migrated_file, tmp_path / "store.sqlite")
+        return f"sqlite:///{tmp_path / 'store.sqlite'}"
+    name = f"bk_{request.node.name}".translate(str.maketrans("[]-", "___")).lower()[:60]
+    url = request.getfixturevalue("postgres").create_database(name)
+    migrate(url)
+    return url

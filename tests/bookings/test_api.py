@@ -49,3 +49,28 @@ def test_booking_through_the_api_with_reasons_for_every_refusal(tmp_path, migrat
                              params={"first": "2025-11-10", "last": "2025-11-14"}).json()
         assert nothing == []
         assert "/api/bookings/availability" in client.get("/openapi.json").json()["paths"]
+
+
+def test_a_change_from_a_stale_read_of_a_booking_is_refused_as_changed_meanwhile(
+        tmp_path, migrated_file):
+    app = make_app(tmp_path, NOW, migrated_file)
+    add_staff(app, NOW)
+    with TestClient(app) as client:
+        phone = login(client, "tel-kela")
+        made = client.post("/api/bookings", headers=phone,
+                           json={**KELA, "start": "2025-11-11T07:00:00Z"}).json()
+        assert made["version"] == 1
+        moved = client.post(f"/api/bookings/{made['id']}/move", headers=phone,
+                            json={"start": "2025-11-11T08:00:00Z", "version": 1})
+        assert moved.status_code == 200 and moved.json()["version"] == 2
+        stale = client.post(f"/api/bookings/{made['id']}/cancel", headers=phone,
+                            json={"reason": "customer called", "version": 1})
+        assert stale.status_code == 409 and stale.json()["reason"] == "changed_meanwhile"
+        fresh = client.post(f"/api/bookings/{made['id']}/cancel", headers=phone,
+                            json={"reason": "customer called", "version": 2})
+        assert fresh.status_code == 200 and fresh.json()["status"] == "cancelled"
+        again = client.post(f"/api/bookings/{made['id']}/cancel", headers=phone,
+                            json={"reason": "customer called"})
+        assert again.status_code == 422 and again.json()["reason"] == "wrong_status"
+        log = client.get(f"/api/bookings/{made['id']}/changes", headers=phone).json()
+        assert [c["action"] for c in log] == ["created", "moved", "cancelled"]

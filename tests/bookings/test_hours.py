@@ -4,8 +4,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import holidays
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from cloud.bookings.hours import (
     HELSINKI,
@@ -19,6 +21,7 @@ from cloud.bookings.hours import (
     free_visits,
     refusal,
 )
+from cloud.registry import Registry, load_registry
 
 FI_HOLIDAYS = holidays.Finland(years=range(2025, 2028))
 START = date(2025, 3, 24)  # a week that holds the spring DST change (30.3.2025)
@@ -195,3 +198,25 @@ def test_refusals_name_the_layer_that_refused():
     none_free = ExpertCapacity({2: ((540, 900, 1),)})
     assert refusal(PILOT, visit, Layers(capacity=none_free, authority_load=booked_slot_counts([
         Interval(local(day, 10), local(day, 10, 30))]))) == "no_expert"
+
+
+def test_the_sites_hours_answer_open_and_opening_soon_at_their_edges():
+    nurmes = OpeningHours(building=WeeklyHours.every_weekday((10 * 60, 15 * 60)),
+                          holidays=FI_HOLIDAYS)
+    day = date(2025, 11, 12)
+    assert not nurmes.is_open(local(day, 9, 59)) and nurmes.is_open(local(day, 10))
+    assert not nurmes.is_open(local(day, 15))  # closing is exclusive
+    hour = timedelta(hours=1)
+    assert nurmes.serves_within(local(day, 9), hour)  # opens exactly an hour on
+    assert not nurmes.serves_within(local(day, 8, 59), hour)
+    assert not nurmes.serves_within(local(day, 15), hour)
+    ascension_eve = local(date(2026, 5, 13), 23)  # Wednesday; Ascension Day closes Thursday
+    assert not nurmes.serves_within(ascension_eve, 12 * hour)
+    assert nurmes.serves_within(local(date(2026, 5, 12), 23), 12 * hour)
+
+
+def test_a_registry_with_a_malformed_span_of_hours_is_refused_at_load():
+    data = load_registry().model_dump()
+    data["sites"]["nurmes"]["building_hours"] = {"mon-fri": ["10:00-25:00"]}
+    with pytest.raises(ValidationError, match="span must run forward"):
+        Registry.model_validate(data)

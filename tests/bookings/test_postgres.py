@@ -51,6 +51,7 @@ def test_fifty_concurrent_attempts_at_one_slot_book_it_once(postgres, rules):
                     start=at(2025, 11, 12, 10), minutes=30, channel="phone_service",
                     customer=Customer(name=f"C{n}"), actor=f"agent{n}",
                     now=at(2025, 11, 10, 8), room="r1")
+                session.commit()
                 return ("booked", booking.id)
             except BookingRefused as refusal:
                 return (refusal.reason, refusal.status, refusal.detail)
@@ -82,6 +83,7 @@ def test_concurrent_bookings_never_exceed_the_authoritys_experts(postgres, rules
                     session, rules, site=sites[n % 3], service="dvv-population",
                     start=at(2025, 11, 12, 11), minutes=30, channel="phone_service",
                     customer=Customer(name=f"C{n}"), actor=f"agent{n}", now=at(2025, 11, 10, 8))
+                session.commit()
                 return "booked"
             except BookingRefused as refusal:
                 return refusal.reason

@@ -7,8 +7,9 @@ from sqlalchemy import select
 
 from cloud.bookings import service
 from cloud.bookings.models import Booking
-from cloud.bookings.purge import purge_personal_data, statistics
+from cloud.bookings.purge import statistics
 from cloud.bookings.service import Customer
+from cloud.flows.purge import purge_personal_data
 from tests.bookings.conftest import at
 
 NOW = at(2025, 11, 3, 8)

@@ -50,12 +50,23 @@ class _Recorder:
 
 
 class SmtpReceiver(_Recorder):
-    """aiosmtpd on a free port; ``stop()``/``start()`` simulate the relay going down."""
+    """aiosmtpd on a free port; ``stop()``/``start()`` simulate the relay going down;
+    ``refuse`` maps an address to the reply that refuses it at RCPT (``"550 5.1.1 ..."``)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.port = free_port()
         self.controller: Controller | None = None
+        self.refuse: dict[str, str] = {}
+        self.refused: list[str] = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        """Accept the recipient unless it is to be refused."""
+        if address in self.refuse:
+            self.refused.append(address)
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         """Record the message, then answer (after ``hold`` is set)."""

@@ -1,6 +1,7 @@
 """The outbox and its worker against a real SMTP server and a real HTTP receiver."""
 from __future__ import annotations
 
+import logging
 import os
 import random
 import signal
@@ -160,6 +161,38 @@ def test_a_refused_request_is_not_retried(store, http_receiver):
         worker.stop()
     with store() as session:
         assert session.scalar(select(OutboxMessage.attempts)) == 1
+
+
+@pytest.mark.parametrize("reply, outcome", [
+    ("550 5.1.1 <gone@customer.example.invalid>: Recipient address rejected", "failed"),
+    ("450 4.2.1 <gone@customer.example.invalid>: Mailbox busy", "retry")],
+    ids=["refused for good", "refused for now"])
+def test_a_recipient_refused_for_good_fails_at_once_and_no_address_reaches_logs_or_errors(
+        store, smtp, caplog, reply, outcome):
+    gone = "gone@customer.example.invalid"
+    smtp.refuse[gone] = reply
+    add(store, 1, to=gone)
+    caplog.set_level(logging.DEBUG, logger="cloud")
+    worker = NotifyWorker(store, fast_settings(smtp, retry_base_s=30)).start()
+    try:
+        wait_for(lambda: attempts(store), 10, "the first attempt")
+    finally:
+        worker.stop()
+    with store() as session:
+        message = session.scalars(select(OutboxMessage)).one()
+        (attempt,) = session.scalars(select(Attempt)).all()
+    assert smtp.refused == [gone] and smtp.keys() == []
+    assert attempt.outcome == outcome
+    assert message.state == ("failed" if outcome == "failed" else "pending")
+    assert attempt.error == message.last_error == f"smtp recipient refused {reply[:3]}"
+    logged = [r.getMessage() for r in caplog.records if r.name.startswith("cloud")]
+    assert any("outcome=" + outcome in line for line in logged)
+    assert not [line for line in logged if "gone@" in line]
+
+
+def attempts(store) -> list[Attempt]:
+    with store() as session:
+        return session.scalars(select(Attempt)).all()
 
 
 def test_a_worker_killed_mid_send_is_resent_with_the_same_key(tmp_path, store, smtp):

@@ -1,0 +1,76 @@
+"""What every booking action checks against: the refusal a rule gives, the customer data a
+booking may keep, and the registry and catalogue the rules read besides the database."""
+from __future__ import annotations
+
+from collections.abc import Container
+from dataclasses import dataclass, field
+from datetime import date
+
+import holidays as holiday_calendars
+from pydantic import BaseModel, ConfigDict, Field
+
+from cloud.bookings.catalogue import Catalogue, Service, load_catalogue
+from cloud.bookings.hours import REFUSALS
+from cloud.registry import Registry
+
+
+class BookingRefused(Exception):
+    """A refused booking action, with a machine-readable reason and an HTTP status."""
+
+    def __init__(self, reason: str, detail: str | None = None, status: int = 422) -> None:
+        super().__init__(detail or REFUSALS.get(reason, reason))
+        self.reason, self.detail, self.status = reason, detail or REFUSALS.get(reason, reason), \
+            status
+
+
+# Conflicts with other data (409): the same request may succeed at another time.
+CONFLICT_REASONS = {"slot_taken", "no_expert", "room_unavailable", "no_room_free", "try_again",
+                    "changed_meanwhile"}
+
+
+def refused(reason: str, detail: str | None = None) -> BookingRefused:
+    """A ``BookingRefused`` with 409 for conflicts with other data, 422 for invalid requests."""
+    return BookingRefused(reason, detail, 409 if reason in CONFLICT_REASONS else 422)
+
+
+class Customer(BaseModel):
+    """What a booking keeps of its customer: a name or initials, an optional contact for the
+    reminder, a preferred language. Nothing else."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=100)
+    phone: str | None = Field(None, pattern=r"^\+?[0-9][0-9 ]{5,19}$")
+    email: str | None = Field(None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    language: str = Field("fi", pattern=r"^(fi|sv|en)$")
+
+
+@dataclass
+class BookingRules:
+    """What the booking rules read besides the database: registry, catalogue, holidays."""
+
+    registry: Registry
+    catalogue: Catalogue
+    holidays: Container[date] = field(default_factory=holiday_calendars.Finland)
+
+    @classmethod
+    def load(cls, registry: Registry) -> BookingRules:
+        """The rules for ``registry`` with the packaged catalogue."""
+        return cls(registry, load_catalogue(registry))
+
+    def service(self, site: str, service_id: str) -> Service:
+        """The service ``service_id`` as offered at ``site``; refuse an unknown or absent one."""
+        if site not in self.registry.sites:
+            raise refused("unknown_site", f"no site {site!r}")
+        offered = self.catalogue.offered_at(self.registry, site)
+        if service_id not in offered:
+            raise refused("service_not_offered", f"service {service_id!r} is not offered at {site}")
+        return offered[service_id]
+
+    def rooms(self, site: str) -> list[str]:
+        """The rooms of ``site``."""
+        return list(self.registry.sites[site].rooms)
+
+    def length(self, offered: Service, service_id: str, minutes: int) -> None:
+        """Refuse a visit length the service does not allow."""
+        if minutes not in offered.lengths:
+            raise refused("bad_length", f"{service_id} allows visits of {offered.lengths} minutes")

@@ -1,0 +1,12 @@
+"""Journeys that cross domains, one file each, written over the domains' keyword-only service
+functions (a domain never imports another's tables, and the domains do not import each other):
+
+- ``incidents``: an incident that stops a room -> the bookings it hits and the room closed
+  for it -> the room reopened when the incident is resolved (by the engine, staff or a link);
+- ``purge``: after the retention, the bookings' personal data blanked -> the notify outbox's
+  addresses of their messages forgotten;
+- ``readiness``: fifteen minutes before a visit, the room read from the twin -> the twin's
+  serve rule -> the site's advisors and the authority's experts alerted, naming the incident.
+
+The caller of a flow owns the transaction (commits), as with a service function.
+"""

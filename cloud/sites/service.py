@@ -1,0 +1,70 @@
+"""Service functions of the site domain: a site's ``OpeningHours`` from the registry (weekly
+remote-service and building hours, time zone) and the stored building exceptions."""
+from __future__ import annotations
+
+from collections.abc import Container
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import holidays as holiday_calendars
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+
+from cloud.registry import Registry
+from cloud.sites.hours import OpeningHours
+from cloud.sites.models import BuildingException
+
+FINNISH_HOLIDAYS: Container[date] = holiday_calendars.Finland()  # closed like a Sunday
+_exception = BuildingException.__table__.c
+# built once with bound parameters: the availability path asks for it on every request
+_EXCEPTIONS = select(_exception.day, _exception.spans).where(
+    _exception.site == bindparam("site"), _exception.day >= bindparam("first"),
+    _exception.day <= bindparam("last"))
+
+
+def weekly_hours(registry: Registry, *, site: str,
+                 holidays: Container[date] = FINNISH_HOLIDAYS) -> OpeningHours:
+    """The site's hours by its week and the holidays alone (no dated exceptions)."""
+    entry = registry.sites[site]
+    return OpeningHours(building=entry.building_week, service=entry.service_week,
+                        holidays=holidays, tz=ZoneInfo(entry.timezone))
+
+
+def opening_hours(session: Session, *, registry: Registry, site: str, first: date, last: date,
+                  holidays: Container[date] = FINNISH_HOLIDAYS) -> OpeningHours:
+    """The site's hours with the building's dated exceptions from ``first`` to ``last``."""
+    rows = session.connection().execute(_EXCEPTIONS, {"site": site, "first": first,
+                                                      "last": last})
+    exceptions = {day: tuple(tuple(span) for span in spans) for day, spans in rows}
+    weekly = weekly_hours(registry, site=site, holidays=holidays)
+    return OpeningHours(building=weekly.building, exceptions=exceptions, holidays=holidays,
+                        service=weekly.service, tz=weekly.tz)
+
+
+def opening_hours_of_sites(session: Session, *, registry: Registry, first: date, last: date,
+                           holidays: Container[date] = FINNISH_HOLIDAYS
+                           ) -> dict[str, OpeningHours]:
+    """Every site's hours from ``first`` to ``last``, in one query (the incident engine asks
+    about many sites each round)."""
+    rows = session.execute(select(_exception.site, _exception.day, _exception.spans).where(
+        _exception.day >= first, _exception.day <= last)).all()
+    exceptions: dict[str, dict[date, tuple]] = {}
+    for site, day, spans in rows:
+        exceptions.setdefault(site, {})[day] = tuple(tuple(span) for span in spans)
+    out = {}
+    for site in registry.sites:
+        weekly = weekly_hours(registry, site=site, holidays=holidays)
+        out[site] = OpeningHours(building=weekly.building, exceptions=exceptions.get(site, {}),
+                                 holidays=holidays, service=weekly.service, tz=weekly.tz)
+    return out
+
+
+def hours_around(session: Session, *, registry: Registry, site: str, instant: datetime,
+                 ahead: timedelta = timedelta(days=1),
+                 holidays: Container[date] = FINNISH_HOLIDAYS) -> OpeningHours:
+    """The site's hours for the local days from ``instant`` to ``instant + ahead`` (what a
+    question about "now, or shortly before opening" needs)."""
+    weekly = weekly_hours(registry, site=site, holidays=holidays)
+    return opening_hours(session, registry=registry, site=site,
+                         first=weekly.local_day(instant),
+                         last=weekly.local_day(instant + ahead), holidays=holidays)
