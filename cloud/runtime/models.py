@@ -6,8 +6,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cloud.accounts.types import Instant
-from cloud.db import Base
+from cloud.db import Base, Instant
 
 
 class ProcessBeat(Base):
