@@ -57,7 +57,6 @@ def short_timers(smtp_port: int, api_port: int, **more) -> dict:
     return {"ETP_HEARTBEAT_S": "0.5", "ETP_SCHEDULE_PERIOD_S": "1",
             "ETP_INCIDENTS_OPEN_AFTER_S": "1", "ETP_INCIDENTS_RESOLVE_AFTER_S": "2",
             "ETP_INCIDENTS_TWIN_INTERVAL_S": "1",
-            "ETP_INCIDENTS_ROOM_OPENING": '{"mon-sun": "00:00-23:59"}',
             "ETP_INCIDENTS_PUBLIC_URL": f"http://127.0.0.1:{api_port}",
             "ETP_NOTIFY_SMTP_HOST": "127.0.0.1", "ETP_NOTIFY_SMTP_PORT": str(smtp_port),
             "ETP_NOTIFY_POLL_INTERVAL_S": "0.1",
