@@ -4,6 +4,7 @@ status 78 for settings that cannot work, and a standby engine taking over from a
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -43,9 +44,13 @@ def cloud_env(database_url: str, **more: str) -> dict:
 
 
 def start(tmp_path: Path, *args: str, env: dict) -> subprocess.Popen:
-    log = open(tmp_path / f"{args[0]}-{uuid.uuid4().hex[:6]}.log", "wb")  # noqa: SIM115
-    return subprocess.Popen([EXECUTABLE, "cloud", *args], env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
+    """``etapalvelu cloud ARGS...``; its output goes to ``process.log_path``."""
+    path = tmp_path / f"{args[0]}-{uuid.uuid4().hex[:6]}.log"
+    process = subprocess.Popen([EXECUTABLE, "cloud", *args], env=env,
+                               stdout=open(path, "wb"),  # noqa: SIM115 - closed with it
+                               stderr=subprocess.STDOUT)
+    process.log_path = path
+    return process
 
 
 def stop(process: subprocess.Popen) -> int:
@@ -98,6 +103,9 @@ def test_the_engine_tells_systemd_it_is_ready_beats_and_hands_back_its_lease_on_
     assert holder(database) is None
     [row] = status_rows(database)
     assert row.stopped and not row.ready
+    lines = engine.log_path.read_text().splitlines()
+    assert lines and all(re.match(r"ts=\S+Z level=[A-Z]+ logger=\S+ process=engine-a ", line)
+                         for line in lines), lines[:5]
 
 
 def test_a_standby_engine_takes_over_at_once_when_the_leader_stops(tmp_path, database):
