@@ -1,62 +1,166 @@
-"""The cloud's background services in one process: ingest, incident engine, notifications and
-the booking system's periodic work. ``etapalvelu cloud run`` and the demo start them here;
-a production installation runs each as its own process (docs/operations.md)."""
+"""The cloud's background services and how each reports its health.
+
+Each ``*_service`` function starts one service and returns it with its heartbeat component;
+``etapalvelu cloud ingest|engine|notify|schedule`` run one each as its own process, and
+``etapalvelu cloud run`` and the demo start them all in one process (``start_services``).
+Every service's ``stop()`` finishes the work in hand (the batch, the round, the sends in
+flight) and hands back what it holds (the engine's lease).
+"""
 from __future__ import annotations
 
 import logging
+import socket
 import threading
+import time
 from datetime import UTC, datetime
+
+from sqlalchemy.orm import sessionmaker
 
 from cloud.db import make_engine, make_sessionmaker
 from cloud.registry import Registry
+from cloud.runtime.heartbeat import Component, Health
 from cloud.settings import CloudSettings
 
 log = logging.getLogger(__name__)
 
 
+def process_name(kind: str, given: str | None = None) -> str:
+    """The name of a process's component: ``given``, else ``<kind>@<host>``."""
+    return given or f"{kind}@{socket.gethostname()}"
+
+
 class Periodic:
-    """Call ``work(now)`` every ``period_s`` seconds in a thread until ``stop()``."""
+    """Call ``work(now)`` every ``period_s`` seconds in a thread until ``stop()``, which waits
+    for the round in hand."""
 
     def __init__(self, name: str, period_s: float, work) -> None:
         self._work, self._period_s = work, period_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self.last_ok_at: datetime | None = None
+        self.failed_rounds = 0  # in a row
 
-    def start(self) -> "Periodic":
+    def start(self) -> Periodic:
+        """Run the first round now, then every period."""
         self._thread.start()
         return self
 
-    def stop(self, timeout: float = 10) -> None:
+    def stop(self, timeout: float = 30) -> None:
+        """Let the round in hand finish, then stop."""
         self._stop.set()
         self._thread.join(timeout)
 
+    @property
+    def alive(self) -> bool:
+        """Whether the thread still runs (or has not been stopped)."""
+        return self._thread.is_alive() or self._stop.is_set()
+
     def _run(self) -> None:
         while not self._stop.is_set():
+            now = datetime.now(UTC)
             try:
-                self._work(datetime.now(UTC))
+                self._work(now)
+                self.last_ok_at, self.failed_rounds = now, 0
             except Exception:  # a failed round is logged and tried again next period
-                log.exception("periodic work failed name=%s", self._thread.name)
+                self.failed_rounds += 1
+                log.exception("periodic.round_failed name=%s failed_rounds=%s",
+                              self._thread.name, self.failed_rounds)
             self._stop.wait(self._period_s)
 
 
-def start_services(settings: CloudSettings, registry: Registry) -> list:
-    """Start every background service; returns them in the order to stop them."""
-    from cloud.bookings.scheduled import tick
-    from cloud.bookings.service import BookingRules
-    from cloud.bookings.settings import BookingSettings
-    from cloud.flows.incidents import incident_engine
+def _thread_alive(name: str) -> bool:
+    """Whether a thread of that name runs (the workers name their threads after themselves)."""
+    return any(t.name == name and t.is_alive() for t in threading.enumerate())
+
+
+def ingest_service(settings: CloudSettings, registry: Registry):
+    """One ingest worker; ready once its subscription is granted, dead when its batch thread
+    has ended (its inbox would only grow)."""
     from cloud.ingest.worker import IngestWorker
+
+    worker = IngestWorker(settings, registry).start()
+    batches = f"{settings.ingest_name}-batches"
+    return worker, Component(settings.ingest_name, "ingest", lambda: Health(
+        _thread_alive(batches), worker.connected.is_set(), f"backlog={worker.backlog()}"))
+
+
+def engine_service(sessions: sessionmaker, registry: Registry, settings: CloudSettings, *,
+                   name: str | None = None, on_queued=None):
+    """The incident engine (leads by lease or stands by); ready while its rounds succeed, dead
+    when no round was even tried for ``heartbeat_stale_s`` (a failing round is tried again)."""
+    from cloud.flows.incidents import incident_engine
+
+    name = process_name("engine", name)
+    engine = incident_engine(sessions, registry, on_queued=on_queued, name=name).start()
+    stale = settings.heartbeat_stale_s
+    seen = {"rounds": (None, 0), "at": time.monotonic()}
+
+    def probe() -> Health:
+        rounds = (engine.last_round_at, engine.counts["failed_rounds"])
+        if rounds != seen["rounds"]:
+            seen["rounds"], seen["at"] = rounds, time.monotonic()
+        alive = time.monotonic() - seen["at"] < stale
+        last = engine.last_round_at
+        ready = last is not None and (datetime.now(UTC) - last).total_seconds() < stale
+        detail = ("starting" if last is None else "failing" if not ready
+                  else "leading" if engine.leading else "standby")
+        return Health(alive, ready, detail)
+
+    return engine, Component(name, "engine", probe)
+
+
+def notify_service(sessions: sessionmaker, *, name: str | None = None):
+    """A notification worker; dead when its thread has ended."""
     from cloud.notify.settings import NotifySettings
     from cloud.notify.worker import NotifyWorker
 
-    sessions = make_sessionmaker(make_engine(settings.database_url))
-    notify = NotifyWorker(sessions, NotifySettings()).start()
-    engine = incident_engine(sessions, registry, on_queued=notify.wake).start()
+    name = process_name("notify", name)
+    worker = NotifyWorker(sessions, NotifySettings(), name=name).start()
+
+    def probe() -> Health:  # the worker's thread carries its name
+        alive = _thread_alive(name)
+        return Health(alive, alive)
+
+    return worker, Component(name, "notify", probe)
+
+
+def schedule_service(sessions: sessionmaker, registry: Registry, settings: CloudSettings, *,
+                     name: str | None = None):
+    """The booking schedule (reminders, readiness checks, purge) every
+    ``schedule_period_s``; ready once a round succeeded."""
+    from cloud.bookings.scheduled import tick
+    from cloud.bookings.service import BookingRules
+    from cloud.bookings.settings import BookingSettings
+
+    name = process_name("schedule", name)
     rules, booking_settings = BookingRules.load(registry), BookingSettings()
-    bookings = Periodic("bookings", 60, lambda now: tick(sessions, rules, booking_settings,
-                                                          now=now)).start()
-    ingest = IngestWorker(settings, registry).start()
-    return [ingest, bookings, engine, notify]
+    schedule = Periodic(name, settings.schedule_period_s, lambda now: tick(
+        sessions, rules, booking_settings, now=now)).start()
+    return schedule, Component(name, "schedule", lambda: Health(
+        schedule.alive, schedule.last_ok_at is not None and schedule.failed_rounds == 0,
+        f"failed_rounds={schedule.failed_rounds}"))
+
+
+def start_services(settings: CloudSettings, registry: Registry, *,
+                   sessions: sessionmaker | None = None) -> list:
+    """Start every background service in this process; returns them in the order to stop
+    them (``components`` of the returned list holds their heartbeat components)."""
+    sessions = sessions or make_sessionmaker(make_engine(settings.database_url,
+                                                         pool=settings.database_pool))
+    notify, notify_c = notify_service(sessions)
+    engine, engine_c = engine_service(sessions, registry, settings, on_queued=notify.wake)
+    schedule, schedule_c = schedule_service(sessions, registry, settings)
+    ingest, ingest_c = ingest_service(settings, registry)
+    return Services([ingest, schedule, engine, notify],
+                    [ingest_c, engine_c, notify_c, schedule_c])
+
+
+class Services(list):
+    """Started services in stop order, with their heartbeat components."""
+
+    def __init__(self, services: list, components: list[Component]) -> None:
+        super().__init__(services)
+        self.components = components
 
 
 def stop_services(services: list) -> None:

@@ -53,6 +53,12 @@ class CloudSettings(BaseSettings):
     influx_bucket: str = "etapalvelu"
     spool_file: Path = Path("var/telemetry-spool.sqlite")
     admin_token: SecretStr = SecretStr(DEVELOPMENT_TOKEN)
+    # the processes (docs/operations.md): heartbeat rows and systemd's watchdog
+    heartbeat_s: float = Field(10.0, gt=0)
+    heartbeat_stale_s: float = Field(60.0, gt=0)  # `cloud status` fails past this age
+    schedule_period_s: float = Field(60.0, gt=0)  # the booking schedule's round
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(8080, ge=1, le=65535)
 
     @model_validator(mode="after")
     def _safe_in_production(self) -> "CloudSettings":

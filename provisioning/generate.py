@@ -186,7 +186,8 @@ def host_name(site: str, room: str) -> str:
 
 
 def _cloud_workers(settings: FleetSettings) -> dict[str, list[dict]]:
-    """Cloud worker identities spread round-robin over the cloud hosts."""
+    """Cloud worker identities spread round-robin over the cloud hosts; each becomes an
+    instance of its service's systemd template unit (``etapalvelu-ingest@1``)."""
     workers = [(service, f"cloud.{service}.{i}")
                for service, count in (("ingest", settings.cloud_workers.ingest),
                                       ("api", settings.cloud_workers.api))

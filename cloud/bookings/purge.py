@@ -1,7 +1,7 @@
 """Purge of customers' personal data after retention, and the statistics that must outlive it.
 
 A booking's personal fields (name, phone, e-mail) are set to NULL a configured time after the
-visit ended; the booking itself stays, so utilisation, realised times, cancellations and changes
+visit ended (after the cancellation, for a cancelled booking); the booking itself stays, so utilisation, realised times, cancellations and changes
 are counted as before. The messages sent about a booking are notify's to forget: the journey
 over both is ``cloud.flows.purge``.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from cloud.bookings.hours import HELSINKI, local_instant
@@ -23,11 +23,15 @@ CHUNK = 500  # ids per statement: well inside every driver's limit on bound para
 
 
 def purge_bookings(session: Session, *, now: datetime, retention: timedelta) -> list[str]:
-    """Null the personal fields of bookings that ended before ``now - retention``, in the
-    caller's transaction; return the references of the purged bookings' messages."""
+    """Null the personal fields of bookings that ended (or were cancelled) before
+    ``now - retention``, in the caller's transaction; return the references of the purged
+    bookings' messages."""
     cutoff = now - retention
-    due = list(session.scalars(select(Booking.id).where(Booking.end < cutoff,
-                                                        Booking.purged_at.is_(None))))
+    # over: the visit ended, or the booking was cancelled (no visit will need the contact)
+    cancelled = select(BookingChange.booking_id).where(BookingChange.action == "cancelled",
+                                                       BookingChange.at < cutoff)
+    over = or_(Booking.end < cutoff, and_(Booking.status == CANCELLED, Booking.id.in_(cancelled)))
+    due = list(session.scalars(select(Booking.id).where(over, Booking.purged_at.is_(None))))
     for first in range(0, len(due), CHUNK):
         session.execute(update(Booking).where(Booking.id.in_(due[first:first + CHUNK]))
                         .values({**{f: None for f in PERSONAL}, "purged_at": now}))

@@ -24,20 +24,24 @@ if TYPE_CHECKING:
 
 REMINDER_TIME = time(12, 0)  # local noon of the day before the visit
 
-def reminder_due_at(start: datetime) -> datetime:
-    """When the reminder of a visit starting at ``start`` is due: local noon the day before."""
+def reminder_due_at(start: datetime, lead: timedelta | None = None) -> datetime:
+    """When the reminder of a visit starting at ``start`` is due: ``lead`` before it when
+    set, else local noon the day before."""
+    if lead is not None:
+        return start - lead
     day_before = start.astimezone(HELSINKI).date() - timedelta(days=1)
     return datetime.combine(day_before, REMINDER_TIME, HELSINKI)
 
 
-def due_reminders(bookings: Iterable[Booking], now: datetime) -> list[Booking]:
+def due_reminders(bookings: Iterable[Booking], now: datetime,
+                  lead: timedelta | None = None) -> list[Booking]:
     """The bookings whose reminder should go out at ``now``: still booked, with a contact,
     not yet started, past their due time, and booked before it (else the confirmation is news
     enough)."""
     return [b for b in bookings
             if b.status == BOOKED and (b.customer_phone or b.customer_email)
-            and reminder_due_at(b.start) <= now < b.start
-            and b.created_at < reminder_due_at(b.start)]
+            and reminder_due_at(b.start, lead) <= now < b.start
+            and b.created_at < reminder_due_at(b.start, lead)]
 
 
 def message_reference(booking_id: int) -> str:
@@ -79,12 +83,14 @@ def confirm(session: Session, rules: BookingRules, *, booking: Booking, now: dat
     return _send(session, rules, booking, "booking_confirmation", now)
 
 
-def send_due_reminders(session: Session, rules: BookingRules, *, now: datetime) -> int:
+def send_due_reminders(session: Session, rules: BookingRules, *, now: datetime,
+                       lead: timedelta | None = None) -> int:
     """Queue every reminder due at ``now`` (at most once per booking and time) in the caller's
     transaction; returns how many were queued."""
+    horizon = max(timedelta(days=2), (lead or timedelta(0)) + timedelta(days=1))
     candidates = session.scalars(select(Booking).where(
-        Booking.status == BOOKED, Booking.start > now, Booking.start < now + timedelta(days=2),
+        Booking.status == BOOKED, Booking.start > now, Booking.start < now + horizon,
         or_(Booking.customer_phone.is_not(None), Booking.customer_email.is_not(None))))
     sent = sum(_send(session, rules, b, "booking_reminder", now)
-               for b in due_reminders(candidates, now))
+               for b in due_reminders(candidates, now, lead))
     return sent

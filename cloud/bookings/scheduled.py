@@ -1,13 +1,12 @@
 """The booking system's periodic work: reminders, readiness checks, purge of personal data.
 
-``tick`` does one round; ``python -m cloud.bookings`` runs it every minute. Each step is
+``tick`` does one round; ``etapalvelu cloud schedule`` runs it every period. Each step is
 idempotent (outbox keys, checked-at marks, purge marks), so two replicas may both run it.
 """
 from __future__ import annotations
 
 import logging
-import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from cloud.bookings.reminders import send_due_reminders
 from cloud.bookings.settings import BookingSettings
@@ -20,7 +19,7 @@ log = logging.getLogger(__name__)
 def tick(sessionmaker, rules, settings: BookingSettings, *, now: datetime) -> dict:
     """One round of the periodic work at ``now``; returns what was done."""
     with sessionmaker() as session:
-        reminders = send_due_reminders(session, rules, now=now)
+        reminders = send_due_reminders(session, rules, now=now, lead=settings.reminder_lead)
         session.commit()
         not_ready = check_readiness(session, rules, now=now,
                                     lead=timedelta(minutes=settings.readiness_lead_minutes))
@@ -31,12 +30,3 @@ def tick(sessionmaker, rules, settings: BookingSettings, *, now: datetime) -> di
     log.info("bookings tick reminders=%s not_ready=%s purged=%s", *done.values())
     return done
 
-
-def run_forever(sessionmaker, rules, settings: BookingSettings, period_s: float = 60) -> None:
-    """Tick every ``period_s`` seconds until interrupted."""
-    while True:
-        try:
-            tick(sessionmaker, rules, settings, now=datetime.now(UTC))
-        except Exception:  # a failed round is logged and retried next period
-            log.exception("bookings tick failed")
-        time.sleep(period_s)

@@ -11,10 +11,17 @@ class BookingSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="ETP_BOOKINGS_", extra="ignore")
 
-    retention_days: int = 30        # personal fields are purged this long after the visit
+    retention_days: float = 30      # personal fields are purged this long after the visit
     readiness_lead_minutes: int = 15
+    # reminders go out this long before the visit; unset: local noon the day before
+    reminder_lead_s: float | None = None
 
     @property
     def retention(self) -> timedelta:
         """The retention as a duration."""
         return timedelta(days=self.retention_days)
+
+    @property
+    def reminder_lead(self) -> timedelta | None:
+        """The reminder's lead as a duration (None: noon the day before)."""
+        return None if self.reminder_lead_s is None else timedelta(seconds=self.reminder_lead_s)

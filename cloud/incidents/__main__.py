@@ -1,4 +1,4 @@
-"""``python -m cloud.incidents check-matrix [FILE] [--registry FILE]``: validate a
+"""``etapalvelu cloud check-matrix [FILE] [--registry FILE]``: validate a
 responsibility matrix against the registry before a deploy (exit status 1 on a gap)."""
 from __future__ import annotations
 

@@ -57,6 +57,7 @@ def create_app(settings: CloudSettings | None = None,
     from cloud.web import pages
 
     app.include_router(pages.router)
+    app.include_router(importlib.import_module("cloud.runtime.health").router)
     app.mount("/static/swagger", StaticFiles(directory=SWAGGER_ASSETS), name="swagger")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _answer_bad_input(app)

@@ -26,7 +26,7 @@ def uvicorn_config(app, *, host: str, port: int):
     import uvicorn
 
     return uvicorn.Config(app, host=host, port=port, log_level="warning", proxy_headers=False,
-                          server_header=False)
+                          server_header=False, log_config=None)  # the process's own log lines
 
 
 def serve(app, *, host: str, port: int) -> None:

@@ -56,3 +56,14 @@ def test_purge_leaves_recent_bookings_alone(store, rules):
         names = s.scalars(select(Booking.customer_name).order_by(Booking.start)).all()
         # cutoff 4.11. 12:00: the two visits of 3.11. and the one of 4.11. at 10:00 ended before
         assert purged == 3 and names.count(None) == 3
+
+
+def test_a_cancelled_booking_is_purged_retention_after_its_cancellation(store, rules):
+    with store() as s:
+        made = fill_a_week(s, rules)  # made[1] is cancelled at NOW; its visit was on 4.11.
+        day = timedelta(days=1)
+        assert purge_personal_data(s, now=NOW + day - timedelta(minutes=1), retention=day) == 0
+        assert purge_personal_data(s, now=NOW + day + timedelta(minutes=1), retention=day) == 1
+        s.refresh(made[1])
+        assert made[1].customer_name is None and made[1].purged_at is not None
+        assert s.scalar(select(Booking.customer_name).where(Booking.id == made[0].id))

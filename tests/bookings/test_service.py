@@ -167,3 +167,15 @@ def test_a_room_closed_for_an_incident_reopens_when_it_is_resolved(store, rules)
             book(s, rules, at(2025, 11, 12, 11), site="nurmes")
         assert service.end_incident_closures(s, incident="42", end=at(2025, 11, 12, 9)) == 1
         book(s, rules, at(2025, 11, 12, 11), site="nurmes")
+
+
+def test_with_a_reminder_lead_the_reminder_goes_out_that_long_before_the_visit(store, rules):
+    from datetime import timedelta
+
+    from cloud.bookings.reminders import send_due_reminders
+
+    lead = timedelta(hours=2)
+    with store() as s:
+        book(s, rules, at(2025, 11, 12, 10))
+        assert send_due_reminders(s, rules, now=at(2025, 11, 12, 7, 59), lead=lead) == 0
+        assert send_due_reminders(s, rules, now=at(2025, 11, 12, 8), lead=lead) == 1

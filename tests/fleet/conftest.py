@@ -179,3 +179,30 @@ def close(*clients: mqtt.Client) -> None:
     for client in clients:
         client.disconnect()
         client.loop_stop()
+
+
+PROJECT = Path(__file__).resolve().parents[2]
+SOURCES = ("pyproject.toml", "README.md", "etapalvelu", "protocol", "edge", "cloud",
+           "provisioning")
+
+
+@pytest.fixture(scope="session")
+def cloud_wheelhouse(tmp_path_factory) -> Path:
+    """The project's own wheel and its cloud dependencies, built once per test session (from
+    a copy of the sources, so no build folder lands in the tree); pip's cache makes repeats
+    quick."""
+    import subprocess
+    import sys
+
+    source = tmp_path_factory.mktemp("source")
+    for name in SOURCES:
+        path = PROJECT / name
+        if path.is_dir():
+            shutil.copytree(path, source / name,
+                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        else:
+            shutil.copy(path, source / name)
+    wheels = tmp_path_factory.mktemp("wheels")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", f"{source}[cloud]", "-w",
+                    str(wheels)], check=True, timeout=600, capture_output=True)
+    return wheels

@@ -41,10 +41,10 @@ def assert_placed_files_are_the_generated_ones(fleet, root: Path) -> None:
                 assert placed.stat().st_mode & 0o077 in (0, 0o040), (host, target)
 
 
-def local_fleet(tmp_path, registry=ONE_ROOM):
+def local_fleet(tmp_path, registry=ONE_ROOM, cloud_workers=None):
     """A fleet folder with the operator's files (database URL, admin token) in place."""
     fleet = make_fleet(tmp_path / "fleet", registry=registry,
-                       cloud_workers={"ingest": 1, "api": 1})
+                       cloud_workers=cloud_workers or {"ingest": 1, "api": 1})
     for name, value in (("database-url",
                          "postgresql+psycopg://etp:not-a-real-secret@db.example.invalid/etp"),
                         ("admin-token", "not-a-real-admin-token")):

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -202,7 +203,8 @@ def test_a_worker_killed_mid_send_is_resent_with_the_same_key(tmp_path, store, s
     env = {**os.environ, "ETP_DATABASE_URL": url, "ETP_NOTIFY_SMTP_HOST": "127.0.0.1",
            "ETP_NOTIFY_SMTP_PORT": str(smtp.port), "ETP_NOTIFY_LEASE_S": "1",
            "ETP_NOTIFY_POLL_INTERVAL_S": "0.05"}
-    child = subprocess.Popen([sys.executable, "-m", "cloud.notify"], env=env,
+    child = subprocess.Popen([str(Path(sys.executable).with_name("etapalvelu")), "cloud",
+                              "notify"], env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for(lambda: len(smtp.keys()) >= 1, 20, "a delivery in flight")

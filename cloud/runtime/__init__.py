@@ -1,0 +1,3 @@
+"""What every cloud process shares at run time: heartbeats (liveness and readiness of the
+workers, written to the database and told to systemd), the API's health endpoints, structured
+logs, and the run loop that stops gracefully on SIGTERM with exit codes systemd understands."""

@@ -1,0 +1,26 @@
+"""The heartbeat table: one row per running process component, written by that process only."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cloud.db import Base, Instant
+
+
+class ProcessBeat(Base):
+    """The last sign of life of one component of a cloud process (an ingest worker, the
+    engine, a notify worker, the schedule, an API replica)."""
+
+    __tablename__ = "runtime_heartbeat"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)  # e.g. ``engine@host``
+    kind: Mapped[str] = mapped_column(String(20))  # ingest, engine, notify, schedule, api
+    host: Mapped[str] = mapped_column(String(100))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(Instant)
+    beat_at: Mapped[datetime] = mapped_column(Instant)
+    ready: Mapped[bool] = mapped_column(Boolean)
+    detail: Mapped[str] = mapped_column(String(200), default="")  # no personal data
+    stopped_at: Mapped[datetime | None] = mapped_column(Instant, nullable=True)
