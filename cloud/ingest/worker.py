@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 from cloud.commands import resend_commands
 from cloud.db import make_engine
 from cloud.ingest.models import IngestCounter
-from cloud.ingest.triage import Accepted, RawMessage, triage
+from cloud.ingest.triage import RawMessage, triage
 from cloud.mqtt import connect, make_client
 from cloud.registry import Registry
 from cloud.settings import CloudSettings
@@ -31,6 +31,7 @@ from cloud.telemetry.lines import event_line, health_line, telemetry_line
 from cloud.telemetry.writer import TelemetryWriter
 from cloud.twin.batch import TwinBatch, summarize
 from cloud.twin.service import apply_batch, as_utc, existing_event_ids
+from protocol.codec import Received
 from protocol.payloads import Health, Telemetry
 from protocol.topics import ROOT
 
@@ -43,7 +44,7 @@ class IngestWorker:
 
     def __init__(self, settings: CloudSettings, registry: Registry, *,
                  engine: Engine | None = None, flush_s: float = 0.02, max_batch: int = 5000,
-                 on_commit: Callable[[list[Accepted], float], None] | None = None) -> None:
+                 on_commit: Callable[[list[Received], float], None] | None = None) -> None:
         self.settings, self.name = settings, settings.ingest_name
         self._devices = registry.devices
         self._rooms = [(site, room) for site, room, _ in registry.rooms()]
@@ -228,7 +229,7 @@ def tune_garbage_collector() -> None:
     gc.set_threshold(50_000, 20, 100)
 
 
-def _lines(accepted: list[Accepted], twin: TwinBatch) -> list[str]:
+def _lines(accepted: list[Received], twin: TwinBatch) -> list[str]:
     lines = []
     for item in accepted:
         topic, payload = item.message.topic, item.message.payload

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cloud.ingest.triage import Accepted
+from protocol.codec import Received
 from protocol.payloads import Event, Health, Status
 
 DeviceKey = tuple[str, str, str]
@@ -45,7 +45,7 @@ class TwinBatch:
     duplicate_events: int = 0
 
 
-def summarize(accepted: list[Accepted], existing_event_ids: set[str]) -> TwinBatch:
+def summarize(accepted: list[Received], existing_event_ids: set[str]) -> TwinBatch:
     """Fold accepted messages into a ``TwinBatch``; events already stored count as duplicates."""
     batch = TwinBatch()
     for item in accepted:
