@@ -177,6 +177,15 @@ class Outbox:
             raise OutboxFull(f"outbox full ({self._bytes} of {self.max_bytes} bytes, only "
                              f"undroppable messages left); {refused} message(s) refused")
 
+    def next_connection(self, now_ms: int) -> int:
+        """The generation of a new connection: above every earlier one, persisted before it is
+        used. It starts from the clock, so an agent whose outbox was lost still outranks the
+        Last Will of its previous life."""
+        with self._lock, self._transaction(sync=self.synchronous):
+            gen = max(self._counter("connection") + 1, now_ms)
+            self._save_counter("connection", gen)
+        return gen
+
     def note_seq(self, device: str, seq: int) -> None:
         """Persist a sequence number used by a message that bypassed the outbox."""
         with self._lock, self._transaction(sync=self.synchronous):
