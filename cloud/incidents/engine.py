@@ -42,7 +42,8 @@ from cloud.incidents.rules import (
 from cloud.incidents.service import Routing, aware
 from cloud.incidents.settings import IncidentSettings
 from cloud.registry import Registry
-from cloud.twin.models import AgentPresence, DeviceEvent, DeviceState, Transition
+from cloud.twin.models import AgentPresence, DeviceState, Transition
+from cloud.twin.service import room_occupancy
 
 log = logging.getLogger(__name__)
 CURSOR = "transitions"
@@ -276,16 +277,8 @@ class IncidentEngine:
         return gaps - history[0][1]
 
     def _occupied_rooms(self, session: Session) -> list[tuple[str, str, datetime]]:
-        latest = (select(DeviceEvent.site, DeviceEvent.room,
-                         func.max(DeviceEvent.received_at).label("at"))
-                  .where(DeviceEvent.type == "occupancy")
-                  .group_by(DeviceEvent.site, DeviceEvent.room).subquery())
-        rows = session.execute(
-            select(DeviceEvent.site, DeviceEvent.room, DeviceEvent.received_at, DeviceEvent.data)
-            .join(latest, (DeviceEvent.site == latest.c.site) & (DeviceEvent.room == latest.c.room)
-                  & (DeviceEvent.received_at == latest.c.at))
-            .where(DeviceEvent.type == "occupancy")).all()
-        return [(r.site, r.room, r.received_at) for r in rows if r.data.get("occupied")]
+        return [(site, room, since) for site, room, occupied, since
+                in room_occupancy(db=session) if occupied]
 
     # -- deciding --------------------------------------------------------------------------
 
