@@ -21,9 +21,10 @@ PAUSE_POLL_S = 0.05  # how soon a paused client notices that it may read again
 class CloudClient(mqtt.Client):
     """paho's client tuned for the ingest rate; overrides internals of paho 2.x (pinned < 3).
 
-    - Reads the socket in 64 KiB chunks and handles every complete packet before returning to
-      ``select()``: stock paho reads one packet per ``select()``, its fixed header byte by byte,
-      and those system calls cost more than processing the messages.
+    - Reads the socket in 64 KiB chunks and handles every packet in the chunk (and the rest of
+      one that runs past it) before returning to ``select()``: stock paho reads one packet per
+      ``select()``, its fixed header byte by byte, and those system calls cost more than
+      processing the messages.
     - ``ack_many`` sends a batch's PUBACKs as one write instead of one write (and one wake-up
       of the network thread) each.
     - Hands every message to ``on_message`` without the per-topic callback lookup, which the
@@ -81,12 +82,22 @@ class CloudClient(mqtt.Client):
         if self.on_message is not None:
             self.on_message(self, self._userdata, message)
 
+    def _paused(self) -> bool:
+        return self.reading_paused is not None and self.reading_paused()
+
     def _loop(self, timeout: float = 1.0) -> mqtt.MQTTErrorCode:
-        if self.reading_paused is None or self._sock is None or not self.reading_paused():
+        if self._sock is None:
+            return super()._loop(timeout)
+        if not self._paused():
+            if self._chunk_pos < len(self._chunk):  # read before a pause: handle it first
+                rc = self.loop_read()
+                if rc or self._sock is None:
+                    return rc
+                timeout = 0.0
             return super()._loop(timeout)
         # Reading paused: wait only for our own writes (PUBACKs) and the wake-up pipe. Bytes
         # from the broker stay unread, so the keep-alive must not count their absence: the
-        # check resumes with reading. (A whole read chunk is always consumed before a pause.)
+        # check resumes with reading.
         with self._msgtime_mutex:
             self._last_bytes_received = mqtt.time_func()
         wlist = [self._sock] if self.want_write() else []
@@ -109,7 +120,7 @@ class CloudClient(mqtt.Client):
     def loop_read(self, max_packets: int = 1) -> mqtt.MQTTErrorCode:
         result = super().loop_read(max_packets)
         while (result == mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS and self._sock is not None
-               and self._chunk_pos < len(self._chunk)):
+               and self._chunk_pos < len(self._chunk) and not self._paused()):
             result = super().loop_read(1)
         return result
 

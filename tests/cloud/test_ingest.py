@@ -5,9 +5,12 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+import uuid
 
 import orjson
+import paho.mqtt.client as mqtt
 import pytest
 
 from cloud.ingest.triage import RawMessage, triage
@@ -194,3 +197,195 @@ def test_ingest_keeps_the_twin_on_postgresql(broker, postgres, registry, start_w
         assert conn.execute(text("SELECT duplicates FROM twin_device WHERE device='callbutton'")
                             ).scalar() == 1
     engine.dispose()
+
+
+# -- status in the agent's order, several workers -----------------------------------------------
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def any_database(request, tmp_path) -> str:
+    """A migrated database of each kind the twin runs on."""
+    from cloud.db import migrate
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/cloud.sqlite"
+    else:
+        url = request.getfixturevalue("postgres").create_database(f"twin_{uuid.uuid4().hex[:12]}")
+    migrate(url)
+    return url
+
+
+def status(state: str, gen: int) -> bytes:
+    return orjson.dumps({"v": 1, "ts": T0 + gen, "seq": 0, "state": state, "gen": gen})
+
+
+def sql(url: str, query: str) -> list[tuple]:
+    from sqlalchemy import text
+
+    from cloud.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(text(query))]
+    finally:
+        engine.dispose()
+
+
+def test_a_last_will_committed_after_the_reconnects_online_leaves_the_room_online(
+        broker, any_database, cloud_settings, start_worker, publisher):
+    worker = start_worker(cloud_settings.model_copy(update={"database_url": any_database}))
+    topic = "etp/v1/porvoo/r1/agent/status"
+    publisher.publish(topic, status("online", 2), qos=1)  # the reconnect's birth, first
+    wait_for(lambda: worker.counts["accepted"] == 1, 10, "online committed")
+    publisher.publish(topic, status("offline", 1), qos=1)  # the old connection's Last Will
+    wait_for(lambda: worker.counts["accepted"] == 2, 10, "the late Last Will committed")
+    assert sql(any_database, "SELECT online, gen FROM twin_agent") == [(True, 2)]
+    publisher.publish(topic, status("offline", 2), qos=1)  # now the live connection ends
+    wait_for(lambda: sql(any_database, "SELECT online FROM twin_agent") == [(False,)], 10,
+             "offline of the live connection")
+    assert sql(any_database, "SELECT from_state, to_state FROM twin_transition "
+                             "WHERE device = 'agent' ORDER BY id") == \
+        [(None, "online"), ("online", "offline")]
+
+
+def test_a_clean_stop_follows_its_own_online_and_a_new_connection_follows_both():
+    from cloud.twin.batch import status_supersedes
+    from protocol.payloads import Status
+
+    online, offline = (lambda gen: Status(ts=T0, seq=0, state="online", gen=gen),
+                       lambda gen: Status(ts=T0, seq=0, state="offline", gen=gen))
+    assert status_supersedes(offline(5), stored_gen=5, stored_online=True)
+    assert status_supersedes(online(6), stored_gen=5, stored_online=False)
+    assert not status_supersedes(online(5), stored_gen=5, stored_online=False)
+    assert not status_supersedes(offline(4), stored_gen=5, stored_online=True)
+    assert status_supersedes(Status(ts=T0, seq=0, state="online"), stored_gen=5,
+                             stored_online=False)  # an agent of an earlier release
+
+
+@pytest.mark.postgres
+def test_first_contact_of_a_room_from_two_workers_at_once_keeps_the_later_connection(postgres):
+    from cloud.db import make_engine, migrate
+    from cloud.twin.batch import summarize
+    from cloud.twin.service import apply_batch
+    from protocol.codec import Received
+
+    url = postgres.create_database(f"twin_{uuid.uuid4().hex[:12]}")
+    migrate(url)
+    engine = make_engine(url)
+
+    def batch(state: str, gen: int):
+        message = decode("etp/v1/imatra/r1/agent/status", status(state, gen))
+        return summarize([Received(message, T0 + gen)], set())
+
+    first = engine.connect()
+    first.begin()
+    apply_batch(first, batch("online", 2))  # inserted, not yet committed
+    errors = []
+
+    def second_worker() -> None:
+        try:
+            with engine.begin() as conn:
+                apply_batch(conn, batch("offline", 1))
+        except Exception as exc:  # before the fix: a duplicate key from select-then-insert
+            errors.append(exc)
+
+    thread = threading.Thread(target=second_worker)
+    thread.start()
+    wait_for(lambda: sql(url, "SELECT count(*) FROM pg_stat_activity "
+                              "WHERE wait_event_type = 'Lock'") == [(1,)], 10,
+             "the second worker waiting on the first")
+    first.commit()
+    first.close()
+    thread.join(10)
+    assert errors == []
+    assert sql(url, "SELECT online, gen FROM twin_agent") == [(True, 2)]
+    engine.dispose()
+
+
+# -- bounded while the database is away ----------------------------------------------------------
+
+READ_PASS_SLACK = 100  # messages one read pass of paho may take past the bound
+
+
+def stop_fast(database) -> None:
+    """Stop PostgreSQL with a fast shutdown (sessions cut at once), through ``pg_ctl``: the
+    server may run under ``runuser``, which does not pass signals on."""
+    from tests.servers import binary
+
+    subprocess.run([*database._as_owner(), binary("pg_ctl"), "-D", str(database.workdir / "data"),
+                    "stop", "-m", "fast", "-w"], check=False, stdout=subprocess.DEVNULL)
+    database.stop()  # reaps the launcher, gone by now
+
+
+def database_away_under_load(broker_factory, start_worker, tmp_path, outage_s: float,
+                             rate: int = 2_000, inbox_max: int = 2_000) -> None:
+    """Publish events at ``rate`` while PostgreSQL is stopped for ``outage_s``; the worker's
+    inbox must hold its bound throughout and every event the broker accepted must arrive."""
+    import psutil
+
+    from cloud.db import migrate
+    from cloud.settings import CloudSettings
+    from provisioning.broker import queue_bounds
+    from tests.servers import PostgreSQL
+
+    database = PostgreSQL(tmp_path / "pg").start()
+    try:
+        url = database.create_database("ingest_outage")
+        migrate(url)
+        broker = broker_factory(extra_config=queue_bounds()).start()  # the production bounds
+        worker = start_worker(CloudSettings(database_url=url, broker_url=broker.url,
+                                            spool_file=tmp_path / "spool.sqlite",
+                                            ingest_inbox_max=inbox_max))
+        room = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
+        room.max_inflight_messages_set(1000)
+        room.max_queued_messages_set(0)
+        sent: dict[int, str] = {}
+        accepted: list[str] = []  # PUBACKed by the broker: the room may forget them
+        room.on_publish = lambda _c, _u, mid, _rc, _p: accepted.append(sent[mid])
+        room.connect("127.0.0.1", broker.port)
+        room.loop_start()
+        rss = psutil.Process().memory_info
+        phases = [("before", 2.0), ("away", outage_s), ("back", 2.0)]
+        worst_backlog, baseline_mb, peak_mb, n = 0, rss().rss / 2**20, 0.0, 0
+        for phase, seconds in phases:
+            if phase == "away":
+                stop_fast(database)
+            elif phase == "back":
+                database.start()
+            deadline = time.monotonic() + seconds
+            while time.monotonic() < deadline:
+                for _ in range(rate // 100):
+                    event_id = f"outage-{n:010d}"
+                    info = room.publish("etp/v1/porvoo/r1/callbutton/event", event(n, event_id),
+                                        qos=1)
+                    sent[info.mid] = event_id
+                    n += 1
+                time.sleep(0.01)  # the rooms' pace: 1/100 of the rate every 10 ms
+                worst_backlog = max(worst_backlog, worker.backlog())
+                peak_mb = max(peak_mb, rss().rss / 2**20)
+        wait_for(lambda: len(accepted) == n, 60, "the broker accepting every event")
+        wait_for(lambda: sql(url, "SELECT count(*) FROM twin_event") == [(n,)], 120,
+                 "every accepted event in the twin")
+        room.disconnect()
+        room.loop_stop()
+        assert sorted(r[0] for r in sql(url, "SELECT id FROM twin_event")) == sorted(accepted)
+        assert worst_backlog <= inbox_max + READ_PASS_SLACK
+        # memory: the inbox, one read chunk and the batch held for retry (max_batch messages)
+        assert peak_mb - baseline_mb < 100, (baseline_mb, peak_mb)
+        print(f"{n} events, database away {outage_s}s: inbox at most {worst_backlog}, "
+              f"RSS {baseline_mb:.0f} -> {peak_mb:.0f} MB")
+    finally:
+        stop_fast(database)
+
+
+@pytest.mark.postgres
+def test_database_stopped_under_load_holds_the_inbox_bound_and_loses_nothing_accepted(
+        broker_factory, start_worker, tmp_path):
+    database_away_under_load(broker_factory, start_worker, tmp_path, outage_s=12)
+
+
+@pytest.mark.soak
+@pytest.mark.postgres
+def test_database_stopped_for_a_minute_at_2000_msgs_holds_the_bound_and_loses_nothing(
+        broker_factory, start_worker, tmp_path):
+    database_away_under_load(broker_factory, start_worker, tmp_path, outage_s=60)
