@@ -25,26 +25,35 @@ class Spool:
         self._db.execute("CREATE TABLE IF NOT EXISTS counter (name TEXT PRIMARY KEY, "
                          "value INTEGER NOT NULL)")
         self._lock = threading.Lock()
+        self._load_totals()
+
+    def _load_totals(self) -> None:
         self._points = self._db.execute("SELECT COALESCE(SUM(points), 0) FROM chunk").fetchone()[0]
         row = self._db.execute("SELECT value FROM counter WHERE name = 'dropped'").fetchone()
         self._dropped = row[0] if row else 0
 
     def append(self, lines: list[str]) -> None:
         """Keep a chunk of lines, dropping the oldest chunks when the bound would be passed."""
-        lines = lines[-self.max_points:]  # a chunk larger than the bound keeps its newest
+        clipped = max(0, len(lines) - self.max_points)  # a chunk past the bound keeps its newest
+        lines = lines[clipped:]
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
-            dropped = self._make_room(len(lines))
-            self._db.execute("INSERT INTO chunk (lines, points) VALUES (?, ?)",
-                             ("\n".join(lines), len(lines)))
-            self._points += len(lines)
+            try:
+                dropped = self._make_room(len(lines), clipped)
+                self._db.execute("INSERT INTO chunk (lines, points) VALUES (?, ?)",
+                                 ("\n".join(lines), len(lines)))
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                self._load_totals()
+                raise
             self._db.execute("COMMIT")
+            self._points += len(lines)
         if dropped:
             log.warning("telemetry spool full, oldest points dropped points=%d dropped_total=%d",
                         dropped, self._dropped)
 
-    def _make_room(self, incoming: int) -> int:
-        dropped = 0
+    def _make_room(self, incoming: int, clipped: int) -> int:
+        dropped = clipped
         while self._points + incoming > self.max_points:
             chunk_id, points = self._db.execute(
                 "SELECT id, points FROM chunk ORDER BY id LIMIT 1").fetchone()

@@ -389,3 +389,43 @@ def test_database_stopped_under_load_holds_the_inbox_bound_and_loses_nothing_acc
 def test_database_stopped_for_a_minute_at_2000_msgs_holds_the_bound_and_loses_nothing(
         broker_factory, start_worker, tmp_path):
     database_away_under_load(broker_factory, start_worker, tmp_path, outage_s=60)
+
+
+# -- the event log: retention, and occupancy without reading it ----------------------------------
+
+def occupancy(seq: int, occupied: bool) -> bytes:
+    return orjson.dumps({"v": 1, "ts": T0 + seq, "seq": seq, "id": f"occupancy-{seq:08d}",
+                         "data": {"type": "occupancy", "occupied": occupied}})
+
+
+def test_events_past_their_retention_are_purged_by_the_ingest_worker(
+        any_database, cloud_settings, start_worker, registry):
+    from cloud.db import make_engine
+    from cloud.twin.batch import summarize
+    from cloud.twin.service import apply_batch
+    from protocol.codec import Received
+
+    now_ms = time.time_ns() // 1_000_000
+    received = [Received(decode("etp/v1/porvoo/r1/callbutton/event", event(seq, f"retained-{seq}")),
+                         now_ms - days * 86_400_000) for seq, days in ((1, 3), (2, 1))]
+    engine = make_engine(any_database)
+    with engine.begin() as conn:
+        apply_batch(conn, summarize(received, set()))
+    engine.dispose()
+    start_worker(cloud_settings.model_copy(update={"database_url": any_database,
+                                                   "twin_event_retention_days": 2}))
+    wait_for(lambda: sql(any_database, "SELECT id FROM twin_event") == [("retained-2",)], 10,
+             "the three-day-old event purged, the one-day-old kept")
+
+
+def test_room_occupancy_follows_the_newest_event_whatever_the_arrival_order(
+        any_database, cloud_settings, start_worker, publisher):
+    worker = start_worker(cloud_settings.model_copy(update={"database_url": any_database}))
+    topic = "etp/v1/nurmes/r1/occupancy/event"
+    publisher.publish(topic, occupancy(2, False), qos=1)
+    publisher.publish(topic, occupancy(1, True), qos=1)  # older, replayed from an outbox late
+    wait_for(lambda: worker.counts["accepted"] == 2, 10, "both events")
+    assert sql(any_database, "SELECT occupied, seq FROM twin_occupancy") == [(False, 2)]
+    publisher.publish(topic, occupancy(3, True), qos=1)
+    wait_for(lambda: sql(any_database, "SELECT occupied, seq FROM twin_occupancy") == [(True, 3)],
+             10, "occupied again")
