@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 import uuid
+from collections import deque
 
 import orjson
 import paho.mqtt.client as mqtt
@@ -339,7 +340,7 @@ def database_away_under_load(broker_factory, start_worker, tmp_path, outage_s: f
         room = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
         room.max_inflight_messages_set(1000)
         room.max_queued_messages_set(0)
-        sent: list[tuple[mqtt.MQTTMessageInfo, str]] = []
+        unconfirmed: deque[mqtt.MQTTMessageInfo] = deque()  # short, so as not to weigh
         room.connect("127.0.0.1", broker.port)
         room.loop_start()
         rss = psutil.Process().memory_info
@@ -353,25 +354,26 @@ def database_away_under_load(broker_factory, start_worker, tmp_path, outage_s: f
             started, first = time.monotonic(), n
             while (elapsed := time.monotonic() - started) < seconds:
                 while n - first < rate * elapsed:  # the rooms' pace: ``rate`` events a second
-                    event_id = f"outage-{n:010d}"
-                    info = room.publish("etp/v1/porvoo/r1/callbutton/event", event(n, event_id),
-                                        qos=1)
-                    sent.append((info, event_id))
+                    unconfirmed.append(room.publish("etp/v1/porvoo/r1/callbutton/event",
+                                                    event(n, f"outage-{n:010d}"), qos=1))
                     n += 1
+                while unconfirmed and unconfirmed[0].is_published():
+                    unconfirmed.popleft()
                 time.sleep(0.005)
                 worst_backlog = max(worst_backlog, worker.backlog())
                 peak_mb = max(peak_mb, rss().rss / 2**20)
-        wait_for(lambda: all(info.is_published() for info, _ in sent), 60,
+        wait_for(lambda: all(info.is_published() for info in unconfirmed), 60,
                  "the broker accepting every event")  # PUBACKed: the room may forget them
-        accepted = [event_id for _, event_id in sent]
+        accepted = [f"outage-{i:010d}" for i in range(n)]
         wait_for(lambda: sql(url, "SELECT count(*) FROM twin_event") == [(n,)], 120,
                  "every accepted event in the twin")
         room.disconnect()
         room.loop_stop()
         assert sorted(r[0] for r in sql(url, "SELECT id FROM twin_event")) == sorted(accepted)
         assert worst_backlog <= inbox_max + READ_PASS_SLACK
-        # memory: the inbox, one read chunk and the batch held for retry (max_batch messages)
-        assert peak_mb - baseline_mb < 100, (baseline_mb, peak_mb)
+        # the worker's memory: the inbox, one read pass and the batch held for retry
+        # (max_batch messages); the test's own share is a few hundred unconfirmed publishes
+        assert peak_mb - baseline_mb < 50, (baseline_mb, peak_mb)
         print(f"{n} events, database away {outage_s}s: inbox at most {worst_backlog}, "
               f"RSS {baseline_mb:.0f} -> {peak_mb:.0f} MB")
     finally:
