@@ -13,7 +13,6 @@ from functools import lru_cache
 from sqlalchemy import (Connection, and_, bindparam, case, func, literal_column, select, tuple_,
                         update)
 from sqlalchemy.dialects import postgresql, sqlite
-
 from sqlalchemy.orm import Session
 
 from cloud.twin.batch import TwinBatch, is_newer, status_supersedes
