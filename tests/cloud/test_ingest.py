@@ -431,3 +431,28 @@ def test_room_occupancy_follows_the_newest_event_whatever_the_arrival_order(
     publisher.publish(topic, occupancy(3, True), qos=1)
     wait_for(lambda: sql(any_database, "SELECT occupied, seq FROM twin_occupancy") == [(True, 3)],
              10, "occupied again")
+
+
+def test_a_restarted_worker_asks_rooms_to_resend_without_touching_the_database_on_pahos_thread(
+        broker, cloud_settings, start_worker, publisher, registry):
+    from sqlalchemy import event as sql_event
+
+    from cloud.db import make_engine
+    from cloud.ingest.worker import IngestWorker
+
+    first = start_worker(cloud_settings)
+    publisher.publish("etp/v1/porvoo/r1/doccam/health", health(1), qos=1)
+    wait_for(lambda: first.counts["accepted"] == 1, 10, "a message processed")
+    first.stop()  # saves its counters: the restarted worker resends since then
+    asked = threading.Event()
+    publisher.message_callback_add("etp/v1/+/+/agent/cmd/resend", lambda *_: asked.set())
+    publisher.subscribe("etp/v1/+/+/agent/cmd/resend", qos=1)
+    engine, threads = make_engine(cloud_settings.database_url), set()
+    sql_event.listen(engine, "before_cursor_execute",
+                     lambda *_: threads.add(threading.current_thread().name))
+    second = IngestWorker(cloud_settings, registry, engine=engine).start()
+    try:
+        assert asked.wait(10), "no resend asked"
+        assert threads and not any(name.startswith("paho-mqtt-client") for name in threads)
+    finally:
+        second.stop()
