@@ -12,7 +12,8 @@ telemetry point is counted in a persisted counter.
 
 Rows are replayed in insertion order, so order per device is kept. The outbox also persists the
 last sequence number used per device, in the same transaction as the message carrying it, so
-``seq`` continues across restarts without gaps.
+``seq`` continues across restarts without gaps, and the last connection generation handed out
+(``next_connection``), which orders the agent's ``online``/``offline`` at the cloud.
 """
 from __future__ import annotations
 
