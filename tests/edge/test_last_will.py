@@ -76,7 +76,7 @@ def test_the_last_will_carries_its_connections_generation_and_the_next_online_a_
         proxy.restore()
         subscriber.wait(lambda s: s.statuses() == ["online", "offline", "online"], 15,
                         "the agent back online")
-    born, will, reborn = (m.payload["gen"] for m in subscriber.received("agent", "status"))
+        born, will, reborn = (m.payload["gen"] for m in subscriber.received("agent", "status"))
     assert born == will < reborn
 
 
