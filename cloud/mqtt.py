@@ -1,6 +1,7 @@
 """The cloud's MQTT connection settings, one place for ingest, commands and the console."""
 from __future__ import annotations
 
+import select
 import ssl
 import struct
 import uuid
@@ -14,23 +15,29 @@ from paho.mqtt.properties import Properties
 from cloud.settings import CloudSettings
 
 SESSION_EXPIRY_S = 24 * 3600
+PAUSE_POLL_S = 0.05  # how soon a paused client notices that it may read again
 
 
 class CloudClient(mqtt.Client):
     """paho's client tuned for the ingest rate; overrides internals of paho 2.x (pinned < 3).
 
-    - Reads the socket in 64 KiB chunks and handles every complete packet before returning to
-      ``select()``: stock paho reads one packet per ``select()``, its fixed header byte by byte,
-      and those system calls cost more than processing the messages.
+    - Reads the socket in 64 KiB chunks and handles every packet in the chunk (and the rest of
+      one that runs past it) before returning to ``select()``: stock paho reads one packet per
+      ``select()``, its fixed header byte by byte, and those system calls cost more than
+      processing the messages.
     - ``ack_many`` sends a batch's PUBACKs as one write instead of one write (and one wake-up
       of the network thread) each.
     - Hands every message to ``on_message`` without the per-topic callback lookup, which the
       cloud does not use; with ``on_raw_message`` set, MQTT 3.1.1 PUBLISH packets at QoS 0
       and 1 are parsed here and handed over as (topic bytes, payload, qos, packet id, retain)
       without building paho's message object.
+    - Stops reading the socket while ``reading_paused()`` holds (the ingest's inbox is full):
+      the broker's writes then wait in TCP buffers and its own queue, within its bounds, and
+      PUBACKs wait for the commits. PUBACKs and pings still go out meanwhile.
     """
 
     on_raw_message = None  # callable(topic: bytes, payload: bytes, qos, mid, retain)
+    reading_paused = None  # callable() -> bool
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -75,16 +82,51 @@ class CloudClient(mqtt.Client):
         if self.on_message is not None:
             self.on_message(self, self._userdata, message)
 
+    def _paused(self) -> bool:
+        return self.reading_paused is not None and self.reading_paused()
+
+    def _loop(self, timeout: float = 1.0) -> mqtt.MQTTErrorCode:
+        if self._sock is None:
+            return super()._loop(timeout)
+        if not self._paused():
+            if self._chunk_pos < len(self._chunk):  # read before a pause: handle it first
+                rc = self.loop_read()
+                if rc or self._sock is None:
+                    return rc
+                timeout = 0.0
+            return super()._loop(timeout)
+        # Reading paused: wait only for our own writes (PUBACKs) and the wake-up pipe. Bytes
+        # from the broker stay unread, so the keep-alive must not count their absence: the
+        # check resumes with reading.
+        with self._msgtime_mutex:
+            self._last_bytes_received = mqtt.time_func()
+        wlist = [self._sock] if self.want_write() else []
+        rlist = [self._sockpairR] if self._sockpairR is not None else []
+        try:
+            _, writable, _ = select.select(rlist, wlist, [], min(timeout, PAUSE_POLL_S))
+        except (OSError, ValueError, TypeError):
+            return mqtt.MQTTErrorCode.MQTT_ERR_CONN_LOST
+        if self._sockpairR is not None:
+            try:
+                self._sockpairR.recv(10000)
+            except BlockingIOError:
+                pass
+        if writable:
+            rc = self.loop_write()
+            if rc or self._sock is None:
+                return rc
+        return self.loop_misc()
+
     def loop_read(self, max_packets: int = 1) -> mqtt.MQTTErrorCode:
         result = super().loop_read(max_packets)
         while (result == mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS and self._sock is not None
-               and self._chunk_pos < len(self._chunk)):
+               and self._chunk_pos < len(self._chunk) and not self._paused()):
             result = super().loop_read(1)
         return result
 
 
 def make_client(settings: CloudSettings, client_id: str | None = None, *,
-                persistent: bool = False, manual_ack: bool = False) -> mqtt.Client:
+                persistent: bool = False, manual_ack: bool = False) -> CloudClient:
     """A paho client configured from settings (auth, TLS, protocol); not yet connected.
 
     ``persistent`` keeps the broker-side session, so QoS 1 messages wait for a restarted worker.
@@ -112,13 +154,15 @@ def make_client(settings: CloudSettings, client_id: str | None = None, *,
 
 
 def connect(client: mqtt.Client, settings: CloudSettings, *, persistent: bool = False,
-            keepalive: int = 30) -> None:
-    """Connect asynchronously; paho's loop reconnects with backoff after a loss."""
+            keepalive: int = 30, receive_maximum: int = 65535) -> None:
+    """Connect asynchronously; paho's loop reconnects with backoff after a loss.
+
+    ``receive_maximum`` bounds the unacknowledged QoS 1 messages an MQTT 5 broker sends us."""
     parts = urlsplit(settings.broker_url)
     port = parts.port or (8883 if parts.scheme == "mqtts" else 1883)
     if settings.mqtt_protocol == "5":
         properties = Properties(PacketTypes.CONNECT)
-        properties.ReceiveMaximum = 65535  # acks wait for the database commit
+        properties.ReceiveMaximum = min(65535, receive_maximum)  # acks wait for the commit
         if persistent:
             properties.SessionExpiryInterval = SESSION_EXPIRY_S
         client.connect_async(parts.hostname, port, keepalive=keepalive,

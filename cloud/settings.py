@@ -47,11 +47,16 @@ class CloudSettings(BaseSettings):
     mqtt_protocol: Literal["5", "3.1.1"] = "3.1.1"
     ingest_group: str | None = "ingest"  # shared-subscription group; None subscribes alone
     ingest_name: str = "ingest-1"
+    # messages a worker holds unprocessed; when full it stops reading and the broker queues
+    ingest_inbox_max: int = Field(20_000, ge=100)
+    twin_event_retention_days: int = Field(90, ge=1)  # button presses, occupancy changes
     influx_url: str | None = None  # telemetry history off when unset
     influx_token: SecretStr = SecretStr("")
     influx_org: str = "etapalvelu"
     influx_bucket: str = "etapalvelu"
     spool_file: Path = Path("var/telemetry-spool.sqlite")
+    # points kept while the telemetry store is away; beyond, the oldest go (counted)
+    spool_max_points: int = Field(5_000_000, ge=1_000)
     admin_token: SecretStr = SecretStr(DEVELOPMENT_TOKEN)
     # the processes (docs/operations.md): heartbeat rows and systemd's watchdog
     heartbeat_s: float = Field(10.0, gt=0)

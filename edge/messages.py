@@ -15,9 +15,10 @@ from protocol.payloads import Ack, Event, Health, Status, Telemetry
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
-def status(*, ts: int, state: str, seq: int = 0, version: str | None = None) -> bytes:
-    """The agent's presence, ``online`` (birth) or ``offline`` (Last Will, clean stop)."""
-    return encode(Status(ts=ts, seq=seq, state=state, version=version))
+def status(*, ts: int, state: str, gen: int, seq: int = 0, version: str | None = None) -> bytes:
+    """The agent's presence, ``online`` (birth) or ``offline`` (Last Will, clean stop), of
+    connection ``gen``."""
+    return encode(Status(ts=ts, seq=seq, state=state, version=version, gen=gen))
 
 
 def health(*, ts: int, seq: int, state: str, code: str | None = None,

@@ -7,13 +7,20 @@ holds what is undelivered.
 
 Lifecycle of one connection (a fresh paho client each time, so no message paho queued on a
 dead connection is ever re-sent behind the outbox's back):
-1. CONNECT with the Last Will ``offline`` (retained, QoS 1) on the agent's status topic.
+1. Take the next connection generation ``gen`` from the outbox (persisted, rising), and
+   CONNECT with the Last Will ``offline`` of that ``gen`` (retained, QoS 1) on the agent's
+   status topic. The cloud orders status by ``gen``, so a Last Will that arrives after the
+   next connection's ``online`` changes nothing.
 2. On CONNACK, subscribe to the room's commands (``etp/v1/{site}/{room}/+/cmd/+``, QoS 1).
 3. On SUBACK, publish ``online`` (retained, QoS 1): the birth comes only after the commands
-   are subscribed, so the cloud never talks to an agent that cannot hear it yet.
+   are subscribed, so the cloud never talks to an agent that cannot hear it yet. A refused
+   subscription ends the connection (the broker sends the Last Will) and is retried with
+   backoff: a room that cannot hear commands is not online.
 4. Drain the outbox from its oldest row, at most ``inflight_limit`` unacknowledged messages at a
    time. A row is removed when its PUBACK arrives (QoS 1) or when paho wrote it to the socket
-   (QoS 0; ``on_publish`` fires then [MQTT-4.3.1]).
+   (QoS 0; ``on_publish`` fires then [MQTT-4.3.1]). Telemetry buffered before the connection
+   came up is replayed at QoS 1: the in-flight window then paces the backlog and a row leaves
+   only on its PUBACK, so a half-open link cannot swallow it. Live telemetry stays QoS 0.
 5. When the connection is lost, forget what was in flight (those rows are still in the outbox)
    and reconnect after a jittered exponential backoff. The next drain starts again from the
    oldest row, so order per device holds across reconnects.
@@ -73,6 +80,8 @@ class BrokerLink:
         self._subscribed = False
         self._lost = False
         self._cursor = 0  # newest outbox row handed to paho on this connection
+        self._backlog_end = 0  # newest outbox row stored before this connection came up
+        self._gen = 0  # this connection's generation (in its Last Will and its status)
         self._inflight: dict[int, int] = {}  # paho mid -> outbox row
         self._done: list[int] = []  # mids paho reported published, not yet processed
 
@@ -156,6 +165,7 @@ class BrokerLink:
                            certfile=str(broker.tls.cert_file) if broker.tls.cert_file else None,
                            keyfile=str(broker.tls.key_file) if broker.tls.key_file else None)
         # The Last Will: the broker publishes it when we vanish without DISCONNECT [MQTT-3.1.2-8].
+        self._gen = self.outbox.next_connection(int(time.time() * 1000))
         client.will_set(self.status_topic, self._status("offline"), qos=1, retain=True)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
@@ -173,7 +183,7 @@ class BrokerLink:
 
     def _reset_connection_state(self) -> None:
         self._connected = self._ready = self._subscribed = self._lost = False
-        self._cursor = 0
+        self._cursor = self._backlog_end = 0
         self._inflight.clear()
         self._done.clear()
 
@@ -202,6 +212,7 @@ class BrokerLink:
     def _publish_online(self, now: float) -> None:
         assert self._client is not None
         self._client.publish(self.status_topic, self._status("online"), qos=1, retain=True)
+        self._backlog_end = self.outbox.last_row
         self._ready = True
         self._attempt = 0
         log.info("event=online client=%s pending=%d", self.client_id, len(self.outbox))
@@ -209,8 +220,9 @@ class BrokerLink:
     def _status(self, state: str) -> bytes:
         ts = int(time.time() * 1000)
         if state == "online":
-            return messages.status(ts=ts, state=state, version=self.version or None)
-        return messages.status(ts=ts, state=state)
+            return messages.status(ts=ts, state=state, gen=self._gen,
+                                   version=self.version or None)
+        return messages.status(ts=ts, state=state, gen=self._gen)
 
     # -- the outbox ------------------------------------------------------------------------
     def _has_more(self) -> bool:
@@ -227,8 +239,8 @@ class BrokerLink:
                 self._cursor = self.outbox.last_row
                 return
             for row in rows:
-                info = self._client.publish(row.topic, row.payload, qos=row.qos,
-                                            retain=row.retain)
+                qos = max(row.qos, 1) if row.row <= self._backlog_end else row.qos
+                info = self._client.publish(row.topic, row.payload, qos=qos, retain=row.retain)
                 if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
                     self._lost = True
                     return
@@ -258,6 +270,8 @@ class BrokerLink:
         if any(code.is_failure for code in reason_codes):
             log.error("event=subscribe_refused client=%s filter=%s", self.client_id,
                       self.command_filter)
+            self._lost = True  # not online: end this connection, try again after a backoff
+            return
         self._subscribed = True
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:

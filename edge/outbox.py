@@ -12,7 +12,8 @@ telemetry point is counted in a persisted counter.
 
 Rows are replayed in insertion order, so order per device is kept. The outbox also persists the
 last sequence number used per device, in the same transaction as the message carrying it, so
-``seq`` continues across restarts without gaps.
+``seq`` continues across restarts without gaps, and the last connection generation handed out
+(``next_connection``), which orders the agent's ``online``/``offline`` at the cloud.
 """
 from __future__ import annotations
 
@@ -176,6 +177,15 @@ class Outbox:
         if refused:
             raise OutboxFull(f"outbox full ({self._bytes} of {self.max_bytes} bytes, only "
                              f"undroppable messages left); {refused} message(s) refused")
+
+    def next_connection(self, now_ms: int) -> int:
+        """The generation of a new connection: above every earlier one, persisted before it is
+        used. It starts from the clock, so an agent whose outbox was lost still outranks the
+        Last Will of its previous life."""
+        with self._lock, self._transaction(sync=self.synchronous):
+            gen = max(self._counter("connection") + 1, now_ms)
+            self._save_counter("connection", gen)
+        return gen
 
     def note_seq(self, device: str, seq: int) -> None:
         """Persist a sequence number used by a message that bypassed the outbox."""

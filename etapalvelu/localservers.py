@@ -192,12 +192,18 @@ class VictoriaMetrics(Server):
                 # one sample per series and timestamp, as InfluxDB overwrites a rewritten point
                 "-dedup.minScrapeInterval=1ms"]
 
-    def export(self, metric: str) -> dict[tuple, list[int]]:
-        """Timestamps (ms) stored per series of ``metric``, after flushing recent writes."""
+    def export(self, metric: str, start_ms: int = 0, end_ms: int | None = None
+               ) -> dict[tuple, list[int]]:
+        """Timestamps (ms) stored per series of ``metric`` from ``start_ms`` to ``end_ms``
+        (by default a day past now: device clocks may run ahead of this one), after flushing
+        recent writes."""
         import json
 
         urllib.request.urlopen(f"{self.url}/internal/force_flush", timeout=10).read()
-        query = urllib.parse.urlencode({"match[]": f'{{__name__="{metric}"}}'})
+        end_ms = time.time_ns() // 1_000_000 + 86_400_000 if end_ms is None else end_ms
+        query = urllib.parse.urlencode({"match[]": f'{{__name__="{metric}"}}',
+                                        "start": f"{start_ms / 1000:.3f}",
+                                        "end": f"{end_ms / 1000:.3f}"})
         with urllib.request.urlopen(f"{self.url}/api/v1/export?{query}", timeout=10) as response:
             series = [json.loads(line) for line in response.read().splitlines() if line.strip()]
         return {tuple(sorted(s["metric"].items())): s["timestamps"] for s in series}

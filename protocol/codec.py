@@ -35,6 +35,16 @@ class Message:
     payload: Envelope
 
 
+@dataclass(frozen=True, slots=True)
+class Received:
+    """A decoded message as its receiver got it: stamped with the receiver's clock, and marked
+    when it was a replay of retained state (sent again on subscribe, not new)."""
+
+    message: Message
+    received_ms: int
+    retained: bool = False
+
+
 def encode(payload: Envelope) -> bytes:
     """Canonical bytes of a payload."""
     data = orjson.dumps(payload.model_dump(mode="json", exclude_none=True, exclude_defaults=False))

@@ -38,10 +38,19 @@ class Envelope(BaseModel):
 
 
 class Status(Envelope):
-    """The agent's presence (retained; the Last Will sets ``offline``)."""
+    """The agent's presence (retained; the Last Will sets ``offline``).
+
+    ``gen`` numbers the agent's connections: it rises with every connect, and the Last Will of
+    a connection carries that connection's ``gen``. Status is ordered by ``(gen, state)`` with
+    ``offline`` after ``online`` of the same ``gen``, never by arrival, so a late Last Will
+    cannot overwrite the ``online`` of the connection that followed it. Agents of earlier
+    releases leave it out; their status is taken in arrival order.
+    """
 
     state: Literal["online", "offline"]
     version: Annotated[str, StringConstraints(max_length=40)] | None = None
+    gen: int | None = Field(default=None, ge=0, lt=2**53,
+                            description="connection generation, rising with every connect")
 
 
 class Health(Envelope):

@@ -48,7 +48,8 @@ from cloud.incidents.settings import IncidentSettings
 from cloud.registry import Registry
 from cloud.sites import service as sites
 from cloud.sites.hours import OpeningHours
-from cloud.twin.models import AgentPresence, DeviceEvent, DeviceState, Transition
+from cloud.twin.models import AgentPresence, DeviceState, Transition
+from cloud.twin.service import room_occupancy
 
 log = logging.getLogger(__name__)
 CURSOR = "transitions"
@@ -331,9 +332,10 @@ class IncidentEngine:
         for row in session.execute(select(*columns)):
             with self._room_rule((row.site, row.room)):
                 self._evaluate_device(row, now)
-        for site, room, since, data in self._occupancy(session):
+        # rooms free now are read too, or a stuck-occupancy incident could never resolve
+        for site, room, occupied, since in room_occupancy(db=session):
             with self._room_rule((site, room)):
-                held = (now - since).total_seconds() if data.get("occupied") else 0
+                held = (now - since).total_seconds() if occupied else 0
                 self._observe(threshold_finding(site, room, "occupancy", "stuck", held,
                                                 self.settings.occupancy_stuck_s,
                                                 "occupied_too_long"), now)
@@ -374,19 +376,6 @@ class IncidentEngine:
             history.pop(0)
         return gaps - history[0][1]
 
-    def _occupancy(self, session: Session) -> list[tuple[str, str, datetime, object]]:
-        """Each room's latest occupancy report: (site, room, when, data). Rooms that are
-        free now are read too, or a stuck-occupancy incident could never resolve."""
-        latest = (select(DeviceEvent.site, DeviceEvent.room,
-                         func.max(DeviceEvent.received_at).label("at"))
-                  .where(DeviceEvent.type == "occupancy")
-                  .group_by(DeviceEvent.site, DeviceEvent.room).subquery())
-        rows = session.execute(
-            select(DeviceEvent.site, DeviceEvent.room, DeviceEvent.received_at, DeviceEvent.data)
-            .join(latest, (DeviceEvent.site == latest.c.site) & (DeviceEvent.room == latest.c.room)
-                  & (DeviceEvent.received_at == latest.c.at))
-            .where(DeviceEvent.type == "occupancy")).all()
-        return [(r.site, r.room, r.received_at, r.data) for r in rows]
 
     # -- deciding --------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from protocol.codec import Message, Rejected, decode
+from protocol.codec import Received, Rejected, decode
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,20 +22,12 @@ class RawMessage:
     retained: bool = False  # a replay of stored state on (re)subscribe, not a new message
 
 
-@dataclass(frozen=True, slots=True)
-class Accepted:
-    """A valid message of a known device, with the cloud's receive time."""
-
-    message: Message
-    received_ms: int
-    retained: bool = False
-
-
 @dataclass
 class Triage:
-    """The outcome of one batch: accepted messages in arrival order and counts by outcome."""
+    """The outcome of one batch: the accepted messages (valid, of a known device) in arrival
+    order and counts by outcome."""
 
-    accepted: list[Accepted] = field(default_factory=list)
+    accepted: list[Received] = field(default_factory=list)
     counts: Counter = field(default_factory=Counter)
 
 
@@ -57,6 +49,6 @@ def triage(batch: list[RawMessage], known_devices: frozenset[tuple[str, str, str
         if (topic.site, topic.room, topic.device) not in known_devices:
             result.counts["unknown_device"] += 1
             continue
-        result.accepted.append(Accepted(message, raw.received_ms, raw.retained))
+        result.accepted.append(Received(message, raw.received_ms, raw.retained))
         result.counts["accepted"] += 1
     return result

@@ -4,6 +4,12 @@ paho's network thread only stamps and queues messages; a processing thread takes
 batches, writes the twin in one transaction, and only then acknowledges the QoS 1 messages,
 so a crash never loses an accepted event: the broker delivers it again and the event id
 suppresses the duplicate. Several workers share the load through ``$share/<group>/``.
+
+The inbox is bounded (``ingest_inbox_max``): while it is full, for instance because the
+database is away and the batch at its head is being retried, the network thread stops reading
+the socket. The broker then holds the rest within its own bounds and waits for our PUBACKs.
+Everything that touches the database or publishes runs on the processing thread, never on
+paho's: the resend request after a reconnect and the retention of ``twin_event`` too.
 """
 from __future__ import annotations
 
@@ -12,7 +18,7 @@ import logging
 import threading
 import time
 from collections import Counter, deque
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 import paho.mqtt.client as mqtt
@@ -23,19 +29,22 @@ from sqlalchemy.engine import Engine
 from cloud.commands import resend_commands
 from cloud.db import make_engine
 from cloud.ingest.models import IngestCounter
-from cloud.ingest.triage import Accepted, RawMessage, triage
+from cloud.ingest.triage import RawMessage, triage
 from cloud.mqtt import connect, make_client
 from cloud.registry import Registry
 from cloud.settings import CloudSettings
 from cloud.telemetry.lines import event_line, health_line, telemetry_line
 from cloud.telemetry.writer import TelemetryWriter
 from cloud.twin.batch import TwinBatch, summarize
-from cloud.twin.service import apply_batch, existing_event_ids
+from cloud.twin.service import apply_batch, existing_event_ids, purge_events
+from protocol.codec import Received
 from protocol.payloads import Health, Telemetry
 from protocol.topics import ROOT
 
 log = logging.getLogger(__name__)
 COUNTER = IngestCounter.__table__
+RETENTION_EVERY_S = 3600.0  # how often a worker purges events past their retention
+PURGE_CHUNK = 10_000  # events deleted per transaction, between batches
 
 
 class IngestWorker:
@@ -43,7 +52,7 @@ class IngestWorker:
 
     def __init__(self, settings: CloudSettings, registry: Registry, *,
                  engine: Engine | None = None, flush_s: float = 0.02, max_batch: int = 5000,
-                 on_commit: Callable[[list[Accepted], float], None] | None = None) -> None:
+                 on_commit: Callable[[list[Received], float], None] | None = None) -> None:
         self.settings, self.name = settings, settings.ingest_name
         self._devices = registry.devices
         self._rooms = [(site, room) for site, room, _ in registry.rooms()]
@@ -51,13 +60,17 @@ class IngestWorker:
         self._engine = engine or make_engine(settings.database_url)
         self._flush_s, self._max_batch, self._on_commit = flush_s, max_batch, on_commit
         self._inbox: deque[RawMessage] = deque()
+        self._inbox_max = settings.ingest_inbox_max
         self._wake = threading.Event()
+        self._resend_due = False  # set on paho's thread, served on the processing thread
+        self._purge_at = 0.0  # monotonic time of the next retention run
         self._running = False
         self.counts: Counter = Counter()
         self._unsaved: Counter = Counter()
         self._counts_saved_at = 0.0
         self.connected = threading.Event()
         self.telemetry = self._telemetry_writer(settings)
+        self._spool_dropped = self.telemetry.spool_dropped if self.telemetry else 0
         self._client = make_client(settings, f"ingest-{self.name}", persistent=True,
                                    manual_ack=True)
         self._client.on_connect = self._on_connect
@@ -65,6 +78,7 @@ class IngestWorker:
         self._client.on_message = self._on_message
         self._client.on_raw_message = self._on_raw_message
         self._client.on_subscribe = self._on_subscribe
+        self._client.reading_paused = self.inbox_full
         self._thread = threading.Thread(target=self._process_loop, name=f"{self.name}-batches",
                                         daemon=True)
 
@@ -75,7 +89,8 @@ class IngestWorker:
             return None
         return TelemetryWriter(url=settings.influx_url, org=settings.influx_org,
                                token=settings.influx_token.get_secret_value(),
-                               bucket=settings.influx_bucket, spool_file=settings.spool_file)
+                               bucket=settings.influx_bucket, spool_file=settings.spool_file,
+                               spool_max_points=settings.spool_max_points)
 
     @property
     def subscription(self) -> str:
@@ -87,7 +102,7 @@ class IngestWorker:
         if self.telemetry:
             self.telemetry.start()
         self._thread.start()
-        connect(self._client, self.settings, persistent=True)
+        connect(self._client, self.settings, persistent=True, receive_maximum=self._inbox_max)
         self._client.loop_start()
         return self
 
@@ -106,6 +121,10 @@ class IngestWorker:
         """Messages received and not yet processed."""
         return len(self._inbox)
 
+    def inbox_full(self) -> bool:
+        """Whether the inbox holds its bound: the network thread reads nothing meanwhile."""
+        return len(self._inbox) >= self._inbox_max
+
     # paho's network thread -------------------------------------------------------------
     def _on_connect(self, client, _userdata, _flags, reason_code, _properties) -> None:
         if reason_code.is_failure:
@@ -119,12 +138,8 @@ class IngestWorker:
             log.error("ingest subscription refused worker=%s reasons=%s", self.name, reason_codes)
             return
         self.connected.set()  # receiving from here on
-        since = self._lost_at_ms if self._lost_at_ms is not None else self._last_saved_ms()
-        if since is not None:
-            for topic, payload in resend_commands(self._rooms, since):
-                self._client.publish(topic, payload, qos=1)
-            log.info("ingest asked rooms to resend events rooms=%d since_ms=%d",
-                     len(self._rooms), since)
+        self._resend_due = True
+        self._wake.set()
 
     def _on_disconnect(self, _client, _userdata, _flags, reason_code, _properties) -> None:
         if self.connected.is_set():  # the first loss counts: what came after may be lost
@@ -149,11 +164,44 @@ class IngestWorker:
         while self._running or self._inbox:
             self._wake.wait(self._flush_s)
             self._wake.clear()
+            if self._resend_due:
+                self._resend_due = False
+                self._ask_resend()
             while self._inbox:
                 batch = [self._inbox.popleft()
                          for _ in range(min(self._max_batch, len(self._inbox)))]
                 self._process_with_retry(batch)
+            self._count_spool_drops()
             self._save_counts()
+            if self._running and time.monotonic() >= self._purge_at:
+                self._purge_expired_events()
+
+    def _ask_resend(self) -> None:
+        """Ask every room to send again what it delivered since this worker may have missed
+        messages (a loss, or a start after being away)."""
+        since = self._lost_at_ms if self._lost_at_ms is not None else self._last_saved_ms()
+        if since is None:
+            return
+        for topic, payload in resend_commands(self._rooms, since):
+            self._client.publish(topic, payload, qos=1)
+        log.info("ingest asked rooms to resend events rooms=%d since_ms=%d",
+                 len(self._rooms), since)
+
+    def _purge_expired_events(self) -> None:
+        """Delete one chunk of events past their retention; the next chunk follows the next
+        round of batches, so ingest never waits long behind the purge."""
+        before = datetime.now(timezone.utc) - timedelta(
+            days=self.settings.twin_event_retention_days)
+        try:
+            with self._engine.begin() as conn:
+                purged = purge_events(db=conn, before=before, limit=PURGE_CHUNK)
+        except Exception:
+            log.exception("purging expired events failed worker=%s", self.name)
+            self._purge_at = time.monotonic() + 60
+            return
+        if purged:
+            log.info("expired events purged worker=%s events=%d", self.name, purged)
+        self._purge_at = time.monotonic() + (0 if purged == PURGE_CHUNK else RETENTION_EVERY_S)
 
     def _process_with_retry(self, batch: list[RawMessage]) -> None:
         delay = 0.1
@@ -162,6 +210,10 @@ class IngestWorker:
                 self._process(batch)
                 return
             except Exception:  # the database is away: keep the batch, unacknowledged
+                if not self._running:  # stopping: the broker delivers it again later
+                    log.error("ingest batch left unacknowledged worker=%s size=%d",
+                              self.name, len(batch))
+                    return
                 log.exception("ingest batch failed worker=%s size=%d; retrying in %.1fs",
                               self.name, len(batch), delay)
                 time.sleep(delay)
@@ -184,6 +236,17 @@ class IngestWorker:
         self._unsaved.update(result.counts)
         if self._on_commit:
             self._on_commit(result.accepted, committed)
+
+    def _count_spool_drops(self) -> None:
+        """Telemetry points the full spool dropped become the counter ``spool_dropped``
+        (``etp_ingest_messages_total{outcome="spool_dropped"}``, the figure to alarm on)."""
+        if self.telemetry is None:
+            return
+        dropped = self.telemetry.spool_dropped
+        if dropped > self._spool_dropped:
+            delta, self._spool_dropped = dropped - self._spool_dropped, dropped
+            self.counts["spool_dropped"] += delta
+            self._unsaved["spool_dropped"] += delta
 
     def _last_saved_ms(self) -> int | None:
         """When this worker last saved its counters: it was receiving until about then."""
@@ -228,7 +291,7 @@ def tune_garbage_collector() -> None:
     gc.set_threshold(50_000, 20, 100)
 
 
-def _lines(accepted: list[Accepted], twin: TwinBatch) -> list[str]:
+def _lines(accepted: list[Received], twin: TwinBatch) -> list[str]:
     lines = []
     for item in accepted:
         topic, payload = item.message.topic, item.message.payload

@@ -1,8 +1,10 @@
 """Writes line protocol to InfluxDB (``/api/v2/write``) in batches, through a durable spool.
 
 While the store is unreachable or refuses with a server error, chunks go to the spool and are
-retried with jittered exponential backoff, oldest first; no accepted point is lost. A point the
-store rejects as invalid (4xx) is counted and logged, not retried forever.
+retried with jittered exponential backoff, oldest first. The spool is bounded
+(``spool_max_points``): an outage longer than it holds drops the oldest points, counted in
+``spool_dropped`` (the ingest counters and ``/metrics`` show it). A point the store rejects as
+invalid (4xx) is counted and logged, not retried forever.
 """
 from __future__ import annotations
 
@@ -27,12 +29,13 @@ class TelemetryWriter:
     """A background thread that batches lines and writes them, spooling on failure."""
 
     def __init__(self, *, url: str, token: str, org: str, bucket: str, spool_file: Path,
-                 flush_s: float = 0.2, backoff_max_s: float = 10.0) -> None:
+                 spool_max_points: int = 5_000_000, flush_s: float = 0.2,
+                 backoff_max_s: float = 10.0) -> None:
         self._client = InfluxDBClient(url=url, token=token or "unused", org=org, timeout=10_000,
                                       retries=False)
         self._write = self._client.write_api(write_options=SYNCHRONOUS)
         self._bucket, self._org = bucket, org
-        self._spool = Spool(spool_file)
+        self._spool = Spool(spool_file, spool_max_points)
         self._queue: queue.SimpleQueue[list[str] | None] = queue.SimpleQueue()
         self._flush_s, self._backoff_max_s = flush_s, backoff_max_s
         self._backoff_s = 0.0
@@ -52,6 +55,11 @@ class TelemetryWriter:
     def spooled_points(self) -> int:
         """Points waiting in the spool for the store to come back."""
         return self._spool.points()
+
+    @property
+    def spool_dropped(self) -> int:
+        """Points dropped from the full spool, ever: above zero, history was lost."""
+        return self._spool.dropped
 
     def stop(self, timeout: float = 10) -> None:
         """Write or spool everything queued, then stop."""

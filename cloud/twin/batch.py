@@ -1,16 +1,35 @@
 """Pure summary of a batch of accepted messages into what the twin must change.
 
 Several messages of one device in a batch become one row update; the newest health (by the
-device's sequence number) and the newest agent status (by arrival) win.
+device's sequence number), the newest occupancy (likewise) and the latest agent status (by
+connection generation, see ``status_supersedes``) win.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cloud.ingest.triage import Accepted
-from protocol.payloads import Event, Health, Status
+from protocol.codec import Received
+from protocol.payloads import Event, Health, Occupancy, Status
 
 DeviceKey = tuple[str, str, str]
+RoomKey = tuple[str, str]
+
+
+def status_supersedes(status: Status, stored_gen: int | None, stored_online: bool) -> bool:
+    """Whether ``status`` replaces the stored one: the later connection wins and, within one
+    connection, its ``offline`` follows its ``online``. Without generations on either side
+    (agents of earlier releases), arrival order decides."""
+    if status.gen is None or stored_gen is None:
+        return True
+    return (status.gen, status.state == "offline") > (stored_gen, not stored_online)
+
+
+def is_newer(seq: int, ts: int, stored_seq: int | None, stored_ts: int | None) -> bool:
+    """Whether a device's reading ``(seq, ts)`` is newer than the stored one; a device whose
+    counter restarted (a new outbox) is recognised by its later device time."""
+    if stored_seq is None:
+        return True
+    return seq > stored_seq or (stored_ts is not None and ts > stored_ts)
 
 
 @dataclass(slots=True)
@@ -40,12 +59,13 @@ class TwinBatch:
 
     seen: dict[DeviceKey, DeviceSeen] = field(default_factory=dict)
     health: dict[DeviceKey, tuple[Health, int]] = field(default_factory=dict)
-    status: dict[tuple[str, str], tuple[Status, int]] = field(default_factory=dict)
+    status: dict[RoomKey, tuple[Status, int]] = field(default_factory=dict)
+    occupancy: dict[RoomKey, tuple[Event, int]] = field(default_factory=dict)
     events: dict[str, tuple[DeviceKey, Event, int]] = field(default_factory=dict)
     duplicate_events: int = 0
 
 
-def summarize(accepted: list[Accepted], existing_event_ids: set[str]) -> TwinBatch:
+def summarize(accepted: list[Received], existing_event_ids: set[str]) -> TwinBatch:
     """Fold accepted messages into a ``TwinBatch``; events already stored count as duplicates."""
     batch = TwinBatch()
     for item in accepted:
@@ -57,12 +77,17 @@ def summarize(accepted: list[Accepted], existing_event_ids: set[str]) -> TwinBat
                 _seen(batch, key, payload, item.received_ms, synced=payload.synced).duplicates += 1
                 continue
             batch.events[payload.id] = (key, payload, item.received_ms)
+            if isinstance(payload.data, Occupancy):
+                _newest_occupancy(batch, (topic.site, topic.room), payload, item.received_ms)
         elif isinstance(payload, Health):
             current = batch.health.get(key)
             if current is None or payload.seq >= current[0].seq:
                 batch.health[key] = (payload, item.received_ms)
         elif isinstance(payload, Status):
-            batch.status[(topic.site, topic.room)] = (payload, item.received_ms)
+            room, current = (topic.site, topic.room), batch.status.get((topic.site, topic.room))
+            if current is None or status_supersedes(payload, current[0].gen,
+                                                    current[0].state == "online"):
+                batch.status[room] = (payload, item.received_ms)
             continue  # presence is per connection, outside the device's sequence
         if item.retained:
             continue  # old state replayed by the broker: says nothing of the device now
@@ -70,6 +95,12 @@ def summarize(accepted: list[Accepted], existing_event_ids: set[str]) -> TwinBat
         _seen(batch, key, payload, item.received_ms, synced).add(
             payload.seq, payload.ts, item.received_ms, synced)
     return batch
+
+
+def _newest_occupancy(batch: TwinBatch, room: RoomKey, event: Event, received_ms: int) -> None:
+    current = batch.occupancy.get(room)
+    if current is None or is_newer(event.seq, event.ts, current[0].seq, current[0].ts):
+        batch.occupancy[room] = (event, received_ms)
 
 
 def _seen(batch: TwinBatch, key: DeviceKey, payload, received_ms: int, synced: bool) -> DeviceSeen:

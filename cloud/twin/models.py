@@ -1,5 +1,6 @@
 """Tables of the device twin: the last known state of every agent and device, the log of state
-transitions (what the incident engine reads), and the events received (deduplicated by id)."""
+transitions (what the incident engine reads), each room's occupancy, and the events received
+(deduplicated by id)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -20,6 +21,8 @@ class AgentPresence(Base):
     since: Mapped[datetime] = mapped_column(Instant)
     version: Mapped[str | None] = mapped_column(String(40))
     updated_at: Mapped[datetime] = mapped_column(Instant)
+    # the connection generation of the status applied; None for agents that send none
+    gen: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class DeviceState(Base):
@@ -70,8 +73,23 @@ class Transition(Base):
     __table_args__ = (Index("ix_twin_transition_room", "site", "room", "id"),)
 
 
+class RoomOccupancy(Base):
+    """Whether a room is occupied now and since when (cloud time), kept from its occupancy
+    events so that nothing reads the event log to know it. The newest event by the device's
+    ``seq`` (or, after a reset of the device's counter, its ``device_ts``) wins."""
+
+    __tablename__ = "twin_occupancy"
+    site: Mapped[str] = mapped_column(String(32), primary_key=True)
+    room: Mapped[str] = mapped_column(String(32), primary_key=True)
+    occupied: Mapped[bool] = mapped_column(Boolean)
+    since: Mapped[datetime] = mapped_column(Instant)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    device_ts: Mapped[int] = mapped_column(BigInteger)
+
+
 class DeviceEvent(Base):
-    """A discrete event (button press, occupancy change), stored once per unique id."""
+    """A discrete event (button press, occupancy change), stored once per unique id and kept
+    for the configured retention (``twin_event_retention_days``)."""
 
     __tablename__ = "twin_event"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -85,4 +103,5 @@ class DeviceEvent(Base):
     synced: Mapped[bool] = mapped_column(Boolean)
     received_at: Mapped[datetime] = mapped_column(Instant)
 
-    __table_args__ = (Index("ix_twin_event_room_time", "site", "room", "received_at"),)
+    __table_args__ = (Index("ix_twin_event_room_time", "site", "room", "received_at"),
+                      Index("ix_twin_event_received_at", "received_at"))

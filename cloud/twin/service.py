@@ -1,7 +1,8 @@
 """Writes a ``TwinBatch`` to the SQL store in one transaction; reads for the API.
 
 Every statement is safe with several ingest workers: aggregates merge with min/max/sum,
-health applies only when newer than what is stored, events insert once per id.
+health and occupancy apply only when newer than what is stored, agent status only when of a
+later connection (``status_supersedes``), events insert once per id.
 """
 from __future__ import annotations
 
@@ -14,13 +15,14 @@ from sqlalchemy import (Connection, and_, bindparam, case, func, literal_column,
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from cloud.twin.batch import TwinBatch
-from cloud.twin.models import AgentPresence, DeviceEvent, DeviceState, Transition
+from cloud.twin.batch import TwinBatch, is_newer, status_supersedes
+from cloud.twin.models import AgentPresence, DeviceEvent, DeviceState, RoomOccupancy, Transition
 
 DEVICE = DeviceState.__table__
 AGENT = AgentPresence.__table__
 EVENT = DeviceEvent.__table__
 TRANSITION = Transition.__table__
+OCCUPANCY = RoomOccupancy.__table__
 
 
 def utc(ms: int) -> datetime:
@@ -41,6 +43,7 @@ def apply_batch(conn: Connection, batch: TwinBatch) -> None:
     _apply_health(conn, batch)
     _merge_seen(conn, batch)
     _insert_events(conn, batch)
+    _apply_occupancy(conn, batch)
 
 
 def _insert(dialect_name: str, table):
@@ -140,10 +143,9 @@ _HEALTH_UPDATE = update(DEVICE).where(
 
 
 def _is_newer(stored, health) -> bool:
-    if stored is None or stored.health_seq is None:
+    if stored is None:
         return True
-    return health.seq > stored.health_seq or (stored.device_ts is not None
-                                              and health.ts > stored.device_ts)
+    return is_newer(health.seq, health.ts, stored.health_seq, stored.device_ts)
 
 
 def _apply_health(conn: Connection, batch: TwinBatch) -> None:
@@ -178,23 +180,69 @@ def _apply_status(conn: Connection, batch: TwinBatch) -> None:
     for (site, room), (status, received_ms) in batch.status.items():
         at = utc(received_ms)
         online = status.state == "online"
+        # first contact: insert or, when another worker was first, fall through to compare
+        first = conn.execute(
+            _insert(conn.dialect.name, AGENT).values(
+                site=site, room=room, online=online, since=at, version=status.version,
+                updated_at=at, gen=status.gen)
+            .on_conflict_do_nothing(index_elements=["site", "room"])
+            .returning(AGENT.c.site)).first()
         key = and_(AGENT.c.site == site, AGENT.c.room == room)
-        current = conn.execute(select(AGENT.c.online).where(key)).first()
-        if current is None:
-            conn.execute(AGENT.insert().values(site=site, room=room, online=online, since=at,
-                                               version=status.version, updated_at=at))
-        else:
-            values = {"online": online, "updated_at": at}
+        if first is None:
+            query = select(AGENT.c.online, AGENT.c.gen).where(key)
+            if conn.dialect.name == "postgresql":
+                query = query.with_for_update()
+            current = conn.execute(query).one()
+            if not status_supersedes(status, current.gen, current.online):
+                continue  # a late Last Will of an earlier connection, or a repeat
+            values = {"online": online, "updated_at": at, "gen": status.gen}
             if status.version is not None:
                 values["version"] = status.version
             if current.online != online:
                 values["since"] = at
             conn.execute(update(AGENT).where(key).values(**values))
-        if current is None or current.online != online:
+        if first is not None or current.online != online:
             conn.execute(TRANSITION.insert().values(
                 site=site, room=room, device="agent",
-                from_state=None if current is None else ("online" if current.online else "offline"),
+                from_state=None if first is not None else ("online" if current.online
+                                                           else "offline"),
                 to_state=status.state, code=None, at=at))
+
+
+def _occupancy_upsert(dialect_name: str):
+    """Insert a room's occupancy, or replace it when the event is newer (``is_newer``)."""
+    columns = ("site", "room", "occupied", "since", "seq", "device_ts")
+    stmt = _insert(dialect_name, OCCUPANCY).values({c: bindparam(c) for c in columns})
+    new, old = stmt.excluded, OCCUPANCY.c
+    return stmt.on_conflict_do_update(
+        index_elements=["site", "room"],
+        set_={"occupied": new.occupied, "seq": new.seq, "device_ts": new.device_ts,
+              "since": case((old.occupied == new.occupied, old.since), else_=new.since)},
+        where=(new.seq > old.seq) | (new.device_ts > old.device_ts))
+
+
+def _apply_occupancy(conn: Connection, batch: TwinBatch) -> None:
+    if not batch.occupancy:
+        return
+    rows = [{"site": site, "room": room, "occupied": event.data.occupied,
+             "since": utc(received_ms), "seq": event.seq, "device_ts": event.ts}
+            for (site, room), (event, received_ms) in batch.occupancy.items()]
+    conn.execute(_occupancy_upsert(conn.dialect.name), rows)
+
+
+def room_occupancy(*, db: Connection | Session) -> list[tuple[str, str, bool, datetime]]:
+    """Every room's occupancy now, as ``(site, room, occupied, since)``: one row per room that
+    ever reported it, read from the occupancy table, not from the event log."""
+    rows = db.execute(select(OCCUPANCY.c.site, OCCUPANCY.c.room, OCCUPANCY.c.occupied,
+                             OCCUPANCY.c.since))
+    return [(r.site, r.room, r.occupied, r.since) for r in rows]
+
+
+def purge_events(*, db: Connection | Session, before: datetime, limit: int = 10_000) -> int:
+    """Delete at most ``limit`` events received before ``before``; return how many. The caller
+    commits and calls again while it returns ``limit``, so ingest never waits long behind it."""
+    old = select(EVENT.c.id).where(EVENT.c.received_at < before).limit(limit)
+    return db.execute(EVENT.delete().where(EVENT.c.id.in_(old))).rowcount
 
 
 def _insert_events(conn: Connection, batch: TwinBatch) -> None:

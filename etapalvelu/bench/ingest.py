@@ -180,6 +180,7 @@ def command(rooms: int, seconds: float, rate: float, workers: int, publishers: i
             messages: int, database_url: str | None) -> None:
     """Measure the ingest pipeline; print one JSON line."""
     from cloud.db import migrate
+    from provisioning.broker import queue_bounds
 
     ctx = mp.get_context("spawn")
     total = (messages or int(25_000 * seconds)) // publishers * publishers
@@ -188,7 +189,9 @@ def command(rooms: int, seconds: float, rate: float, workers: int, publishers: i
         (tmp_path / "registry.yaml").write_text(registry_yaml(rooms))
         database_url = database_url or f"sqlite:///{tmp_path}/bench.sqlite"
         migrate(database_url)
-        with Mosquitto(tmp_path / "mosquitto", persistence=False) as broker, \
+        # the broker's per-client bounds of production: the ingest's flow control is measured too
+        with Mosquitto(tmp_path / "mosquitto", persistence=False,
+                       extra_config=queue_bounds()) as broker, \
                 VictoriaMetrics(tmp_path / "victoria") as victoria:
             baseline = _broker_phase(ctx, broker.port, rooms, total, publishers)
             settings = {"database_url": database_url, "broker_url": broker.url,

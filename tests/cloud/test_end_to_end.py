@@ -2,8 +2,8 @@
 and the broker failing the way real links fail."""
 from __future__ import annotations
 
-import itertools
 import os
+import threading
 import time
 
 import pytest
@@ -15,10 +15,19 @@ OUTAGE_S = float(os.environ.get("ETP_TEST_OUTAGE_S", "3"))
 
 
 def millisecond_clock():
-    """Wall time that moves at least 1 ms per reading, so every point has its own timestamp."""
-    start = time.time()
-    ticks = itertools.count()
-    return lambda: max(time.time(), start + next(ticks) / 1000)
+    """Wall time in whole milliseconds, strictly rising from reading to reading and never ahead
+    of the wall clock: a reading within the millisecond of the last one waits for the next,
+    so every point has its own timestamp."""
+    lock, last = threading.Lock(), [0]
+
+    def read() -> float:
+        with lock:
+            while (now := time.time_ns() // 1_000_000) <= last[0]:
+                time.sleep(0.0002)  # the rest of this millisecond
+            last[0] = now
+        return (now + 0.5) / 1000  # the agent's int(s * 1000) gives back exactly ``now``
+
+    return read
 
 
 def cut_off_and_reconnected(broker, victoria, cloud_settings, start_worker, start_agent, twin,

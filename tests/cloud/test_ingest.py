@@ -5,9 +5,13 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+import uuid
+from collections import deque
 
 import orjson
+import paho.mqtt.client as mqtt
 import pytest
 
 from cloud.ingest.triage import RawMessage, triage
@@ -194,3 +198,261 @@ def test_ingest_keeps_the_twin_on_postgresql(broker, postgres, registry, start_w
         assert conn.execute(text("SELECT duplicates FROM twin_device WHERE device='callbutton'")
                             ).scalar() == 1
     engine.dispose()
+
+
+# -- status in the agent's order, several workers -----------------------------------------------
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def any_database(request, tmp_path) -> str:
+    """A migrated database of each kind the twin runs on."""
+    from cloud.db import migrate
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/cloud.sqlite"
+    else:
+        url = request.getfixturevalue("postgres").create_database(f"twin_{uuid.uuid4().hex[:12]}")
+    migrate(url)
+    return url
+
+
+def status(state: str, gen: int) -> bytes:
+    return orjson.dumps({"v": 1, "ts": T0 + gen, "seq": 0, "state": state, "gen": gen})
+
+
+def sql(url: str, query: str) -> list[tuple]:
+    from sqlalchemy import text
+
+    from cloud.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(text(query))]
+    finally:
+        engine.dispose()
+
+
+def test_a_last_will_committed_after_the_reconnects_online_leaves_the_room_online(
+        broker, any_database, cloud_settings, start_worker, publisher):
+    worker = start_worker(cloud_settings.model_copy(update={"database_url": any_database}))
+    topic = "etp/v1/porvoo/r1/agent/status"
+    publisher.publish(topic, status("online", 2), qos=1)  # the reconnect's birth, first
+    wait_for(lambda: worker.counts["accepted"] == 1, 10, "online committed")
+    publisher.publish(topic, status("offline", 1), qos=1)  # the old connection's Last Will
+    wait_for(lambda: worker.counts["accepted"] == 2, 10, "the late Last Will committed")
+    assert sql(any_database, "SELECT online, gen FROM twin_agent") == [(True, 2)]
+    publisher.publish(topic, status("offline", 2), qos=1)  # now the live connection ends
+    wait_for(lambda: sql(any_database, "SELECT online FROM twin_agent") == [(False,)], 10,
+             "offline of the live connection")
+    assert sql(any_database, "SELECT from_state, to_state FROM twin_transition "
+                             "WHERE device = 'agent' ORDER BY id") == \
+        [(None, "online"), ("online", "offline")]
+
+
+def test_a_clean_stop_follows_its_own_online_and_a_new_connection_follows_both():
+    from cloud.twin.batch import status_supersedes
+    from protocol.payloads import Status
+
+    online, offline = (lambda gen: Status(ts=T0, seq=0, state="online", gen=gen),
+                       lambda gen: Status(ts=T0, seq=0, state="offline", gen=gen))
+    assert status_supersedes(offline(5), stored_gen=5, stored_online=True)
+    assert status_supersedes(online(6), stored_gen=5, stored_online=False)
+    assert not status_supersedes(online(5), stored_gen=5, stored_online=False)
+    assert not status_supersedes(offline(4), stored_gen=5, stored_online=True)
+    assert status_supersedes(Status(ts=T0, seq=0, state="online"), stored_gen=5,
+                             stored_online=False)  # an agent of an earlier release
+
+
+@pytest.mark.postgres
+def test_first_contact_of_a_room_from_two_workers_at_once_keeps_the_later_connection(postgres):
+    from cloud.db import make_engine, migrate
+    from cloud.twin.batch import summarize
+    from cloud.twin.service import apply_batch
+    from protocol.codec import Received
+
+    url = postgres.create_database(f"twin_{uuid.uuid4().hex[:12]}")
+    migrate(url)
+    engine = make_engine(url)
+
+    def batch(state: str, gen: int):
+        message = decode("etp/v1/imatra/r1/agent/status", status(state, gen))
+        return summarize([Received(message, T0 + gen)], set())
+
+    first = engine.connect()
+    first.begin()
+    apply_batch(first, batch("online", 2))  # inserted, not yet committed
+    errors = []
+
+    def second_worker() -> None:
+        try:
+            with engine.begin() as conn:
+                apply_batch(conn, batch("offline", 1))
+        except Exception as exc:  # noqa: BLE001 - handed to the test (before the fix: a duplicate key)
+            errors.append(exc)
+
+    thread = threading.Thread(target=second_worker)
+    thread.start()
+    wait_for(lambda: sql(url, "SELECT count(*) FROM pg_stat_activity "
+                              "WHERE wait_event_type = 'Lock'") == [(1,)], 10,
+             "the second worker waiting on the first")
+    first.commit()
+    first.close()
+    thread.join(10)
+    assert errors == []
+    assert sql(url, "SELECT online, gen FROM twin_agent") == [(True, 2)]
+    engine.dispose()
+
+
+# -- bounded while the database is away ----------------------------------------------------------
+
+READ_PASS_SLACK = 100  # messages one read pass of paho may take past the bound
+
+
+def stop_fast(database) -> None:
+    """Stop PostgreSQL with a fast shutdown (sessions cut at once), through ``pg_ctl``: the
+    server may run under ``runuser``, which does not pass signals on."""
+    from tests.servers import binary
+
+    subprocess.run([*database._as_owner(), binary("pg_ctl"), "-D", str(database.workdir / "data"),
+                    "stop", "-m", "fast", "-w"], check=False, stdout=subprocess.DEVNULL)
+    database.stop()  # reaps the launcher, gone by now
+
+
+def database_away_under_load(broker_factory, start_worker, tmp_path, outage_s: float,
+                             rate: int = 2_000, inbox_max: int = 2_000) -> None:
+    """Publish events at ``rate`` while PostgreSQL is stopped for ``outage_s``; the worker's
+    inbox must hold its bound throughout and every event the broker accepted must arrive."""
+    import psutil
+
+    from cloud.db import migrate
+    from cloud.settings import CloudSettings
+    from provisioning.broker import queue_bounds
+    from tests.servers import PostgreSQL
+
+    database = PostgreSQL(tmp_path / "pg").start()
+    try:
+        url = database.create_database("ingest_outage")
+        migrate(url)
+        broker = broker_factory(extra_config=queue_bounds()).start()  # the production bounds
+        worker = start_worker(CloudSettings(database_url=url, broker_url=broker.url,
+                                            spool_file=tmp_path / "spool.sqlite",
+                                            ingest_inbox_max=inbox_max))
+        room = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
+        room.max_inflight_messages_set(1000)
+        room.max_queued_messages_set(0)
+        unconfirmed: deque[mqtt.MQTTMessageInfo] = deque()  # short, so as not to weigh
+        room.connect("127.0.0.1", broker.port)
+        room.loop_start()
+        rss = psutil.Process().memory_info
+        phases = [("before", 2.0), ("away", outage_s), ("back", 2.0)]
+        worst_backlog, baseline_mb, peak_mb, n = 0, rss().rss / 2**20, 0.0, 0
+        for phase, seconds in phases:
+            if phase == "away":
+                stop_fast(database)
+            elif phase == "back":
+                database.start()
+            started, first = time.monotonic(), n
+            while (elapsed := time.monotonic() - started) < seconds:
+                while n - first < rate * elapsed:  # the rooms' pace: ``rate`` events a second
+                    unconfirmed.append(room.publish("etp/v1/porvoo/r1/callbutton/event",
+                                                    event(n, f"outage-{n:010d}"), qos=1))
+                    n += 1
+                while unconfirmed and unconfirmed[0].is_published():
+                    unconfirmed.popleft()
+                time.sleep(0.005)
+                worst_backlog = max(worst_backlog, worker.backlog())
+                peak_mb = max(peak_mb, rss().rss / 2**20)
+        wait_for(lambda: all(info.is_published() for info in unconfirmed), 60,
+                 "the broker accepting every event")  # PUBACKed: the room may forget them
+        accepted = [f"outage-{i:010d}" for i in range(n)]
+        wait_for(lambda: sql(url, "SELECT count(*) FROM twin_event") == [(n,)], 120,
+                 "every accepted event in the twin")
+        room.disconnect()
+        room.loop_stop()
+        assert sorted(r[0] for r in sql(url, "SELECT id FROM twin_event")) == sorted(accepted)
+        assert worst_backlog <= inbox_max + READ_PASS_SLACK
+        # the worker's memory: the inbox, one read pass and the batch held for retry
+        # (max_batch messages); the test's own share is a few hundred unconfirmed publishes
+        assert peak_mb - baseline_mb < 50, (baseline_mb, peak_mb)
+        print(f"{n} events, database away {outage_s}s: inbox at most {worst_backlog}, "
+              f"RSS {baseline_mb:.0f} -> {peak_mb:.0f} MB")
+    finally:
+        stop_fast(database)
+
+
+@pytest.mark.postgres
+def test_database_stopped_under_load_holds_the_inbox_bound_and_loses_nothing_accepted(
+        broker_factory, start_worker, tmp_path):
+    database_away_under_load(broker_factory, start_worker, tmp_path, outage_s=12)
+
+
+@pytest.mark.soak
+@pytest.mark.postgres
+def test_database_stopped_for_a_minute_at_2000_msgs_holds_the_bound_and_loses_nothing(
+        broker_factory, start_worker, tmp_path):
+    database_away_under_load(broker_factory, start_worker, tmp_path, outage_s=60)
+
+
+# -- the event log: retention, and occupancy without reading it ----------------------------------
+
+def occupancy(seq: int, occupied: bool) -> bytes:
+    return orjson.dumps({"v": 1, "ts": T0 + seq, "seq": seq, "id": f"occupancy-{seq:08d}",
+                         "data": {"type": "occupancy", "occupied": occupied}})
+
+
+def test_events_past_their_retention_are_purged_by_the_ingest_worker(
+        any_database, cloud_settings, start_worker, registry):
+    from cloud.db import make_engine
+    from cloud.twin.batch import summarize
+    from cloud.twin.service import apply_batch
+    from protocol.codec import Received
+
+    now_ms = time.time_ns() // 1_000_000
+    received = [Received(decode("etp/v1/porvoo/r1/callbutton/event", event(seq, f"retained-{seq}")),
+                         now_ms - days * 86_400_000) for seq, days in ((1, 3), (2, 1))]
+    engine = make_engine(any_database)
+    with engine.begin() as conn:
+        apply_batch(conn, summarize(received, set()))
+    engine.dispose()
+    start_worker(cloud_settings.model_copy(update={"database_url": any_database,
+                                                   "twin_event_retention_days": 2}))
+    wait_for(lambda: sql(any_database, "SELECT id FROM twin_event") == [("retained-2",)], 10,
+             "the three-day-old event purged, the one-day-old kept")
+
+
+def test_room_occupancy_follows_the_newest_event_whatever_the_arrival_order(
+        any_database, cloud_settings, start_worker, publisher):
+    worker = start_worker(cloud_settings.model_copy(update={"database_url": any_database}))
+    topic = "etp/v1/nurmes/r1/occupancy/event"
+    publisher.publish(topic, occupancy(2, False), qos=1)
+    publisher.publish(topic, occupancy(1, True), qos=1)  # older, replayed from an outbox late
+    wait_for(lambda: worker.counts["accepted"] == 2, 10, "both events")
+    assert sql(any_database, "SELECT occupied, seq FROM twin_occupancy") == [(False, 2)]
+    publisher.publish(topic, occupancy(3, True), qos=1)
+    wait_for(lambda: sql(any_database, "SELECT occupied, seq FROM twin_occupancy") == [(True, 3)],
+             10, "occupied again")
+
+
+def test_a_restarted_worker_asks_rooms_to_resend_without_touching_the_database_on_pahos_thread(
+        broker, cloud_settings, start_worker, publisher, registry):
+    from sqlalchemy import event as sql_event
+
+    from cloud.db import make_engine
+    from cloud.ingest.worker import IngestWorker
+
+    first = start_worker(cloud_settings)
+    publisher.publish("etp/v1/porvoo/r1/doccam/health", health(1), qos=1)
+    wait_for(lambda: first.counts["accepted"] == 1, 10, "a message processed")
+    first.stop()  # saves its counters: the restarted worker resends since then
+    asked = threading.Event()
+    publisher.message_callback_add("etp/v1/+/+/agent/cmd/resend", lambda *_: asked.set())
+    publisher.subscribe("etp/v1/+/+/agent/cmd/resend", qos=1)
+    engine, threads = make_engine(cloud_settings.database_url), set()
+    sql_event.listen(engine, "before_cursor_execute",
+                     lambda *_: threads.add(threading.current_thread().name))
+    second = IngestWorker(cloud_settings, registry, engine=engine).start()
+    try:
+        assert asked.wait(10), "no resend asked"
+        assert threads and not any(name.startswith("paho-mqtt-client") for name in threads)
+    finally:
+        second.stop()

@@ -79,3 +79,22 @@ def test_telemetry_store_down_for_minutes_then_back_loses_no_point(
     victoria.start()
     wait_for(lambda: worker.telemetry.spooled_points() == 0, 120, "spool drained")
     assert points(victoria) == [T0 + s * 1000 for s in range(seq)]
+
+
+def test_a_full_spool_drops_the_oldest_points_and_counts_them_for_an_alarm(
+        broker, victoria, cloud_settings, start_worker, publisher, twin):
+    settings = cloud_settings.model_copy(update={"influx_url": victoria.url,
+                                                 "spool_max_points": 1000})
+    victoria.stop()
+    worker = start_worker(settings)
+    for seq in range(3000):
+        publisher.publish("etp/v1/porvoo/r1/agent/telemetry", telemetry(seq), qos=1)
+    wait_for(lambda: worker.telemetry.spooled_points() + worker.counts["spool_dropped"] == 3000,
+             30, "every point spooled or dropped")
+    assert worker.telemetry.spooled_points() <= 1000
+    wait_for(lambda: twin("SELECT count FROM ingest_counter WHERE outcome = 'spool_dropped'")
+             == [(worker.counts["spool_dropped"],)], 10, "the drop counted for /metrics")
+    kept = worker.telemetry.spooled_points()
+    victoria.start()
+    wait_for(lambda: worker.telemetry.spooled_points() == 0, 60, "spool drained")
+    assert points(victoria) == [T0 + seq * 1000 for seq in range(3000 - kept, 3000)]  # newest

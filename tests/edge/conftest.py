@@ -27,13 +27,16 @@ class Received:
 class Subscriber:
     """A plain paho client subscribed to ``etp/#`` that records everything it receives."""
 
-    def __init__(self, port: int, pattern: str = "etp/#") -> None:
+    def __init__(self, port: int, pattern: str = "etp/#", *, username: str | None = None,
+                 password: str | None = None) -> None:
         self._lock = threading.Lock()
         self._received: list[Received] = []
         subscribed = threading.Event()
         self.client = paho.Client(paho.CallbackAPIVersion.VERSION2, protocol=paho.MQTTv311)
         self.client.on_message = self._on_message
         self.client.on_subscribe = lambda *args: subscribed.set()
+        if username:
+            self.client.username_pw_set(username, password)
         self.client.connect("127.0.0.1", port)
         self.client.loop_start()
         self.client.subscribe(pattern, qos=1)

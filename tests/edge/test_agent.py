@@ -2,6 +2,7 @@
 network cuts and restarts."""
 from __future__ import annotations
 
+import json
 import time
 import uuid
 
@@ -11,6 +12,8 @@ import etapalvelu
 from edge.adapters import AdapterError
 from protocol.codec import encode
 from protocol.payloads import Command
+from provisioning.broker import password_entry
+from provisioning.settings import FleetSettings
 from tests.edge.conftest import Subscriber
 from tests.netfault import TcpProxy
 from tests.servers import free_port, wait_for
@@ -56,16 +59,18 @@ def test_clean_stop_leaves_offline_retained(broker, subscriber, make_agent):
         late.close()
 
 
-def test_health_is_retained_events_are_qos1_and_telemetry_qos0(broker, subscriber, make_agent):
+def test_health_is_retained_events_are_qos1_and_live_telemetry_qos0(broker, subscriber, make_agent):
     agent = make_agent(broker.url, telemetry_s=3600)
     assert agent.wait_connected(10)
+    subscriber.wait(lambda s: len(s.received(kind="telemetry")) == 6, 10, "start-up telemetry")
     agent.inject_fault("callbutton", "press")
+    agent.publish_telemetry()  # while online: live
     subscriber.wait(lambda s: s.received("callbutton", "event")
-                    and len(s.received(kind="telemetry")) == 6
+                    and len(s.received(kind="telemetry")) == 12
                     and len(s.received(kind="health")) >= 6, 10, "health, telemetry, an event")
     assert {m.qos for m in subscriber.received(kind="event")} == {1}
     assert {m.qos for m in subscriber.received(kind="health")} == {1}
-    assert {m.qos for m in subscriber.received(kind="telemetry")} == {0}
+    assert {m.qos for m in subscriber.received(kind="telemetry")[6:]} == {0}
     late = Subscriber(broker.port)
     try:
         late.wait(lambda s: len(s.received(kind="health")) == 6, 5, "retained health")
@@ -74,6 +79,57 @@ def test_health_is_retained_events_are_qos1_and_telemetry_qos0(broker, subscribe
     finally:
         late.close()
     wait_for(lambda: len(agent.outbox) == 0, 5, "an empty outbox")
+
+
+def test_telemetry_buffered_while_offline_is_replayed_at_qos1_then_live_again_at_qos0(
+        broker, subscriber, make_agent):
+    def points():  # seq -> QoS of the last copy (QoS 1 is at least once)
+        return {m.payload["seq"]: m.qos for m in subscriber.received("agent", "telemetry")}
+
+    with TcpProxy(broker.port) as proxy:
+        agent = make_agent(f"mqtt://127.0.0.1:{proxy.port}")
+        assert agent.wait_connected(10)
+        subscriber.wait(lambda s: len(points()) == 1, 10, "the start-up point")
+        proxy.cut()
+        wait_for(lambda: not agent.connected, 10, "the agent noticing the loss")
+        for _ in range(20):
+            agent.publish_telemetry()
+        buffered = agent.outbox.last_seq("agent")
+        proxy.restore()
+        subscriber.wait(lambda s: buffered in points(), 15, "the backlog")
+        agent.publish_telemetry()
+        subscriber.wait(lambda s: len(points()) == 22, 10, "a live point")
+    qos = points()
+    assert [qos[seq] for seq in sorted(qos)][1:21] == [1] * 20  # paced by the in-flight window
+    assert qos[max(qos)] == 0
+
+
+def test_agent_whose_command_subscription_is_refused_never_announces_online(
+        broker_factory, make_agent, tmp_path):
+    # Mosquitto's dynamic security refuses a subscription in the SUBACK; this agent may
+    # publish everything but subscribe to nothing
+    roles = [{"rolename": "agent", "acls": [{"acltype": "publishClientSend", "topic": "etp/v1/#",
+                                             "priority": 0, "allow": True}]},
+             {"rolename": "watcher", "acls": [{"acltype": "subscribePattern", "topic": "etp/#",
+                                               "priority": 0, "allow": True}]}]
+    dynsec = {"defaultACLAccess": {"publishClientSend": False, "publishClientReceive": True,
+                                   "subscribe": False, "unsubscribe": True},
+              "clients": [{"username": name, "roles": [{"rolename": name}],
+                           **password_entry(f"{name}-secret")} for name in ("agent", "watcher")],
+              "groups": [], "roles": roles}
+    (tmp_path / "dynsec.json").write_text(json.dumps(dynsec))
+    broker = broker_factory(extra_config=[
+        f"plugin {FleetSettings().dynsec_plugin}",
+        f"plugin_opt_config_file {tmp_path / 'dynsec.json'}"]).start()
+    agent = make_agent(broker.url, username="agent", password="agent-secret")
+    wait_for(lambda: agent.link.connects >= 2, 15, "the refused agent trying again")
+    assert not agent.connected
+    watcher = Subscriber(broker.port, username="watcher", password="watcher-secret")
+    try:  # the retained status is the Last Will of a dropped connection, never a birth
+        watcher.wait(lambda s: s.statuses() == ["offline"], 5, "the retained Last Will")
+    finally:
+        watcher.close()
+    assert agent.link.connects >= 2 and not agent.connected
 
 
 def test_ping_is_acked_with_the_command_id(broker, subscriber, make_agent):

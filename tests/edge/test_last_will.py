@@ -65,6 +65,21 @@ def test_killed_in_process_agent_fires_its_last_will(broker, subscriber, make_ag
     subscriber.wait(lambda s: s.statuses() == ["online", "offline"], DEADLINE_S, "the Last Will")
 
 
+def test_the_last_will_carries_its_connections_generation_and_the_next_online_a_higher_one(
+        broker, subscriber, make_agent):
+    with TcpProxy(broker.port) as proxy:
+        agent = make_agent(f"mqtt://127.0.0.1:{proxy.port}", keepalive_s=KEEPALIVE_S)
+        subscriber.wait(lambda s: s.statuses() == ["online"], 10, "the agent online")
+        proxy.cut()  # the broker sees the socket close: the Last Will goes at once
+        subscriber.wait(lambda s: s.statuses() == ["online", "offline"], DEADLINE_S,
+                        "the Last Will")
+        proxy.restore()
+        subscriber.wait(lambda s: s.statuses() == ["online", "offline", "online"], 15,
+                        "the agent back online")
+        born, will, reborn = (m.payload["gen"] for m in subscriber.received("agent", "status"))
+    assert born == will < reborn
+
+
 def test_agent_process_stopped_with_sigterm_says_offline_itself_and_exits_cleanly(
         broker, subscriber, tmp_path):
     config = tmp_path / "agent.yaml"

@@ -118,6 +118,16 @@ def test_sequence_numbers_are_remembered_across_reopening(tmp_path):
     assert reopened.last_seq("network") is None
 
 
+def test_connection_generations_rise_across_reopening_and_with_the_clock(tmp_path):
+    outbox = Outbox(tmp_path / "o.sqlite")
+    first = outbox.next_connection(now_ms=1_000)
+    assert outbox.next_connection(now_ms=1_000) == first + 1  # the clock stood still
+    outbox.close()
+    reopened = Outbox(tmp_path / "o.sqlite")
+    assert reopened.next_connection(now_ms=0) == first + 2  # the clock went back
+    assert reopened.next_connection(now_ms=5_000) == 5_000  # a lost outbox restarts from here
+
+
 def test_batched_puts_sustain_thousands_of_messages_per_second(tmp_path):
     outbox = Outbox(tmp_path / "o.sqlite")
     batches = [[telemetry(n) for n in range(b * 500, b * 500 + 500)] for b in range(20)]

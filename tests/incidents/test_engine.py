@@ -317,7 +317,7 @@ def test_a_silence_through_the_api_mutes_a_device(store, api, engine_factory):
 
 
 def test_conditions_over_time_come_from_evaluating_the_twin(store, engine_factory):
-    from cloud.twin.models import DeviceEvent
+    from cloud.twin.models import RoomOccupancy
 
     now = datetime.now(UTC)
     with store() as session:
@@ -328,9 +328,8 @@ def test_conditions_over_time_come_from_evaluating_the_twin(store, engine_factor
                         skew_ms=120_000, seq_count=1, duplicates=0),
             DeviceState(site="nurmes", room="r1", device="network", state="ok", last_seen_at=now,
                         seq_first=1, seq_last=100, seq_count=100, duplicates=0),
-            DeviceEvent(id="occupied-00000001", site="nurmes", room="r1", device="occupancy",
-                        type="occupancy", data={"type": "occupancy", "occupied": True}, seq=1,
-                        device_ts=0, synced=True, received_at=now - timedelta(hours=6)),
+            RoomOccupancy(site="nurmes", room="r1", occupied=True, seq=1, device_ts=0,
+                          since=now - timedelta(hours=6)),
         ])
         session.commit()
     engine = engine_factory(twin_interval_s=0.0, open_after_s=0.0)
