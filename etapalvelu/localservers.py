@@ -102,6 +102,10 @@ class Server:
     def command(self) -> list[str]:
         raise NotImplementedError
 
+    def owner(self) -> dict:
+        """Popen arguments of the user the server runs as (none: ours)."""
+        return {}
+
     def ready(self) -> bool:
         return port_open(self.port)
 
@@ -113,7 +117,7 @@ class Server:
         self.prepare()
         log = open(self.workdir / "server.log", "ab")
         self.process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
-                                        cwd=self.workdir, start_new_session=True)
+                                        cwd=self.workdir, start_new_session=True, **self.owner())
         wait_for(lambda: self._alive_or_fail() and self.ready(), timeout,
                  f"{type(self).__name__} on port {self.port}")
         return self
@@ -253,8 +257,11 @@ class PostgreSQL(Server):
         if os.geteuid() == 0:  # the postgres user must reach the folder: /tmp itself, not ours
             self.workdir = Path(tempfile.mkdtemp(prefix="etp-pg-"))
 
-    def _as_owner(self) -> list[str]:
-        return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    def owner(self) -> dict:
+        """As root, the ``postgres`` user, set in the child itself (no ``runuser`` between us
+        and the server, so a signal we send reaches the postmaster)."""
+        return {"user": "postgres", "group": "postgres", "extra_groups": []} \
+            if os.geteuid() == 0 else {}
 
     def prepare(self) -> None:
         data = self.workdir / "data"
@@ -263,12 +270,12 @@ class PostgreSQL(Server):
         if os.geteuid() == 0:
             owner = pwd.getpwnam("postgres")
             os.chown(self.workdir, owner.pw_uid, owner.pw_gid)
-        subprocess.run([*self._as_owner(), binary("initdb"), "-D", str(data), "-U", "postgres",
+        subprocess.run([binary("initdb"), "-D", str(data), "-U", "postgres",
                         "--auth=trust", "-E", "UTF8", "--no-sync"], check=True,
-                       stdout=subprocess.DEVNULL)
+                       stdout=subprocess.DEVNULL, cwd=self.workdir, **self.owner())
 
     def command(self) -> list[str]:
-        return [*self._as_owner(), binary("postgres"), "-D", str(self.workdir / "data"),
+        return [binary("postgres"), "-D", str(self.workdir / "data"),
                 "-p", str(self.port), "-k", str(self.workdir), "-c", "listen_addresses=127.0.0.1",
                 "-c", "fsync=off", "-c", "max_connections=200"]
 

@@ -27,6 +27,19 @@ from tests.servers import free_port, wait_for
 
 ADMIN = {"Authorization": f"Bearer {DEVELOPMENT_TOKEN}"}
 ARTEFACTS = Path(os.environ.get("ETP_ARTEFACTS", Path(__file__).parents[2] / "var" / "artefacts"))
+LAPTOP, PHONE = {"width": 1366, "height": 768}, {"width": 360, "height": 740}
+
+
+def at_both_widths(page, name: str) -> None:
+    """Screenshot the page at a laptop's and a phone's width; at the phone's nothing may
+    stick out sideways (no horizontal scrolling)."""
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size(LAPTOP)
+    page.screenshot(path=ARTEFACTS / f"{name}-laptop.png", full_page=True)
+    page.set_viewport_size(PHONE)
+    page.screenshot(path=ARTEFACTS / f"{name}-phone.png", full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), name
+    page.set_viewport_size(LAPTOP)
 
 
 def call(port: int, path: str, body: dict | None = None, headers: dict | None = None) -> dict:
@@ -222,13 +235,12 @@ def test_a_fault_injected_through_the_cloud_shows_on_the_status_page_after_login
             executable_path="/usr/bin/chromium",
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"])
-        page = browser.new_page()
+        page = browser.new_page(viewport=LAPTOP)
         errors = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.goto(f"http://127.0.0.1:{demo.web}/")
         expect(page.get_by_label("Käyttäjätunnus / Username")).to_be_visible()
-        ARTEFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=ARTEFACTS / "status-login.png")
+        at_both_widths(page, "status-login")
         page.get_by_label("Käyttäjätunnus / Username").fill("demo-advisor")
         page.get_by_label("Salasana / Password").fill(DEMO_PASSWORD)
         page.get_by_role("button", name="Kirjaudu / Log in").click()
@@ -237,7 +249,7 @@ def test_a_fault_injected_through_the_cloud_shows_on_the_status_page_after_login
         expect(room.locator('tr[data-device="doccam"]')).to_contain_text("missing (unplugged)")
         expect(page.locator('[data-room="imatra/r1"]')).to_have_count(0)  # not the advisor's
         assert "token" not in page.url
-        page.screenshot(path=ARTEFACTS / "status-page.png", full_page=True)
+        at_both_widths(page, "status-page")
         assert not [e for e in errors if "Content Security Policy" in e]
         browser.close()
 
