@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+
 from cloud.accounts.deps import AccessDep
 from cloud.api.deps import SessionDep
 from cloud.ingest.service import counters as stored_counters

@@ -10,8 +10,18 @@ import time
 from datetime import datetime, timezone
 from functools import lru_cache
 
-from sqlalchemy import (Connection, Row, and_, bindparam, case, func, literal_column, select,
-                        tuple_, update)
+from sqlalchemy import (
+    Connection,
+    Row,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
