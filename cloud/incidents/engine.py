@@ -69,7 +69,7 @@ class IncidentEngine:
         self.sessions = sessions
         self.name = name or f"engine-{uuid.uuid4().hex[:8]}"
         self.on_queued = on_queued  # e.g. ``NotifyWorker.wake``: send without waiting a poll
-        # the incident-resolved journey (``cloud.flows.incidents``), in the round's transaction
+        # the incident-resolved journey (``flows/incidents.py``), in the round's transaction
         self.on_resolved = on_resolved
         self.settings = settings or IncidentSettings()
         self.registry = registry

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from cloud.accounts.models import Staff
 from cloud.bookings import service
-from cloud.bookings.scheduled import tick
+from cloud.flows.schedule import tick
 from cloud.bookings.service import BookingRefused, Customer
 from cloud.bookings.settings import BookingSettings
 from cloud.flows.readiness import visit_readiness
