@@ -121,9 +121,9 @@ def schedule_service(sessions: sessionmaker, registry: Registry, settings: Cloud
                      name: str | None = None):
     """The booking schedule (reminders, readiness checks, purge) every
     ``schedule_period_s``; ready once a round succeeded."""
-    from cloud.flows.schedule import tick
     from cloud.bookings.service import BookingRules
     from cloud.bookings.settings import BookingSettings
+    from cloud.flows.schedule import tick
 
     name = process_name("schedule", name)
     rules, booking_settings = BookingRules.load(registry), BookingSettings()
