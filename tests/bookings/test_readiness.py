@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from cloud.accounts.models import Staff
 from cloud.bookings import service
-from cloud.flows.schedule import tick
 from cloud.bookings.service import BookingRefused, Customer
 from cloud.bookings.settings import BookingSettings
 from cloud.flows.readiness import visit_readiness
+from cloud.flows.schedule import tick
 from cloud.incidents.engine import IncidentEngine
 from cloud.incidents.models import Incident
 from cloud.notify.models import OutboxMessage
