@@ -68,20 +68,14 @@ class Periodic:
             self._stop.wait(self._period_s)
 
 
-def _thread_alive(name: str) -> bool:
-    """Whether a thread of that name runs (the workers name their threads after themselves)."""
-    return any(t.name == name and t.is_alive() for t in threading.enumerate())
-
-
 def ingest_service(settings: CloudSettings, registry: Registry):
     """One ingest worker; ready once its subscription is granted, dead when its batch thread
     has ended (its inbox would only grow)."""
     from cloud.ingest.worker import IngestWorker
 
     worker = IngestWorker(settings, registry).start()
-    batches = f"{settings.ingest_name}-batches"
     return worker, Component(settings.ingest_name, "ingest", lambda: Health(
-        _thread_alive(batches), worker.connected.is_set(), f"backlog={worker.backlog()}"))
+        worker.alive, worker.connected.is_set(), f"backlog={worker.backlog()}"))
 
 
 def engine_service(sessions: sessionmaker, registry: Registry, settings: CloudSettings, *,
@@ -117,9 +111,8 @@ def notify_service(sessions: sessionmaker, *, name: str | None = None):
     name = process_name("notify", name)
     worker = NotifyWorker(sessions, NotifySettings(), name=name).start()
 
-    def probe() -> Health:  # the worker's thread carries its name
-        alive = _thread_alive(name)
-        return Health(alive, alive)
+    def probe() -> Health:
+        return Health(worker.alive, worker.alive)
 
     return worker, Component(name, "notify", probe)
 
@@ -128,9 +121,9 @@ def schedule_service(sessions: sessionmaker, registry: Registry, settings: Cloud
                      name: str | None = None):
     """The booking schedule (reminders, readiness checks, purge) every
     ``schedule_period_s``; ready once a round succeeded."""
-    from cloud.bookings.scheduled import tick
     from cloud.bookings.service import BookingRules
     from cloud.bookings.settings import BookingSettings
+    from cloud.flows.schedule import tick
 
     name = process_name("schedule", name)
     rules, booking_settings = BookingRules.load(registry), BookingSettings()

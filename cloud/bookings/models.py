@@ -21,7 +21,6 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cloud.db import Base, Instant
-from cloud.sites.models import BuildingException  # noqa: F401 - the site's table, set by bookings
 
 CHANNELS = ("on_site", "phone_service", "service_number", "walk_in")
 LANGUAGES = ("fi", "sv", "en")

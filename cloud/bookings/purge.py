@@ -3,7 +3,7 @@
 A booking's personal fields (name, phone, e-mail) are set to NULL a configured time after the
 visit ended (after the cancellation, for a cancelled booking); the booking itself stays, so utilisation, realised times, cancellations and changes
 are counted as before. The messages sent about a booking are notify's to forget: the journey
-over both is ``cloud.flows.purge``.
+over both is the purge flow (``flows/purge.py``).
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The booking side of the readiness check before a visit: which live bookings are due for a
 check, marked so each is checked once. The journey itself (twin -> rule -> alert) is
-``cloud.flows.readiness``."""
+the readiness flow (``flows/readiness.py``)."""
 from __future__ import annotations
 
 from collections.abc import Iterable

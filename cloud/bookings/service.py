@@ -2,13 +2,14 @@
 
 The work is split by concern: ``rules`` (refusals, the customer, what the rules read),
 ``availability`` (the layers a visit must pass, free visits) and ``changes`` (booking, moving,
-cancelling, the visit's life); this module adds the reads and the room and building changes.
+cancelling, the visit's life); this module adds the reads and the room closures (a
+building's dated exceptions are the site domain's: ``cloud.sites.service``).
 Every function is keyword-only after the session (and rules), takes ``now`` where time matters
 and writes in the caller's transaction: the caller commits.
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,7 +29,6 @@ from cloud.bookings.models import (
     LIVE,
     Booking,
     BookingChange,
-    BuildingException,
     RoomClosure,
 )
 from cloud.bookings.rules import BookingRefused, BookingRules, Customer, refused
@@ -37,7 +37,7 @@ __all__ = ["BookingRefused", "BookingRules", "Customer", "FreeVisit", "affected_
            "availability", "bookings_between", "cancel_booking", "changes_of", "check_in",
            "close_room", "complete", "create_booking", "end_incident_closures",
            "end_room_closure", "mark_no_show", "move_booking", "refused",
-           "set_building_exception", "site_hours", "walk_in"]
+           "site_hours", "walk_in"]
 
 
 # --- reading bookings -----------------------------------------------------------------------
@@ -115,13 +115,3 @@ def end_room_closure(session: Session, *, site: str, room: str, closure_id: int,
         row.end = min(row.end, now)
     session.flush()
     return True
-
-
-def set_building_exception(session: Session, *, site: str, day: date,
-                           spans: list[tuple[int, int]], reason: str) -> BuildingException:
-    """Set the building's hours of one day (no spans: closed that day)."""
-    row = session.get(BuildingException, (site, day)) or BuildingException(site=site, day=day)
-    row.spans, row.reason = [list(s) for s in spans], reason
-    session.add(row)
-    session.flush()
-    return row

@@ -35,6 +35,7 @@ from cloud.bookings.schemas import (
 from cloud.bookings.service import BookingRefused, BookingRules
 from cloud.flows.purge import purge_personal_data
 from cloud.instants import ApiDay, ApiInstant
+from cloud.sites import service as sites
 
 MAX_RANGE_DAYS = 62
 MAX_CLOSURE, CLOSURE_HORIZON = timedelta(days=366), timedelta(days=2 * 366)
@@ -297,7 +298,7 @@ def building_exception(site: str, day: ApiDay, body: ExceptionIn, access: Access
         spans = [parse_span(text)[:2] for text in body.hours]
     except ValueError as error:
         raise HTTPException(422, str(error)) from None
-    service.set_building_exception(session, site=site, day=day, spans=spans, reason=body.reason)
+    sites.set_building_exception(session, site=site, day=day, spans=spans, reason=body.reason)
     session.commit()
     return {"site": site, "day": day, "hours": body.hours}
 

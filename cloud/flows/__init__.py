@@ -7,6 +7,10 @@ functions (a domain never imports another's tables, and the domains do not impor
   addresses of their messages forgotten;
 - ``readiness``: fifteen minutes before a visit, the room read from the twin -> the twin's
   serve rule -> the site's advisors and the authority's experts alerted, naming the incident.
+- ``schedule``: one round of the booking schedule: due reminders -> readiness -> purge, each
+  step committed on its own.
 
-The caller of a flow owns the transaction (commits), as with a service function.
+The caller of a flow owns the transaction (commits), as with a service function; ``schedule``
+is the caller of the others. Domains never import flows, except a domain's views, which may
+start a journey (``tests/test_layout.py`` holds the arrows).
 """

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -48,8 +48,7 @@ from cloud.incidents.settings import IncidentSettings
 from cloud.registry import Registry
 from cloud.sites import service as sites
 from cloud.sites.hours import OpeningHours
-from cloud.twin.models import AgentPresence, DeviceState, Transition
-from cloud.twin.service import room_occupancy
+from cloud.twin import service as twin
 
 log = logging.getLogger(__name__)
 CURSOR = "transitions"
@@ -70,7 +69,7 @@ class IncidentEngine:
         self.sessions = sessions
         self.name = name or f"engine-{uuid.uuid4().hex[:8]}"
         self.on_queued = on_queued  # e.g. ``NotifyWorker.wake``: send without waiting a poll
-        # the incident-resolved journey (``cloud.flows.incidents``), in the round's transaction
+        # the incident-resolved journey (``flows/incidents.py``), in the round's transaction
         self.on_resolved = on_resolved
         self.settings = settings or IncidentSettings()
         self.registry = registry
@@ -198,7 +197,7 @@ class IncidentEngine:
         if time.monotonic() < self._resting_until:
             return False  # gave the lease up after failing: let a standby have it
         if session.get(EngineCursor, CURSOR) is None:
-            last = session.scalar(select(func.max(Transition.id))) or 0
+            last = twin.last_transition_id(db=session)
             session.add(EngineCursor(name=CURSOR, last_id=last, updated_at=now))
             session.commit()
         free = or_(EngineCursor.holder == self.name, EngineCursor.holder.is_(None),
@@ -248,14 +247,14 @@ class IncidentEngine:
         for row in self._recent_transitions(session, now):
             self._observe(health_finding(row.site, row.room, row.device, row.to_state,
                                          row.code), row.at)
-        for agent in session.scalars(select(AgentPresence)):
+        for agent in twin.presences(db=session):
             finding = health_finding(agent.site, agent.room, AGENT,
                                      "online" if agent.online else "offline", None)
             self._observe(finding, agent.since)
-        for device in session.scalars(select(DeviceState).where(DeviceState.state.is_not(None))):
+        for device in twin.device_health(db=session):
             finding = health_finding(device.site, device.room, device.device, device.state,
                                      device.code)
-            self._observe(finding, device.state_since or device.last_seen_at)
+            self._observe(finding, device.since)
         for condition in self.conditions.values():
             if condition.since is None:  # an open incident the twin says nothing about yet
                 condition.active, condition.since = True, now  # holds until seen clear
@@ -265,12 +264,9 @@ class IncidentEngine:
         """The log up to the cursor, back to the start of the flap memory (``flap_window``
         plus ``flap_open_after``), oldest first; read backwards by id, which is indexed."""
         since = now - self.policy.flap_window - self.policy.flap_open_after
-        columns = (Transition.id, Transition.site, Transition.room, Transition.device,
-                   Transition.to_state, Transition.code, Transition.at)
         rows, below = [], self._cursor + 1
         while len(rows) < SEED_HISTORY_ROWS:
-            page = session.execute(select(*columns).where(Transition.id < below)
-                                   .order_by(Transition.id.desc()).limit(BATCH)).all()
+            page = twin.transitions_back(db=session, before_id=below, limit=BATCH)
             rows += [r for r in page if r.at >= since]
             if len(page) < BATCH or page[-1].at < since:
                 break
@@ -291,13 +287,9 @@ class IncidentEngine:
         With several ingest writers (PostgreSQL) ids are taken in one order and committed in
         another, so an id skipped over may still appear: it is looked for again for
         ``GAP_WAIT_S`` before it counts as a rolled-back insert."""
-        columns = (Transition.id, Transition.site, Transition.room, Transition.device,
-                   Transition.to_state, Transition.code, Transition.at)
-        rows = session.execute(select(*columns).where(Transition.id > self._cursor)
-                               .order_by(Transition.id).limit(BATCH)).all()
+        rows = twin.transitions_after(db=session, after_id=self._cursor, limit=BATCH)
         if self._skipped:
-            rows += session.execute(select(*columns)
-                                    .where(Transition.id.in_(list(self._skipped)))).all()
+            rows += twin.transitions_by_id(db=session, ids=list(self._skipped))
         expected, wall = self._cursor + 1, time.monotonic()
         for row in sorted(rows):
             self._skipped.pop(row.id, None)
@@ -326,14 +318,11 @@ class IncidentEngine:
 
     def _evaluate_twin(self, session: Session, now: datetime) -> None:
         """Conditions over time: a silent call button, clock skew, lost messages, occupancy."""
-        columns = (DeviceState.site, DeviceState.room, DeviceState.device,
-                   DeviceState.last_seen_at, DeviceState.skew_ms, DeviceState.seq_first,
-                   DeviceState.seq_last, DeviceState.seq_count)
-        for row in session.execute(select(*columns)):
+        for row in twin.device_states(db=session):
             with self._room_rule((row.site, row.room)):
                 self._evaluate_device(row, now)
         # rooms free now are read too, or a stuck-occupancy incident could never resolve
-        for site, room, occupied, since in room_occupancy(db=session):
+        for site, room, occupied, since in twin.room_occupancy(db=session):
             with self._room_rule((site, room)):
                 held = (now - since).total_seconds() if occupied else 0
                 self._observe(threshold_finding(site, room, "occupancy", "stuck", held,
@@ -349,9 +338,7 @@ class IncidentEngine:
                                             s.button_silent_s, "no_messages"), now)
         self._observe(threshold_finding(site, room, name, "clock_skew", row.skew_ms,
                                         s.clock_skew_bound_ms, "clock_skew"), now)
-        first, last = row.seq_first, row.seq_last
-        gaps = 0 if first is None or last is None else max(0, last - first + 1 - row.seq_count)
-        lost = self._recent_gaps((site, room, name), gaps, now)
+        lost = self._recent_gaps((site, room, name), row.seq_gaps, now)
         self._observe(threshold_finding(site, room, name, "data_loss", lost,
                                         s.data_loss_messages - 1, "sequence_gaps"), now)
 

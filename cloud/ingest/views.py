@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from sqlalchemy import select
 
 from cloud.accounts.deps import AccessDep
 from cloud.api.deps import SessionDep
-from cloud.ingest.models import IngestCounter
+from cloud.ingest.service import counters as stored_counters
 
 router = APIRouter(tags=["ingest"])
 
@@ -17,7 +16,7 @@ def counters(session: SessionDep, access: AccessDep) -> dict:
     access.require("ingest.read", resource="ingest")
     totals: dict[str, int] = {}
     workers: dict[str, dict[str, int]] = {}
-    for row in session.scalars(select(IngestCounter)):
+    for row in stored_counters(db=session):
         totals[row.outcome] = totals.get(row.outcome, 0) + row.count
         workers.setdefault(row.worker, {})[row.outcome] = row.count
     return {"totals": totals, "workers": workers}

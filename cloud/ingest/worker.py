@@ -117,6 +117,11 @@ class IngestWorker:
         if self.telemetry:
             self.telemetry.stop()
 
+    @property
+    def alive(self) -> bool:
+        """Whether the processing thread runs (without it the inbox would only grow)."""
+        return self._thread.is_alive()
+
     def backlog(self) -> int:
         """Messages received and not yet processed."""
         return len(self._inbox)

@@ -56,6 +56,11 @@ class NotifyWorker:
             self._thread.join(timeout)
             self._thread = None
 
+    @property
+    def alive(self) -> bool:
+        """Whether the worker's thread runs (started and neither stopped nor crashed)."""
+        return self._thread is not None and self._thread.is_alive()
+
     def wake(self) -> None:
         """Look at the outbox now rather than at the next poll (callable from any thread)."""
         if self._loop is not None and self._wake is not None:

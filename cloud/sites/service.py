@@ -1,5 +1,6 @@
 """Service functions of the site domain: a site's ``OpeningHours`` from the registry (weekly
-remote-service and building hours, time zone) and the stored building exceptions."""
+remote-service and building hours, time zone) and the stored building exceptions, and the
+write of an exception. The caller commits."""
 from __future__ import annotations
 
 from collections.abc import Container
@@ -68,3 +69,13 @@ def hours_around(session: Session, *, registry: Registry, site: str, instant: da
     return opening_hours(session, registry=registry, site=site,
                          first=weekly.local_day(instant),
                          last=weekly.local_day(instant + ahead), holidays=holidays)
+
+
+def set_building_exception(session: Session, *, site: str, day: date,
+                           spans: list[tuple[int, int]], reason: str) -> BuildingException:
+    """Set the building's hours of one day (no spans: closed that day); the caller commits."""
+    row = session.get(BuildingException, (site, day)) or BuildingException(site=site, day=day)
+    row.spans, row.reason = [list(s) for s in spans], reason
+    session.add(row)
+    session.flush()
+    return row

@@ -10,8 +10,18 @@ import time
 from datetime import datetime, timezone
 from functools import lru_cache
 
-from sqlalchemy import (Connection, and_, bindparam, case, func, literal_column, select, tuple_,
-                        update)
+from sqlalchemy import (
+    Connection,
+    Row,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -265,3 +275,64 @@ def room_state(session: Session, *, site: str, room: str
     states = dict(session.execute(select(DeviceState.device, DeviceState.state).where(
         DeviceState.site == site, DeviceState.room == room)).all())
     return (agent.online if agent else None), states
+
+
+# -- reads for the incident engine and the metrics: plain rows, statements the engine pages
+# -- by id (the log's primary key), so a round costs the same whoever reads
+
+_TRANSITION_COLUMNS = (TRANSITION.c.id, TRANSITION.c.site, TRANSITION.c.room,
+                       TRANSITION.c.device, TRANSITION.c.to_state, TRANSITION.c.code,
+                       TRANSITION.c.at)
+
+
+def last_transition_id(*, db: Connection | Session) -> int:
+    """The id of the newest transition logged (0 when the log is empty)."""
+    return db.scalar(select(func.max(TRANSITION.c.id))) or 0
+
+
+def transitions_after(*, db: Connection | Session, after_id: int, limit: int) -> list[Row]:
+    """At most ``limit`` transitions with ids above ``after_id``, oldest first, as rows of
+    ``(id, site, room, device, to_state, code, at)``."""
+    return db.execute(select(*_TRANSITION_COLUMNS).where(TRANSITION.c.id > after_id)
+                      .order_by(TRANSITION.c.id).limit(limit)).all()
+
+
+def transitions_back(*, db: Connection | Session, before_id: int, limit: int) -> list[Row]:
+    """At most ``limit`` transitions with ids below ``before_id``, newest first (rows as
+    ``transitions_after``): the log read backwards."""
+    return db.execute(select(*_TRANSITION_COLUMNS).where(TRANSITION.c.id < before_id)
+                      .order_by(TRANSITION.c.id.desc()).limit(limit)).all()
+
+
+def transitions_by_id(*, db: Connection | Session, ids: list[int]) -> list[Row]:
+    """The transitions of these ids that exist (rows as ``transitions_after``); an id a
+    writer has taken but not yet committed turns up here later."""
+    if not ids:
+        return []
+    return db.execute(select(*_TRANSITION_COLUMNS).where(TRANSITION.c.id.in_(ids))).all()
+
+
+def presences(*, db: Connection | Session) -> list[Row]:
+    """Every room's agent presence, as rows of ``(site, room, online, since)``."""
+    return db.execute(select(AGENT.c.site, AGENT.c.room, AGENT.c.online, AGENT.c.since)).all()
+
+
+def device_health(*, db: Connection | Session) -> list[Row]:
+    """Every device with a health state, as rows of ``(site, room, device, state, code,
+    since)``; ``since`` is when the state began, else when the device was last seen."""
+    return db.execute(select(
+        DEVICE.c.site, DEVICE.c.room, DEVICE.c.device, DEVICE.c.state, DEVICE.c.code,
+        func.coalesce(DEVICE.c.state_since, DEVICE.c.last_seen_at).label("since"))
+        .where(DEVICE.c.state.is_not(None))).all()
+
+
+def device_states(*, db: Connection | Session) -> list[Row]:
+    """Every device's twin, as rows of ``(site, room, device, state, last_seen_at, skew_ms,
+    seq_gaps)``; ``seq_gaps`` counts the messages that never arrived, judged from the
+    sequence numbers seen (as ``DeviceState.seq_gaps``)."""
+    c = DEVICE.c
+    missing = c.seq_last - c.seq_first + 1 - c.seq_count
+    gaps = case((c.seq_first.is_(None) | c.seq_last.is_(None) | (missing < 0), 0),
+                else_=missing).label("seq_gaps")
+    return db.execute(select(c.site, c.room, c.device, c.state, c.last_seen_at, c.skew_ms,
+                             gaps)).all()

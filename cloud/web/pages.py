@@ -9,10 +9,9 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-from sqlalchemy import select
 
-from cloud.ingest.models import IngestCounter
-from cloud.twin.models import AgentPresence, DeviceState
+from cloud.ingest import service as ingest
+from cloud.twin import service as twin
 
 router = APIRouter()
 STATIC = Path(__file__).parent / "static"
@@ -46,14 +45,14 @@ class _TwinCollector:
         messages = CounterMetricFamily("etp_ingest_messages", "messages by worker and outcome",
                                        labels=["worker", "outcome"])
         with self._sessionmaker() as session:
-            for agent in session.scalars(select(AgentPresence)):
+            for agent in twin.presences(db=session):
                 online.add_metric([agent.site, agent.room], 1.0 if agent.online else 0.0)
-            for device in session.scalars(select(DeviceState)):
+            for device in twin.device_states(db=session):
                 labels = [device.site, device.room, device.device]
                 if device.state:
                     state.add_metric([*labels, device.state], 1.0)
                 gaps.add_metric(labels, float(device.seq_gaps))
-            for counter in session.scalars(select(IngestCounter)):
+            for counter in ingest.counters(db=session):
                 messages.add_metric([counter.worker, counter.outcome], float(counter.count))
         yield from (online, state, gaps, messages)
 

@@ -74,3 +74,22 @@ def test_a_change_from_a_stale_read_of_a_booking_is_refused_as_changed_meanwhile
         assert again.status_code == 422 and again.json()["reason"] == "wrong_status"
         log = client.get(f"/api/bookings/{made['id']}/changes", headers=phone).json()
         assert [c["action"] for c in log] == ["created", "moved", "cancelled"]
+
+
+def test_an_advisor_closing_the_building_for_a_day_refuses_that_days_bookings(
+        tmp_path, migrated_file):
+    app = make_app(tmp_path, NOW, migrated_file)
+    add_staff(app, NOW)
+    with TestClient(app) as client:
+        closed = client.put("/api/bookings/sites/porvoo/exceptions/2025-11-12",
+                            headers=login(client, "adv-porvoo"),
+                            json={"hours": [], "reason": "water damage"})
+        assert closed.status_code == 200, closed.text
+        phone = login(client, "tel-kela")
+        free = client.get("/api/bookings/availability", headers=phone, params={
+            "site": "porvoo", "service": "kela-benefits", "first": "2025-11-12",
+            "last": "2025-11-12", "minutes": 30}).json()
+        assert free == []
+        refused = client.post("/api/bookings", headers=phone,
+                              json={**KELA, "start": "2025-11-12T08:00:00Z"})
+        assert refused.status_code == 422 and refused.json()["reason"] == "building_closed"

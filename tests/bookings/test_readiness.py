@@ -10,13 +10,14 @@ from sqlalchemy import select
 
 from cloud.accounts.models import Staff
 from cloud.bookings import service
-from cloud.bookings.scheduled import tick
 from cloud.bookings.service import BookingRefused, Customer
 from cloud.bookings.settings import BookingSettings
 from cloud.flows.readiness import visit_readiness
+from cloud.flows.schedule import tick
 from cloud.incidents.engine import IncidentEngine
 from cloud.incidents.models import Incident
 from cloud.notify.models import OutboxMessage
+from cloud.sites import service as site_service
 from cloud.twin.models import AgentPresence, DeviceState, Transition
 from cloud.twin.rules import room_condition, room_readiness
 from tests.bookings.conftest import at
@@ -101,8 +102,8 @@ def test_a_building_closed_after_the_booking_was_made_is_a_room_not_ready(store,
         service.create_booking(s, rules, site="porvoo", service="kela-benefits",
                                start=at(2025, 11, 12, 10), minutes=30, channel="on_site",
                                customer=Customer(name="X"), actor="a", now=NOW)
-        service.set_building_exception(s, site="porvoo", day=at(2025, 11, 12, 0).date(),
-                                       spans=[], reason="water damage")
+        site_service.set_building_exception(s, site="porvoo", day=at(2025, 11, 12, 0).date(),
+                                            spans=[], reason="water damage")
         s.commit()
     tick(store, rules, BookingSettings(), now=at(2025, 11, 12, 9, 50))
     [advisor, _] = not_ready_alerts(store)
@@ -148,8 +149,8 @@ def booking_outcome(store, rules, site: str, instant) -> str:
 def test_bookings_incident_severity_and_readiness_agree_on_when_a_site_is_open(
         any_store, rules, site, instant, is_open):
     with any_store() as s:
-        service.set_building_exception(s, site="porvoo", day=at(2026, 11, 26, 0).date(),
-                                       spans=[], reason="staff training")
+        site_service.set_building_exception(s, site="porvoo", day=at(2026, 11, 26, 0).date(),
+                                            spans=[], reason="staff training")
         twin(s, site, "r1", True, ALL_OK, when=instant - timedelta(days=1))
         readiness = visit_readiness(s, registry=rules.registry, site=site, room="r1",
                                     at=instant)

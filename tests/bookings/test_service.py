@@ -10,6 +10,7 @@ from cloud.bookings import service
 from cloud.bookings.models import BookedSlot
 from cloud.bookings.service import BookingRefused, Customer
 from cloud.notify.models import OutboxMessage
+from cloud.sites import service as site_service
 from tests.bookings.conftest import CUSTOMER, at
 
 NOW = at(2025, 11, 10, 8)  # a Monday morning
@@ -135,8 +136,8 @@ def test_affected_bookings_lists_live_bookings_in_an_unusable_window(store, rule
 
 def test_building_exception_closes_a_day(store, rules):
     with store() as s:
-        service.set_building_exception(s, site="porvoo", day=date(2025, 11, 14), spans=[],
-                                       reason="staff day")
+        site_service.set_building_exception(s, site="porvoo", day=date(2025, 11, 14), spans=[],
+                                            reason="staff day")
         with pytest.raises(BookingRefused) as refusal:
             book(s, rules, at(2025, 11, 14, 10))
         assert refusal.value.reason == "building_closed"

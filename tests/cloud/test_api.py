@@ -73,3 +73,16 @@ def test_status_page_is_served_with_its_script(api):
     page = api.get("/")
     assert page.status_code == 200 and "/static/status.js" in page.text
     assert "/api/fleet" in api.get("/static/status.js").text
+
+
+def test_metrics_show_each_agent_and_each_device_state_of_the_twin(api, live_room):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value for family in
+               text_string_to_metric_families(api.get("/metrics", headers=AUTH).text)
+               for s in family.samples}
+    room = (("room", "r1"), ("site", "porvoo"))
+    doccam = (("device", "doccam"), *room)
+    assert samples[("etp_agent_online", room)] == 1.0
+    assert samples[("etp_device_state", (*doccam, ("state", "missing")))] == 1.0
+    assert samples[("etp_device_seq_gaps", doccam)] == 0.0

@@ -11,7 +11,7 @@ from cloud.db import make_engine, make_sessionmaker
 from cloud.flows import incidents as journey
 from cloud.incidents.engine import IncidentEngine
 from cloud.incidents.models import Incident
-from cloud.twin.models import DeviceEvent
+from cloud.twin.models import RoomOccupancy
 from tests.incidents.conftest import quick_settings
 from tests.incidents.test_engine import T0, at, transition
 
@@ -49,15 +49,13 @@ def test_an_engine_taking_over_during_a_pending_recovery_resolves_it_and_still_d
 
 def test_a_room_whose_rule_fails_is_counted_and_the_other_rooms_still_get_incidents(
         any_store, registry):
-    with any_store() as session:  # a malformed occupancy report of one room
-        session.add(DeviceEvent(id="bad-occupancy-1", site="nurmes", room="r1",
-                                device="occupancy", type="occupancy", data=["occupied"], seq=1,
-                                device_ts=0, synced=True, received_at=at(-60)))
-        session.commit()
-    engine = engine_on(any_store, registry, twin_interval_s=0.0)
+    engine = engine_on(any_store, registry)
+    # a room of a site since removed from the registry: its rule cannot place it (no hours)
+    transition(any_store, "terminal", "fault", at(0), site="espoo", code="crashed")
     transition(any_store, "terminal", "fault", at(0), code="crashed")
     engine.tick(at(0.5))
     engine.tick(at(2))
+    engine.tick(at(3))
     assert [(i.site, i.rule) for i in incidents(any_store)] == [("porvoo", "terminal_fault")]
     assert engine.counts["rule_errors"] >= 2  # one per round, logged each time
 
@@ -109,12 +107,10 @@ def test_an_engine_whose_rounds_keep_failing_hands_its_lease_to_a_standby(any_st
 
 
 def test_a_stuck_occupancy_resolves_when_the_room_is_free_again(any_store, registry):
-    def occupancy(n: int, occupied: bool, when):
+    def occupancy(n: int, occupied: bool, when):  # what the ingest keeps of the room
         with any_store() as session:
-            session.add(DeviceEvent(id=f"occupancy-{n:08d}", site="nurmes", room="r1",
-                                    device="occupancy", type="occupancy",
-                                    data={"type": "occupancy", "occupied": occupied}, seq=n,
-                                    device_ts=0, synced=True, received_at=when))
+            session.merge(RoomOccupancy(site="nurmes", room="r1", occupied=occupied, since=when,
+                                        seq=n, device_ts=0))
             session.commit()
 
     occupancy(1, True, at(-5 * 3600))

@@ -1,14 +1,20 @@
-"""The booking system's periodic work: reminders, readiness checks, purge of personal data.
+"""One round of the booking schedule, a journey across domains: bookings' due reminders ->
+readiness before each visit (``flows.readiness``: twin, incidents, accounts, notify) -> the
+purge of personal data after retention (``flows.purge``: bookings, notify).
 
 ``tick`` does one round; ``etapalvelu cloud schedule`` runs it every period. Each step is
-idempotent (outbox keys, checked-at marks, purge marks), so two replicas may both run it.
+idempotent (outbox keys, checked-at marks, purge marks), so two replicas may both run it, and
+each step commits on its own, so a failing step keeps what the earlier ones did.
 """
 from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
 
+from sqlalchemy.orm import sessionmaker
+
 from cloud.bookings.reminders import send_due_reminders
+from cloud.bookings.rules import BookingRules
 from cloud.bookings.settings import BookingSettings
 from cloud.flows.purge import purge_personal_data
 from cloud.flows.readiness import check_readiness
@@ -16,9 +22,10 @@ from cloud.flows.readiness import check_readiness
 log = logging.getLogger(__name__)
 
 
-def tick(sessionmaker, rules, settings: BookingSettings, *, now: datetime) -> dict:
-    """One round of the periodic work at ``now``; returns what was done."""
-    with sessionmaker() as session:
+def tick(sessions: sessionmaker, rules: BookingRules, settings: BookingSettings, *,
+         now: datetime) -> dict:
+    """One round of the schedule at ``now``; returns what was done."""
+    with sessions() as session:
         reminders = send_due_reminders(session, rules, now=now, lead=settings.reminder_lead)
         session.commit()
         not_ready = check_readiness(session, rules, now=now,
@@ -27,6 +34,5 @@ def tick(sessionmaker, rules, settings: BookingSettings, *, now: datetime) -> di
         purged = purge_personal_data(session, now=now, retention=settings.retention)
         session.commit()
     done = {"reminders": reminders, "not_ready": len(not_ready), "purged": purged}
-    log.info("bookings tick reminders=%s not_ready=%s purged=%s", *done.values())
+    log.info("schedule.tick reminders=%s not_ready=%s purged=%s", *done.values())
     return done
-
