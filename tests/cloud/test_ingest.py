@@ -8,10 +8,8 @@ import sys
 import threading
 import time
 import uuid
-from collections import deque
 
 import orjson
-import paho.mqtt.client as mqtt
 import pytest
 
 from cloud.ingest.triage import RawMessage, triage
@@ -305,87 +303,32 @@ def test_first_contact_of_a_room_from_two_workers_at_once_keeps_the_later_connec
 
 # -- bounded while the database is away ----------------------------------------------------------
 
-READ_PASS_SLACK = 100  # messages one read pass of paho may take past the bound
+def database_away_under_load(tmp_path, outage_s: float) -> None:
+    """Events at 2,000 a second while PostgreSQL is stopped for ``outage_s`` (the benchmark's
+    scenario): the worker's inbox holds its bound throughout, its memory stays within a bound,
+    and every event the broker accepted reaches the twin."""
+    from etapalvelu.bench.outage import run_outage
 
-
-def stop_fast(database) -> None:
-    """Stop PostgreSQL with a fast shutdown: SIGINT cuts its sessions at once."""
-    database.stop(signal.SIGINT)
-
-
-def database_away_under_load(broker_factory, start_worker, tmp_path, outage_s: float,
-                             rate: int = 2_000, inbox_max: int = 2_000) -> None:
-    """Publish events at ``rate`` while PostgreSQL is stopped for ``outage_s``; the worker's
-    inbox must hold its bound throughout and every event the broker accepted must arrive."""
-    import psutil
-
-    from cloud.db import migrate
-    from cloud.settings import CloudSettings
-    from provisioning.broker import queue_bounds
-    from tests.servers import PostgreSQL
-
-    database = PostgreSQL(tmp_path / "pg").start()
-    try:
-        url = database.create_database("ingest_outage")
-        migrate(url)
-        broker = broker_factory(extra_config=queue_bounds()).start()  # the production bounds
-        worker = start_worker(CloudSettings(database_url=url, broker_url=broker.url,
-                                            spool_file=tmp_path / "spool.sqlite",
-                                            ingest_inbox_max=inbox_max))
-        room = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
-        room.max_inflight_messages_set(1000)
-        room.max_queued_messages_set(0)
-        unconfirmed: deque[mqtt.MQTTMessageInfo] = deque()  # short, so as not to weigh
-        room.connect("127.0.0.1", broker.port)
-        room.loop_start()
-        rss = psutil.Process().memory_info
-        phases = [("before", 2.0), ("away", outage_s), ("back", 2.0)]
-        worst_backlog, baseline_mb, peak_mb, n = 0, rss().rss / 2**20, 0.0, 0
-        for phase, seconds in phases:
-            if phase == "away":
-                stop_fast(database)
-            elif phase == "back":
-                database.start()
-            started, first = time.monotonic(), n
-            while (elapsed := time.monotonic() - started) < seconds:
-                while n - first < rate * elapsed:  # the rooms' pace: ``rate`` events a second
-                    unconfirmed.append(room.publish("etp/v1/porvoo/r1/callbutton/event",
-                                                    event(n, f"outage-{n:010d}"), qos=1))
-                    n += 1
-                while unconfirmed and unconfirmed[0].is_published():
-                    unconfirmed.popleft()
-                time.sleep(0.005)
-                worst_backlog = max(worst_backlog, worker.backlog())
-                peak_mb = max(peak_mb, rss().rss / 2**20)
-        wait_for(lambda: all(info.is_published() for info in unconfirmed), 60,
-                 "the broker accepting every event")  # PUBACKed: the room may forget them
-        accepted = [f"outage-{i:010d}" for i in range(n)]
-        wait_for(lambda: sql(url, "SELECT count(*) FROM twin_event") == [(n,)], 120,
-                 "every accepted event in the twin")
-        room.disconnect()
-        room.loop_stop()
-        assert sorted(r[0] for r in sql(url, "SELECT id FROM twin_event")) == sorted(accepted)
-        assert worst_backlog <= inbox_max + READ_PASS_SLACK
-        # the worker's memory: the inbox, one read pass and the batch held for retry
-        # (max_batch messages); the test's own share is a few hundred unconfirmed publishes
-        assert peak_mb - baseline_mb < 50, (baseline_mb, peak_mb)
-        print(f"{n} events, database away {outage_s}s: inbox at most {worst_backlog}, "
-              f"RSS {baseline_mb:.0f} -> {peak_mb:.0f} MB")
-    finally:
-        stop_fast(database)
+    figures = run_outage(tmp_path, outage_s=outage_s)
+    print(figures)
+    assert figures["lost"] == 0
+    assert figures["inbox_peak"] <= figures["inbox_bound"]
+    # the inbox, one read pass and the batch held for retry; the publisher's share is a few
+    # hundred unconfirmed publishes
+    assert figures["rss_peak_mb"] - figures["rss_baseline_mb"] < 50, figures
 
 
 @pytest.mark.postgres
 def test_database_stopped_under_load_holds_the_inbox_bound_and_loses_nothing_accepted(
-        broker_factory, start_worker, tmp_path):
-    database_away_under_load(broker_factory, start_worker, tmp_path, outage_s=12)
+        tmp_path):
+    database_away_under_load(tmp_path, outage_s=12)
 
 
 @pytest.mark.soak
 @pytest.mark.postgres
 def test_database_stopped_for_a_minute_at_2000_msgs_holds_the_bound_and_loses_nothing(
-        broker_factory, start_worker, tmp_path):
-    database_away_under_load(broker_factory, start_worker, tmp_path, outage_s=60)
+        tmp_path):
+    database_away_under_load(tmp_path, outage_s=60)
 
 
 # -- the event log: retention, and occupancy without reading it ----------------------------------
