@@ -12,7 +12,7 @@ import click
 from pydantic import ValidationError
 
 from cloud.db import make_engine, make_sessionmaker, migrate
-from cloud.registry import load_registry
+from cloud.registry import Registry, load_registry
 from cloud.runtime.logs import setup_logging
 from cloud.runtime.process import EX_CONFIG, run_until_stopped
 from cloud.settings import CloudSettings
@@ -159,24 +159,24 @@ def run(obj: dict, host: str | None, port: int | None) -> None:
     settings = _settings(api_host=host, api_port=port)
     _start(process_name("run"), obj["log_level"])
     migrate(settings.database_url)
-    services = start_services(settings, load_registry(settings.registry_file))
-    sys.exit(_serve(settings, services, services.components, None))
+    registry = load_registry(settings.registry_file)
+    services = start_services(settings, registry)
+    sys.exit(_serve(settings, services, services.components, None, registry))
 
 
-def _serve(settings: CloudSettings, services: list, components: list, name: str | None) -> int:
+def _serve(settings: CloudSettings, services: list, components: list, name: str | None,
+           registry: Registry | None = None) -> int:
     """Serve the API (uvicorn stops it gracefully on SIGTERM) beside ``services``, with one
     heartbeat for all; returns the exit status."""
-    import uvicorn
-
     from cloud.runtime.heartbeat import Component, Health, Heartbeat
     from cloud.runtime.process import EX_FAILURE, EX_OK, StopSignal
     from cloud.services import process_name, stop_services
     from cloud.web.app import create_app
-    from cloud.web.serve import check_port_free, uvicorn_config
+    from cloud.web.serve import check_port_free, make_server
 
     check_port_free(settings.api_host, settings.api_port)
-    app = create_app(settings)
-    server = uvicorn.Server(uvicorn_config(app, host=settings.api_host, port=settings.api_port))
+    app = create_app(settings, registry=registry)
+    server = make_server(app, host=settings.api_host, port=settings.api_port)
     died: list[str] = []
 
     def on_dead(component: str) -> None:

@@ -102,7 +102,9 @@ Ctrl-C stops everything.
                    "and of the agents' outboxes")
 def demo(host: str, port: int, mqtt_port: int, data: Path) -> None:
     """Run the broker, the cloud and the three pilot rooms locally; Ctrl-C stops."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from cloud.runtime.logs import setup_logging
+
+    setup_logging("info", "demo")
     for noisy in ("amqtt", "alembic", "transitions"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     from cloud.web.serve import check_port_free
@@ -130,8 +132,8 @@ def _run(host: str, port: int, mqtt_port: int, data: Path) -> None:
     for name, value in demo_environment(host, port, data).items():
         os.environ.setdefault(name, value)
     broker_url = f"mqtt://127.0.0.1:{mqtt_port}"
-    settings = CloudSettings()
-    identities = demo_identities(load_registry(settings.registry_file))
+    registry = load_registry(CloudSettings().registry_file)
+    identities = demo_identities(registry)
     cloud_me = identities[CLOUD]
     settings = CloudSettings(broker_url=broker_url, broker_username=CLOUD,
                              broker_password=cloud_me.password, mqtt_protocol="3.1.1",
@@ -141,34 +143,35 @@ def _run(host: str, port: int, mqtt_port: int, data: Path) -> None:
         broker = EmbeddedBroker(broker_config(identities, mqtt_port,
                                               write_credentials(identities, data))).start()
         stack.append(broker.stop)
-        _serve(settings, identities, host, port, broker_url, data, stack)
+        _serve(settings, registry, identities, host, port, broker_url, data, stack)
     finally:
         logging.getLogger("amqtt").setLevel(logging.CRITICAL)  # its shutdown chatter
         for stop in reversed(stack):
             stop()
 
 
-def _serve(settings, identities, host, port, broker_url, data, stack) -> None:
+def _serve(settings, registry, identities, host, port, broker_url, data, stack) -> None:
     from cloud.db import make_engine, make_sessionmaker, migrate
-    from cloud.registry import load_registry
     from cloud.services import start_services, stop_services
     from cloud.web.app import create_app
-    from cloud.web.serve import serve
+    from cloud.web.serve import make_server
     from etapalvelu.demo_router import mount_demo_commands
 
-    registry = load_registry(settings.registry_file)
     agents = _agents(registry, broker_url, data, identities)  # rooms come up while the cloud loads
     stack.append(lambda: [agent.stop() for agent in agents])
     click.echo("preparing the database ...", err=True)
     migrate(settings.database_url)
-    add_demo_staff(make_sessionmaker(make_engine(settings.database_url)), registry)
-    services = start_services(settings, registry)
+    engine = make_engine(settings.database_url, pool=settings.database_pool)
+    stack.append(engine.dispose)
+    sessions = make_sessionmaker(engine)  # the services' engine; the API keeps its own
+    add_demo_staff(sessions, registry)
+    services = start_services(settings, registry, sessions=sessions)
     stack.append(lambda: stop_services(services))
-    app = create_app(settings)
+    app = create_app(settings, registry=registry)
     mount_demo_commands(app, broker_url=broker_url, username=settings.broker_username,
                         password=settings.broker_password.get_secret_value())
     click.echo(_banner(host, port, broker_url), err=True)
-    serve(app, host=host, port=port)
+    make_server(app, host=host, port=port).run()
 
 
 if __name__ == "__main__":

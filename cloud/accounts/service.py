@@ -246,7 +246,8 @@ def staff_to_alert(session: Session, *, site: str, authority: str) -> list[tuple
     """(username, e-mail) of the active staff told when a visit is at risk: the site's
     advisors and the authority's experts."""
     staff = session.scalars(select(Staff).where(Staff.active.is_(True),
-                                                Staff.email.is_not(None))).all()
+                                                Staff.email.is_not(None),
+                                                Staff.role.in_((ADVISOR, EXPERT)))).all()
     return [(s.username, s.email) for s in staff
-            if (s.role == "advisor" and site in (s.sites or ()))
-            or (s.role == "expert" and s.organisation == authority)]
+            if (s.role == ADVISOR and site in (s.sites or ()))
+            or (s.role == EXPERT and s.organisation == authority)]

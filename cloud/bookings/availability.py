@@ -2,6 +2,7 @@
 bookings, the authority's expert load) read from the database, and the rooms that fit."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -123,39 +124,37 @@ def availability(session: Session, rules: BookingRules, *, site: str, service: s
     return sorted(visits, key=lambda v: (v.start, v.end, v.room))
 
 
-def refusal_at(session: Session, rules: BookingRules, *, site: str, room: str,
-                 authority: str, visit: Interval, not_before: datetime,
-                 exclude: int | None = None) -> str | None:
-    """Why ``visit`` in ``room`` cannot be booked (a refusal reason), or None when it fits;
-    ``exclude`` is a booking being moved, whose own slots do not count."""
+def refusals(session: Session, rules: BookingRules, *, site: str, rooms: list[str],
+             authority: str, visit: Interval, not_before: datetime,
+             exclude: int | None = None) -> Iterator[tuple[str, str | None]]:
+    """For each of ``rooms`` in turn, why ``visit`` cannot be booked there (a refusal reason),
+    or None when it fits; ``exclude`` is a booking being moved, whose own slots do not count.
+    The site's layers are read once for all the rooms."""
     week = sites.weekly_hours(rules.registry, site=site)
     first, last = week.local_day(visit.start), week.local_day(visit.end)
     hours = site_hours(session, rules, site=site, first=first, last=last)
     window = Interval(visit.start - SLOT, visit.end + SLOT)
-    layers = Layers(_closures(session, site, window).get(room, ()),
-                    _room_bookings(session, site, window, exclude).get(room, ()),
-                    _authority_load(session, authority, window, exclude),
-                    rules.catalogue.capacities.get(authority), not_before)
-    return refusal(hours, visit, layers)
+    closures = _closures(session, site, window)
+    booked = _room_bookings(session, site, window, exclude)
+    load = _authority_load(session, authority, window, exclude)
+    capacity = rules.catalogue.capacities.get(authority)
+    for room in rooms:
+        layers = Layers(closures.get(room, ()), booked.get(room, ()), load, capacity, not_before)
+        yield room, refusal(hours, visit, layers)
 
 
 def pick_room(session: Session, rules: BookingRules, *, site: str, room: str | None,
-               authority: str, visit: Interval, not_before: datetime,
-               exclude: int | None = None) -> str:
+              authority: str, visit: Interval, not_before: datetime,
+              exclude: int | None = None) -> str:
     """The room for ``visit``: the one asked for, or the first free one; refuse with the
     layers' reason (one reason shared by every room, else ``no_room_free``)."""
-    if room is not None:
-        if room not in rules.registry.sites[site].rooms:
-            raise refused("unknown_room", f"no room {room!r} at {site}")
-        reason = refusal_at(session, rules, site=site, room=room, authority=authority,
-                              visit=visit, not_before=not_before, exclude=exclude)
-        if reason:
-            raise refused(reason)
-        return room
+    if room is not None and room not in rules.registry.sites[site].rooms:
+        raise refused("unknown_room", f"no room {room!r} at {site}")
     reasons = []
-    for candidate in rules.rooms(site):
-        reason = refusal_at(session, rules, site=site, room=candidate, authority=authority,
-                              visit=visit, not_before=not_before, exclude=exclude)
+    for candidate, reason in refusals(session, rules, site=site,
+                                      rooms=[room] if room else rules.rooms(site),
+                                      authority=authority, visit=visit,
+                                      not_before=not_before, exclude=exclude):
         if reason is None:
             return candidate
         reasons.append(reason)

@@ -6,13 +6,13 @@ from collections.abc import Container
 from dataclasses import dataclass, field
 from datetime import date
 
-import holidays as holiday_calendars
 from pydantic import BaseModel, ConfigDict, Field
 
 from cloud.api.inputs import PlainText
 from cloud.bookings.catalogue import Catalogue, Service, load_catalogue
 from cloud.bookings.hours import REFUSALS
 from cloud.registry import Registry
+from cloud.sites.service import FINNISH_HOLIDAYS
 
 
 class BookingRefused(Exception):
@@ -51,7 +51,8 @@ class BookingRules:
 
     registry: Registry
     catalogue: Catalogue
-    holidays: Container[date] = field(default_factory=holiday_calendars.Finland)
+    # the one calendar of the sites' hours
+    holidays: Container[date] = field(default_factory=lambda: FINNISH_HOLIDAYS)
 
     @classmethod
     def load(cls, registry: Registry) -> BookingRules:

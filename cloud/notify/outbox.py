@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from cloud.notify import templates
-from cloud.notify.models import FAILED, PENDING, Attempt, OutboxMessage
+from cloud.notify.models import FAILED, PENDING, SENT, Attempt, OutboxMessage
 
 CHANNELS = ("email", "sms", "webhook")
 
@@ -49,7 +49,7 @@ def accepted_at(session: Session, *, references: Collection[str]) -> dict[str, d
         return {}
     return dict(session.execute(
         select(OutboxMessage.reference, func.min(OutboxMessage.sent_at))
-        .where(OutboxMessage.reference.in_(list(references)), OutboxMessage.state == "sent")
+        .where(OutboxMessage.reference.in_(list(references)), OutboxMessage.state == SENT)
         .group_by(OutboxMessage.reference)).all())
 
 

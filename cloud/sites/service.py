@@ -4,6 +4,7 @@ write of an exception. The caller commits."""
 from __future__ import annotations
 
 from collections.abc import Container
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -37,9 +38,7 @@ def opening_hours(session: Session, *, registry: Registry, site: str, first: dat
     rows = session.connection().execute(_EXCEPTIONS, {"site": site, "first": first,
                                                       "last": last})
     exceptions = {day: tuple(tuple(span) for span in spans) for day, spans in rows}
-    weekly = weekly_hours(registry, site=site, holidays=holidays)
-    return OpeningHours(building=weekly.building, exceptions=exceptions, holidays=holidays,
-                        service=weekly.service, tz=weekly.tz)
+    return replace(weekly_hours(registry, site=site, holidays=holidays), exceptions=exceptions)
 
 
 def opening_hours_of_sites(session: Session, *, registry: Registry, first: date, last: date,
@@ -52,12 +51,8 @@ def opening_hours_of_sites(session: Session, *, registry: Registry, first: date,
     exceptions: dict[str, dict[date, tuple]] = {}
     for site, day, spans in rows:
         exceptions.setdefault(site, {})[day] = tuple(tuple(span) for span in spans)
-    out = {}
-    for site in registry.sites:
-        weekly = weekly_hours(registry, site=site, holidays=holidays)
-        out[site] = OpeningHours(building=weekly.building, exceptions=exceptions.get(site, {}),
-                                 holidays=holidays, service=weekly.service, tz=weekly.tz)
-    return out
+    return {site: replace(weekly_hours(registry, site=site, holidays=holidays),
+                          exceptions=exceptions.get(site, {})) for site in registry.sites}
 
 
 def hours_around(session: Session, *, registry: Registry, site: str, instant: datetime,

@@ -15,7 +15,6 @@ AGENT = "agent"
 # without these a room cannot serve a customer at all
 ESSENTIAL = frozenset({"terminal", "doccam", "network"})
 SERVING_STATES = frozenset({"ok", "degraded"})  # degraded still serves a visit
-DOWN_STATES = frozenset({"fault", "missing"})
 
 
 def stops_service(device: str, state: str | None) -> bool:

@@ -219,6 +219,7 @@ def _apply_status(conn: Connection, batch: TwinBatch) -> None:
                 to_state=status.state, code=None, at=at))
 
 
+@lru_cache(maxsize=4)
 def _occupancy_upsert(dialect_name: str):
     """Insert a room's occupancy, or replace it when the event is newer (``is_newer``)."""
     columns = ("site", "room", "occupied", "since", "seq", "device_ts")

@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from cloud.db import make_engine, make_sessionmaker
-from cloud.registry import load_registry
+from cloud.registry import Registry, load_registry
 from cloud.settings import CloudSettings
 from cloud.web.security import BodyLimit, CrossSiteCheck, SecurityHeaders
 from cloud.web.settings import WebSettings
@@ -28,9 +28,10 @@ STATIC = Path(__file__).parent / "static"
 SWAGGER_ASSETS = Path(fastapi_offline.__file__).parent / "static"  # Swagger UI, no CDN
 
 
-def create_app(settings: CloudSettings | None = None,
-               web: WebSettings | None = None) -> FastAPI:
-    """Build the API for ``settings`` (from the environment when not given)."""
+def create_app(settings: CloudSettings | None = None, web: WebSettings | None = None, *,
+               registry: Registry | None = None) -> FastAPI:
+    """Build the API for ``settings`` (from the environment when not given) and ``registry``
+    (loaded from the settings when not given)."""
     settings, web = settings or CloudSettings(), web or WebSettings()
     engine = make_engine(settings.database_url, pool=settings.database_pool)
     audit_engine = make_engine(settings.database_url, pool=settings.audit_pool)
@@ -46,7 +47,7 @@ def create_app(settings: CloudSettings | None = None,
     app = FastAPI(title="etäpalvelu platform", version="0.1.0", lifespan=lifespan,
                   docs_url=None, redoc_url=None)
     app.state.settings, app.state.web_settings = settings, web
-    app.state.registry = load_registry(settings.registry_file)
+    app.state.registry = registry or load_registry(settings.registry_file)
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.audit_sessionmaker = make_sessionmaker(audit_engine)

@@ -15,18 +15,21 @@ from cloud.twin import service as twin
 
 router = APIRouter()
 STATIC = Path(__file__).parent / "static"
+# packaged with the code, so read once
+STATUS_PAGE = (STATIC / "status.html").read_text(encoding="utf-8")
+DOCS_PAGE = (STATIC / "docs.html").read_text(encoding="utf-8")
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def status_page() -> str:
     """The fleet at a glance for logged-in staff (the page asks for a login when needed)."""
-    return (STATIC / "status.html").read_text(encoding="utf-8")
+    return STATUS_PAGE
 
 
 @router.get("/docs", response_class=HTMLResponse, include_in_schema=False)
 def api_docs() -> str:
     """Swagger UI over the app's OpenAPI, every asset from this server."""
-    return (STATIC / "docs.html").read_text(encoding="utf-8")
+    return DOCS_PAGE
 
 
 class _TwinCollector:

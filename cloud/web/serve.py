@@ -29,9 +29,8 @@ def uvicorn_config(app, *, host: str, port: int):
                           server_header=False, log_config=None)  # the process's own log lines
 
 
-def serve(app, *, host: str, port: int) -> None:
-    """Run ``app`` until a signal stops it."""
+def make_server(app, *, host: str, port: int):
+    """The uvicorn server of ``app`` (check the port first with ``check_port_free``)."""
     import uvicorn
 
-    check_port_free(host, port)
-    uvicorn.Server(uvicorn_config(app, host=host, port=port)).run()
+    return uvicorn.Server(uvicorn_config(app, host=host, port=port))

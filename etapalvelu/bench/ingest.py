@@ -54,12 +54,12 @@ def message(phase: str, room: int, n: int, now_ms: int) -> tuple[str, bytes, int
     return f"etp/v1/s{room:04d}/r1/{path}", body.encode(), QOS[kind]
 
 
-def _client(port: int, name: str):
+def _client(port: int, name: str, inflight: int = 2000):
     import paho.mqtt.client as mqtt
 
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=name,
                          protocol=mqtt.MQTTv311)
-    client.max_inflight_messages_set(2000)
+    client.max_inflight_messages_set(inflight)
     client.max_queued_messages_set(0)
     client.connect("127.0.0.1", port, keepalive=60)
     return client

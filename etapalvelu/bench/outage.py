@@ -19,6 +19,7 @@ from pathlib import Path
 
 import click
 
+from etapalvelu.bench.ingest import _client
 from etapalvelu.localservers import Mosquitto, PostgreSQL, wait_for
 
 READ_PASS_SLACK = 100  # messages one read pass of paho may take past the inbox bound
@@ -26,28 +27,21 @@ T0 = 1764500000000
 
 
 def _event(seq: int) -> bytes:
-    return json.dumps({"v": 1, "ts": T0 + seq, "seq": seq, "id": f"outage-{seq:010d}",
-                       "data": {"type": "button_press"}, "synced": True},
-                      separators=(",", ":")).encode()
+    from edge.messages import event
+
+    return event(ts=T0 + seq, seq=seq, id=f"outage-{seq:010d}", data={"type": "button_press"})
 
 
-def _stored(url: str) -> int:
+def _stored(engine) -> int:
     from sqlalchemy import text
 
-    from cloud.db import make_engine
-
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            return conn.execute(text("SELECT count(*) FROM twin_event")).scalar_one()
-    finally:
-        engine.dispose()
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT count(*) FROM twin_event")).scalar_one()
 
 
 def run_outage(workdir: Path, *, outage_s: float, rate: int = 2_000,
                inbox_max: int = 2_000) -> dict:
     """Run the scenario in ``workdir``; return its figures (see the module docstring)."""
-    import paho.mqtt.client as mqtt
     import psutil
 
     from cloud.db import make_engine, migrate
@@ -58,18 +52,16 @@ def run_outage(workdir: Path, *, outage_s: float, rate: int = 2_000,
 
     database = PostgreSQL(workdir / "pg").start()
     broker = Mosquitto(workdir / "mosquitto", extra_config=queue_bounds()).start()
-    worker = room = None
+    worker = room = engine = None
     try:
         url = database.create_database("ingest_outage")
         migrate(url)
         settings = CloudSettings(database_url=url, broker_url=broker.url,
                                  spool_file=workdir / "spool.sqlite", ingest_inbox_max=inbox_max)
-        worker = IngestWorker(settings, load_registry(), engine=make_engine(url)).start()
+        engine = make_engine(url)
+        worker = IngestWorker(settings, load_registry(), engine=engine).start()
         wait_for(worker.connected.is_set, 10, "the ingest worker connecting")
-        room = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
-        room.max_inflight_messages_set(1000)
-        room.max_queued_messages_set(0)
-        room.connect("127.0.0.1", broker.port)
+        room = _client(broker.port, "outage-room", inflight=1000)
         room.loop_start()
         unconfirmed: deque = deque()  # kept short, so the publisher's share of memory is small
         rss = psutil.Process().memory_info
@@ -94,7 +86,7 @@ def run_outage(workdir: Path, *, outage_s: float, rate: int = 2_000,
         wait_for(lambda: all(info.is_published() for info in unconfirmed), 60,
                  "the broker accepting every event")  # PUBACKed: the room may forget them
         try:
-            wait_for(lambda: _stored(url) >= n, 120, "every accepted event in the twin", 0.2)
+            wait_for(lambda: _stored(engine) >= n, 120, "every accepted event in the twin", 0.2)
         except TimeoutError:
             pass  # reported as lost
         caught_up_s = time.monotonic() - back_at
@@ -102,13 +94,15 @@ def run_outage(workdir: Path, *, outage_s: float, rate: int = 2_000,
                 "inbox_max": inbox_max, "inbox_peak": inbox_peak,
                 "inbox_bound": inbox_max + READ_PASS_SLACK,
                 "rss_baseline_mb": round(baseline_mb, 1), "rss_peak_mb": round(peak_mb, 1),
-                "caught_up_s": round(caught_up_s, 1), "lost": n - _stored(url)}
+                "caught_up_s": round(caught_up_s, 1), "lost": n - _stored(engine)}
     finally:
         if room is not None:
             room.disconnect()
             room.loop_stop()
         if worker is not None:
             worker.stop()
+        if engine is not None:
+            engine.dispose()
         broker.stop()
         database.stop(signal.SIGINT)
 
