@@ -24,7 +24,6 @@ DEBIAN_PACKAGES = {
     "pg_ctl": "postgresql",
     "chromium": "chromium",
     "turnserver": "coturn",  # TURN relay for the video sessions
-    "tc": "iproute2",  # netem: real loss and delay for the link-probe tests
 }
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
