@@ -23,7 +23,8 @@ from cloud.web.security import BodyLimit, CrossSiteCheck, SecurityHeaders
 from cloud.web.settings import WebSettings
 
 log = logging.getLogger(__name__)
-DOMAINS = ("twin", "ingest", "incidents", "accounts", "bookings", "sessions", "stats", "notify")
+DOMAINS = ("twin", "ingest", "incidents", "accounts", "bookings", "sessions", "stats", "notify",
+           "probe")
 STATIC = Path(__file__).parent / "static"
 SWAGGER_ASSETS = Path(fastapi_offline.__file__).parent / "static"  # Swagger UI, no CDN
 
