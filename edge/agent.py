@@ -31,8 +31,9 @@ from edge.adapters import Adapter, AdapterError, Reading, make_adapters
 from edge.config import AgentConfig
 from edge.mqtt import BrokerLink
 from edge.outbox import Outbox, OutboxFull, Pending
+from edge.probe import LinkLimits, ProbePlan, ProbeRunner, ProbeTarget, next_probe_at
 from protocol.codec import Message
-from protocol.payloads import Command
+from protocol.payloads import Command, LinkFigures
 from protocol.topics import topic
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,8 @@ RETAIN = {"health": True, "telemetry": False, "event": False, "ack": False}
 WATCH_S = 2.0  # how often device health is read to catch changes between reports
 RESEND_SETTLE_S = 5.0  # longest wait for in-flight messages before serving a resend
 _CODE_OK = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
+_RANK = {"ok": 0, "degraded": 1, "fault": 2, "missing": 3}
+MAX_BOOKINGS = 64  # booking starts a probe schedule may hold
 
 
 class Agent:
@@ -66,6 +69,25 @@ class Agent:
         self._outbox_full = False
         self._resend: tuple[float, float] | None = None  # (since, asked at) of a cloud request
         self._last_health: dict[str, Reading] = {}
+        self.probe = self._link_probe()
+        self._probe_reading: Reading | None = None  # the last probe's verdict on the network
+        self._probed_at: float | None = None  # epoch seconds of the last probe's start
+        self._booking_starts: list[float] = []  # epoch seconds, from ``probe_schedule``
+
+    def _link_probe(self) -> ProbeRunner | None:
+        probe = self.config.probe
+        if probe is None:
+            return None
+        target = ProbeTarget(
+            probe.url, self.config.site, self.config.room, probe.secret(),
+            tuple({"urls": s.urls, "username": s.username,
+                   "credential": s.credential.get_secret_value() if s.credential else None}
+                  for s in probe.ice_servers), probe.relay_only)
+        plan = ProbePlan(pings=probe.pings, ping_interval_s=probe.ping_interval_s,
+                         burst_kbps=probe.burst_kbps, timeout_s=probe.timeout_s)
+        limits = LinkLimits(probe.limit_rtt_ms, probe.limit_jitter_ms, probe.limit_loss_pct,
+                            probe.limit_bitrate_kbps)
+        return ProbeRunner(target, plan, limits, self._on_probe_done)
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> Agent:
@@ -218,10 +240,50 @@ class Agent:
                 urgent, self._urgent = self._urgent, set()
             self._store_quietly(lambda: self.publish_health(sorted(urgent)))
         self._resend_when_settled(now)
+        self._probe_when_due()
         self.link.step(now)
         wait = self.link.idle_wait()
         if wait:
             self._stopping.wait(wait)
+
+    # -- the link probe ----------------------------------------------------------------------
+    def probe_link(self) -> str:
+        """Start a link probe now (unless one runs); its figures follow as telemetry."""
+        if self.probe is None:
+            raise AdapterError("the link probe is not configured (probe: in the config)")
+        self._probed_at = time.time()
+        return "probe started" if self.probe.start() else "a probe is under way"
+
+    def set_booking_starts(self, starts: str) -> str:
+        """Take the room's coming booking starts (comma-separated epoch ms, the retained
+        ``probe_schedule`` command); a probe runs ``before_booking_s`` before each."""
+        try:
+            values = sorted({int(part) / 1000 for part in starts.split(",") if part.strip()})
+        except ValueError:
+            raise AdapterError("starts must be epoch milliseconds separated by commas") from None
+        self._booking_starts = values[:MAX_BOOKINGS]
+        return f"{len(self._booking_starts)} booking starts"
+
+    def _probe_when_due(self) -> None:
+        if self.probe is None or self.probe.running or self.config.probe is None:
+            return
+        now = time.time()
+        due = next_probe_at(now=now, last_at=self._probed_at, every_s=self.config.probe.every_s,
+                            booking_starts=self._booking_starts,
+                            lead_s=self.config.probe.before_booking_s)
+        if now >= due:
+            self.probe_link()
+
+    def _on_probe_done(self, figures: LinkFigures | None, reading: Reading) -> None:
+        """On the probe's thread: its figures become network telemetry, its verdict part of
+        the network's health (sent at once)."""
+        self._probe_reading = reading
+        if figures is not None:
+            metrics = figures.model_dump()
+            self._store_quietly(lambda: self._store("network", "telemetry", lambda ts, seq:
+                                                    messages.telemetry(ts=ts, seq=seq,
+                                                                       metrics=metrics)))
+        self._health_now("network")
 
     def _request_resend(self, seconds: float) -> str:
         """Remember the cloud's ask; it is served once what is in flight now is confirmed,
@@ -255,6 +317,8 @@ class Agent:
         self._clean_stop = clean
         self._stopping.set()
         self._thread.join(timeout)
+        if self.probe is not None:
+            self.probe.join(min(timeout, 5.0))
         self._thread = None
         if self.outbox is not None:
             self.outbox.close()
@@ -314,6 +378,10 @@ class Agent:
             reading = Reading("fault", "adapter_error", str(exc))
         if device == "agent" and self._outbox_full and (reading is None or reading.state == "ok"):
             reading = Reading("degraded", "outbox_full", "events refused: outbox full")
+        probed = self._probe_reading
+        if device == "network" and probed is not None and (
+                reading is None or _RANK[probed.state] > _RANK[reading.state]):
+            reading = probed  # the worse of the broker check and the last probe
         return reading
 
     def _health_now(self, device: str) -> None:
@@ -370,6 +438,10 @@ class Agent:
                 return True, self.restart_device(str(args.get("device", "")))
             if name == "resend":
                 return True, self._request_resend(float(args.get("seconds", 0)))
+            if name == "probe_link":
+                return True, self.probe_link()
+            if name == "probe_schedule":
+                return True, self.set_booking_starts(str(args.get("starts", "")))
             if name == "inject_fault":
                 return True, self.inject_fault(str(args.get("device", "")),
                                                str(args.get("fault", "")))
