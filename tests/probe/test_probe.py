@@ -1,0 +1,96 @@
+"""The WebRTC link probe end to end: a room agent measures its link against the cloud's
+probe endpoint; the figures reach the twin and the telemetry store; a lossy, slow link (a
+real UDP relay that drops and delays datagrams, between the agent and its TURN server) gives
+figures near the impairment and a network incident routed to Valtori."""
+from __future__ import annotations
+
+import json
+import urllib.parse
+import urllib.request
+
+from sqlalchemy import select
+
+from cloud.db import make_engine, make_sessionmaker
+from cloud.flows.incidents import reopen_rooms
+from cloud.incidents.engine import IncidentEngine
+from cloud.incidents.models import Incident
+from cloud.twin.models import DeviceState, RoomLink
+from tests.incidents.conftest import quick_settings
+from tests.netfault import UdpRelay
+from tests.probe.conftest import TURN_PASSWORD, TURN_USER
+from tests.servers import wait_for
+
+
+def link_of(sessions, site: str, room: str) -> RoomLink | None:
+    with sessions() as session:
+        return session.get(RoomLink, (site, room))
+
+
+def network_state(sessions, site: str, room: str) -> tuple[str | None, str | None]:
+    with sessions() as session:
+        row = session.get(DeviceState, (site, room, "network"))
+        return (row.state, row.code) if row else (None, None)
+
+
+def stored_values(victoria, metric: str) -> dict[tuple, list[float]]:
+    """Values stored per series of ``metric`` in VictoriaMetrics."""
+    urllib.request.urlopen(f"{victoria.url}/internal/force_flush", timeout=10).read()
+    query = urllib.parse.urlencode({"match[]": f'{{__name__="{metric}"}}', "start": "0"})
+    with urllib.request.urlopen(f"{victoria.url}/api/v1/export?{query}", timeout=10) as answer:
+        series = [json.loads(line) for line in answer.read().splitlines() if line.strip()]
+    return {tuple(sorted(s["metric"].items())): s["values"] for s in series}
+
+
+def test_a_healthy_probe_reaches_the_twin_and_the_telemetry_store(
+        sqlite_url, victoria, cloud_api, ingest, probing_agent):
+    sessions = make_sessionmaker(make_engine(sqlite_url))
+    ingest(sqlite_url, influx_url=victoria.url)
+    cloud, _ = cloud_api(sqlite_url)
+    probing_agent(cloud, "imatra", "r1")  # probes at once on start
+    wait_for(lambda: link_of(sessions, "imatra", "r1") is not None, 60, "the link in the twin")
+    link = link_of(sessions, "imatra", "r1")
+    assert 0 < link.rtt_ms < 50 and link.loss_up_pct == 0 and link.loss_down_pct == 0
+    assert link.bitrate_kbps > 2000  # the burst's pace is 4000 kbit/s; loopback keeps up
+    wait_for(lambda: network_state(sessions, "imatra", "r1")[0] == "ok", 20, "network ok")
+    wait_for(lambda: stored_values(victoria, "network_probe_rtt_ms"), 30, "the point stored")
+    [(tags, values)] = stored_values(victoria, "network_probe_rtt_ms").items()
+    assert dict(tags) | {"__name__": None} == {"__name__": None, "site": "imatra",
+                                               "room": "r1", "device": "network"}
+    assert values == [link.rtt_ms]
+
+
+def test_a_lossy_slow_link_gives_figures_near_its_impairment_and_a_network_incident_for_valtori(
+        store_url, coturn, cloud_api, ingest, probing_agent, registry):
+    sessions = make_sessionmaker(make_engine(store_url))
+    ingest(store_url)
+    cloud, _ = cloud_api(store_url)
+    engine = IncidentEngine(sessions, registry, settings=quick_settings(),
+                            on_resolved=reopen_rooms).start()
+    try:
+        # 20 % of datagrams lost and 75 ms of delay each way: a round trip of 150 ms more
+        with UdpRelay(coturn.port, loss=0.2, delay_s=0.075, seed=12) as relay:
+            turn = {"urls": f"turn:127.0.0.1:{relay.port}?transport=udp",
+                    "username": TURN_USER, "credential": TURN_PASSWORD}
+            probing_agent(cloud, "nurmes", "r1", ice_servers=[turn], relay_only=True)
+            wait_for(lambda: link_of(sessions, "nurmes", "r1") is not None, 90, "a probe")
+            link = link_of(sessions, "nurmes", "r1")
+            assert relay.dropped > 0  # the probe went through the relay, the only path
+            assert 140 <= link.rtt_ms <= 200, link.rtt_ms
+            assert 8 <= link.loss_up_pct <= 32 and 8 <= link.loss_down_pct <= 32, (
+                link.loss_up_pct, link.loss_down_pct)
+            assert link.bitrate_kbps < 1000  # congestion control backs off under such loss
+            wait_for(lambda: network_state(sessions, "nurmes", "r1") == ("degraded",
+                                                                         "packet_loss"),
+                     20, "the network degraded in the twin")
+            wait_for(lambda: incidents(sessions), 30, "an incident")
+    finally:
+        engine.stop()
+    [incident] = incidents(sessions)
+    assert (incident.site, incident.room, incident.device) == ("nurmes", "r1", "network")
+    assert (incident.category, incident.party) == ("terminal_network", "valtori")
+    assert incident.rule == "network_degraded" and incident.code == "packet_loss"
+
+
+def incidents(sessions) -> list[Incident]:
+    with sessions() as session:
+        return list(session.scalars(select(Incident).order_by(Incident.id)))
