@@ -81,21 +81,22 @@ def serve(app):
 
 @pytest.fixture
 def cloud_api(tmp_path, registry, monkeypatch):
-    """Start the cloud's API (with the probe endpoint) on a store; stopped after the test.
-    ``ETP_PROBE_*`` settings come from the keyword arguments."""
+    """Start the cloud's API (with the probe endpoint) on a store; returns its URL, the app
+    and a function that stops it; stopped after the test. ``ETP_PROBE_*`` settings come from
+    the keyword arguments."""
     stops = []
 
-    def start(url: str, **probe) -> tuple[str, object]:
+    def start(url: str, **probe) -> tuple[str, object, object]:
         for name, value in probe.items():
             monkeypatch.setenv(f"ETP_PROBE_{name.upper()}", str(value))
         app = create_app(CloudSettings(database_url=url), registry=registry)
         base, stop = serve(app)
         stops.append(stop)
-        return base, app
+        return base, app, stop
 
     yield start
     for stop in stops:
-        stop()
+        stop()  # a second stop of a stopped server does nothing
 
 
 @pytest.fixture

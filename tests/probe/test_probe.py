@@ -45,7 +45,7 @@ def test_a_healthy_probe_reaches_the_twin_and_the_telemetry_store(
         sqlite_url, victoria, cloud_api, ingest, probing_agent):
     sessions = make_sessionmaker(make_engine(sqlite_url))
     ingest(sqlite_url, influx_url=victoria.url)
-    cloud, _ = cloud_api(sqlite_url)
+    cloud, *_ = cloud_api(sqlite_url)
     probing_agent(cloud, "imatra", "r1")  # probes at once on start
     wait_for(lambda: link_of(sessions, "imatra", "r1") is not None, 60, "the link in the twin")
     link = link_of(sessions, "imatra", "r1")
@@ -63,7 +63,7 @@ def test_a_lossy_slow_link_gives_figures_near_its_impairment_and_a_network_incid
         store_url, coturn, cloud_api, ingest, probing_agent, registry):
     sessions = make_sessionmaker(make_engine(store_url))
     ingest(store_url)
-    cloud, _ = cloud_api(store_url)
+    cloud, *_ = cloud_api(store_url)
     engine = IncidentEngine(sessions, registry, settings=quick_settings(),
                             on_resolved=reopen_rooms).start()
     try:
