@@ -45,6 +45,7 @@ RESEND_SETTLE_S = 5.0  # longest wait for in-flight messages before serving a re
 _CODE_OK = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 _RANK = {"ok": 0, "degraded": 1, "fault": 2, "missing": 3}
 MAX_BOOKINGS = 64  # booking starts a probe schedule may hold
+PROBE_RETRY_S = 30.0  # a probe that could not measure is tried again this soon
 
 
 class Agent:
@@ -278,6 +279,9 @@ class Agent:
         """On the probe's thread: its figures become network telemetry, its verdict part of
         the network's health (sent at once)."""
         self._probe_reading = reading
+        if figures is None and self.config.probe is not None and self._probed_at is not None:
+            # the next regular turn comes PROBE_RETRY_S after this failure
+            self._probed_at = time.time() - self.config.probe.every_s + PROBE_RETRY_S
         if figures is not None:
             metrics = figures.model_dump()
             self._store_quietly(lambda: self._store("network", "telemetry", lambda ts, seq:
