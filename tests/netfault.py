@@ -223,8 +223,7 @@ class UdpRelay:
         self.target = (target_host, target_port)
         self.loss, self.delay_s, self.jitter_s = loss, delay_s, jitter_s
         self._random = random.Random(seed)
-        self._front = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self._front.bind(("127.0.0.1", 0))
+        self._front = _udp_socket()
         self._front.setblocking(False)
         self.port: int = self._front.getsockname()[1]
         self._selector = selectors.DefaultSelector()
@@ -289,8 +288,7 @@ class UdpRelay:
     def _socket_for(self, client: tuple) -> socket.socket:
         sock = self._upstream.get(client)
         if sock is None:
-            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            sock.bind(("127.0.0.1", 0))
+            sock = _udp_socket()
             sock.setblocking(False)
             self._upstream[client] = sock
             self._selector.register(sock, selectors.EVENT_READ, client)
@@ -306,3 +304,11 @@ class UdpRelay:
         self._order += 1
         at = time.monotonic() + delay + (self._random.uniform(0, jitter) if jitter else 0.0)
         heapq.heappush(self._due, (at, self._order, sock, data, to))
+
+
+def _udp_socket() -> socket.socket:
+    """A loopback UDP socket whose buffer holds a burst: the relay loses only what it means to."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 2**20)
+    sock.bind(("127.0.0.1", 0))
+    return sock

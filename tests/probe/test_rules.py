@@ -70,6 +70,7 @@ def test_the_next_probe_comes_before_a_booking_sooner_than_the_regular_turn():
 def test_the_udp_relay_loses_about_its_share_and_delays_each_datagram():
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as echo, \
             socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+        echo.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 2**20)  # holds the lot
         echo.bind(("127.0.0.1", 0))
         client.settimeout(2)
         with UdpRelay(echo.getsockname()[1], loss=0.3, delay_s=0.05, seed=3) as relay:
@@ -89,3 +90,23 @@ def test_the_udp_relay_loses_about_its_share_and_delays_each_datagram():
     assert 0.22 < 1 - got / 400 < 0.38
     assert relay.dropped + relay.forwarded == 400
     assert first >= 0.05
+
+
+def test_the_cloud_tells_an_agent_its_bookings_and_the_agent_probes_before_them(tmp_path):
+    from datetime import UTC, datetime
+
+    from cloud.probe.schedule import probe_schedule_command
+    from edge.agent import Agent
+    from edge.config import LinkProbe, simulated_config
+    from protocol.codec import decode
+
+    start = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+    topic, payload = probe_schedule_command("porvoo", "r1", [start])
+    message = decode(topic, payload)
+    assert message.topic.command == "probe_schedule"
+    agent = Agent(simulated_config("porvoo", "r1", outbox_path=tmp_path / "o.sqlite",
+                                   probe=LinkProbe(url="https://cloud.example.invalid",
+                                                   token="t")))
+    assert agent._execute("agent", "probe_schedule", dict(message.payload.args)) == (
+        True, "1 booking starts")
+    assert agent._booking_starts == [start.timestamp()]
