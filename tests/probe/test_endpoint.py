@@ -90,3 +90,16 @@ def test_production_refuses_the_development_probe_secret(monkeypatch):
         ProbeSettings()
     monkeypatch.setenv("ETP_PROBE_SECRET", "x" * 40)
     assert ProbeSettings().secret.get_secret_value() == "x" * 40
+
+
+def test_the_operator_prints_a_rooms_token_that_the_endpoint_accepts(sqlite_url, cloud_api):
+    from click.testing import CliRunner
+
+    from etapalvelu.cli import cli
+
+    result = CliRunner().invoke(cli, ["cloud", "probe-token", "porvoo", "r1"])
+    assert result.exit_code == 0, result.output
+    cloud, *_ = cloud_api(sqlite_url)
+    assert post_offer(cloud, result.output.strip()) == 200
+    refused = CliRunner().invoke(cli, ["cloud", "probe-token", "porvoo", "r9"])
+    assert refused.exit_code != 0 and "no room porvoo/r9" in refused.output
