@@ -152,7 +152,8 @@ LINK_METRICS = frozenset(LinkFigures.model_fields)
 
 def link_figures(metrics: dict[str, int | float]) -> LinkFigures | None:
     """The probe's figures in a ``network`` telemetry, or None when it carries none; raises
-    ``ValueError`` when it carries some but not a complete, valid set."""
+    ``ValueError`` when it carries some but not a complete, valid set (the ``probe_`` names
+    are the probe's: no other numbers may use them)."""
     if not LINK_METRICS & metrics.keys():
         return None
     return LinkFigures.model_validate({name: metrics.get(name) for name in LINK_METRICS})

@@ -3,13 +3,12 @@ worker and a room agent that probes."""
 from __future__ import annotations
 
 import threading
-import uuid
 from dataclasses import dataclass
 
 import pytest
 import uvicorn
 
-from cloud.db import make_engine, migrate
+from cloud.db import make_engine
 from cloud.ingest.worker import IngestWorker
 from cloud.probe.settings import DEVELOPMENT_SECRET
 from cloud.probe.tokens import room_token
@@ -18,6 +17,8 @@ from cloud.web.app import create_app
 from cloud.web.serve import uvicorn_config
 from edge.agent import Agent
 from edge.config import LinkProbe, simulated_config
+from tests.incidents import conftest as incident_fixtures
+from tests.notify import conftest as notify_fixtures
 from tests.servers import Server, free_port, wait_for
 
 TURN_USER, TURN_PASSWORD = "probe", "probe-test-credential"
@@ -45,23 +46,13 @@ def coturn(tmp_path):
         yield server
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store_url(request, tmp_path) -> str:
-    """A migrated store, on SQLite then on PostgreSQL."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'store.sqlite'}"
-    else:
-        url = request.getfixturevalue("postgres").create_database(f"t_{uuid.uuid4().hex[:12]}")
-    migrate(url)
-    return url
+# migrated stores: ``store`` on SQLite, ``any_store`` on SQLite then PostgreSQL
+store, any_store = notify_fixtures.store, incident_fixtures.any_store
 
 
-@pytest.fixture
-def sqlite_url(tmp_path) -> str:
-    """A migrated SQLite store."""
-    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
-    migrate(url)
-    return url
+def url_of(sessions) -> str:
+    """The database URL of a sessionmaker, password included."""
+    return sessions.kw["bind"].url.render_as_string(hide_password=False)
 
 
 def serve(app):
@@ -81,15 +72,15 @@ def serve(app):
 
 @pytest.fixture
 def cloud_api(tmp_path, registry, monkeypatch):
-    """Start the cloud's API (with the probe endpoint) on a store; returns its URL, the app
+    """Start the cloud's API (with the probe endpoint) on a store (a sessionmaker); returns its URL, the app
     and a function that stops it; stopped after the test. ``ETP_PROBE_*`` settings come from
     the keyword arguments."""
     stops = []
 
-    def start(url: str, **probe) -> tuple[str, object, object]:
+    def start(sessions, **probe) -> tuple[str, object, object]:
         for name, value in probe.items():
             monkeypatch.setenv(f"ETP_PROBE_{name.upper()}", str(value))
-        app = create_app(CloudSettings(database_url=url), registry=registry)
+        app = create_app(CloudSettings(database_url=url_of(sessions)), registry=registry)
         base, stop = serve(app)
         stops.append(stop)
         return base, app, stop
@@ -101,10 +92,12 @@ def cloud_api(tmp_path, registry, monkeypatch):
 
 @pytest.fixture
 def ingest(broker, tmp_path, registry):
-    """Start an ingest worker on a store (telemetry to ``influx_url`` when given)."""
+    """Start an ingest worker on a store, a sessionmaker (telemetry to ``influx_url`` when
+    given)."""
     workers = []
 
-    def start(url: str, influx_url: str | None = None) -> IngestWorker:
+    def start(sessions, influx_url: str | None = None) -> IngestWorker:
+        url = url_of(sessions)
         settings = CloudSettings(database_url=url, broker_url=broker.url,
                                  spool_file=tmp_path / f"spool-{len(workers)}.sqlite",
                                  influx_url=influx_url)

@@ -39,23 +39,23 @@ def post_offer(cloud: str, token: str, site: str = "porvoo", room: str = "r1",
         return exc.code
 
 
-def test_a_probe_with_another_rooms_token_is_refused(sqlite_url, cloud_api):
-    cloud, app, *_ = cloud_api(sqlite_url)
+def test_a_probe_with_another_rooms_token_is_refused(store, cloud_api):
+    cloud, app, *_ = cloud_api(store)
     other = room_token(DEVELOPMENT_SECRET, "imatra", "r1")
     assert post_offer(cloud, other, "porvoo", "r1") == 401
     assert post_offer(cloud, "", "porvoo", "r1") == 401
     assert app.state.probe_peers.served == 0
 
 
-def test_a_probe_of_a_room_outside_the_registry_is_refused(sqlite_url, cloud_api):
-    cloud, *_ = cloud_api(sqlite_url)
+def test_a_probe_of_a_room_outside_the_registry_is_refused(store, cloud_api):
+    cloud, *_ = cloud_api(store)
     assert post_offer(cloud, room_token(DEVELOPMENT_SECRET, "porvoo", "r9"), "porvoo",
                       "r9") == 404
 
 
 def test_probes_over_the_bound_are_refused_and_each_peer_closes_after_the_longest_time(
-        sqlite_url, cloud_api):
-    cloud, app, *_ = cloud_api(sqlite_url, max_concurrent=1, max_duration_s=3)
+        store, cloud_api):
+    cloud, app, *_ = cloud_api(store, max_concurrent=1, max_duration_s=3)
     token = room_token(DEVELOPMENT_SECRET, "porvoo", "r1")
     assert post_offer(cloud, token) == 200  # an offer whose agent never connects
     assert len(app.state.probe_peers) == 1
@@ -64,9 +64,9 @@ def test_probes_over_the_bound_are_refused_and_each_peer_closes_after_the_longes
     assert post_offer(cloud, token) == 200
 
 
-def test_a_finished_probe_leaves_no_peer_behind_and_shutdown_closes_the_rest(sqlite_url,
+def test_a_finished_probe_leaves_no_peer_behind_and_shutdown_closes_the_rest(store,
                                                                            cloud_api):
-    cloud, app, stop = cloud_api(sqlite_url)
+    cloud, app, stop = cloud_api(store)
     target = ProbeTarget(cloud, "porvoo", "r1", room_token(DEVELOPMENT_SECRET, "porvoo", "r1"))
     samples = asyncio.run(measure(target, ProbePlan(pings=20, burst_s=0.3)))
     assert len(samples.rtts_ms) == 20 and samples.pings_at_cloud == 20
@@ -77,8 +77,8 @@ def test_a_finished_probe_leaves_no_peer_behind_and_shutdown_closes_the_rest(sql
     assert len(app.state.probe_peers) == 0
 
 
-def test_an_agent_refused_by_the_cloud_learns_why(sqlite_url, cloud_api):
-    cloud, *_ = cloud_api(sqlite_url)
+def test_an_agent_refused_by_the_cloud_learns_why(store, cloud_api):
+    cloud, *_ = cloud_api(store)
     target = ProbeTarget(cloud, "porvoo", "r1", "not-a-token")
     with pytest.raises(ProbeError, match="HTTP 401"):
         asyncio.run(measure(target, ProbePlan()))
@@ -92,14 +92,14 @@ def test_production_refuses_the_development_probe_secret(monkeypatch):
     assert ProbeSettings().secret.get_secret_value() == "x" * 40
 
 
-def test_the_operator_prints_a_rooms_token_that_the_endpoint_accepts(sqlite_url, cloud_api):
+def test_the_operator_prints_a_rooms_token_that_the_endpoint_accepts(store, cloud_api):
     from click.testing import CliRunner
 
     from etapalvelu.cli import cli
 
     result = CliRunner().invoke(cli, ["cloud", "probe-token", "porvoo", "r1"])
     assert result.exit_code == 0, result.output
-    cloud, *_ = cloud_api(sqlite_url)
+    cloud, *_ = cloud_api(store)
     assert post_offer(cloud, result.output.strip()) == 200
     refused = CliRunner().invoke(cli, ["cloud", "probe-token", "porvoo", "r9"])
     assert refused.exit_code != 0 and "no room porvoo/r9" in refused.output

@@ -10,7 +10,6 @@ import urllib.request
 
 from sqlalchemy import select
 
-from cloud.db import make_engine, make_sessionmaker
 from cloud.flows.incidents import reopen_rooms
 from cloud.incidents.engine import IncidentEngine
 from cloud.incidents.models import Incident
@@ -42,10 +41,10 @@ def stored_values(victoria, metric: str) -> dict[tuple, list[float]]:
 
 
 def test_a_healthy_probe_reaches_the_twin_and_the_telemetry_store(
-        sqlite_url, victoria, cloud_api, ingest, probing_agent):
-    sessions = make_sessionmaker(make_engine(sqlite_url))
-    ingest(sqlite_url, influx_url=victoria.url)
-    cloud, *_ = cloud_api(sqlite_url)
+        store, victoria, cloud_api, ingest, probing_agent):
+    sessions = store
+    ingest(sessions, influx_url=victoria.url)
+    cloud, *_ = cloud_api(sessions)
     probing_agent(cloud, "imatra", "r1")  # probes at once on start
     wait_for(lambda: link_of(sessions, "imatra", "r1") is not None, 60, "the link in the twin")
     link = link_of(sessions, "imatra", "r1")
@@ -60,10 +59,10 @@ def test_a_healthy_probe_reaches_the_twin_and_the_telemetry_store(
 
 
 def test_a_lossy_slow_link_gives_figures_near_its_impairment_and_a_network_incident_for_valtori(
-        store_url, coturn, cloud_api, ingest, probing_agent, registry):
-    sessions = make_sessionmaker(make_engine(store_url))
-    ingest(store_url)
-    cloud, *_ = cloud_api(store_url)
+        any_store, coturn, cloud_api, ingest, probing_agent, registry):
+    sessions = any_store
+    ingest(sessions)
+    cloud, *_ = cloud_api(sessions)
     engine = IncidentEngine(sessions, registry, settings=quick_settings(),
                             on_resolved=reopen_rooms).start()
     try:
