@@ -256,29 +256,46 @@ class Agent:
         return "probe started" if self.probe.start() else "a probe is under way"
 
     def set_booking_starts(self, starts: str) -> str:
-        """Take the room's coming booking starts (comma-separated epoch ms, the retained
+        """Take the room's coming booking starts (comma-separated epoch ms, the
         ``probe_schedule`` command); a probe runs ``before_booking_s`` before each."""
         try:
-            values = sorted({int(part) / 1000 for part in starts.split(",") if part.strip()})
+            values = [int(part) for part in starts.split(",") if part.strip()]
         except ValueError:
             raise AdapterError("starts must be epoch milliseconds separated by commas") from None
-        self._booking_starts = values[:MAX_BOOKINGS]
+        self._take_booking_starts(values)
         return f"{len(self._booking_starts)} booking starts"
 
+    @property
+    def booking_starts(self) -> list[float]:
+        """The room's coming booking starts the agent knows (epoch seconds)."""
+        return list(self._booking_starts)
+
+    def _take_booking_starts(self, starts_ms: list[int]) -> None:
+        self._booking_starts = sorted({ms / 1000 for ms in starts_ms})[:MAX_BOOKINGS]
+
+    def next_probe_at(self, now: float | None = None) -> float | None:
+        """When the next link probe is due (epoch seconds); None when the probe is off."""
+        if self.config.probe is None:
+            return None
+        return next_probe_at(now=time.time() if now is None else now, last_at=self._probed_at,
+                             every_s=self.config.probe.every_s,
+                             booking_starts=self._booking_starts,
+                             lead_s=self.config.probe.before_booking_s)
+
     def _probe_when_due(self) -> None:
-        if self.probe is None or self.probe.running or self.config.probe is None:
+        if self.probe is None or self.probe.running:
             return
         now = time.time()
-        due = next_probe_at(now=now, last_at=self._probed_at, every_s=self.config.probe.every_s,
-                            booking_starts=self._booking_starts,
-                            lead_s=self.config.probe.before_booking_s)
-        if now >= due:
+        if now >= self.next_probe_at(now):
             self.probe_link()
 
-    def _on_probe_done(self, figures: LinkFigures | None, reading: Reading) -> None:
+    def _on_probe_done(self, figures: LinkFigures | None, reading: Reading,
+                       booking_starts_ms: list[int] | None) -> None:
         """On the probe's thread: its figures become network telemetry, its verdict part of
-        the network's health (sent at once)."""
+        the network's health (sent at once); the bookings the cloud told replace ours."""
         self._probe_reading = reading
+        if booking_starts_ms is not None:
+            self._take_booking_starts(booking_starts_ms)
         if figures is None and self.config.probe is not None and self._probed_at is not None:
             # the next regular turn comes PROBE_RETRY_S after this failure
             self._probed_at = time.time() - self.config.probe.every_s + PROBE_RETRY_S

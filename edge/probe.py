@@ -82,6 +82,7 @@ class LinkSamples:
     burst_bytes_at_cloud: int = 0
     burst_span_s: float = 0.0  # first to last burst byte at the cloud
     burst_sent_s: float = 0.0  # how long the agent sent the burst
+    booking_starts_ms: list[int] = field(default_factory=list)  # the room's, from the cloud
 
     def figures(self) -> LinkFigures:
         """The link's figures; no echo at all means 100 % loss, with round trip 0."""
@@ -180,9 +181,11 @@ async def _measure(target: ProbeTarget, plan: ProbePlan) -> LinkSamples:
         opened = [_opened(echo), _opened(control)]
         await pc.setLocalDescription(await pc.createOffer())
         answer = await asyncio.to_thread(_post_offer, target, pc.localDescription.sdp)
-        await pc.setRemoteDescription(RTCSessionDescription(**answer))
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"],
+                                                            type=answer["type"]))
         await asyncio.gather(*opened)
-        samples = LinkSamples(setup_ms=(time.perf_counter() - started) * 1000)
+        samples = LinkSamples(setup_ms=(time.perf_counter() - started) * 1000,
+                              booking_starts_ms=answer["booking_starts"])
         counts = _Counts(control)
         await _ping(echo, plan, samples)
         await _burst(echo, plan, samples)
@@ -215,7 +218,8 @@ def _post_offer(target: ProbeTarget, sdp: str) -> dict:
         raise ProbeError(f"the cloud refused the probe: HTTP {exc.code}") from None
     except (OSError, ValueError) as exc:
         raise ProbeError(f"the cloud's probe endpoint is unreachable: {exc}") from None
-    return {"sdp": data["sdp"], "type": data["type"]}
+    starts = [int(ms) for ms in data.get("booking_starts", [])[:64]]
+    return {"sdp": data["sdp"], "type": data["type"], "booking_starts": starts}
 
 
 async def _ping(echo, plan: ProbePlan, samples: LinkSamples) -> None:
@@ -275,10 +279,11 @@ class _Counts:
 
 class ProbeRunner:
     """Runs probes for the agent, one at a time, each in its own thread with its own event
-    loop, and hands the outcome to ``done`` (figures, or None with the error's reading)."""
+    loop, and hands the outcome to ``done``: figures (None when the probe failed), the
+    reading, and the room's booking starts the cloud told (epoch ms; None when failed)."""
 
     def __init__(self, target: ProbeTarget, plan: ProbePlan, limits: LinkLimits,
-                 done: Callable[[LinkFigures | None, Reading], None]) -> None:
+                 done: Callable[[LinkFigures | None, Reading, list[int] | None], None]) -> None:
         self.target, self.plan, self.limits, self.done = target, plan, limits, done
         self._thread: threading.Thread | None = None
 
@@ -309,11 +314,11 @@ class ProbeRunner:
         except Exception as exc:  # any failure is a finding about the link, never a crash
             log.warning("event=probe_failed site=%s room=%s detail=%r", self.target.site,
                         self.target.room, str(exc))
-            self.done(None, failed_reading(exc))
+            self.done(None, failed_reading(exc), None)
             return
         log.info("event=probe site=%s room=%s rtt_ms=%s jitter_ms=%s loss_up_pct=%s "
                  "loss_down_pct=%s bitrate_kbps=%s state=%s", self.target.site,
                  self.target.room, figures.probe_rtt_ms, figures.probe_jitter_ms,
                  figures.probe_loss_up_pct, figures.probe_loss_down_pct,
                  figures.probe_bitrate_kbps, reading.state)
-        self.done(figures, reading)
+        self.done(figures, reading, samples.booking_starts_ms)

@@ -19,6 +19,7 @@ class ProbeSettings(BaseSettings):
     secret: SecretStr = SecretStr(DEVELOPMENT_SECRET)
     max_concurrent: int = Field(8, ge=1)  # probes at once per API replica; more get 503
     max_duration_s: float = Field(60.0, gt=0)  # a probe's peer is closed after this at most
+    booking_horizon_h: float = Field(24.0, gt=0)  # bookings told to the agent in an answer
     stun_urls: list[str] = []  # for a cloud peer behind NAT; none when it has a public address
 
     @model_validator(mode="after")

@@ -3,12 +3,16 @@ answer of an echoing peer (``cloud.probe.peers``)."""
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
-from cloud.api.deps import RegistryDep
+from cloud.api.deps import RegistryDep, SessionDep
+from cloud.bookings.service import bookings_between
 from cloud.probe.peers import ProbePeers, ProbesBusy
 from cloud.probe.settings import ProbeSettings
 from cloud.probe.tokens import token_matches
@@ -41,10 +45,22 @@ class Offer(BaseModel):
 
 
 class Answer(BaseModel):
-    """The cloud peer's SDP answer."""
+    """The cloud peer's SDP answer, and the starts of the room's coming bookings (epoch ms
+    UTC, at most ``MAX_STARTS``, nothing else of them) so the agent probes before each."""
 
     type: str
     sdp: str
+    booking_starts: list[int] = []
+
+
+MAX_STARTS = 64
+
+
+def booking_starts(session: Session, *, site: str, room: str, now: datetime,
+                   horizon: timedelta) -> list[int]:
+    """Starts of the room's bookings within ``horizon`` of ``now``, as epoch ms."""
+    bookings = bookings_between(session, start=now, end=now + horizon, site=site)
+    return [int(b.start.timestamp() * 1000) for b in bookings if b.room == room][:MAX_STARTS]
 
 
 def _peers(request: Request) -> ProbePeers:
@@ -56,12 +72,13 @@ def _peers(request: Request) -> ProbePeers:
                         404: {"description": "no such room"},
                         503: {"description": "every probe slot taken; try at the next turn"}})
 async def probe_offer(offer: Offer, request: Request, registry: RegistryDep,
-                      peers: Annotated[ProbePeers, Depends(_peers)],
+                      session: SessionDep, peers: Annotated[ProbePeers, Depends(_peers)],
                       authorization: Annotated[str, Header()] = "") -> Answer:
     """Answer a room agent's probe offer. The agent shows its room's probe token as
     ``Authorization: Bearer <token>``; the peer echoes the ``echo`` channel, answers
     ``{"op":"counts"}`` on ``control`` and is closed after the probe or a short timeout."""
-    secret = request.app.state.probe_settings.secret.get_secret_value()
+    settings = request.app.state.probe_settings
+    secret = settings.secret.get_secret_value()
     token = authorization.removeprefix("Bearer ").strip()
     if not token or not token_matches(secret, offer.site, offer.room, token):
         raise HTTPException(401, "not this room's probe token",
@@ -75,4 +92,7 @@ async def probe_offer(offer: Offer, request: Request, registry: RegistryDep,
         raise HTTPException(503, f"probe slots taken: {exc}", headers={"Retry-After": "60"})
     except ValueError as exc:  # an SDP aiortc cannot read
         raise HTTPException(422, f"unusable offer: {exc}") from None
-    return Answer(type=kind, sdp=sdp)
+    starts = await run_in_threadpool(
+        booking_starts, session, site=offer.site, room=offer.room, now=datetime.now(UTC),
+        horizon=timedelta(hours=settings.booking_horizon_h))
+    return Answer(type=kind, sdp=sdp, booking_starts=starts)

@@ -8,8 +8,14 @@ import json
 import urllib.parse
 import urllib.request
 
+from datetime import UTC, datetime, timedelta
+
 from sqlalchemy import select
 
+
+from cloud.bookings.hours import HELSINKI
+from cloud.bookings.rules import BookingRefused, Customer
+from cloud.bookings.service import BookingRules, create_booking
 from cloud.flows.incidents import reopen_rooms
 from cloud.incidents.engine import IncidentEngine
 from cloud.incidents.models import Incident
@@ -88,6 +94,36 @@ def test_a_lossy_slow_link_gives_figures_near_its_impairment_and_a_network_incid
     assert (incident.site, incident.room, incident.device) == ("nurmes", "r1", "network")
     assert (incident.category, incident.party) == ("terminal_network", "valtori")
     assert incident.rule == "network_degraded" and incident.code == "packet_loss"
+
+
+def book_next_slot(sessions, registry, site: str, room: str) -> datetime:
+    """Book the room's first free 10:00 (Helsinki) of the coming days; return its start."""
+    rules, now = BookingRules.load(registry), datetime.now(UTC)
+    for days in range(1, 15):
+        day = (now + timedelta(days=days)).astimezone(HELSINKI)
+        start = day.replace(hour=10, minute=0, second=0, microsecond=0).astimezone(UTC)
+        with sessions() as session:
+            try:
+                booking = create_booking(session, rules, site=site, service="vero-taxation",
+                                         start=start, minutes=30, channel="service_number",
+                                         customer=Customer(name="T. T."), actor="test",
+                                         now=now, room=room)
+            except BookingRefused:
+                continue  # a weekend or a holiday
+            session.commit()
+            return booking.start
+    raise AssertionError("no free slot in two weeks")
+
+
+def test_the_agent_learns_its_rooms_bookings_from_the_probe_and_probes_before_each(
+        store, cloud_api, probing_agent, registry):
+    start = book_next_slot(store, registry, "porvoo", "r1")
+    cloud, *_ = cloud_api(store, booking_horizon_h=24 * 15)
+    agent = probing_agent(cloud, "porvoo", "r1", every_s=30 * 86400, before_booking_s=300,
+                          pings=20)
+    wait_for(lambda: agent.booking_starts, 60, "the bookings told by the probe's answer")
+    assert agent.booking_starts == [start.timestamp()]
+    assert agent.next_probe_at() == start.timestamp() - 300
 
 
 def incidents(sessions) -> list[Incident]:

@@ -109,4 +109,4 @@ def test_the_cloud_tells_an_agent_its_bookings_and_the_agent_probes_before_them(
                                                    token="t")))
     assert agent._execute("agent", "probe_schedule", dict(message.payload.args)) == (
         True, "1 booking starts")
-    assert agent._booking_starts == [start.timestamp()]
+    assert agent.booking_starts == [start.timestamp()]
