@@ -23,6 +23,7 @@ measurement runs on its own event loop in a thread the agent starts (``ProbeRunn
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import statistics
@@ -89,7 +90,7 @@ class LinkSamples:
         rtts = self.rtts_ms
         up = _pct(self.pings_sent - self.pings_at_cloud, self.pings_sent)
         down = _pct(self.pings_at_cloud - len(rtts), self.pings_at_cloud)
-        jitter = (statistics.fmean(abs(b - a) for a, b in zip(rtts, rtts[1:]))
+        jitter = (statistics.fmean(abs(b - a) for a, b in itertools.pairwise(rtts))
                   if len(rtts) > 1 else 0.0)
         # the burst's bytes took at least as long as they were sent over
         span = max(self.burst_span_s, self.burst_sent_s)
@@ -311,7 +312,7 @@ class ProbeRunner:
             samples = asyncio.run(measure(self.target, self.plan))
             figures = samples.figures()
             reading = judge(figures, self.limits)
-        except Exception as exc:  # any failure is a finding about the link, never a crash
+        except Exception as exc:  # noqa: BLE001 - any failure is a finding about the link
             log.warning("event=probe_failed site=%s room=%s detail=%r", self.target.site,
                         self.target.room, str(exc))
             self.done(None, failed_reading(exc), None)

@@ -7,11 +7,9 @@ from __future__ import annotations
 import json
 import urllib.parse
 import urllib.request
-
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
-
 
 from cloud.bookings.hours import HELSINKI
 from cloud.bookings.rules import BookingRefused, Customer
