@@ -17,6 +17,7 @@ from cloud.bookings.service import BookingRules, create_booking
 from cloud.flows.incidents import reopen_rooms
 from cloud.incidents.engine import IncidentEngine
 from cloud.incidents.models import Incident
+from cloud.settings import DEVELOPMENT_TOKEN
 from cloud.twin.models import DeviceState, RoomLink
 from tests.incidents.conftest import quick_settings
 from tests.netfault import UdpRelay
@@ -33,6 +34,13 @@ def network_state(sessions, site: str, room: str) -> tuple[str | None, str | Non
     with sessions() as session:
         row = session.get(DeviceState, (site, room, "network"))
         return (row.state, row.code) if row else (None, None)
+
+
+def api_get(cloud: str, path: str) -> dict:
+    request = urllib.request.Request(f"{cloud}{path}",
+                                     headers={"Authorization": f"Bearer {DEVELOPMENT_TOKEN}"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return json.loads(answer.read())
 
 
 def stored_values(victoria, metric: str) -> dict[tuple, list[float]]:
@@ -55,6 +63,8 @@ def test_a_healthy_probe_reaches_the_twin_and_the_telemetry_store(
     assert 0 < link.rtt_ms < 50 and link.loss_up_pct == 0 and link.loss_down_pct == 0
     assert link.bitrate_kbps > 2000  # the burst's pace is 4000 kbit/s; loopback keeps up
     wait_for(lambda: network_state(sessions, "imatra", "r1")[0] == "ok", 20, "network ok")
+    room = api_get(cloud, "/api/rooms/imatra/r1")
+    assert room["link"]["rtt_ms"] == link.rtt_ms and room["link"]["loss_up_pct"] == 0
     wait_for(lambda: stored_values(victoria, "network_probe_rtt_ms"), 30, "the point stored")
     [(tags, values)] = stored_values(victoria, "network_probe_rtt_ms").items()
     assert dict(tags) | {"__name__": None} == {"__name__": None, "site": "imatra",
