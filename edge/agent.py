@@ -289,11 +289,13 @@ class Agent:
         if now >= self.next_probe_at(now):
             self.probe_link()
 
-    def _on_probe_done(self, figures: LinkFigures | None, reading: Reading,
+    def _on_probe_done(self, figures: LinkFigures | None, reading: Reading | None,
                        booking_starts_ms: list[int] | None) -> None:
         """On the probe's thread: its figures become network telemetry, its verdict part of
-        the network's health (sent at once); the bookings the cloud told replace ours."""
-        self._probe_reading = reading
+        the network's health (sent at once); the bookings the cloud told replace ours. No
+        reading (the endpoint did not answer) leaves the health as it was."""
+        if reading is not None:
+            self._probe_reading = reading
         if booking_starts_ms is not None:
             self._take_booking_starts(booking_starts_ms)
         if figures is None and self.config.probe is not None and self._probed_at is not None:

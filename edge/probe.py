@@ -50,6 +50,11 @@ class ProbeError(RuntimeError):
     """A probe that could not measure: refused, unreachable, timed out; the text says which."""
 
 
+class ProbeUnavailable(ProbeError):
+    """The cloud's probe endpoint did not answer the offer (down, refused, busy): says
+    nothing about the room's link, so the network's health stays as the last probe left it."""
+
+
 @dataclass(frozen=True)
 class ProbePlan:
     """How a probe measures: pings, their pace, the wait for late ones, the burst."""
@@ -216,9 +221,9 @@ def _post_offer(target: ProbeTarget, sdp: str) -> dict:
         with urllib.request.urlopen(request, timeout=10) as answer:
             data = json.loads(answer.read())
     except urllib.error.HTTPError as exc:
-        raise ProbeError(f"the cloud refused the probe: HTTP {exc.code}") from None
+        raise ProbeUnavailable(f"the cloud refused the probe: HTTP {exc.code}") from None
     except (OSError, ValueError) as exc:
-        raise ProbeError(f"the cloud's probe endpoint is unreachable: {exc}") from None
+        raise ProbeUnavailable(f"the cloud's probe endpoint is unreachable: {exc}") from None
     starts = [int(ms) for ms in data.get("booking_starts", [])[:64]]
     return {"sdp": data["sdp"], "type": data["type"], "booking_starts": starts}
 
@@ -281,10 +286,12 @@ class _Counts:
 class ProbeRunner:
     """Runs probes for the agent, one at a time, each in its own thread with its own event
     loop, and hands the outcome to ``done``: figures (None when the probe failed), the
-    reading, and the room's booking starts the cloud told (epoch ms; None when failed)."""
+    reading (None when the endpoint did not answer, which says nothing of the link), and the
+    room's booking starts the cloud told (epoch ms; None when failed)."""
 
     def __init__(self, target: ProbeTarget, plan: ProbePlan, limits: LinkLimits,
-                 done: Callable[[LinkFigures | None, Reading, list[int] | None], None]) -> None:
+                 done: Callable[[LinkFigures | None, Reading | None, list[int] | None], None]
+                 ) -> None:
         self.target, self.plan, self.limits, self.done = target, plan, limits, done
         self._thread: threading.Thread | None = None
 
@@ -312,6 +319,11 @@ class ProbeRunner:
             samples = asyncio.run(measure(self.target, self.plan))
             figures = samples.figures()
             reading = judge(figures, self.limits)
+        except ProbeUnavailable as exc:
+            log.warning("event=probe_unavailable site=%s room=%s detail=%r", self.target.site,
+                        self.target.room, str(exc))
+            self.done(None, None, None)
+            return
         except Exception as exc:  # noqa: BLE001 - any failure is a finding about the link
             log.warning("event=probe_failed site=%s room=%s detail=%r", self.target.site,
                         self.target.room, str(exc))

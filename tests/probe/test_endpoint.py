@@ -103,3 +103,34 @@ def test_the_operator_prints_a_rooms_token_that_the_endpoint_accepts(store, clou
     assert post_offer(cloud, result.output.strip()) == 200
     refused = CliRunner().invoke(cli, ["cloud", "probe-token", "porvoo", "r9"])
     assert refused.exit_code != 0 and "no room porvoo/r9" in refused.output
+
+
+def test_a_cloud_that_does_not_answer_leaves_the_links_health_alone_but_a_dead_path_degrades_it(
+        store, cloud_api):
+    import threading
+
+    from edge.probe import LinkLimits, ProbeRunner
+    from tests.servers import free_port
+
+    outcomes, finished = [], threading.Event()
+
+    def done(figures, reading, starts) -> None:
+        outcomes.append((figures, reading, starts))
+        finished.set()
+
+    def run(target) -> tuple:
+        finished.clear()
+        runner = ProbeRunner(target, ProbePlan(pings=10, timeout_s=5), LinkLimits(), done)
+        assert runner.start()
+        assert finished.wait(20), "the probe did not finish"
+        return outcomes[-1]
+
+    token = room_token(DEVELOPMENT_SECRET, "porvoo", "r1")
+    assert run(ProbeTarget(f"http://127.0.0.1:{free_port()}", "porvoo", "r1", token)) == (
+        None, None, None)
+    cloud, *_ = cloud_api(store)
+    dead_turn = {"urls": f"turn:127.0.0.1:{free_port()}?transport=udp", "username": "u",
+                 "credential": "p"}
+    figures, reading, _ = run(ProbeTarget(cloud, "porvoo", "r1", token,
+                                          ice_servers=(dead_turn,), relay_only=True))
+    assert figures is None and (reading.state, reading.code) == ("degraded", "probe_failed")
