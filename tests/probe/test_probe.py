@@ -4,6 +4,7 @@ real UDP relay that drops and delays datagrams, between the agent and its TURN s
 figures near the impairment and a network incident routed to Valtori."""
 from __future__ import annotations
 
+import asyncio
 import json
 import urllib.parse
 import urllib.request
@@ -17,8 +18,11 @@ from cloud.bookings.service import BookingRules, create_booking
 from cloud.flows.incidents import reopen_rooms
 from cloud.incidents.engine import IncidentEngine
 from cloud.incidents.models import Incident
+from cloud.probe.settings import DEVELOPMENT_SECRET
+from cloud.probe.tokens import room_token
 from cloud.settings import DEVELOPMENT_TOKEN
 from cloud.twin.models import DeviceState, RoomLink
+from edge.probe import ProbePlan, ProbeTarget, measure
 from tests.incidents.conftest import quick_settings
 from tests.netfault import UdpRelay
 from tests.probe.conftest import TURN_PASSWORD, TURN_USER
@@ -137,3 +141,19 @@ def test_the_agent_learns_its_rooms_bookings_from_the_probe_and_probes_before_ea
 def incidents(sessions) -> list[Incident]:
     with sessions() as session:
         return list(session.scalars(select(Incident).order_by(Incident.id)))
+
+
+def test_a_jittery_link_shows_its_jitter_and_its_round_trip(store, coturn, cloud_api):
+    cloud, *_ = cloud_api(store)
+    # each way 30 ms plus 0-40 ms: a round trip's median 60 + 40 ms, and the change between
+    # two round trips (four such draws) averages sqrt(2/pi) * 40 / sqrt(3), about 18 ms
+    with UdpRelay(coturn.port, delay_s=0.03, jitter_s=0.04, seed=5) as relay:
+        turn = {"urls": f"turn:127.0.0.1:{relay.port}?transport=udp", "username": TURN_USER,
+                "credential": TURN_PASSWORD}
+        target = ProbeTarget(cloud, "porvoo", "r1",
+                             room_token(DEVELOPMENT_SECRET, "porvoo", "r1"),
+                             ice_servers=(turn,), relay_only=True)
+        figures = asyncio.run(measure(target, ProbePlan(pings=200, ping_interval_s=0.01,
+                                                        burst_s=0.3))).figures()
+    assert 85 <= figures.probe_rtt_ms <= 115, figures.probe_rtt_ms
+    assert 11 <= figures.probe_jitter_ms <= 25, figures.probe_jitter_ms
