@@ -110,3 +110,24 @@ def test_the_cloud_tells_an_agent_its_bookings_and_the_agent_probes_before_them(
     assert agent._execute("agent", "probe_schedule", dict(message.payload.args)) == (
         True, "1 booking starts")
     assert agent.booking_starts == [start.timestamp()]
+
+
+def test_a_probe_config_without_a_token_or_a_network_device_is_refused_readably(tmp_path):
+    from edge.config import ConfigError, load_config, missing_files
+
+    path = tmp_path / "agent.yaml"
+    path.write_text("site: porvoo\nroom: r1\ndevices: [{type: agent}]\n"
+                    "probe: {url: 'https://cloud.example.invalid'}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert any("probe: give the room's probe token" in p for p in caught.value.problems)
+    path.write_text("site: porvoo\nroom: r1\ndevices: [{type: agent}]\n"
+                    "probe: {url: 'https://cloud.example.invalid', token_file: /nowhere}\n",
+                    encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert any("add a device of type network" in p for p in caught.value.problems)
+    path.write_text("site: porvoo\nroom: r1\ndevices: [{type: network}]\n"
+                    "probe: {url: 'https://cloud.example.invalid', token_file: /nowhere}\n",
+                    encoding="utf-8")
+    assert missing_files(load_config(path)) == ["probe.token_file: file /nowhere not found"]
