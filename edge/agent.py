@@ -1,9 +1,9 @@
 """The room agent: reads the room's devices, stores every message in the outbox, keeps the link
 to the broker and answers the cloud's commands.
 
-One thread per agent does all network work (the paho client is not shared); adapters and
-callers on other threads only add messages to the outbox, which is thread-safe. Several agents
-can run in one process (the demo runs three).
+One thread per agent does all MQTT work (the paho client is not shared); adapters, the link
+probe's thread (``edge.probe``) and callers on other threads only add messages to the outbox,
+which is thread-safe. Several agents can run in one process (the demo runs three).
 
 In-process use::
 
@@ -294,6 +294,8 @@ class Agent:
         """On the probe's thread: its figures become network telemetry, its verdict part of
         the network's health (sent at once); the bookings the cloud told replace ours. No
         reading (the endpoint did not answer) leaves the health as it was."""
+        if self._stopping.is_set():
+            return  # the outbox is closing; the next start probes again
         if reading is not None:
             self._probe_reading = reading
         if booking_starts_ms is not None:
@@ -302,11 +304,13 @@ class Agent:
             # the next regular turn comes PROBE_RETRY_S after this failure
             self._probed_at = time.time() - self.config.probe.every_s + PROBE_RETRY_S
         if figures is not None:
-            metrics = figures.model_dump()
-            self._store_quietly(lambda: self._store("network", "telemetry", lambda ts, seq:
-                                                    messages.telemetry(ts=ts, seq=seq,
-                                                                       metrics=metrics)))
+            self._store_quietly(lambda: self._store_link(figures))
         self._health_now("network")
+
+    def _store_link(self, figures: LinkFigures) -> None:
+        metrics = figures.model_dump()
+        self._store("network", "telemetry",
+                    lambda ts, seq: messages.telemetry(ts=ts, seq=seq, metrics=metrics))
 
     def _request_resend(self, seconds: float) -> str:
         """Remember the cloud's ask; it is served once what is in flight now is confirmed,

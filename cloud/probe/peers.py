@@ -15,6 +15,10 @@ log = logging.getLogger(__name__)
 PING, BURST = ord("p"), ord("b")
 
 
+class UnusableOffer(ValueError):
+    """An offer that cannot be answered: not SDP aiortc reads, or without a data channel."""
+
+
 class ProbesBusy(RuntimeError):
     """Every probe slot of this replica is taken; the agent tries again at its next turn."""
 
@@ -62,7 +66,8 @@ class ProbePeers:
 
     async def answer(self, sdp: str, *, site: str, room: str) -> tuple[str, str]:
         """Answer an agent's offer with an echoing peer; return the answer's ``(sdp, type)``.
-        Raises ``ProbesBusy`` when ``limit`` probes run already."""
+        Raises ``ProbesBusy`` when ``limit`` probes run already, ``UnusableOffer`` for an
+        offer without a data channel or one aiortc cannot read."""
         from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 
         if len(self._peers) >= self.limit:
@@ -73,7 +78,7 @@ class ProbePeers:
         self.served += 1
         try:
             self._serve(pc, site, room)
-            await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+            await _take_offer(pc, RTCSessionDescription(sdp=sdp, type="offer"))
             await pc.setLocalDescription(await pc.createAnswer())
         except Exception:
             await self._close(pc)
@@ -107,6 +112,15 @@ class ProbePeers:
     async def close_all(self) -> None:
         """Close every peer (shutdown)."""
         await asyncio.gather(*(self._close(pc) for pc in list(self._peers)))
+
+
+async def _take_offer(pc, offer) -> None:
+    try:
+        await pc.setRemoteDescription(offer)
+    except Exception as exc:  # noqa: BLE001 - aiortc's parser asserts as well as it raises
+        raise UnusableOffer(f"{type(exc).__name__}: {exc}"[:200]) from None
+    if pc.sctp is None:
+        raise UnusableOffer("the offer has no data channel")
 
 
 def _echo(channel, counts: EchoCounts, message) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from cloud.api.deps import RegistryDep, SessionDep
 from cloud.bookings.service import bookings_between
-from cloud.probe.peers import ProbePeers, ProbesBusy
+from cloud.probe.peers import ProbePeers, ProbesBusy, UnusableOffer
 from cloud.probe.settings import ProbeSettings
 from cloud.probe.tokens import token_matches
 
@@ -70,6 +70,7 @@ def _peers(request: Request) -> ProbePeers:
 @router.post("/probe/offer", response_model=Answer,
              responses={401: {"description": "not that room's probe token"},
                         404: {"description": "no such room"},
+                        422: {"description": "not an offer of a data channel"},
                         503: {"description": "every probe slot taken; try at the next turn"}})
 async def probe_offer(offer: Offer, request: Request, registry: RegistryDep,
                       session: SessionDep, peers: Annotated[ProbePeers, Depends(_peers)],
@@ -90,7 +91,7 @@ async def probe_offer(offer: Offer, request: Request, registry: RegistryDep,
         sdp, kind = await peers.answer(offer.sdp, site=offer.site, room=offer.room)
     except ProbesBusy as exc:
         raise HTTPException(503, f"probe slots taken: {exc}", headers={"Retry-After": "60"})
-    except ValueError as exc:  # an SDP aiortc cannot read
+    except UnusableOffer as exc:
         raise HTTPException(422, f"unusable offer: {exc}") from None
     starts = await run_in_threadpool(
         booking_starts, session, site=offer.site, room=offer.room, now=datetime.now(UTC),

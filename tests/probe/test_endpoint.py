@@ -134,3 +134,16 @@ def test_a_cloud_that_does_not_answer_leaves_the_links_health_alone_but_a_dead_p
     figures, reading, _ = run(ProbeTarget(cloud, "porvoo", "r1", token,
                                           ice_servers=(dead_turn,), relay_only=True))
     assert figures is None and (reading.state, reading.code) == ("degraded", "probe_failed")
+
+
+@pytest.mark.parametrize("sdp", [
+    "garbage",  # no media at all
+    "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+    "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n",  # no ICE, no DTLS
+    "m=application x UDP/DTLS/SCTP webrtc-datachannel\r\n",  # aiortc asserts on it
+    "v=0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=sctp-port:abc\r\n",
+])
+def test_an_unusable_offer_gets_a_clear_refusal_and_leaves_no_peer(store, cloud_api, sdp):
+    cloud, app, *_ = cloud_api(store)
+    assert post_offer(cloud, room_token(DEVELOPMENT_SECRET, "porvoo", "r1"), sdp=sdp) == 422
+    assert len(app.state.probe_peers) == 0
