@@ -138,8 +138,8 @@ def test_a_cloud_that_does_not_answer_leaves_the_links_health_alone_but_a_dead_p
 
 @pytest.mark.parametrize("sdp", [
     "garbage",  # no media at all
-    "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
-    "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n",  # no ICE, no DTLS
+    ("v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+     "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"),  # no ICE, no DTLS
     "m=application x UDP/DTLS/SCTP webrtc-datachannel\r\n",  # aiortc asserts on it
     "v=0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=sctp-port:abc\r\n",
 ])
