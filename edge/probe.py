@@ -64,7 +64,7 @@ class ProbePlan:
     drain_s: float = 1.0
     burst_s: float = 1.0
     burst_kbps: float = 4000.0
-    timeout_s: float = 45.0  # under 20 % loss the DTLS handshake alone takes ~10 s
+    timeout_s: float = 45.0  # under 20 % loss the handshakes alone take ~15 s
 
 
 @dataclass(frozen=True)

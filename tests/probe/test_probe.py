@@ -88,8 +88,11 @@ def test_a_lossy_slow_link_gives_figures_near_its_impairment_and_a_network_incid
         with UdpRelay(coturn.port, loss=0.2, delay_s=0.075, seed=12) as relay:
             turn = {"urls": f"turn:127.0.0.1:{relay.port}?transport=udp",
                     "username": TURN_USER, "credential": TURN_PASSWORD}
-            probing_agent(cloud, "nurmes", "r1", ice_servers=[turn], relay_only=True)
-            wait_for(lambda: link_of(sessions, "nurmes", "r1") is not None, 90, "a probe")
+            # each lost handshake datagram (TURN, DTLS, SCTP) costs a doubling retransmission
+            # timer: set-up takes ~15 s here, and longer with bad luck
+            probing_agent(cloud, "nurmes", "r1", ice_servers=[turn], relay_only=True,
+                          timeout_s=120)
+            wait_for(lambda: link_of(sessions, "nurmes", "r1") is not None, 150, "a probe")
             link = link_of(sessions, "nurmes", "r1")
             assert relay.dropped > 0  # the probe went through the relay, the only path
             assert 140 <= link.rtt_ms <= 200, link.rtt_ms
