@@ -80,7 +80,7 @@ def test_a_lossy_slow_link_gives_figures_near_its_impairment_and_a_network_incid
         any_store, coturn, cloud_api, ingest, probing_agent, registry):
     sessions = any_store
     ingest(sessions)
-    cloud, *_ = cloud_api(sessions)
+    cloud, *_ = cloud_api(sessions, max_duration_s=150)  # outlasts the agent's timeout
     engine = IncidentEngine(sessions, registry, settings=quick_settings(),
                             on_resolved=reopen_rooms).start()
     try:
