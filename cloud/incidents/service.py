@@ -304,3 +304,12 @@ def _handled(incident: Incident, matrix: ResponsibilityMatrix) -> Handled:
         due is not None and acknowledged is not None and acknowledged > due)
     return Handled(incident.party, took(incident.acknowledged_at), took(incident.resolved_at),
                    breached)
+
+
+def incidents_between(session: Session, *, start: datetime, end: datetime) -> list[Incident]:
+    """Incidents that were open at some time in ``[start, end)``: opened before its end and
+    not resolved before its start (what statistics read)."""
+    return list(session.scalars(select(Incident).where(
+        Incident.opened_at < end,
+        Incident.resolved_at.is_(None) | (Incident.resolved_at >= start))
+        .order_by(Incident.opened_at, Incident.id)))
