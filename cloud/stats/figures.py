@@ -43,29 +43,34 @@ FAMILIES = {f.name: f for f in (
            ("visits", "booked", "walk_ins", "completed", "no_shows", "cancelled", "moved",
             "booked_min", "realised_count", "realised_min", "realised_avg_min",
             "realised_p50_min", "realised_p90_min", "wait_count", "wait_avg_min",
-            "wait_p50_min", "wait_p90_min"),
+            "wait_p50_min", "wait_p90_min", "wait_min"),
            ("visits", "booked", "walk_ins", "completed", "no_shows", "cancelled", "moved",
             "realised_count", "wait_count"),
            {"booked_min": "visits", "realised_min": "realised_count",
             "realised_avg_min": "realised_count", "realised_p50_min": "realised_count",
             "realised_p90_min": "realised_count", "wait_avg_min": "wait_count",
-            "wait_p50_min": "wait_count", "wait_p90_min": "wait_count"}),
+            "wait_p50_min": "wait_count", "wait_p90_min": "wait_count",
+            "wait_min": "wait_count"}),
     Family("changes", ("site", "room", "authority", "service", "channel", "by", "action"),
            ("count",), ("count",)),
     Family("feedback", ("site", "authority", "giver"),
-           ("count", "avg_score", *(f"score_{s}" for s in SCORES)),
-           ("count", *(f"score_{s}" for s in SCORES)), {"avg_score": "count"}),
+           ("count", "avg_score", *(f"score_{s}" for s in SCORES), "score_sum"),
+           ("count", *(f"score_{s}" for s in SCORES)),
+           {"avg_score": "count", "score_sum": "count"}),
     Family("calls", ("site", "room"),
-           ("calls", "acknowledged", "ack_p50_s", "ack_p90_s", "ack_max_s", "escalated"),
+           ("calls", "acknowledged", "ack_p50_s", "ack_p90_s", "ack_max_s", "escalated",
+            "ack_s_sum"),
            ("calls", "acknowledged", "escalated"),
            {"ack_p50_s": "acknowledged", "ack_p90_s": "acknowledged",
-            "ack_max_s": "acknowledged"}),
+            "ack_max_s": "acknowledged", "ack_s_sum": "acknowledged"}),
     Family("incidents", ("site", "room", "party", "category"),
            ("opened", "acknowledged", "respond_avg_min", "respond_p90_min", "resolved",
-            "resolve_avg_min", "resolve_p90_min", "sla_breaches", "unavailable_min"),
+            "resolve_avg_min", "resolve_p90_min", "sla_breaches", "unavailable_min",
+            "respond_min_sum", "resolve_min_sum"),
            ("opened", "acknowledged", "resolved", "sla_breaches"),
            {"respond_avg_min": "acknowledged", "respond_p90_min": "acknowledged",
-            "resolve_avg_min": "resolved", "resolve_p90_min": "resolved"}),
+            "resolve_avg_min": "resolved", "resolve_p90_min": "resolved",
+            "respond_min_sum": "acknowledged", "resolve_min_sum": "resolved"}),
     Family("tasks", ("site", "task"), ("minutes", "entries"), ("entries",)),
 )}
 
@@ -262,7 +267,7 @@ def visits(items: Iterable[Visit], *, by: Sequence[str], period: str) -> list[di
             "realised_p90_min": _round(percentile(realised, 90)),
             "wait_count": len(waits), "wait_avg_min": _round(_avg(waits)),
             "wait_p50_min": _round(percentile(waits, 50)),
-            "wait_p90_min": _round(percentile(waits, 90))}
+            "wait_p90_min": _round(percentile(waits, 90)), "wait_min": _round(sum(waits))}
     return _rows(items, by, lambda v: period_of(local_day(v.start), period), measure)
 
 
@@ -280,7 +285,7 @@ def feedback(items: Iterable[Feedback], *, by: Sequence[str]) -> list[dict]:
     def measure(group: list[Feedback]) -> dict:
         scores = [f.score for f in group]
         return {"count": len(scores), "avg_score": _round(_avg(scores), 2),
-                **{f"score_{s}": scores.count(s) for s in SCORES}}
+                **{f"score_{s}": scores.count(s) for s in SCORES}, "score_sum": sum(scores)}
     return _rows(items, by, lambda f: f.period, measure)
 
 
@@ -294,7 +299,8 @@ def calls(items: Iterable, *, by: Sequence[str], period: str) -> list[dict]:
                 "ack_p50_s": _round(percentile(waits, 50), 0),
                 "ack_p90_s": _round(percentile(waits, 90), 0),
                 "ack_max_s": _round(max(waits) if waits else None, 0),
-                "escalated": sum((c.escalation_level or 0) > 0 for c in group)}
+                "escalated": sum((c.escalation_level or 0) > 0 for c in group),
+                "ack_s_sum": _round(sum(waits), 0)}
     return _rows(items, by, lambda c: period_of(local_day(c.pressed_at), period), measure)
 
 
@@ -344,7 +350,8 @@ def incidents(items: Iterable[IncidentFact], *, hours: Mapping[str, OpeningHours
                 "resolve_p90_min": _round(percentile(resolve, 90)),
                 "sla_breaches": sum(breached(i, now) for i in group),
                 "unavailable_min": round(sum(stopped_minutes(i, hours[i.site], now)
-                                             for i in group), 1)}
+                                             for i in group), 1),
+                "respond_min_sum": _round(sum(respond)), "resolve_min_sum": _round(sum(resolve))}
     return _rows(items, by, lambda i: period_of(local_day(i.opened_at), period), measure)
 
 
