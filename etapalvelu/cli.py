@@ -15,6 +15,7 @@ SUBCOMMANDS = {
     "bench": ("etapalvelu.bench:bench", "Benchmarks; each prints one JSON line."),
     "fleet": ("provisioning.cli:fleet", "Provisioning: credentials, ACLs, certificates, rollout."),
     "protocol": ("protocol.cli:protocol", "The wire contract: JSON Schemas, vector checks."),
+    "stats": ("cloud.stats.cli:stats", "Statistics of the pilot: the monthly report."),
 }
 
 

@@ -57,13 +57,13 @@ def bookings_between(session: Session, *, start: datetime, end: datetime,
 
 
 def changes_between(session: Session, *, start: datetime, end: datetime,
-                    actions: tuple[str, ...]) -> list[tuple[BookingChange, Booking]]:
+                    actions: tuple[str, ...]) -> list:
     """The changes of kinds ``actions`` made in [start, end), each with its booking, oldest
     first (statistics read them)."""
     return list(session.execute(select(BookingChange, Booking).join(
         Booking, Booking.id == BookingChange.booking_id).where(
         BookingChange.at >= start, BookingChange.at < end, BookingChange.action.in_(actions))
-        .order_by(BookingChange.at, BookingChange.id)).tuples())
+        .order_by(BookingChange.at, BookingChange.id)).all())
 
 
 def changes_of(session: Session, *, booking_id: int) -> list[BookingChange]:
