@@ -51,6 +51,7 @@ SHOWN = {  # the columns of each table in the HTML (the XLSX has them all)
                   "sla_breaches", "unavailable_min"),
     "tasks": ("minutes",),
 }
+PCT = ("booked_pct", "realised_pct", "occupied_pct")
 FIELD_OF = {"visits_col": "visits", "calls_col": "calls"}  # heading key -> field
 
 
@@ -102,6 +103,9 @@ def _cell(row: dict, field: str):
 def _charts(tables: MonthTables, registry: Registry, lang: str) -> dict[str, Markup]:
     t = {k: v[lang] for k, v in texts().items()}
     charts: dict[str, Markup] = {}
+
+    def site_name(site: str) -> str:
+        return getattr(registry.sites[site].name, lang)
     weekday_rows = tables.rows["utilisation_by_weekday"]
     parts = []
     for site, entry in registry.sites.items():
@@ -109,13 +113,12 @@ def _charts(tables: MonthTables, registry: Registry, lang: str) -> dict[str, Mar
             by_day = {r["period"]: r for r in weekday_rows if (r["site"], r["room"]) ==
                       (site, room)}
             days = [d for d in WEEKDAYS if by_day.get(d, {}).get("open_min")]
-            if not days:
-                continue
+            if not any(by_day[d][f] for d in days for f in PCT):
+                continue  # nothing to draw: the table says it
             names = [t["weekdays"][WEEKDAYS.index(d)] for d in days]
             parts.append(bar_chart(
-                f"{entry.name[lang]} · {room}: {t['utilisation_by_weekday']}", names,
-                [(t[f], [by_day[d][f] for d in days]) for f in
-                 ("booked_pct", "realised_pct", "occupied_pct")], unit=" %", scale_max=100))
+                f"{getattr(entry.name, lang)} · {room}: {t['utilisation_by_weekday']}", names,
+                [(t[f], [by_day[d][f] for d in days]) for f in PCT], unit=" %"))
     charts["utilisation"] = Markup("".join(parts))
     feedback = tables.rows["feedback"]
     givers = [g for g in ("customer", "expert") if any(r["giver"] == g for r in feedback)]
@@ -131,8 +134,7 @@ def _charts(tables: MonthTables, registry: Registry, lang: str) -> dict[str, Mar
     calls = tables.rows["calls"]
     if calls:
         charts["calls"] = Markup(bar_chart(
-            t["calls_response"], [f"{registry.sites[r['site']].name[lang]} · {r['room']}"
-                                  for r in calls],
+            t["calls_response"], [f"{site_name(r['site'])} · {r['room']}" for r in calls],
             [(t[f], [r[f] for r in calls]) for f in ("ack_p50_s", "ack_p90_s", "ack_max_s")],
             unit=" s"))
     incidents = tables.rows["incidents"]
@@ -155,14 +157,15 @@ def render_html(tables: MonthTables, *, registry: Registry, lang: str, now: date
     env = Environment(loader=FileSystemLoader(HERE / "templates"),
                       autoescape=select_autoescape(["html"]))
     t = {k: v[lang] for k, v in texts().items()}
-    names = {s: e.name[lang] for s, e in registry.sites.items()}
-    names.update({a: e.name[lang] for a, e in registry.authorities.items()})
+    names = {s: getattr(e.name, lang) for s, e in registry.sites.items()}
+    names.update({a: getattr(e.name, lang) for a, e in registry.authorities.items()})
     sections = []
     for key in SHOWN:
         family, by = TABLES[key]
-        heads = [t[d] for d in by] + [t[c] for c in SHOWN[key]]
+        heads = [t[d] for d in by] + [t[c] + (" %" if c.endswith("_pct") else "")
+                                      for c in SHOWN[key]]
         body = [[names.get(r[d], r[d]) if d in ("site", "authority") else
-                 t.get(r[d], r[d]) if d == "giver" else r[d] for d in by]
+                 t.get(f"code_{r[d]}", r[d]) for d in by]
                 + [_cell(r, FIELD_OF.get(c, c)) for c in SHOWN[key]]
                 for r in tables.rows[key]]
         sections.append({"key": key, "title": t[key], "heads": heads, "rows": body,

@@ -78,8 +78,8 @@ def read_figures(family: Family, session: SessionDep, access: AccessDep, now: No
     rows = service.answer(session, registry=registry, sources=get_sources(request),
                           family=family, first=first, last=last, period=period, by=by,
                           now=now, sites=sites, authorities=authorities)
-    if access.principal.role not in UNSUPPRESSED:
-        rows = figures.suppress(family, rows)
+    rows = figures.suppress(family, rows) if access.principal.role not in UNSUPPRESSED \
+        else [{**row, "suppressed": []} for row in rows]
     if format == "json":
         return {"family": family, "first": first.isoformat(), "last": last.isoformat(),
                 "period": period, "by": by, "time_zone": "Europe/Helsinki",
