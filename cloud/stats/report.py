@@ -57,8 +57,10 @@ FIELD_OF = {"visits_col": "visits", "calls_col": "calls"}  # heading key -> fiel
 
 @cache
 def texts() -> dict:
-    """The report's texts (``texts.yaml``): key -> language -> text."""
-    return yaml.safe_load((HERE / "texts.yaml").read_text(encoding="utf-8"))
+    """The report's texts (``texts.yaml``, the pages' format, keys ``stats.*``): key without
+    its prefix -> language -> text."""
+    found = yaml.safe_load((HERE / "texts.yaml").read_text(encoding="utf-8"))
+    return {key.removeprefix("stats."): versions for key, versions in found.items()}
 
 
 def month_days(month: str) -> tuple[date, date]:
@@ -115,7 +117,7 @@ def _charts(tables: MonthTables, registry: Registry, lang: str) -> dict[str, Mar
             days = [d for d in WEEKDAYS if by_day.get(d, {}).get("open_min")]
             if not any(by_day[d][f] for d in days for f in PCT):
                 continue  # nothing to draw: the table says it
-            names = [t["weekdays"][WEEKDAYS.index(d)] for d in days]
+            names = [t[f"weekday.{d}"] for d in days]
             parts.append(bar_chart(
                 f"{getattr(entry.name, lang)} · {room}: {t['utilisation_by_weekday']}", names,
                 [(t[f], [by_day[d][f] for d in days]) for f in PCT], unit=" %"))

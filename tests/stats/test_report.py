@@ -17,6 +17,7 @@ from cloud.flows.purge import purge_personal_data
 from cloud.stats.daily import DailyStatistics
 from cloud.stats.report import month_tables, pdf_tool, write_report
 from cloud.twin.service import purge_events
+from tests.pages import assert_accessible, at_both_widths, browser_page
 from tests.stats import seed
 from tests.stats.seams import SOURCES
 
@@ -90,3 +91,17 @@ def test_the_report_command_writes_the_html_and_the_xlsx(seeded, tmp_path):
                           "--month", "11/2026"], env=env, capture_output=True, text=True,
                          timeout=60)
     assert bad.returncode == 2 and "YYYY-MM" in bad.stderr
+
+
+def test_the_report_reads_in_a_browser_in_finnish_and_swedish_at_laptop_and_phone_width(
+        seeded, chromium):
+    _, sessions, registry = seeded
+    for lang in ("fi", "sv"):
+        with sessions() as s:
+            html = write_report(s, registry=registry, sources=SOURCES, month="2026-11",
+                                lang=lang, out_dir=ARTEFACTS, now=seed.NOW)["html"]
+        with browser_page(chromium) as page:
+            page.goto(html.resolve().as_uri())
+            assert page.locator("svg.chart").count() == 4
+            at_both_widths(page, f"stats/report-2026-11-{lang}")
+            assert_accessible(page)
