@@ -22,8 +22,8 @@ def bar_chart(title: str, categories: Sequence[str],
     legend_h = LEGEND * len(series) + 6
     height = legend_h + group * len(categories)
     parts = [f'<figure class="chart-figure"><figcaption>{escape(title)}</figcaption>',
-             f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
-             f'width="100%" role="img" aria-label="{escape(title)}" class="chart">',
+             (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
+              f'width="100%" role="img" aria-label="{escape(title)}" class="chart">'),
              f'<title>{escape(title)}</title>']
     for i, (name, _) in enumerate(series):  # one legend line per series: names may be long
         y = 2 + i * LEGEND

@@ -162,17 +162,17 @@ def render_html(tables: MonthTables, *, registry: Registry, lang: str, now: date
     names = {s: getattr(e.name, lang) for s, e in registry.sites.items()}
     names.update({a: getattr(e.name, lang) for a, e in registry.authorities.items()})
     sections = []
-    for key in SHOWN:
-        family, by = TABLES[key]
+    for key, shown in SHOWN.items():
+        by = TABLES[key][1]
         heads = [t[d] for d in by] + [t[c] + (" %" if c.endswith("_pct") else "")
-                                      for c in SHOWN[key]]
+                                      for c in shown]
         body = [[names.get(r[d], r[d]) if d in ("site", "authority") else
                  t.get(f"code_{r[d]}", r[d]) for d in by]
-                + [_cell(r, FIELD_OF.get(c, c)) for c in SHOWN[key]]
+                + [_cell(r, FIELD_OF.get(c, c)) for c in shown]
                 for r in tables.rows[key]]
         sections.append({"key": key, "title": t[key], "heads": heads, "rows": body,
                          "numeric_from": len(by)})
-    return env.get_template("report.html").render(
+    return env.get_template("stats_report.html").render(
         t=t, lang=lang, sections=sections, charts=_charts(tables, registry, lang),
         first=tables.first, last=tables.last,
         generated=now.astimezone(HELSINKI).strftime("%Y-%m-%d %H:%M"))
