@@ -35,10 +35,9 @@ def tick(sessions: sessionmaker, rules: BookingRules, settings: BookingSettings,
         session.commit()
         purged = purge_personal_data(session, now=now, retention=settings.retention)
         session.commit()
-        points = statistics.run(session, now=now) if statistics is not None else 0
-        session.commit()
-    done = {"reminders": reminders, "not_ready": len(not_ready), "purged": purged,
-            "stats_points": points}
-    log.info("schedule.tick reminders=%s not_ready=%s purged=%s stats_points=%s",
-             *done.values())
+        done = {"reminders": reminders, "not_ready": len(not_ready), "purged": purged}
+        if statistics is not None:
+            done["stats_points"] = statistics.run(session, now=now)
+            session.commit()
+    log.info("schedule.tick %s", " ".join(f"{k}={v}" for k, v in done.items()))
     return done
