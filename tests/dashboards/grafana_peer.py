@@ -9,6 +9,7 @@ import json
 import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
 
 
 class GrafanaPeer:
@@ -58,7 +59,7 @@ class GrafanaPeer:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def __enter__(self) -> GrafanaPeer:
+    def __enter__(self) -> Self:
         self.thread.start()
         return self
 
