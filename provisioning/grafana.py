@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
+from grafana_client import GrafanaApi
+from grafana_client.client import GrafanaClientError, GrafanaException, GrafanaUnauthorizedError
 
 DASHBOARD_DIR = Path(__file__).resolve().parent.parent / "dashboards"
 DATASOURCE_UID = "etapalvelu-influx"  # every panel of dashboards/ names it
@@ -66,11 +68,9 @@ def load_dashboards(folder: Path = DASHBOARD_DIR) -> list[dict]:
     return dashboards
 
 
-def push(api, dashboards: list[dict], source: InfluxSource) -> PushReport:
+def push(api: GrafanaApi, dashboards: list[dict], source: InfluxSource) -> PushReport:
     """Create or update the data source, the folder and every dashboard in ``api``'s Grafana
-    (a ``grafana_client.GrafanaApi``)."""
-    from grafana_client.client import GrafanaClientError
-
+    (a ``grafana_client.GrafanaApi``); errors are grafana-client's."""
     report = PushReport()
     body = source.datasource()
     try:
@@ -104,13 +104,6 @@ def push_to(url: str, token: str, dashboards: list[dict], source: InfluxSource,
             timeout: float = 10) -> PushReport:
     """``push`` to the Grafana at ``url`` with a service account token; every failure is a
     ``GrafanaPushError`` that names the cause (unreachable, wrong token, refused body)."""
-    from grafana_client import GrafanaApi
-    from grafana_client.client import (
-        GrafanaClientError,
-        GrafanaException,
-        GrafanaUnauthorizedError,
-    )
-
     api = GrafanaApi.from_url(url, credential=token, timeout=timeout)
     try:
         api.health.check()  # unauthenticated: tells "unreachable" from "refused"
