@@ -140,7 +140,7 @@ def dashboards() -> None:
                                                         path_type=Path),
               help="A file holding the InfluxDB user's password.")
 @click.option("--dashboards-dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              default=DASHBOARD_DIR, show_default=True)
+              default=DASHBOARD_DIR, show_default="the project's dashboards/")
 def push_command(url: str, token: str, influx_url: str, influx_database: str, influx_user: str,
                  influx_password_file: Path | None, dashboards_dir: Path) -> None:
     """Create or update the data source, the folder and every dashboard; a repeat updates."""

@@ -38,7 +38,7 @@ from cloud.telemetry.writer import TelemetryWriter
 from cloud.twin.batch import TwinBatch, summarize
 from cloud.twin.service import apply_batch, existing_event_ids, purge_events
 from protocol.codec import Received
-from protocol.payloads import Health, Status, Telemetry
+from protocol.payloads import Health, Telemetry
 from protocol.topics import ROOT
 
 log = logging.getLogger(__name__)
@@ -304,8 +304,8 @@ def _lines(accepted: list[Received], twin: TwinBatch) -> list[str]:
             lines.append(telemetry_line(topic.site, topic.room, topic.device, payload))
         elif isinstance(payload, Health) and not item.retained:
             lines.append(health_line(topic.site, topic.room, topic.device, payload))
-        elif isinstance(payload, Status) and not item.retained:
-            lines.append(status_line(topic.site, topic.room, payload, item.received_ms))
     for event_id, ((site, room, device), event, received_ms) in twin.events.items():
         lines.append(event_line(site, room, device, event, received_ms))
+    for (site, room), state, received_ms in twin.presence:
+        lines.append(status_line(site, room, state, received_ms))
     return lines

@@ -3,12 +3,13 @@
 Schema (documented in docs/telemetry.md): one measurement per device type for telemetry
 (fields = the device's metrics, always floats so a field never changes type), ``health``
 (field ``level`` 0 ok, 1 degraded, 2 fault, 3 missing), ``event`` (field ``count``=1,
-tag ``type``) and ``status`` (the agent's presence: field ``offline`` 1 or 0). Tags are site, room, device (and type): never personal data. Timestamps are
-the device's (milliseconds), so a replayed point overwrites itself instead of doubling.
+tag ``type``) and ``status`` (field ``offline`` 1 or 0: the agent's presence, at the cloud's
+receive time). Tags are site, room, device (and type): never personal data. Other timestamps
+are the device's (milliseconds), so a replayed point overwrites itself instead of doubling.
 """
 from __future__ import annotations
 
-from protocol.payloads import Event, Health, Status, Telemetry
+from protocol.payloads import Event, Health, Telemetry
 
 HEALTH_LEVEL = {"ok": 0, "degraded": 1, "fault": 2, "missing": 3}
 
@@ -35,8 +36,9 @@ def event_line(site: str, room: str, device: str, payload: Event, received_ms: i
     return f"event,{_tags(site, room, device)},type={payload.data.type} count=1.0 {ts}"
 
 
-def status_line(site: str, room: str, payload: Status, received_ms: int) -> str:
-    """One point per presence message at the cloud's receive time: an agent's Last Will
-    carries the time of its connect, not of its loss (``offline`` 1 while away)."""
-    offline = 1.0 if payload.state == "offline" else 0.0
+def status_line(site: str, room: str, state: str, received_ms: int) -> str:
+    """One point per change of an agent's presence the twin applied, at the cloud's receive
+    time: a Last Will carries the time of its connect, not of its loss (``offline`` 1 while
+    away)."""
+    offline = 1.0 if state == "offline" else 0.0
     return f"status,{_tags(site, room, 'agent')} offline={offline!r} {received_ms}"

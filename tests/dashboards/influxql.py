@@ -31,10 +31,15 @@ def panel(name: str, title_part: str) -> dict:
     return found
 
 
-def grafana_macros(query: str, start_ms: int, end_ms: int, sites: tuple[str, ...]) -> str:
-    """What Grafana substitutes before sending a raw InfluxQL query (``$site`` = All)."""
+ALL = None  # the site variable's "All": its allValue, every site
+
+
+def grafana_macros(query: str, start_ms: int, end_ms: int, sites: tuple[str, ...] | None) -> str:
+    """What Grafana substitutes before sending a raw InfluxQL query: the time range, the
+    interval, and ``$site`` (chosen sites, or ``ALL``: the variable's allValue ``.*``)."""
+    chosen = ".*" if sites is ALL else f"({'|'.join(sites)})"
     return (query.replace("$timeFilter", f"time >= {start_ms}ms and time <= {end_ms}ms")
-            .replace("$__interval", "1m").replace("/^$site$/", f"/^({'|'.join(sites)})$/"))
+            .replace("$__interval", "1m").replace("/^$site$/", f"/^{chosen}$/"))
 
 
 def influx(url: str, path: str, **params) -> dict:
@@ -54,7 +59,7 @@ def write_lines(url: str, lines: list[str]) -> None:
 
 
 def run_panel(url: str, query_panel: dict, start_ms: int, end_ms: int,
-              sites: tuple[str, ...]) -> list[dict]:
+              sites: tuple[str, ...] | None = ALL) -> list[dict]:
     """The series InfluxDB answers for the panel's query over [start, end]."""
     query = grafana_macros(query_panel["targets"][0]["query"], start_ms, end_ms, sites)
     result = influx(url, "/query", db=DATABASE, q=query, epoch="ms")["results"][0]
@@ -70,7 +75,7 @@ def _grouping(query: str) -> tuple[list[str], bool]:
 
 
 def panel_figures(url: str, query_panel: dict, start_ms: int, end_ms: int,
-                  sites: tuple[str, ...]) -> Figures:
+                  sites: tuple[str, ...] | None = ALL) -> Figures:
     """The panel's answer as ``{(tag values in GROUP BY order[, local day]): {column: value}}``;
     rows without any value are left out."""
     tags, by_day = _grouping(query_panel["targets"][0]["query"])

@@ -20,7 +20,6 @@ from tests.dashboards.influxql import (
     write_lines,
 )
 
-SITES = ("porvoo", "imatra")
 STATS_DASHBOARDS = ("utilisation", "incidents", "calls")
 NOVEMBER = (datetime(2026, 11, 1, tzinfo=HELSINKI), datetime(2026, 12, 1, tzinfo=HELSINKI))
 
@@ -202,7 +201,7 @@ def aggregates(influxdb1):
 
 def november(aggregates, name: str, title_part: str) -> dict:
     url, start, end = aggregates
-    return panel_figures(url, panel(name, title_part), start, end, SITES)
+    return panel_figures(url, panel(name, title_part), start, end)
 
 
 def test_every_statistics_panel_has_its_expected_figures_written_down():
@@ -235,12 +234,12 @@ def test_site_variable_of_each_statistics_dashboard_lists_the_seeded_sites(aggre
         (variable,) = dashboard(name)["templating"]["list"]
         result = influx(url, "/query", db=DATABASE, q=variable["query"])["results"][0]
         sites = {value for _, value in result["series"][0]["values"]}
-        assert sites == ({"porvoo"} if name == "incidents" else {"porvoo", "imatra"}), name
+        assert sites == {"porvoo", "imatra"}, name
 
 
 def test_every_statistics_panel_answers_with_a_site_tag_on_every_series(aggregates):
     url, start, end = aggregates
     for name in STATS_DASHBOARDS:
         for each in dashboard(name)["panels"]:
-            series = run_panel(url, each, start, end, SITES)
+            series = run_panel(url, each, start, end)
             assert series and all("site" in s["tags"] for s in series), each["title"]
