@@ -110,7 +110,7 @@ def push_to(url: str, token: str, dashboards: list[dict], source: InfluxSource,
         return push(api, dashboards, source)
     except GrafanaUnauthorizedError as exc:
         raise GrafanaPushError(f"Grafana at {url} refused the token (401): give a service "
-                               "account token with the Editor or Admin role") from exc
+                               "account token with the Admin role") from exc
     except GrafanaClientError as exc:
         if exc.status_code == 403:
             raise GrafanaPushError(f"Grafana at {url} refused the push (403): the token's "
@@ -131,7 +131,7 @@ def dashboards() -> None:
 @click.option("--url", required=True, envvar="ETP_GRAFANA_URL",
               help="Grafana's address, e.g. https://grafana.example.invalid")
 @click.option("--token", required=True, envvar="ETP_GRAFANA_TOKEN",
-              help="A service account token (Editor or Admin); or ETP_GRAFANA_TOKEN.")
+              help="A service account token (Admin: data sources need it); or ETP_GRAFANA_TOKEN.")
 @click.option("--influx-url", required=True, envvar="ETP_GRAFANA_INFLUX_URL",
               help="The InfluxDB Grafana queries, as Grafana reaches it.")
 @click.option("--influx-database", default="etapalvelu", show_default=True)
