@@ -3,6 +3,7 @@ the project's own line protocol (the ingest's encoders), and show what a person 
 device health, the link probe's figures, the agent's offline time and outbox backlog."""
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -21,6 +22,11 @@ from tests.dashboards.influxql import (
 
 OPERATIONS = dashboard("fleet")
 MINUTE = 60_000
+# the link probe's figures as a network telemetry carries them (the wire contract's names)
+PROBES = ({"probe_rtt_ms": 23.4, "probe_jitter_ms": 1.8, "probe_loss_up_pct": 0.0,
+           "probe_loss_down_pct": 2.0, "probe_bitrate_kbps": 2950.5, "probe_setup_ms": 310.0},
+          {"probe_rtt_ms": 180.0, "probe_jitter_ms": 42.0, "probe_loss_up_pct": 6.0,
+           "probe_loss_down_pct": 1.0, "probe_bitrate_kbps": 640.0, "probe_setup_ms": 900.0})
 
 
 def _minute_of(now: int, minutes_ago: int) -> int:
@@ -40,13 +46,16 @@ def fleet_points(influxdb1):
                 "cpu_pct": 10.0 + i, "outbox_msgs": i, "outbox_bytes": 100 * i,
                 "outbox_dropped": 2 if i > 6 else 0, "outbox_refused": 0})),
             telemetry_line("porvoo", "r1", "network", Telemetry(ts=ts, seq=i, metrics={
-                "rtt_ms": 20.5, "jitter_ms": 3.25, "loss_pct": 0.5 * i, "bitrate_kbps": 1200})),
+                "reachable": 1, "rtt_ms": 20.5})),
             telemetry_line("imatra", "r1", "callbutton", Telemetry(ts=ts, seq=i, metrics={"battery_v": 2.9})),
             health_line("porvoo", "r1", "doccam", Health(ts=ts, seq=i, state="ok" if i < 5 else "missing",
                                                           code=None if i < 5 else "unplugged")),
             event_line("imatra", "r1", "callbutton", Event(ts=ts, seq=i, id=f"press-{i:08d}",
                                                            data=ButtonPress(type="button_press")), ts),
         ]
+    for probe, minutes_ago in enumerate((9, 4)):  # two probes, in their own telemetry
+        lines.append(telemetry_line("porvoo", "r1", "network", Telemetry(
+            ts=_minute_of(now, minutes_ago) + 30_000, seq=100 + probe, metrics=PROBES[probe])))
     for minutes_ago, state in ((10, "online"), (6, "offline"), (3, "online")):
         lines.append(status_line("porvoo", "r1", state, _minute_of(now, minutes_ago)))
     write_lines(influxdb1.url, lines)
@@ -98,13 +107,36 @@ def test_presence_panel_shows_the_agent_offline_then_online_again(fleet_points):
     assert states.count(1) == 3
 
 
-def test_link_probe_panels_show_round_trip_jitter_loss_and_bitrate(fleet_points):
-    def values(title_part: str) -> list[dict]:
-        return list(figures(fleet_points, title_part).values())
+def test_link_probe_panels_show_each_probes_round_trip_jitter_loss_and_bitrate(fleet_points):
+    url, now = fleet_points
 
-    assert all(row == {"rtt": 20.5, "jitter": 3.25} for row in values("round trip"))
-    assert [row["loss"] for row in values("packet loss")][-1] == 4.5
-    assert {row["bitrate"] for row in values("bitrate")} == {1200}
+    def shown(title_part: str) -> list[dict]:
+        """The panel's rows with a value, without their time: one per probe here."""
+        (series,) = run_panel(url, panel("fleet", title_part), now - 3_600_000, now)
+        rows = [dict(zip(series["columns"][1:], row[1:], strict=True)) for row in series["values"]]
+        return [row for row in rows if any(value is not None for value in row.values())]
+
+    assert shown("round trip and jitter") == [{"rtt": 23.4, "jitter": 1.8},
+                                              {"rtt": 180.0, "jitter": 42.0}]
+    assert shown("packet loss") == [{"loss_up": 0.0, "loss_down": 2.0},
+                                    {"loss_up": 6.0, "loss_down": 1.0}]
+    assert shown("bitrate") == [{"bitrate": 2950.5}, {"bitrate": 640.0}]
+    assert {row["rtt"] for row in shown("reachability")} == {20.5}
+
+
+def test_the_link_probe_panels_read_the_wire_contracts_metric_names():
+    from protocol import payloads
+
+    contract = getattr(payloads, "LINK_METRICS", None)
+    if contract is None:
+        pytest.skip("the link probe's figures are not in the wire contract of this tree")
+    read = set()
+    for each in OPERATIONS["panels"]:
+        if '"network"' in each["targets"][0]["query"] and "link probe" in each["title"]:
+            read |= set(re.findall(r'mean\("(\w+)"\)', each["targets"][0]["query"]))
+    assert read and read <= contract
+    assert read >= set(PROBES[0]) - {"probe_setup_ms"}
+    assert set(PROBES[0]) == contract
 
 
 def test_outbox_panels_show_the_backlog_and_what_was_dropped(fleet_points):
