@@ -68,10 +68,11 @@ def run_panel(url: str, query_panel: dict, start_ms: int, end_ms: int,
 
 
 def _grouping(query: str) -> tuple[list[str], bool]:
-    """The tags of the outermost GROUP BY and whether it groups by day."""
+    """The tags of the outermost GROUP BY and whether the query groups by day (in a
+    subquery, whose times the outer query keeps)."""
     clause = query.rsplit("GROUP BY", 1)[1]
     clause = re.split(r"\bfill\(|\btz\(", clause)[0]
-    return re.findall(r'"(\w+)"', clause), "time(1d)" in clause
+    return re.findall(r'"(\w+)"', clause), "time(1d)" in query
 
 
 def panel_figures(url: str, query_panel: dict, start_ms: int, end_ms: int,
