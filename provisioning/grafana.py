@@ -113,8 +113,9 @@ def push_to(url: str, token: str, dashboards: list[dict], source: InfluxSource,
                                "account token with the Admin role") from exc
     except GrafanaClientError as exc:
         if exc.status_code == 403:
-            raise GrafanaPushError(f"Grafana at {url} refused the push (403): the token's "
-                                   "account may not write data sources or dashboards") from exc
+            raise GrafanaPushError(f"Grafana at {url} refused the push ({exc}): the token's "
+                                   "account lacks the Admin role, or the object is provisioned "
+                                   "from files") from exc
         raise GrafanaPushError(f"Grafana at {url} refused the push: {exc}") from exc
     except GrafanaException as exc:  # timeouts and 5xx
         raise GrafanaPushError(f"Grafana at {url} failed: {exc}") from exc

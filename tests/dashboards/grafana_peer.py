@@ -120,6 +120,8 @@ class GrafanaPeer:
     def _update_datasource(self, body, uid):
         if uid not in self.datasources:
             return 404, {"message": "Data source not found"}
+        if self.datasources[uid]["readOnly"]:  # provisioned from a file
+            return 403, {"message": "Cannot modify read-only data source"}
         problem = self._check_datasource(body or {})
         if problem:
             return 400, {"message": problem}

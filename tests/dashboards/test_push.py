@@ -88,3 +88,12 @@ def test_an_unreachable_grafana_is_named_in_a_clear_error():
     result = push(url)
     assert result.exit_code == 1
     assert f"cannot reach Grafana at {url}" in result.output
+
+
+def test_a_data_source_provisioned_from_files_is_named_as_the_reason_of_a_refusal(grafana):
+    assert push(grafana.url).exit_code == 0
+    grafana.datasources[DATASOURCE_UID]["readOnly"] = True  # as the Ansible role leaves it
+    result = push(grafana.url)
+    assert result.exit_code == 1
+    assert "Cannot modify read-only data source" in result.output
+    assert "provisioned from files" in result.output
