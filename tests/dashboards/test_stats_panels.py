@@ -4,6 +4,7 @@ docs/telemetry.md ("Statistics aggregates") defines, and every panel shows exact
 of the seed for a month taken as Grafana takes it (local month, Europe/Helsinki)."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -305,3 +306,19 @@ def test_every_statistics_panel_answers_with_a_site_tag_on_every_series(aggregat
         for each in dashboard(name)["panels"]:
             series = run_panel(url, each, start, end)
             assert series and all("site" in s["tags"] for s in series), each["title"]
+
+
+def test_statistics_panels_read_only_measurements_tags_and_fields_the_aggregates_write():
+    try:
+        from cloud.stats.daily import MEASUREMENTS
+    except ModuleNotFoundError:
+        pytest.skip("the statistics domain is not in this tree")
+    for name in STATS_DASHBOARDS:
+        for each in dashboard(name)["panels"]:
+            query = each["targets"][0]["query"]
+            (measurement,) = set(re.findall(r'FROM "(stats_\w+)"', query))
+            _, tags, fields = MEASUREMENTS[measurement]
+            inner = query.rsplit("FROM", 1)[0] if "(SELECT" in query else query
+            read = set(re.findall(r'(?:sum|max)\("(\w+)"\)', inner))
+            grouped = set(re.findall(r'"(\w+)"', query.rsplit("GROUP BY", 1)[1]))
+            assert read and read <= set(fields) and grouped <= set(tags), each["title"]
