@@ -347,8 +347,9 @@ def occupancy_events_between(*, db: Connection | Session, start: datetime, end: 
     cloud's receive time (what statistics read before the event log's retention ends)."""
     rows = db.execute(select(EVENT.c.site, EVENT.c.room, EVENT.c.data, EVENT.c.device_ts,
                              EVENT.c.synced, EVENT.c.received_at).where(
+        # received up to two days late (an agent's replay after an outage) still counts
         EVENT.c.type == "occupancy", EVENT.c.received_at >= start - timedelta(hours=1),
-        EVENT.c.received_at < end + timedelta(hours=1)))
+        EVENT.c.received_at < end + timedelta(days=2)))
     out = []
     for r in rows:
         at = utc(r.device_ts) if r.synced else r.received_at
