@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cloud.accounts.settings import AccountSettings
+from cloud.stats.figures import FAMILIES
 from cloud.settings import CloudSettings
 from cloud.web.app import create_app
 from tests.stats import seed
@@ -98,3 +99,12 @@ def test_a_grouping_the_family_does_not_have_is_refused_with_a_reason(client):
     answer = get(client, "admin", "calls", by="authority")
     assert answer.status_code == 422 and "calls groups by" in answer.text
     assert get(client, "admin", "calls", authority="kela").status_code == 422
+
+
+def test_no_figure_names_a_customer_or_a_member_of_staff(client):
+    personal = (seed.CUSTOMER.name, seed.CUSTOMER.phone, *seed.STAFF)
+    for family, spec in FAMILIES.items():
+        for fmt in ("json", "csv"):  # every dimension, every day: the finest the API gives
+            text = get(client, "admin", family, by=list(spec.dims), period="day",
+                       format=fmt).text
+            assert not [p for p in personal if p in text], (family, fmt)
