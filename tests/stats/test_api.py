@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cloud.accounts.settings import AccountSettings
-from cloud.stats.figures import FAMILIES
 from cloud.settings import CloudSettings
+from cloud.stats.figures import FAMILIES
 from cloud.web.app import create_app
 from tests.stats import seed
 from tests.stats.seams import SOURCES
