@@ -43,6 +43,8 @@ SEVERITIES = (CRITICAL, MAJOR, MINOR)
 # furniture and signage may be the state's (Senaatti brought it); everything else has one owner
 STATE_OWNED = frozenset(c for c, owners in CATEGORY_OWNERS.items() if "state" in owners)
 MAX_FIELD, MAX_COMMENT, MAX_SUMMARY = 200, 2000, 500
+URGENCY = ("breached", "running", "paused", "stopped", "ended")
+FILTERS = ("state", "site", "category", "breached")
 
 
 def page_access(request: Request, principal: PageStaff, now: NowDep) -> Access:
@@ -104,10 +106,24 @@ def _row(routing: service.Routing, incident: Incident, now: datetime) -> dict:
 
 
 def _party_of(access: Access) -> str | None:
-    """The party whose incidents the caller works: a support agent's own; the admin's all."""
-    party = access.principal.organisation if access.principal.role == SUPPORT else None
-    access.require("incident.read", party=party, resource=f"party:{party or '*'}")
-    return party
+    """The party whose incidents the caller works: a support agent's own (not audited, as
+    the API's list); the admin's all (audited); any other role is refused (audited)."""
+    principal = access.principal
+    if principal.role == SUPPORT and principal.organisation:
+        return principal.organisation
+    access.require("incident.read", resource="incidents")
+    return None
+
+
+def _urgency(row: dict) -> tuple:
+    """Queue order: overdue first (longest over), then by due time, acknowledged last."""
+    clock = row["clock"]
+    return (URGENCY.index(clock.status), -clock.over, clock.due)
+
+
+def _kept_filters(query: str) -> dict[str, str]:
+    """The queue's filters out of a query string (nothing else is carried back)."""
+    return {k: v[0][:MAX_FIELD] for k, v in parse_qs(query).items() if k in FILTERS}
 
 
 @router.get("/console/support")
@@ -127,6 +143,8 @@ def support_console(request: Request, session: SessionDep, access: PageAccess,
     incidents = service.party_incidents(session, party=party, states=STATE_FILTERS[state],
                                         site=site, category=category)
     rows = [_row(routing, i, now) for i in incidents]
+    if state != "resolved":  # resolved ones stay newest first
+        rows.sort(key=_urgency)
     everything = [_row(routing, i, now) for i in
                   service.party_incidents(session, party=party, states=ACTIVE_STATES)]
     counts = {"open": sum(r["incident"].acknowledged_at is None for r in everything),
@@ -142,7 +160,8 @@ def support_console(request: Request, session: SessionDep, access: PageAccess,
                   refreshed=now.astimezone(ZONE).strftime("%H:%M:%S"),
                   refresh_s=routing.settings.console_refresh_s, clock_text=clock_text,
                   helsinki=helsinki, notice=request.query_params.get("done"),
-                  noticed=request.query_params.get("incident"))
+                  noticed=request.query_params.get("incident"),
+                  back=urlencode(_kept_filters(request.url.query)))
 
 
 def _detail_page(request: Request, session: Session, access: Access, routing: service.Routing,
@@ -196,9 +215,9 @@ async def support_action(incident_id: int, action: str, request: Request, sessio
         return _detail_page(request, session, access, routing, incident, now, status_code=409,
                             error=f"incidents.error_cannot_{action}", comment=text)
     session.commit()
-    if form.get("from") == "queue":
-        return RedirectResponse(f"{CONSOLE}?{urlencode({'done': action, 'incident': incident.id})}",
-                                status_code=303)
+    if form.get("from") == "queue":  # back to the queue as it was filtered
+        query = _kept_filters(form.get("back", "")) | {"done": action, "incident": incident.id}
+        return RedirectResponse(f"{CONSOLE}?{urlencode(query)}", status_code=303)
     return RedirectResponse(f"{CONSOLE}/incidents/{incident.id}?done={action}", status_code=303)
 
 

@@ -6,8 +6,15 @@ from __future__ import annotations
 import pytest
 
 from tests.accounts.conftest import PASSWORD
-from tests.pages import LAPTOP, PHONE, assert_accessible, at_both_widths, log_in, served
-from tests.pages import browser_page
+from tests.pages import (
+    LAPTOP,
+    PHONE,
+    assert_accessible,
+    at_both_widths,
+    browser_page,
+    log_in,
+    served,
+)
 from tests.support_console.conftest import helsinki, incident
 
 pytestmark = pytest.mark.browser

@@ -10,12 +10,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from cloud.accounts.models import AuditEntry
 from cloud.bookings.models import RoomClosure
 from cloud.bookings.rules import BookingRules
 from cloud.bookings.service import close_room
 from cloud.incidents.models import Incident
 from tests.accounts.conftest import PASSWORD
-from tests.pages import staff_page, served
+from tests.pages import served, staff_page
 from tests.support_console.conftest import NOW, advance, helsinki, incident
 
 pytestmark = pytest.mark.browser
@@ -49,10 +50,12 @@ def test_a_support_agent_acknowledges_from_the_queue_and_the_clock_stops(chromiu
             "Vasteaika ylittynyt 64 t 40 min")
         assert "Imatran kaupungintalo, Asiakaspalveluhuone" in card(page, ids["overdue"]).inner_text()
         assert page.locator("#count-breached").inner_text() == "1"
+        assert page.locator(".incident-card").first.get_attribute("id") == \
+            f"incident-{ids['overdue']}"  # the most urgent first
 
         card(page, ids["fresh"]).get_by_role("button", name="Kuittaa vastaanotetuksi").click()
         page.wait_for_url(re.compile(r"done=acknowledge"))
-        assert "Tapaus #%d on kuitattu" % ids["fresh"] in page.get_by_role("status").inner_text()
+        assert f"Tapaus #{ids['fresh']} on kuitattu" in page.get_by_role("status").inner_text()
         assert card(page, ids["fresh"]).locator(".clock").inner_text() == \
             "Pysähtyi kuittaukseen ajassa 10 min"
 
@@ -149,6 +152,10 @@ def test_the_filters_show_only_what_they_ask_for(chromium, app):
         page.get_by_role("button", name="Näytä").click()
         page.wait_for_url(re.compile(r"category=system"))
         assert shown(page) == {ids["overdue"]}
+        card(page, ids["overdue"]).get_by_role("button").click()  # acknowledge: filters kept
+        page.wait_for_url(re.compile(r"done=acknowledge"))
+        assert "category=system" in page.url and shown(page) == {ids["overdue"]}
+        assert page.get_by_label("Vian luokka").input_value() == "system"
 
 
 def test_the_queue_refreshes_itself_and_says_when(chromium, app):
@@ -181,3 +188,7 @@ def test_a_support_agent_sees_and_touches_no_other_partys_incidents(chromium, ap
         assert page.get_by_role("heading", name="Ei käyttöoikeutta").is_visible()
     with app.state.sessionmaker() as session:
         assert session.get(Incident, ids["fresh"]).state == "notified"
+        refused = {(e.actor, e.action) for e in session.scalars(
+            select(AuditEntry).where(AuditEntry.outcome == "refused"))}
+    assert refused >= {("sup-property", "incident.read"), ("sup-property", "incident.act"),
+                       ("adv-porvoo", "incident.read")}

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from cloud.incidents.models import Incident
 from tests.accounts.conftest import PASSWORD
-from tests.pages import staff_page, served
+from tests.pages import served, staff_page
 
 pytestmark = pytest.mark.browser
 REPORT = "/incidents/report?site=porvoo"
