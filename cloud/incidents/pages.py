@@ -24,12 +24,12 @@ from cloud.accounts.pages import PageStaff
 from cloud.api.deps import SessionDep
 from cloud.flows import incidents as journey
 from cloud.incidents import service
-from cloud.incidents.lifecycle import ACTIVE_STATES, InvalidTransition
+from cloud.incidents.lifecycle import ACTIVE_STATES, STATES, InvalidTransition
 from cloud.incidents.matrix import CATEGORIES, CATEGORY_OWNERS
 from cloud.incidents.models import Incident
 from cloud.incidents.rules import CRITICAL, MAJOR, MINOR
 from cloud.incidents.views import RoutingDep, _incident
-from cloud.web.templating import language, render, translate
+from cloud.web.templating import language, render, texts, translate
 
 router = APIRouter(include_in_schema=False)
 ZONE = ZoneInfo("Europe/Helsinki")
@@ -43,6 +43,13 @@ SEVERITIES = (CRITICAL, MAJOR, MINOR)
 # furniture and signage may be the state's (Senaatti brought it); everything else has one owner
 STATE_OWNED = frozenset(c for c, owners in CATEGORY_OWNERS.items() if "state" in owners)
 MAX_FIELD, MAX_COMMENT, MAX_SUMMARY = 200, 2000, 500
+ACTIONS = ("acknowledge", "resolve", "comment")
+EVENT_KINDS = ("opened", "notification_queued", "notified", "acknowledged", "resolved",
+               "comment", "escalated", "reopened", "closed", "severity")
+# the texts a page names by a value (``label(kind, value)``): kind -> the values it has
+LABELS = {"category": CATEGORIES, "report_hint": CATEGORIES, "severity": SEVERITIES,
+          "report_severity": SEVERITIES, "state": STATES, "states": tuple(STATE_FILTERS),
+          "event": EVENT_KINDS, "done": ACTIONS}
 URGENCY = ("breached", "running", "paused", "stopped", "ended")
 FILTERS = ("state", "site", "category", "breached")
 
@@ -87,6 +94,29 @@ def clock_text(lang: str, clock: service.ResponseClock) -> str:
     used = duration(lang, clock.used or timedelta(0))
     late = "_late" if clock.breached else ""
     return translate(lang, f"incidents.clock_{clock.status}{late}", used=used, due=due)
+
+
+def label(lang: str, kind: str, value: str, **values) -> str:
+    """The text naming ``value`` of ``kind`` (a category, a state...), ``{name}`` fields
+    filled from ``values``; the value itself for one the texts do not know yet (an audit
+    entry of a newer kind)."""
+    key = f"incidents.{kind}_{value}"
+    return translate(lang, key, **values) if key in texts() else value
+
+
+def page(request: Request, template: str, *, status_code: int = 200, **context) -> Response:
+    """``render`` with what every incident page uses: ``label``, ``clock_text`` and
+    ``helsinki``."""
+    lang = language(request)
+    return render(request, template, status_code=status_code,
+                  label=lambda kind, value, **values: label(lang, kind, value, **values), clock_text=clock_text,
+                  helsinki=helsinki, **context)
+
+
+def _notice(request: Request) -> str | None:
+    """The action just done, from the redirect's ``?done=`` (nothing else is shown)."""
+    done = request.query_params.get("done")
+    return done if done in ACTIONS else None
 
 
 def _place(routing: service.Routing, incident: Incident) -> tuple[object, str | None]:
@@ -152,26 +182,24 @@ def support_console(request: Request, session: SessionDep, access: PageAccess,
               "breached": sum(r["clock"].breached for r in everything)}
     if breached:
         rows = [r for r in rows if r["clock"].breached]
-    return render(request, "support-console.html", principal=access.principal, rows=rows,
+    return page(request, "support-console.html", principal=access.principal, rows=rows,
                   counts=counts, party=routing.matrix.party(party).name if party else None,
                   filters={"state": state, "site": site or "", "category": category or "",
                            "breached": bool(breached)},
                   states=STATE_FILTERS, sites=routing.registry.sites, categories=CATEGORIES,
                   refreshed=now.astimezone(ZONE).strftime("%H:%M:%S"),
-                  refresh_s=routing.settings.console_refresh_s, clock_text=clock_text,
-                  helsinki=helsinki, notice=request.query_params.get("done"),
-                  noticed=request.query_params.get("incident"),
+                  refresh_s=routing.settings.console_refresh_s, notice=_notice(request),
+                  noticed=request.query_params.get("incident", "")[:12],
                   back=urlencode(_kept_filters(request.url.query)))
 
 
 def _detail_page(request: Request, session: Session, access: Access, routing: service.Routing,
                  incident: Incident, now: datetime, *, status_code: int = 200,
                  error: str | None = None, comment: str = "") -> Response:
-    return render(request, "support-incident.html", status_code=status_code,
+    return page(request, "support-incident.html", status_code=status_code,
                   principal=access.principal, row=_row(routing, incident, now),
                   events=service.incident_events(session, incident=incident),
-                  clock_text=clock_text, helsinki=helsinki, error=error, comment=comment,
-                  notice=request.query_params.get("done"), console=CONSOLE)
+                  error=error, comment=comment, notice=_notice(request), console=CONSOLE)
 
 
 @router.get("/console/support/incidents/{incident_id}")
@@ -187,7 +215,7 @@ def support_incident(incident_id: int, request: Request, session: SessionDep,
 
 def _refused(request: Request, access: Access, refusal: HTTPException) -> Response:
     """The page of a refusal (403) or of a missing incident (404); it names nothing."""
-    return render(request, "incident-refused.html", status_code=refusal.status_code,
+    return page(request, "incident-refused.html", status_code=refusal.status_code,
                   principal=access.principal)
 
 
@@ -197,7 +225,7 @@ async def support_action(incident_id: int, action: str, request: Request, sessio
     """Acknowledge, resolve (with an optional comment) or comment, then back to the page the
     form was on; a refused or impossible action is shown on the incident's page."""
     form = await _form(request)
-    if action not in ("acknowledge", "resolve", "comment"):
+    if action not in ACTIONS:
         raise HTTPException(404, "no such action")
     try:
         incident = _incident(session, access, incident_id, "incident.act")
@@ -272,7 +300,7 @@ def _report_page(request: Request, access: Access, routing: service.Routing, sit
                 for c in CATEGORIES}
     senaatti = {c: routing.matrix.party(routing.matrix.party_id(c, site_id, "state")).name
                 for c in STATE_OWNED}
-    return render(request, "incident-report.html", status_code=status_code,
+    return page(request, "incident-report.html", status_code=status_code,
                   principal=access.principal, site_id=site_id, site=site.name.model_dump(),
                   rooms=site.rooms, categories=CATEGORIES, severities=SEVERITIES,
                   handlers=handlers, senaatti=senaatti, values=values, errors=errors)
@@ -339,7 +367,6 @@ def report_done(incident_id: int, request: Request, session: SessionDep, access:
     except HTTPException as refusal:
         return _refused(request, access, refusal)
     party = routing.matrix.party(incident.party)
-    return render(request, "incident-reported.html", principal=access.principal,
+    return page(request, "incident-reported.html", principal=access.principal,
                   row=_row(routing, incident, now), party=party,
-                  hours=hours_text(language(request), party), helsinki=helsinki,
-                  clock_text=clock_text)
+                  hours=hours_text(language(request), party))
