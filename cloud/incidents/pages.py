@@ -22,6 +22,7 @@ from cloud.accounts.access import SUPPORT
 from cloud.accounts.deps import Access, NowDep
 from cloud.accounts.pages import PageStaff
 from cloud.api.deps import SessionDep
+from cloud.api.inputs import RowId
 from cloud.flows import incidents as journey
 from cloud.incidents import service
 from cloud.incidents.lifecycle import ACTIVE_STATES, STATES, InvalidTransition
@@ -108,15 +109,22 @@ def page(request: Request, template: str, *, status_code: int = 200, **context) 
     """``render`` with what every incident page uses: ``label``, ``clock_text`` and
     ``helsinki``."""
     lang = language(request)
-    return render(request, template, status_code=status_code,
-                  label=lambda kind, value, **values: label(lang, kind, value, **values), clock_text=clock_text,
-                  helsinki=helsinki, **context)
+    return render(request, template, status_code=status_code, clock_text=clock_text,
+                  helsinki=helsinki,
+                  label=lambda kind, value, **values: label(lang, kind, value, **values),
+                  **context)
 
 
 def _notice(request: Request) -> str | None:
     """The action just done, from the redirect's ``?done=`` (nothing else is shown)."""
     done = request.query_params.get("done")
     return done if done in ACTIONS else None
+
+
+def _noticed(request: Request) -> int | None:
+    """The incident the queue's notice is about (``?incident=``), a number or nothing."""
+    value = request.query_params.get("incident", "")
+    return int(value) if value.isdigit() and len(value) < 12 else None
 
 
 def _place(routing: service.Routing, incident: Incident) -> tuple[object, str | None]:
@@ -143,6 +151,13 @@ def _party_of(access: Access) -> str | None:
         return principal.organisation
     access.require("incident.read", resource="incidents")
     return None
+
+
+def _party_name(routing: service.Routing, party: str | None) -> str | None:
+    """The party's name (its id when the matrix does not know it: an account set up with a
+    party that is not, or no longer, in the matrix sees an empty queue, not an error)."""
+    known = routing.matrix.data.parties.get(party) if party else None
+    return known.name if known else party
 
 
 def _urgency(row: dict) -> tuple:
@@ -183,27 +198,27 @@ def support_console(request: Request, session: SessionDep, access: PageAccess,
     if breached:
         rows = [r for r in rows if r["clock"].breached]
     return page(request, "support-console.html", principal=access.principal, rows=rows,
-                  counts=counts, party=routing.matrix.party(party).name if party else None,
-                  filters={"state": state, "site": site or "", "category": category or "",
-                           "breached": bool(breached)},
-                  states=STATE_FILTERS, sites=routing.registry.sites, categories=CATEGORIES,
-                  refreshed=now.astimezone(ZONE).strftime("%H:%M:%S"),
-                  refresh_s=routing.settings.console_refresh_s, notice=_notice(request),
-                  noticed=request.query_params.get("incident", "")[:12],
-                  back=urlencode(_kept_filters(request.url.query)))
+                counts=counts, party=_party_name(routing, party),
+                filters={"state": state, "site": site or "", "category": category or "",
+                         "breached": bool(breached)},
+                states=STATE_FILTERS, sites=routing.registry.sites, categories=CATEGORIES,
+                refreshed=now.astimezone(ZONE).strftime("%H:%M:%S"),
+                refresh_s=routing.settings.console_refresh_s, notice=_notice(request),
+                noticed=_noticed(request),
+                back=urlencode(_kept_filters(request.url.query)))
 
 
 def _detail_page(request: Request, session: Session, access: Access, routing: service.Routing,
                  incident: Incident, now: datetime, *, status_code: int = 200,
                  error: str | None = None, comment: str = "") -> Response:
     return page(request, "support-incident.html", status_code=status_code,
-                  principal=access.principal, row=_row(routing, incident, now),
-                  events=service.incident_events(session, incident=incident),
-                  error=error, comment=comment, notice=_notice(request), console=CONSOLE)
+                principal=access.principal, row=_row(routing, incident, now),
+                events=service.incident_events(session, incident=incident),
+                error=error, comment=comment, notice=_notice(request), console=CONSOLE)
 
 
 @router.get("/console/support/incidents/{incident_id}")
-def support_incident(incident_id: int, request: Request, session: SessionDep,
+def support_incident(incident_id: RowId, request: Request, session: SessionDep,
                      access: PageAccess, routing: RoutingDep, now: NowDep) -> Response:
     """One incident: where, what, its SLA clock, its history and comments, and the actions."""
     try:
@@ -216,11 +231,11 @@ def support_incident(incident_id: int, request: Request, session: SessionDep,
 def _refused(request: Request, access: Access, refusal: HTTPException) -> Response:
     """The page of a refusal (403) or of a missing incident (404); it names nothing."""
     return page(request, "incident-refused.html", status_code=refusal.status_code,
-                  principal=access.principal)
+                principal=access.principal)
 
 
 @router.post("/console/support/incidents/{incident_id}/{action}")
-async def support_action(incident_id: int, action: str, request: Request, session: SessionDep,
+async def support_action(incident_id: RowId, action: str, request: Request, session: SessionDep,
                          access: PageAccess, routing: RoutingDep, now: NowDep) -> Response:
     """Acknowledge, resolve (with an optional comment) or comment, then back to the page the
     form was on; a refused or impossible action is shown on the incident's page."""
@@ -301,9 +316,9 @@ def _report_page(request: Request, access: Access, routing: service.Routing, sit
     senaatti = {c: routing.matrix.party(routing.matrix.party_id(c, site_id, "state")).name
                 for c in STATE_OWNED}
     return page(request, "incident-report.html", status_code=status_code,
-                  principal=access.principal, site_id=site_id, site=site.name.model_dump(),
-                  rooms=site.rooms, categories=CATEGORIES, severities=SEVERITIES,
-                  handlers=handlers, senaatti=senaatti, values=values, errors=errors)
+                principal=access.principal, site_id=site_id, site=site.name.model_dump(),
+                rooms=site.rooms, categories=CATEGORIES, severities=SEVERITIES,
+                handlers=handlers, senaatti=senaatti, values=values, errors=errors)
 
 
 @router.get("/incidents/report")
@@ -359,7 +374,7 @@ async def report_submit(request: Request, session: SessionDep, access: PageAcces
 
 
 @router.get("/incidents/report/{incident_id}")
-def report_done(incident_id: int, request: Request, session: SessionDep, access: PageAccess,
+def report_done(incident_id: RowId, request: Request, session: SessionDep, access: PageAccess,
                 routing: RoutingDep, now: NowDep) -> Response:
     """The confirmation: the incident, who it went to and their response target."""
     try:
@@ -368,5 +383,5 @@ def report_done(incident_id: int, request: Request, session: SessionDep, access:
         return _refused(request, access, refusal)
     party = routing.matrix.party(incident.party)
     return page(request, "incident-reported.html", principal=access.principal,
-                  row=_row(routing, incident, now), party=party,
-                  hours=hours_text(language(request), party))
+                row=_row(routing, incident, now), party=party,
+                hours=hours_text(language(request), party))
