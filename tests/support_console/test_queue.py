@@ -168,6 +168,9 @@ def test_the_queue_refreshes_itself_and_says_when(chromium, app):
         card(page, newcomer).wait_for(timeout=10_000)  # the app refreshes every second here
         assert page.locator("#refreshed").inner_text() == "Päivitetty klo 08:11:00"
         assert page.locator("#count-open").inner_text() == "3"
+        page.context.clear_cookies()  # the session is gone: the next refresh says it failed
+        page.get_by_text("Päivitys epäonnistui. Lataa sivu uudelleen.").wait_for(timeout=10_000)
+        assert card(page, newcomer).is_visible()  # what was shown stays
 
 
 def test_a_support_agent_sees_and_touches_no_other_partys_incidents(chromium, app):
