@@ -26,6 +26,7 @@ STAFF = {
     "exp-kela": ("expert", "kela", []),
     "sup-desk": ("support", "supplier", []),
     "sup-property": ("support", "porvoo-property", []),
+    "admin": ("admin", None, []),
 }
 # Monday 10 November 2025, 08:10 in Helsinki: the supplier's desk opened at 08:00
 NOW = datetime(2025, 11, 10, 6, 10, tzinfo=UTC)

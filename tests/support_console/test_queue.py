@@ -14,6 +14,7 @@ from cloud.accounts.models import AuditEntry
 from cloud.bookings.models import RoomClosure
 from cloud.bookings.rules import BookingRules
 from cloud.bookings.service import close_room
+from cloud.incidents import service
 from cloud.incidents.models import Incident
 from tests.accounts.conftest import PASSWORD
 from tests.pages import served, staff_page
@@ -195,3 +196,28 @@ def test_a_support_agent_sees_and_touches_no_other_partys_incidents(chromium, ap
             select(AuditEntry).where(AuditEntry.outcome == "refused"))}
     assert refused >= {("sup-property", "incident.read"), ("sup-property", "incident.act"),
                        ("adv-porvoo", "incident.read")}
+
+
+def test_acknowledging_what_a_colleague_already_took_says_so_and_changes_nothing(chromium,
+                                                                              sqlite_app):
+    ids = supplier_queue(sqlite_app)
+    with served(sqlite_app) as base, staff_page(chromium, base, "sup-desk", PASSWORD) as page:
+        with sqlite_app.state.sessionmaker() as session:  # a colleague, a moment earlier
+            service.acknowledge(session, incident=session.get(Incident, ids["fresh"]),
+                                actor="sup-colleague", now=NOW - timedelta(minutes=1))
+            session.commit()
+        card(page, ids["fresh"]).get_by_role("button", name="Kuittaa vastaanotetuksi").click()
+        assert "Tapausta ei voi enää kuitata" in page.get_by_role("alert").inner_text()
+        assert page.locator(".clock").inner_text() == "Pysähtyi kuittaukseen ajassa 9 min"
+    with sqlite_app.state.sessionmaker() as session:
+        stored = session.get(Incident, ids["fresh"])
+        assert stored.acknowledged_at == NOW - timedelta(minutes=1)
+
+
+def test_the_admin_sees_every_partys_queue_with_the_party_named(chromium, sqlite_app):
+    ids = supplier_queue(sqlite_app)
+    with served(sqlite_app) as base, staff_page(chromium, base, "admin", PASSWORD,
+                                                path=QUEUE) as page:
+        assert page.locator(".incident-card").count() == len(ids)
+        assert card(page, ids["foreign"]).locator(".lead").inner_text() == \
+            "Porvoon kaupungin kiinteistöpalvelut"
