@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import uuid
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 
@@ -75,12 +76,7 @@ def app(request):
 
 def routing(app) -> service.Routing:
     """The app's routing (matrix, registry, settings), as its pages and API use it."""
-    class _Request:  # get_routing reads only ``request.app.state``
-        pass
-
-    holder = _Request()
-    holder.app = app
-    return get_routing(holder, app.state.registry)
+    return get_routing(SimpleNamespace(app=app), app.state.registry)  # reads request.app only
 
 
 def helsinki(day: int, hour: int, minute: int = 0) -> datetime:
