@@ -17,7 +17,7 @@ from cloud.bookings.service import close_room
 from cloud.incidents import service
 from cloud.incidents.models import Incident
 from tests.accounts.conftest import PASSWORD
-from tests.pages import served, staff_page
+from tests.pages import log_in, served, staff_page
 from tests.support_console.conftest import NOW, advance, helsinki, incident
 
 pytestmark = pytest.mark.browser
@@ -221,3 +221,22 @@ def test_the_admin_sees_every_partys_queue_with_the_party_named(chromium, sqlite
         assert page.locator(".incident-card").count() == len(ids)
         assert card(page, ids["foreign"]).locator(".lead").inner_text() == \
             "Porvoon kaupungin kiinteistöpalvelut"
+
+
+def test_the_console_works_without_script(chromium, sqlite_app):
+    ids = supplier_queue(sqlite_app)
+    context = chromium.new_context(java_script_enabled=False)
+    try:
+        with served(sqlite_app) as base:
+            page = context.new_page()
+            log_in(page, base, "sup-desk", PASSWORD)
+            card(page, ids["fresh"]).get_by_role("button", name="Kuittaa vastaanotetuksi").click()
+            page.wait_for_url(re.compile(r"done=acknowledge"))
+            assert card(page, ids["fresh"]).locator(".clock").inner_text() == \
+                "Pysähtyi kuittaukseen ajassa 10 min"
+            page.goto(f"{base}{QUEUE}/incidents/{ids['fresh']}")
+            page.get_by_role("button", name="Merkitse korjatuksi").click()
+            page.wait_for_url(re.compile(r"done=resolve"))
+            assert page.locator(".facts .state").inner_text() == "Korjattu"
+    finally:
+        context.close()
