@@ -1,9 +1,9 @@
-"""Service functions of statistics: the figures of a question, the occupancy kept past the
-event log's retention, and the daily aggregates for InfluxDB. The caller commits."""
+"""Service functions of statistics: the figures of a question (``answer``, one small reader
+per family) and the occupancy kept past the event log's retention. The caller commits."""
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, select
@@ -23,12 +23,53 @@ from cloud.stats.sources import (
     visits_between,
 )
 
-log = logging.getLogger(__name__)
-
 
 def day_range(first: date, last: date) -> tuple[datetime, datetime]:
     """The UTC instants of ``[first 00:00, last + 1 00:00)`` local time."""
     return local_instant(first, 0), local_instant(last + timedelta(days=1), 0)
+
+
+@dataclass(frozen=True)
+class Question:
+    """What is asked of one family: the local days, the period and grouping, the scope."""
+
+    session: Session
+    registry: Registry
+    sources: Sources
+    first: date
+    last: date
+    period: str
+    by: Sequence[str]
+    now: datetime
+    sites: list[str]
+    authorities: set[str] | None
+
+    @property
+    def span(self) -> tuple[datetime, datetime]:
+        """The question's days as UTC instants."""
+        return day_range(self.first, self.last)
+
+    def kept(self, items: Iterable) -> list:
+        """The facts of the question's sites and authorities."""
+        return [i for i in items if i.site in self.sites and (
+            self.authorities is None or getattr(i, "authority", None) in self.authorities)]
+
+    def hours(self) -> dict:
+        """Every site's opening hours around the question's days (an incident may run on)."""
+        return {s: opening_hours(self.session, registry=self.registry, site=s,
+                                 first=self.first - timedelta(days=31),
+                                 last=self.last + timedelta(days=31))
+                for s in self.registry.sites}
+
+    def read(self, source) -> list:
+        """The rows of a seam source in the question's span."""
+        start, end = self.span
+        return list(source(db=self.session, start=start, end=end))
+
+    def visits(self, held: list) -> list:
+        """The visits of the span, realised by the sessions ``held``."""
+        start, end = self.span
+        return visits_between(self.session, start=start, end=end, sessions=held)
 
 
 def answer(session: Session, *, registry: Registry, sources: Sources, family: str,
@@ -37,54 +78,66 @@ def answer(session: Session, *, registry: Registry, sources: Sources, family: st
            ) -> list[dict]:
     """The rows of ``family`` for the local days ``first``..``last``, grouped by ``period``
     and ``by``, of ``sites`` and ``authorities`` only when given (unsuppressed)."""
+    if family not in ANSWERS:
+        raise ValueError(f"family is one of {tuple(figures.FAMILIES)}")
     figures.check_by(family, by)
     if period not in figures.PERIODS:
         raise ValueError(f"period is one of {figures.PERIODS}")
     if last < first:
         raise ValueError("the last day precedes the first")
-    sites = sorted(registry.sites) if sites is None else sorted(sites)
-    authorities = None if authorities is None else set(authorities)
-    start, end = day_range(first, last)
+    return ANSWERS[family](Question(
+        session, registry, sources, first, last, period, by, now,
+        sorted(registry.sites) if sites is None else sorted(sites),
+        None if authorities is None else set(authorities)))
 
-    def kept(items):
-        return [i for i in items if i.site in sites and (
-            authorities is None or getattr(i, "authority", None) in authorities)]
 
-    def hours():
-        return {s: opening_hours(session, registry=registry, site=s, first=first - timedelta(
-            days=31), last=last + timedelta(days=31)) for s in registry.sites}
+def _utilisation(q: Question) -> list[dict]:
+    held = q.read(q.sources.sessions)
+    start, end = q.span
+    days = figures.room_days(
+        rooms=[(s, r) for s in q.sites for r in q.registry.sites[s].rooms], hours=q.hours(),
+        first=q.first, last=q.last, visits=q.visits(held), unbooked=unbooked_sessions(held),
+        occupied=occupied(q.session, registry=q.registry, first=q.first, last=q.last),
+        incidents=incident_facts(q.session, start=start, end=end), now=q.now)
+    return figures.utilisation(days, by=q.by, period=q.period)
 
-    if family == "utilisation":
-        held = list(sources.sessions(db=session, start=start, end=end))
-        days = figures.room_days(
-            rooms=[(s, r) for s in sites for r in registry.sites[s].rooms], hours=hours(),
-            first=first, last=last, visits=visits_between(session, start=start, end=end,
-                                                           sessions=held),
-            unbooked=unbooked_sessions(held), occupied=occupied(session, registry=registry,
-                                                                first=first, last=last),
-            incidents=incident_facts(session, start=start, end=end), now=now)
-        return figures.utilisation(days, by=by, period=period)
-    if family == "visits":
-        held = list(sources.sessions(db=session, start=start, end=end))
-        return figures.visits(kept(visits_between(session, start=start, end=end,
-                                                  sessions=held)), by=by, period=period)
-    if family == "changes":
-        return figures.changes(kept(changes_made_between(session, start=start, end=end)),
-                               by=by, period=period)
-    if family == "feedback":
-        return figures.feedback(kept(_feedback(session, sources, first, last, period)), by=by)
-    if family == "calls":
-        return figures.calls(kept(sources.calls(db=session, start=start, end=end)), by=by,
-                             period=period)
-    if family == "incidents":
-        opened = [i for i in incident_facts(session, start=start, end=end)
-                  if start <= i.opened_at < end]
-        return figures.incidents(kept(opened), hours=hours(), by=by, period=period, now=now)
-    if family == "tasks":
-        entries = [t for t in sources.task_entries(db=session, start=start, end=end)
-                   if first <= t.day <= last]
-        return figures.tasks(kept(entries), by=by, period=period)
-    raise ValueError(f"family is one of {tuple(figures.FAMILIES)}")
+
+def _visits(q: Question) -> list[dict]:
+    return figures.visits(q.kept(q.visits(q.read(q.sources.sessions))), by=q.by,
+                          period=q.period)
+
+
+def _changes(q: Question) -> list[dict]:
+    start, end = q.span
+    return figures.changes(q.kept(changes_made_between(q.session, start=start, end=end)),
+                           by=q.by, period=q.period)
+
+
+def _feedback_rows(q: Question) -> list[dict]:
+    return figures.feedback(q.kept(_feedback(q.session, q.sources, q.first, q.last,
+                                             q.period)), by=q.by)
+
+
+def _calls(q: Question) -> list[dict]:
+    return figures.calls(q.kept(q.read(q.sources.calls)), by=q.by, period=q.period)
+
+
+def _incidents(q: Question) -> list[dict]:
+    start, end = q.span
+    opened = [i for i in incident_facts(q.session, start=start, end=end)
+              if start <= i.opened_at < end]
+    return figures.incidents(q.kept(opened), hours=q.hours(), by=q.by, period=q.period,
+                             now=q.now)
+
+
+def _tasks(q: Question) -> list[dict]:
+    entries = [t for t in q.read(q.sources.task_entries) if q.first <= t.day <= q.last]
+    return figures.tasks(q.kept(entries), by=q.by, period=q.period)
+
+
+ANSWERS = {"utilisation": _utilisation, "visits": _visits, "changes": _changes,
+           "feedback": _feedback_rows, "calls": _calls, "incidents": _incidents,
+           "tasks": _tasks}
 
 
 def _feedback(session: Session, sources: Sources, first: date, last: date,
