@@ -13,9 +13,10 @@ from cloud.registry import Registry
 from cloud.sites.hours import local_instant
 from cloud.stats.facts import Sources
 from cloud.stats.figures import local_day
-from cloud.stats.service import answer, keep_occupancy
+from cloud.stats.service import answer, days_not_kept, keep_occupancy
 
 log = logging.getLogger(__name__)
+CATCH_UP = timedelta(days=60)  # inside the event log's retention (90 days by default)
 
 # measurement -> (figure family, tags, fields); the fields are the family's of the same name
 MEASUREMENTS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
@@ -73,18 +74,24 @@ def influx_write(*, url: str, token: str, org: str, bucket: str) -> Callable[[li
 class DailyStatistics:
     """The schedule's statistics step: for yesterday and the day before (each finished day
     twice, so late facts reach it), keep the rooms' occupancy and write the day's points,
-    once per day and process; ``write`` None: points off (no telemetry store), logged once."""
+    once per day and process, and keep the occupancy of earlier days missed while no schedule
+    ran (back to ``CATCH_UP``); ``write`` None: points off (no telemetry store), logged once."""
 
     def __init__(self, registry: Registry, sources: Sources,
                  write: Callable[[list[str]], None] | None) -> None:
         self.registry, self.sources, self.write = registry, sources, write
-        self._done: set[tuple[date, date]] = set()
+        self._done: set[tuple[date | None, date]] = set()
         if write is None:
             log.info("stats.daily influx=off reason=no ETP_INFLUX_URL")
 
     def run(self, session: Session, *, now: datetime) -> int:
         """Do what is due at ``now`` (the caller commits); returns the points written."""
         today, points = local_day(now), 0
+        if (None, today) not in self._done:  # days missed while no schedule ran, once a day
+            for day in days_not_kept(session, first=today - CATCH_UP,
+                                     last=today - timedelta(days=3)):
+                keep_occupancy(session, registry=self.registry, day=day, now=now)
+            self._done.add((None, today))
         for day in (today - timedelta(days=2), today - timedelta(days=1)):
             if (day, today) in self._done:
                 continue

@@ -168,6 +168,14 @@ def keep_occupancy(session: Session, *, registry: Registry, day: date, now: date
     return len(spans)
 
 
+def days_not_kept(session: Session, *, first: date, last: date) -> list[date]:
+    """The local days from ``first`` to ``last`` whose occupancy is not kept yet."""
+    kept = set(session.scalars(select(OccupancyDay.day).where(
+        OccupancyDay.day >= first, OccupancyDay.day <= last).distinct()))
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)
+            if first + timedelta(days=n) not in kept]
+
+
 def occupied(session: Session, *, registry: Registry, first: date, last: date) -> list[Span]:
     """The rooms' occupied times on the local days ``first``..``last``: as kept for the
     days kept, from the event log for the others (today, a day not yet kept)."""

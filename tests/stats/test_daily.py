@@ -13,6 +13,7 @@ from cloud.bookings.settings import BookingSettings
 from cloud.flows.schedule import tick
 from cloud.stats import service
 from cloud.stats.daily import MEASUREMENTS, DailyStatistics, daily_lines, influx_write
+from cloud.twin.service import purge_events
 from tests.stats import seed
 from tests.stats.seams import SOURCES
 
@@ -78,3 +79,19 @@ def test_influxql_sums_of_the_daily_points_give_the_months_figures_of_the_api(
                 for f in fields:
                     if row[f] is not None:
                         assert got[key][f] == row[f], (measurement, key, f)
+
+
+def test_a_schedule_back_after_weeks_away_keeps_the_occupancy_of_the_days_it_missed(seeded):
+    _, sessions, registry = seeded
+    first, last = date(2026, 11, 1), date(2026, 11, 30)
+    with sessions() as s:
+        before = service.occupied(s, registry=registry, first=first, last=last)
+        assert service.days_not_kept(s, first=first, last=last) == [
+            first + timedelta(days=n) for n in range(30)]
+        DailyStatistics(registry, SOURCES, write=None).run(s, now=datetime(
+            2026, 12, 20, 9, 0, tzinfo=UTC))  # the first round since October
+        s.commit()
+        assert service.days_not_kept(s, first=first, last=last) == []
+        purge_events(db=s, before=datetime(2027, 6, 1, tzinfo=UTC))
+        s.commit()
+        assert service.occupied(s, registry=registry, first=first, last=last) == before
