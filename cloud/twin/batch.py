@@ -65,6 +65,8 @@ class TwinBatch:
     # a room's newest link probe: (figures, seq, device ts, received ms)
     links: dict[RoomKey, tuple[LinkFigures, int, int, int]] = field(default_factory=dict)
     duplicate_events: int = 0
+    # presence changes the twin applied: (room, state, received_ms), for the telemetry store
+    presence: list[tuple[RoomKey, str, int]] = field(default_factory=list)
 
 
 def summarize(accepted: list[Received], existing_event_ids: set[str]) -> TwinBatch:
