@@ -25,7 +25,7 @@ from cloud.web.settings import WebSettings
 
 log = logging.getLogger(__name__)
 DOMAINS = ("twin", "ingest", "incidents", "accounts", "bookings", "sessions", "stats", "notify",
-           "consoles")
+           "consoles", "probe")
 STATIC = Path(__file__).parent / "static"
 SWAGGER_ASSETS = Path(fastapi_offline.__file__).parent / "static"  # Swagger UI, no CDN
 
