@@ -44,6 +44,8 @@ RULES: dict[str, dict[str, str]] = {
     "fleet.read": {ADVISOR: "site", SUPPORT: "any", ADMIN: "any"},  # rooms and devices
     "ingest.read": {SUPPORT: "any", ADMIN: "any"},  # counters of the ingest workers
     "room.simulate": {ADVISOR: "site", SUPPORT: "any", ADMIN: "any"},  # the demo's faults
+    "call.read": _SITE_STAFF,  # a site's call-button calls, live and listed
+    "call.acknowledge": _SITE_STAFF,
 }
 
 
