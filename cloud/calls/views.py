@@ -28,6 +28,7 @@ from cloud.live import SubscriberDropped
 
 router = APIRouter(tags=["calls"])
 KEEPALIVE_S = 15.0
+LINK_WAIT_S = 5.0  # how long a new stream waits for the replica's broker link
 RETRY_MS = 2000  # how soon a browser's EventSource reconnects after a loss
 
 
@@ -142,6 +143,9 @@ def frame(event_name: str, cursor: int, data: dict) -> str:
 
 async def _stream(request: Request, sites: list[str], since: int | None):
     bus = request.app.state.live_bus
+    # a replica that just started may not hear the broker yet; a console that joined then
+    # is dropped when it does (it may have missed events) and starts again from a snapshot
+    await bus.ready(LINK_WAIT_S)
     async with bus.subscribe(*(summon.site_channel(s) for s in sites)) as events:
         # subscribed before reading the snapshot: nothing falls between the two
         snapshot, calls = await run_in_threadpool(_snapshot, request, sites, since)

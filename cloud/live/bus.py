@@ -116,6 +116,13 @@ class LiveBus:
         """Wait until the link is up (and subscribed, when listening)."""
         return self.connected.wait(timeout)
 
+    async def ready(self, timeout: float) -> bool:
+        """Wait (without blocking the loop) until the link is up and subscribed."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not self.connected.is_set() and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.02)
+        return self.connected.is_set()
+
     # publishing ---------------------------------------------------------------------------
     async def publish(self, channel: str, event: dict) -> None:
         """Send ``event`` to every subscriber of ``channel`` in every process."""
@@ -173,6 +180,8 @@ class LiveBus:
             log.error("live.subscribe_refused reasons=%s", reason_codes)
             return
         self.connected.set()
+        if self._loop is not None:  # who subscribed while the link was down missed events
+            self._loop.call_soon_threadsafe(self._drop_all)
 
     def _on_disconnect(self, _client, _userdata, _flags, reason_code, _properties) -> None:
         was = self.connected.is_set()
