@@ -13,14 +13,14 @@ import paho.mqtt.client as mqtt
 
 from cloud.mqtt import connect, make_client
 from cloud.settings import CloudSettings
-from protocol.topics import check_level
+from protocol.topics import LIVE_ROOT, check_level
 
 log = logging.getLogger(__name__)
-# outside the devices' tree (etp/v1/#): the ingest never sees live events, and no device
-# identity is granted anything under it (provisioning/identities.py)
-LIVE_ROOT = "etp/live/v1"
+# LIVE_ROOT lies outside the devices' tree (etp/v1/#): the ingest never sees live events,
+# and no device identity is granted anything under it (provisioning/identities.py)
 QUEUE_MAX = 256  # events one subscriber may lag behind before it is dropped
 MAX_EVENT_BYTES = 64 * 1024
+UNSENT_MAX = 1000  # publishes held while the broker is away
 
 
 def channel_topic(channel: str) -> str:
@@ -89,6 +89,9 @@ class LiveBus:
                  queue_max: int = QUEUE_MAX) -> None:
         self._settings, self._listen, self._queue_max = settings, listen, queue_max
         self._client = make_client(settings)
+        # while the broker is away, keep a bounded backlog (counted beyond): the consoles
+        # resynchronise from the store anyway when the link returns
+        self._client.max_queued_messages_set(UNSENT_MAX)
         self._client.on_connect = self._on_connect
         self._client.on_subscribe = self._on_subscribe
         self._client.on_disconnect = self._on_disconnect
@@ -131,9 +134,10 @@ class LiveBus:
     def publish_threadsafe(self, channel: str, event: dict) -> None:
         """``publish`` from any thread (paho's publish only queues the packet)."""
         body = json.dumps(event, separators=(",", ":"))
-        self._client.publish(channel_topic(channel), body, qos=1)
+        info = self._client.publish(channel_topic(channel), body, qos=1)
         with self._lock:
-            self.counts["published"] += 1
+            self.counts["published" if info.rc == mqtt.MQTT_ERR_SUCCESS
+                        or info.rc == mqtt.MQTT_ERR_NO_CONN else "unsent"] += 1
 
     def send(self, topic: str, payload: bytes) -> None:
         """Send a device command (``cloud.commands.command``) over the same connection."""
