@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import socket
 import threading
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -174,6 +175,7 @@ class LiveBus:
         if reason_code.is_failure:
             log.error("live.connect_refused reason=%s", reason_code)
             return
+        _no_delay(client.socket())
         if self._listen:  # again on every connect [MQTT-3.1.2-6]: the session is clean
             client.subscribe(f"{LIVE_ROOT}/#", qos=1)
         else:
@@ -219,6 +221,15 @@ class LiveBus:
             if not subscription.dropped:
                 subscription.drop()
                 self.counts["link_dropped"] += 1
+
+
+def _no_delay(sock) -> None:
+    """Send each live event at once: with Nagle's algorithm a small write waits for the ACK
+    of the previous one, which the peer may delay by 40 ms."""
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except (AttributeError, OSError):  # a TLS wrapper or a closing socket: best effort
+        pass
 
 
 def _decode(payload: bytes) -> dict | None:
