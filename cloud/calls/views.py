@@ -23,11 +23,11 @@ from cloud.accounts.deps import Access, AccessDep, current_principal, get_accoun
 from cloud.api.deps import RegistryDep, SessionDep
 from cloud.api.inputs import RowId
 from cloud.calls import service
+from cloud.calls.settings import CallSettings
 from cloud.flows import summon
 from cloud.live import SubscriberDropped
 
 router = APIRouter(tags=["calls"])
-KEEPALIVE_S = 15.0
 LINK_WAIT_S = 5.0  # how long a new stream waits for the replica's broker link
 RETRY_MS = 2000  # how soon a browser's EventSource reconnects after a loss
 
@@ -141,8 +141,17 @@ def frame(event_name: str, cursor: int, data: dict) -> str:
     return f"id: {cursor}\nevent: {event_name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
 
 
+def call_settings(request: Request) -> CallSettings:
+    """The calls' settings of the app (``app.state.call_settings`` or the environment)."""
+    state = request.app.state
+    if getattr(state, "call_settings", None) is None:
+        state.call_settings = CallSettings()
+    return state.call_settings
+
+
 async def _stream(request: Request, sites: list[str], since: int | None):
     bus = request.app.state.live_bus
+    keepalive_s = call_settings(request).keepalive_s
     # a replica that just started may not hear the broker yet; a console that joined then
     # is dropped when it does (it may have missed events) and starts again from a snapshot
     await bus.ready(LINK_WAIT_S)
@@ -153,7 +162,7 @@ async def _stream(request: Request, sites: list[str], since: int | None):
         yield f"retry: {RETRY_MS}\n" + frame("hello", cursor, {"calls": calls})
         while True:
             try:
-                event = await asyncio.wait_for(events.__anext__(), KEEPALIVE_S)
+                event = await asyncio.wait_for(events.__anext__(), keepalive_s)
             except TimeoutError:
                 yield ": keep-alive\n\n"
                 continue

@@ -112,9 +112,14 @@ class LiveBus:
         return self
 
     def stop(self) -> None:
-        """Close the connection."""
+        """Close the connection. Without a link, paho's thread may be sleeping out its
+        reconnect delay: it ends by itself after it, unwaited (a daemon thread)."""
+        linked = self.connected.is_set()
         self._client.disconnect()
-        self._client.loop_stop()
+        if linked:
+            self._client.loop_stop()
+        else:
+            threading.Thread(target=self._client.loop_stop, daemon=True).start()
 
     def wait_connected(self, timeout: float = 10) -> bool:
         """Wait until the link is up (and subscribed, when listening)."""

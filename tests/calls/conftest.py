@@ -147,7 +147,8 @@ class Replica:
 def cloud_env(broker, database, tmp_path) -> dict[str, str]:
     """The environment of the test's cloud processes: its store and broker, no telemetry."""
     return {"ETP_DATABASE_URL": database, "ETP_BROKER_URL": broker.url,
-            "ETP_ADMIN_TOKEN": ADMIN_TOKEN, "ETP_SPOOL_FILE": str(tmp_path / "spool.sqlite")}
+            "ETP_ADMIN_TOKEN": ADMIN_TOKEN, "ETP_SPOOL_FILE": str(tmp_path / "spool.sqlite"),
+            "ETP_CALLS_KEEPALIVE_S": "0.5"}
 
 
 @pytest.fixture
