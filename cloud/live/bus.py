@@ -101,6 +101,7 @@ class LiveBus:
         self._subscribers: dict[str, set[Subscription]] = {}
         self.counts: Counter = Counter()
         self.connected = threading.Event()  # and, when listening, subscribed
+        self._stopping = False
         self._lock = threading.Lock()
 
     def start(self) -> LiveBus:
@@ -115,6 +116,7 @@ class LiveBus:
         """Close the connection. Without a link, paho's thread may be sleeping out its
         reconnect delay: it ends by itself after it, unwaited (a daemon thread)."""
         linked = self.connected.is_set()
+        self._stopping = True
         self._client.disconnect()
         if linked:
             self._client.loop_stop()
@@ -190,16 +192,18 @@ class LiveBus:
         if any(code.is_failure for code in reason_codes):
             log.error("live.subscribe_refused reasons=%s", reason_codes)
             return
-        self.connected.set()
-        if self._loop is not None:  # who subscribed while the link was down missed events
-            self._loop.call_soon_threadsafe(self._drop_all)
+        if self._loop is None or self._loop.is_closed():
+            self.connected.set()
+        else:  # on the loop, so no stream subscribes between the two steps
+            self._loop.call_soon_threadsafe(self._linked)
 
     def _on_disconnect(self, _client, _userdata, _flags, reason_code, _properties) -> None:
         was = self.connected.is_set()
         self.connected.clear()
-        if was and self._loop is not None:  # what passed meanwhile is lost: start again
+        if was and not self._stopping:
             log.warning("live.disconnected reason=%s", reason_code)
-            self._loop.call_soon_threadsafe(self._drop_all)
+        if was and self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._drop_all)  # what passes meanwhile is lost
 
     def _on_message(self, _client, _userdata, msg: mqtt.MQTTMessage) -> None:
         channel = msg.topic[len(LIVE_ROOT) + 1:]
@@ -220,6 +224,10 @@ class LiveBus:
             else:
                 self.counts["slow_dropped"] += 1
                 log.warning("live.slow_subscriber_dropped channel=%s", channel)
+
+    def _linked(self) -> None:
+        self._drop_all()  # who subscribed while the link was down missed events
+        self.connected.set()
 
     def _drop_all(self) -> None:
         for subscription in {s for members in self._subscribers.values() for s in members}:
