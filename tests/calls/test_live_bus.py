@@ -8,6 +8,7 @@ import threading
 import paho.mqtt.client as mqtt
 
 from cloud.live import LIVE_ROOT, SubscriberDropped
+from tests.servers import wait_for
 
 
 async def _collect(bus, channels, count, ready: threading.Event, timeout: float = 5):
@@ -52,12 +53,12 @@ def test_an_event_published_on_one_process_bus_reaches_the_channel_subscribers_o
 
 def test_a_subscriber_that_falls_behind_is_dropped_and_counted_while_others_keep_up(start_bus):
     bus, loop = start_bus(queue_max=3)
-    stalled = threading.Event()
+    stalled, resume = threading.Event(), threading.Event()
 
     async def stall():
         async with bus.subscribe("site/porvoo") as events:
             stalled.set()
-            await asyncio.sleep(0.5)  # a console whose connection stopped reading
+            await asyncio.to_thread(resume.wait, 10)  # a console whose link stopped reading
             try:
                 async for _ in events:
                     pass
@@ -66,12 +67,25 @@ def test_a_subscriber_that_falls_behind_is_dropped_and_counted_while_others_keep
 
     slow = asyncio.run_coroutine_threadsafe(stall(), loop.loop)
     assert stalled.wait(5)
-    brisk = _listening(loop, bus, ["site/porvoo"], 6)
-    for n in range(6):
+    heard: list[int] = []
+    ready = threading.Event()
+
+    async def keep_up():
+        async with bus.subscribe("site/porvoo") as events:
+            ready.set()
+            async for event in events:
+                heard.append(event["n"])
+
+    brisk = asyncio.run_coroutine_threadsafe(keep_up(), loop.loop)
+    assert ready.wait(5)
+    for n in range(6):  # one at a time, each read before the next: this one keeps up
         bus.publish_threadsafe("site/porvoo", {"type": "call.pressed", "n": n})
-    assert [e["n"] for e in brisk.result(10)] == list(range(6))
+        wait_for(lambda n=n: len(heard) == n + 1, 5, f"event {n} at the brisk subscriber")
+    assert heard == list(range(6)) and not brisk.done()
+    resume.set()
     assert slow.result(10) == "dropped"
     assert bus.counts["slow_dropped"] == 1
+    brisk.cancel()
 
 
 def test_a_malformed_live_message_is_counted_and_dropped_and_the_next_one_arrives(
