@@ -45,6 +45,7 @@ PRESSED, ESCALATED, ACKNOWLEDGED, CLEARED = ("call.pressed", "call.escalated",
                                              "call.acknowledged", "call.cleared")
 KINDS = (PRESSED, ESCALATED, ACKNOWLEDGED, CLEARED)
 LiveEvent = tuple[str, dict]  # (channel, event)
+STALE_PRESS = timedelta(minutes=10)
 
 
 def site_channel(site: str) -> str:
@@ -81,11 +82,19 @@ def _cleared(changed: calls.Changed) -> LiveEvent:
 
 # the ingest: presses, cancels and arrivals ---------------------------------------------------
 def on_device_event(db: Session, *, site: str, room: str, device: str, event: Event,
-                    received_at: datetime) -> LiveEvent | None:
+                    received_at: datetime, stale_after: timedelta = STALE_PRESS
+                    ) -> LiveEvent | None:
     """Open, clear or mark the arrival of a room's call for one new device event; the live
-    event to publish once the caller has committed (None: nothing changed)."""
+    event to publish once the caller has committed (None: nothing changed). A press that
+    reaches the cloud ``stale_after`` past its device time (a room that was offline sends its
+    outbox late) opens no call: the customer is long gone, and nobody should run there."""
     data = event.data
     if device == "callbutton" and isinstance(data, ButtonPress):
+        age_ms = received_at.timestamp() * 1000 - event.ts
+        if event.synced and age_ms > stale_after / timedelta(milliseconds=1):
+            log.info("call.stale_press_ignored site=%s room=%s age_s=%d", site, room,
+                     age_ms // 1000)
+            return None
         opened = calls.open_call(db=db, site=site, room=room, press_event_id=event.id,
                                  at=received_at)
         if opened is None:
