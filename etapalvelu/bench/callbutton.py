@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -111,15 +112,23 @@ def run_callbutton(workdir: Path, *, replicas: int, consoles: int, presses: int,
         button = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-buttons")
         button.connect("127.0.0.1", broker.port)
         button.loop_start()
-        live_at: dict[str, float] = {}  # when each call.pressed passed the broker, by site
+        # when each call.pressed passed the broker, and when the ingest received its press
+        # (the event's pressed_at, stamped on receipt), by site
+        live_at: dict[str, tuple[float, float]] = {}
+
+        def on_live(_client, _userdata, message) -> None:
+            data = json.loads(message.payload)["data"]
+            if "pressed_at" in data:
+                received = datetime.fromisoformat(data["pressed_at"]).timestamp()
+                live_at.setdefault(data["site"], (time.time(), received))
+
         watcher = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-live-watch")
-        watcher.on_message = lambda _c, _u, m: live_at.setdefault(
-            json.loads(m.payload)["data"].get("site", "-"), time.time())
+        watcher.on_message = on_live
         watcher.connect("127.0.0.1", broker.port)
         watcher.subscribe(f"{LIVE_ROOT}/#", qos=0)
         watcher.loop_start()
         time.sleep(3.0)  # the background load reaches its pace
-        latencies, to_bus = _presses(button, streams, presses, live_at)
+        latencies, to_bus, to_ingest = _presses(button, streams, presses, live_at)
         watcher.loop_stop()
         load.join(seconds + 30)
         button.loop_stop()
@@ -130,6 +139,8 @@ def run_callbutton(workdir: Path, *, replicas: int, consoles: int, presses: int,
                 "press_to_console_max_ms": round(max(latencies), 1),
                 "press_to_live_bus_p50_ms": round(percentile(to_bus, 0.5), 1),
                 "press_to_live_bus_p99_ms": round(percentile(to_bus, 0.99), 1),
+                "press_to_ingest_p50_ms": round(percentile(to_ingest, 0.5), 1),
+                "press_to_ingest_p99_ms": round(percentile(to_ingest, 0.99), 1),
                 "presses": presses, "consoles": consoles, "replicas": replicas,
                 "background_telemetry_msg_s": round(sent.value / seconds),
                 "database": "postgresql", "rooms": rooms}
@@ -149,11 +160,12 @@ def run_callbutton(workdir: Path, *, replicas: int, consoles: int, presses: int,
         database.stop(signal.SIGINT)
 
 
-def _presses(button, streams, presses: int, live_at: dict) -> tuple[list[float], list[float]]:
-    """Press rooms in turn; every console's delay to each press, and each press's delay to
-    its live event at the broker (ms)."""
+def _presses(button, streams, presses: int, live_at: dict):
+    """Press rooms in turn; every console's delay to each press, each press's delay to its
+    live event at the broker and to its receipt by the ingest (ms)."""
     latencies: list[float] = []
     to_bus: list[float] = []
+    to_ingest: list[float] = []
     for n in range(presses):
         room = n % PRESS_ROOMS
         site = f"s{room:04d}"
@@ -165,11 +177,12 @@ def _presses(button, streams, presses: int, live_at: dict) -> tuple[list[float],
             event = stream.wait("call.pressed", where=lambda d: d["site"] == site, timeout=10,
                                 since=since)
             latencies.append((event.received - sent_at) * 1000)
-        if site in live_at:
-            to_bus.append((live_at[site] - sent_at) * 1000)
+        wait_for(lambda: site in live_at, 10, "the live event at the broker")
+        to_bus.append((live_at[site][0] - sent_at) * 1000)
+        to_ingest.append((live_at[site][1] - sent_at) * 1000)
         _press(button, room, "button_cancel", n)
         time.sleep(0.05)  # presses a little apart, as people make them
-    return latencies, to_bus
+    return latencies, to_bus, to_ingest
 
 
 @click.command()
