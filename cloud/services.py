@@ -139,7 +139,7 @@ def notify_service(sessions: sessionmaker, *, name: str | None = None):
 
 def schedule_service(sessions: sessionmaker, registry: Registry, settings: CloudSettings, *,
                      name: str | None = None):
-    """The booking schedule (reminders, readiness checks, purge) every
+    """The booking schedule (reminders, readiness checks, purge, daily statistics) every
     ``schedule_period_s``, and the call-button calls' escalation round every
     ``ETP_CALLS_ROUND_S`` (``flows.schedule.calls_round``); ready once a round of each
     succeeded."""
@@ -148,13 +148,19 @@ def schedule_service(sessions: sessionmaker, registry: Registry, settings: Cloud
     from cloud.calls.settings import CallSettings
     from cloud.flows.schedule import calls_round, tick
     from cloud.live import LiveBus
+    from cloud.stats.daily import DailyStatistics, influx_write
+    from cloud.stats.sources import installed_sources
 
     name = process_name("schedule", name)
     rules, booking_settings, call_settings = (BookingRules.load(registry), BookingSettings(),
                                               CallSettings())
+    write = influx_write(url=settings.influx_url, token=settings.influx_token.get_secret_value(),
+                         org=settings.influx_org, bucket=settings.influx_bucket) \
+        if settings.influx_url else None
+    statistics = DailyStatistics(registry, installed_sources(), write)
     bus = LiveBus(settings, listen=False).start()
     schedule = Periodic(name, settings.schedule_period_s, lambda now: tick(
-        sessions, rules, booking_settings, now=now)).start()
+        sessions, rules, booking_settings, now=now, statistics=statistics)).start()
     escalation = Periodic(f"{name}-calls", call_settings.round_s, lambda now: calls_round(
         sessions, bus, registry, call_settings, now=now)).start()
     rounds = (schedule, escalation)

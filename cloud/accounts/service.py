@@ -254,6 +254,15 @@ def staff_to_alert(session: Session, *, site: str, authority: str) -> list[tuple
             or (s.role == EXPERT and s.organisation == authority)]
 
 
+def roles_of(session: Session, *, usernames: list[str]) -> dict[str, str]:
+    """The role of each named member of staff that exists (statistics count changes by role,
+    never by name)."""
+    if not usernames:
+        return {}
+    return dict(session.execute(select(Staff.username, Staff.role).where(
+        Staff.username.in_(sorted(set(usernames))))).all())
+
+
 def display_names(session: Session, *, staff_ids: Collection[int]) -> dict[int, str]:
     """The display names of staff by id (for consoles: who took a call)."""
     if not staff_ids:
