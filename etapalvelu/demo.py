@@ -21,7 +21,7 @@ DEMO_PASSWORD = "etapalvelu-demo"  # of the demo's staff only; printed at start
 DEMO_STAFF = {
     "demo-advisor": ("advisor", "porvoo", ["porvoo"]),
     "demo-expert": ("expert", "kela", []),
-    "demo-support": ("support", "elisa", []),
+    "demo-support": ("support", "supplier", []),  # the supplier's service desk
     "demo-admin": ("admin", None, []),
 }
 
