@@ -11,6 +11,8 @@ Layout::
     secrets/ca.key, broker.key      0600
     secrets/<identity>.password     0600  MQTT password
     secrets/<identity>.key          0600  TLS client key
+    secrets/probe-secret            0600  the cloud's secret that room probe tokens derive from
+    secrets/<agent>.probe-token     0600  a room's link-probe token
     pki/ca.crt, pki/crl.pem, pki/certs/<identity>.crt, pki/certs/broker.crt
     pki/revoked.yaml                revoked serials and disabled identities (state)
     broker/etapalvelu.conf, broker/dynamic-security.json (0600: hashes)
@@ -27,6 +29,7 @@ from pathlib import Path
 
 import yaml
 
+from cloud.probe.tokens import room_token
 from cloud.registry import Registry
 from provisioning import pki
 from provisioning.broker import (
@@ -46,6 +49,7 @@ PUBLIC = 0o644
 DYNSEC = "broker/dynamic-security.json"
 REVOKED = "pki/revoked.yaml"
 INVENTORY = "inventory/hosts.yml"
+PROBE_SECRET = "secrets/probe-secret"
 
 
 @dataclass(frozen=True)
@@ -114,8 +118,7 @@ def _passwords(fleet_dir: Path, identities: list[Identity]) -> tuple[dict, dict]
     old = {c["username"]: c for c in json.loads(stored).get("clients", [])} if stored else {}
     secrets, entries = {}, {}
     for identity in identities:
-        kept = _read(fleet_dir, f"secrets/{identity.name}.password")
-        secret = kept.decode().strip() if kept else new_secret()
+        secret = _kept_secret(fleet_dir, f"secrets/{identity.name}.password")
         entry = old.get(identity.name)
         secrets[identity.name] = secret
         entries[identity.name] = (
@@ -154,10 +157,19 @@ def build(fleet_dir: Path, registry: Registry, settings: FleetSettings,
     files[DYNSEC] = FileSpec(render_dynsec(dynsec_config(identities, entries)), SECRET, True)
     files["broker/etapalvelu.conf"] = FileSpec(mosquitto_conf(settings).encode())
     files[INVENTORY] = FileSpec(render_inventory(registry, settings))
+    probe_secret = _kept_secret(fleet_dir, PROBE_SECRET)
+    files[PROBE_SECRET] = FileSpec(probe_secret.encode() + b"\n", SECRET, True)
     for site, room_id, room in registry.rooms():
         files[f"agents/{site}/{room_id}/agent.yaml"] = FileSpec(
             render_agent_config(site, room_id, room.devices, settings))
+        files[f"secrets/{agent_name(site, room_id)}.probe-token"] = FileSpec(
+            room_token(probe_secret, site, room_id).encode() + b"\n", SECRET, True)
     return files
+
+
+def _kept_secret(fleet_dir: Path, relpath: str) -> str:
+    kept = _read(fleet_dir, relpath)
+    return kept.decode().strip() if kept else new_secret()
 
 
 def _revoke_dropped(fleet_dir: Path, wanted: set[str], revocations: Revocations,
@@ -240,6 +252,8 @@ def render_agent_config(site: str, room: str, devices: tuple[str, ...],
         "outbox": {"path": f"{settings.agent_state_dir}/outbox.sqlite"},
         "devices": [{"type": device, "backend": "linux"} for device in devices],
     }
+    if "network" in devices:  # the probe reports as the network device
+        config["probe"] = {"url": settings.cloud_url, "token_file": f"{d}/probe.token"}
     return yaml.safe_dump(config, sort_keys=False).encode()
 
 
@@ -249,7 +263,7 @@ MANAGED = ("agents/", "pki/", "broker/", "inventory/")
 def managed(relpath: str) -> bool:
     """Whether a file of the folder belongs to the generator (operator files are left alone)."""
     if relpath.startswith("secrets/"):
-        return relpath.endswith((".password", ".key"))
+        return relpath.endswith((".password", ".key", ".probe-token")) or relpath == PROBE_SECRET
     return relpath.startswith(MANAGED)
 
 
@@ -314,4 +328,5 @@ def agent_placement(settings: FleetSettings, site: str, room: str) -> dict[str, 
     return {f"agents/{site}/{room}/agent.yaml": f"{d}/agent.yaml",
             f"secrets/{name}.password": f"{d}/broker.password", "pki/ca.crt": f"{d}/tls/ca.crt",
             f"pki/certs/{name}.crt": f"{d}/tls/client.crt",
-            f"secrets/{name}.key": f"{d}/tls/client.key"}
+            f"secrets/{name}.key": f"{d}/tls/client.key",
+            f"secrets/{name}.probe-token": f"{d}/probe.token"}

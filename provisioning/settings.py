@@ -41,6 +41,8 @@ class FleetSettings(BaseModel):
     agent_state_dir: str = "/var/lib/etapalvelu"
     agent_host_domain: str = "rooms.example.invalid"
     cloud_hosts: list[str] = Field(default_factory=lambda: ["cloud.example.invalid"])
+    # the cloud's public address, where each room's agent probes its link (edge.probe)
+    cloud_url: str = Field("https://cloud.example.invalid", pattern=r"^https?://[^/]+")
     grafana_hosts: list[str] = Field(default_factory=lambda: ["grafana.example.invalid"])
     cloud_workers: CloudWorkers = CloudWorkers()
     cert_days: int = Field(825, ge=30)

@@ -31,9 +31,11 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 BLOCKING = {"serious", "critical"}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
-    """One Chromium for the whole run (a new context per page keeps tests apart)."""
+    """One Chromium per test module (a new context per page keeps tests apart). Not per
+    session: Playwright's sync API runs an event loop in this thread while it lives, and the
+    tests of other modules run loops of their own (``asyncio.run``, pytest-asyncio)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -55,7 +55,8 @@ def test_plan_after_add_room_shows_exactly_the_new_rooms_credentials_acl_invento
     assert sorted(files) == sorted(
         ["agents/porvoo/r2/agent.yaml", "broker/dynamic-security.json", "inventory/hosts.yml"]
         + [f"secrets/{n}.{ext}" for n in NEW_ROOM for ext in ("password", "key")]
-        + [f"pki/certs/{n}.crt" for n in NEW_ROOM])
+        + [f"pki/certs/{n}.crt" for n in NEW_ROOM]
+        + ["secrets/porvoo.r2.agent.probe-token"])
     for secret in secrets.values():  # no secret of the folder is ever printed
         assert secret.strip() not in out
 
