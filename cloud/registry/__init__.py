@@ -35,10 +35,11 @@ class Authority(BaseModel):
 
 
 class Room(BaseModel):
-    """A remote-service room and the devices in it (device id == device type)."""
+    """A remote-service room and the devices in it (device id == device type); its name in
+    fi/sv/en, or one name for all three."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    name: str
+    name: Names | str
     devices: tuple[Slug, ...] = DEVICE_TYPES
 
     @model_validator(mode="after")
