@@ -35,6 +35,7 @@ from cloud.web.templating import language, render, texts, translate
 router = APIRouter(include_in_schema=False)
 STATIC = Path(__file__).parent / "static"
 MAX_FIELD = 200
+DONE = ("checked_in", "no_show", "moved", "cancelled", "walk_in", "created")  # notices
 REFRESH_MS = 15_000  # how often the page fetches its live part again
 DEVICES = ("terminal", "doccam", "callbutton", "occupancy", "network")  # those with a name
 RoutingDep = Annotated[Routing, Depends(get_routing)]
@@ -99,15 +100,19 @@ def _advisor_page(request: Request, *, principal, session, registry, rules, rout
                   site=site, sites=advisor_sites(principal, registry), registry=registry,
                   day=day, now=now, services=offered, errors=list(errors), form=form or {},
                   refresh_ms=getattr(request.app.state, "console_refresh_ms", REFRESH_MS),
-                  done=request.query_params.get("done"), done_room=request.query_params.get(
+                  done=_known(request.query_params.get("done"), DONE), done_room=request.query_params.get(
                       "room", ""), alerts=alert_context(registry, principal, site),
-                  **_helpers(registry, rules))
+                  **_helpers(request, registry, rules))
 
 
-def _helpers(registry, rules=None) -> dict:
-    """What the templates use to name things from the registry and the catalogue."""
+def _helpers(request: Request, registry, rules=None) -> dict:
+    """What the templates use to name things from the registry and the catalogue, and
+    ``label(prefix, value)``: the text ``prefix.value`` (a status, a device, a task...)."""
     services = rules.catalogue.services if rules is not None else {}
-    return {"service_name": lambda s: days.names(services[s].name) if s in services else s,
+    lang = language(request)
+    return {"label": lambda prefix, value, **values: translate(lang, f"{prefix}.{value}",
+                                                               **values),
+            "service_name": lambda s: days.names(services[s].name) if s in services else s,
             "authority_name": lambda a: days.names(registry.authorities[a].name)
             if a in registry.authorities else a,
             "site_name": lambda s: days.names(registry.sites[s].name),
@@ -144,7 +149,7 @@ def advisor_live(request: Request, principal: PageStaff, session: SessionDep,
     site = _site(request, principal, registry, now, site)
     day = days.site_day(session, registry=registry, routing=routing, site=site, now=now)
     return render(request, "advisor-live.html", principal=principal, site=site, day=day,
-                  now=now, **_helpers(registry, rules))
+                  now=now, **_helpers(request, registry, rules))
 
 
 # --- booking actions -------------------------------------------------------------------------
@@ -241,6 +246,10 @@ _action_route("check-in", "booking.check_in", _check_in)
 _action_route("no-show", "booking.no_show", _no_show)
 _action_route("move", "booking.move", _move)
 _action_route("cancel", "booking.cancel", _cancel)
+
+
+def _known(value: str | None, known: tuple[str, ...]) -> str | None:
+    return value if value in known else None
 
 
 def _int(text: str | None) -> int | None:
@@ -353,7 +362,8 @@ def _tasks_page(request: Request, *, principal, session, registry, site: str, no
     return render(request, "tasks.html", status_code=status_code, principal=principal,
                   site=site, sites=advisor_sites(principal, registry), day=today,
                   tasks=TASKS, steps=STEPS, minutes=minutes, errors=list(errors),
-                  saved=request.query_params.get("saved"), **_helpers(registry))
+                  saved=_known(request.query_params.get("saved"), TASKS),
+                  **_helpers(request, registry))
 
 
 @router.get("/console/advisor/tasks")
@@ -415,7 +425,7 @@ def export_page(request: Request, principal: PageStaff, session: SessionDep,
     error = month is not None and parsed is None
     return render(request, "exports.html", status_code=422 if error else 200,
                   principal=principal, site=site, sites=advisor_sites(principal, registry),
-                  month=month or default, error=error, **_helpers(registry))
+                  month=month or default, error=error, **_helpers(request, registry))
 
 
 # --- the expert's console --------------------------------------------------------------------
@@ -431,4 +441,4 @@ def expert_console(request: Request, principal: PageStaff, session: SessionDep,
     visits = days.authority_day(session, authority=authority, now=now)
     return render(request, "expert.html", principal=principal, authority=authority,
                   visits=visits, day=days.local_day(now), now=now,
-                  **_helpers(registry, rules))
+                  **_helpers(request, registry, rules))
