@@ -34,7 +34,8 @@
 
   function clock(iso) {
     var at = iso ? new Date(iso) : new Date();
-    return at.toLocaleTimeString("fi-FI", { hour: "2-digit", minute: "2-digit",
+    var locale = { fi: "fi-FI", sv: "sv-FI", en: "en-GB" }[data.lang] || "fi-FI";
+    return at.toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit",
                                             timeZone: "Europe/Helsinki" });
   }
 
