@@ -11,8 +11,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from cloud.consoles.models import TaskEntry
-from cloud.sites.hours import HELSINKI
 from cloud.consoles.rules import MAX_DAY_MINUTES, TASKS, clamp_minutes
+from cloud.sites.hours import HELSINKI
 
 __all__ = ["TaskTime", "add_minutes", "day_minutes", "local_day", "set_minutes",
            "task_entries_between"]

@@ -63,8 +63,8 @@ def test_the_advisors_main_flow_works_by_keyboard_alone(chromium, app):
     with served(app) as base, staff_page(chromium, base, "adv-porvoo", PASSWORD) as page:
         page.locator("body").focus()
         tab_to(page, "#visit-{} .actions button".format(app.state.booking_ids["Asiakas A"]))
-        page.keyboard.press("Enter")
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
         assert _row(page, "Asiakas A").get_attribute("data-status") == "checked_in"
 
         page.locator("body").focus()
@@ -73,8 +73,8 @@ def test_the_advisors_main_flow_works_by_keyboard_alone(chromium, app):
         page.keyboard.press("Tab")
         page.keyboard.type("Asiakas K")
         tab_to(page, "#walkin-submit")
-        page.keyboard.press("Space")
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.keyboard.press("Space")
         assert _row(page, "Asiakas K").get_attribute("data-status") == "checked_in"
 
 

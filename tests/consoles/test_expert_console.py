@@ -9,7 +9,7 @@ from cloud.bookings import service as bookings
 from cloud.twin.models import RoomOccupancy
 from tests.accounts.conftest import PASSWORD
 from tests.consoles.conftest import NOW
-from tests.pages import assert_accessible, at_both_widths, served, staff_page
+from tests.pages import served, staff_page
 
 pytestmark = pytest.mark.browser
 
