@@ -3,6 +3,7 @@ the advisor's own to edit, concurrent taps all count, and the statistics read th
 day; on SQLite and on PostgreSQL. The page in a real browser, in a few taps."""
 from __future__ import annotations
 
+import re
 import shutil
 import threading
 from datetime import date, timedelta
@@ -17,6 +18,12 @@ from tests.consoles.conftest import NOW
 from tests.pages import assert_accessible, at_both_widths, served, staff_page
 
 DAY = date(2026, 11, 16)
+
+
+def tap(what, task: str) -> re.Pattern:
+    """A task's button by its accessible name: its visible text, then the task."""
+    text = f"+{what} min" if isinstance(what, int) else what
+    return re.compile(rf"^{re.escape(text)}\W+{re.escape(task)}$")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -100,21 +107,21 @@ def test_the_statistics_read_entries_by_local_day_site_and_advisor(sessions):
 def test_an_advisor_records_the_days_task_time_in_a_few_taps(chromium, app):
     with served(app) as base, staff_page(chromium, base, "adv-porvoo", PASSWORD,
                                          path="/console/advisor/tasks") as page:
-        page.get_by_role("button", name="Lisää 5 min: Asiakkaan vastaanotto").click()
+        page.get_by_role("button", name=tap(5, "Asiakkaan vastaanotto")).click()
         page.wait_for_load_state()
-        page.get_by_role("button", name="Lisää 5 min: Asiakkaan vastaanotto").click()
+        page.get_by_role("button", name=tap(5, "Asiakkaan vastaanotto")).click()
         page.wait_for_load_state()
-        page.get_by_role("button", name="Lisää 15 min: Laitteissa ja vioissa avustaminen").click()
+        page.get_by_role("button", name=tap(15, "Laitteissa ja vioissa avustaminen")).click()
         page.wait_for_load_state()
         page.get_by_label("Minuutit: Opastus tiloissa").fill("20")
-        page.get_by_role("button", name="Tallenna: Opastus tiloissa").click()
+        page.get_by_role("button", name=tap("Tallenna", "Opastus tiloissa")).click()
         page.wait_for_load_state()
         assert page.get_by_label("Minuutit: Asiakkaan vastaanotto").input_value() == "10"
         assert page.get_by_label("Minuutit: Laitteissa ja vioissa avustaminen").input_value() \
             == "15"
         assert "Yhteensä: 45 min" in page.locator(".total").inner_text()
         page.get_by_label("Minuutit: Opastus tiloissa").fill("lots")
-        page.get_by_role("button", name="Tallenna: Opastus tiloissa").click()
+        page.get_by_role("button", name=tap("Tallenna", "Opastus tiloissa")).click()
         page.wait_for_load_state()
         assert "kokonaislukuna" in page.locator(".error-summary").inner_text()
         at_both_widths(page, "consoles-tasks-error-fi")
