@@ -41,6 +41,14 @@ def clock(instant: datetime | None) -> str:
     return "" if instant is None else instant.astimezone(HELSINKI).strftime("%H:%M")
 
 
+def when(instant: datetime, now: datetime) -> str:
+    """An instant as the local clock, with the day (``8.12. 08:30``) when not today."""
+    local = instant.astimezone(HELSINKI)
+    if local.date() == local_day(now):
+        return clock(instant)
+    return f"{local.day}.{local.month}. {clock(instant)}"
+
+
 @dataclass(frozen=True)
 class Visit:
     """One booking as a console lists it."""

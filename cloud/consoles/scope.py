@@ -66,4 +66,4 @@ def template_helpers(request: Request, registry: Registry, rules=None) -> dict:
             "authority_name": lambda a: days.names(registry.authorities[a].name)
             if a in registry.authorities else a,
             "site_name": lambda s: days.names(registry.sites[s].name),
-            "clock": days.clock, "local_date": days.local_day, "DEVICES": DEVICES}
+            "clock": days.clock, "when": days.when, "local_date": days.local_day, "DEVICES": DEVICES}
