@@ -51,3 +51,16 @@ def test_an_expert_cannot_open_an_advisors_console_and_an_advisor_not_the_expert
         assert page.goto(f"{base}/console/advisor/tasks?site=porvoo").status == 403
     with served(app) as base, staff_page(chromium, base, "adv-porvoo", PASSWORD) as page:
         assert page.goto(f"{base}/console/expert").status == 403
+
+
+def test_the_experts_day_shows_the_customers_arrival_without_a_reload(chromium, app):
+    app.state.console_refresh_ms = 300
+    booking = app.state.booking_ids["Asiakas A"]
+    with served(app) as base, staff_page(chromium, base, "exp-kela", PASSWORD) as page:
+        row = page.locator(f"#visit-{booking}")
+        assert row.get_attribute("data-arrival") == "due"
+        with app.state.sessionmaker() as db:  # the advisor checks the customer in
+            bookings.check_in(db, booking=bookings.booking_by_id(db, booking_id=booking),
+                              actor="adv-porvoo", now=NOW)
+            db.commit()
+        page.locator(f"#visit-{booking}[data-arrival=checked_in]").wait_for(timeout=10_000)
