@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 ADVISOR, EXPERT, PHONE_AGENT, SUPPORT, ADMIN = "advisor", "expert", "phone_agent", "support", \
     "admin"
-ROLES = (ADVISOR, EXPERT, PHONE_AGENT, SUPPORT, ADMIN)
+COORDINATOR = "coordinator"  # the pilot's coordinators: read the statistics of every site
+ROLES = (ADVISOR, EXPERT, PHONE_AGENT, SUPPORT, COORDINATOR, ADMIN)
 
 _BOOKERS = {ADVISOR: "site", PHONE_AGENT: "authority", ADMIN: "any"}
 _READERS = {ADVISOR: "site", EXPERT: "authority", PHONE_AGENT: "authority", ADMIN: "any"}
@@ -44,6 +45,10 @@ RULES: dict[str, dict[str, str]] = {
     "fleet.read": {ADVISOR: "site", SUPPORT: "any", ADMIN: "any"},  # rooms and devices
     "ingest.read": {SUPPORT: "any", ADMIN: "any"},  # counters of the ingest workers
     "room.simulate": {ADVISOR: "site", SUPPORT: "any", ADMIN: "any"},  # the demo's faults
+    "stats.read": {ADVISOR: "site", EXPERT: "authority", PHONE_AGENT: "authority",
+                   COORDINATOR: "any", ADMIN: "any"},
+    "call.read": _SITE_STAFF,  # a site's call-button calls, live and listed
+    "call.acknowledge": _SITE_STAFF,
 }
 
 

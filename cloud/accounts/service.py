@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -251,3 +252,20 @@ def staff_to_alert(session: Session, *, site: str, authority: str) -> list[tuple
     return [(s.username, s.email) for s in staff
             if (s.role == ADVISOR and site in (s.sites or ()))
             or (s.role == EXPERT and s.organisation == authority)]
+
+
+def roles_of(session: Session, *, usernames: list[str]) -> dict[str, str]:
+    """The role of each named member of staff that exists (statistics count changes by role,
+    never by name)."""
+    if not usernames:
+        return {}
+    return dict(session.execute(select(Staff.username, Staff.role).where(
+        Staff.username.in_(sorted(set(usernames))))).all())
+
+
+def display_names(session: Session, *, staff_ids: Collection[int]) -> dict[int, str]:
+    """The display names of staff by id (for consoles: who took a call)."""
+    if not staff_ids:
+        return {}
+    return dict(session.execute(select(Staff.id, Staff.display_name)
+                                .where(Staff.id.in_(list(staff_ids)))).all())

@@ -1,6 +1,8 @@
 """One round of the booking schedule, a journey across domains: bookings' due reminders ->
 readiness before each visit (``flows.readiness``: twin, incidents, accounts, notify) -> the
-purge of personal data after retention (``flows.purge``: bookings, notify).
+purge of personal data after retention (``flows.purge``: bookings, notify) -> the statistics
+of the finished days (``stats.daily``: occupancy kept, aggregates to InfluxDB). Beside it,
+every few seconds, ``calls_round``: the call-button calls' escalation (``flows.summon``).
 
 ``tick`` does one round; ``etapalvelu cloud schedule`` runs it every period. Each step is
 idempotent (outbox keys, checked-at marks, purge marks), so two replicas may both run it, and
@@ -18,13 +20,15 @@ from cloud.bookings.rules import BookingRules
 from cloud.bookings.settings import BookingSettings
 from cloud.flows.purge import purge_personal_data
 from cloud.flows.readiness import check_readiness
+from cloud.flows.summon import escalation_round
 
 log = logging.getLogger(__name__)
 
 
 def tick(sessions: sessionmaker, rules: BookingRules, settings: BookingSettings, *,
-         now: datetime) -> dict:
-    """One round of the schedule at ``now``; returns what was done."""
+         now: datetime, statistics=None) -> dict:
+    """One round of the schedule at ``now``; returns what was done. ``statistics``: the
+    ``DailyStatistics`` step, when the process runs it."""
     with sessions() as session:
         reminders = send_due_reminders(session, rules, now=now, lead=settings.reminder_lead)
         session.commit()
@@ -33,6 +37,16 @@ def tick(sessions: sessionmaker, rules: BookingRules, settings: BookingSettings,
         session.commit()
         purged = purge_personal_data(session, now=now, retention=settings.retention)
         session.commit()
-    done = {"reminders": reminders, "not_ready": len(not_ready), "purged": purged}
-    log.info("schedule.tick reminders=%s not_ready=%s purged=%s", *done.values())
+        done = {"reminders": reminders, "not_ready": len(not_ready), "purged": purged}
+        if statistics is not None:
+            done["stats_points"] = statistics.run(session, now=now)
+            session.commit()
+    log.info("schedule.tick %s", " ".join(f"{k}={v}" for k, v in done.items()))
     return done
+
+
+def calls_round(sessions: sessionmaker, bus, registry, settings, *, now: datetime) -> dict:
+    """One escalation round of the open calls (``settings``: ``CallSettings``): second
+    alerts and timeouts on the live ``bus``, SMS to the sites' backup numbers."""
+    return escalation_round(sessions, bus=bus, registry=registry, rules=settings.rules(),
+                            now=now, language=settings.sms_language)
