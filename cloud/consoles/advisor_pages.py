@@ -44,7 +44,7 @@ def alert_context(registry, principal, site: str) -> dict:
     """What the alert banner's script needs, as a JSON data block: the names of the rooms
     and sites the caller watches, in every language."""
     watched = advisor_sites(principal, registry) or [site]
-    rooms = {f"{s}/{room_id}": days.names(room.name)
+    rooms = {f"{s}/{room_id}": days.room_names(room)
              for s in watched for room_id, room in registry.sites[s].rooms.items()}
     return {"site": site, "me": principal.username, "rooms": rooms,
             "sites": {s: days.names(registry.sites[s].name) for s in watched}}

@@ -26,6 +26,11 @@ def names(value) -> dict | str:
     return value.model_dump() if hasattr(value, "model_dump") else value
 
 
+def room_names(room) -> dict[str, str]:
+    """A registry room's name in each language (its own name where it has no such form)."""
+    return {lang: room.local_name(lang) for lang in ("fi", "sv", "en")}
+
+
 def day_window(day: date) -> tuple[datetime, datetime]:
     """The UTC instants of a Helsinki calendar day, [midnight, next midnight)."""
     return local_instant(day, 0, HELSINKI), local_instant(day, 1440, HELSINKI)
@@ -157,7 +162,7 @@ def site_rooms(session: Session, *, registry: Registry, site: str, visits: list[
         current = next((v for v in visits if v.room == room_id and v.active
                         and v.start <= now < v.end), None)
         devices = tuple((d, states.get(d)) for d in room.devices if d != "agent")
-        rooms.append(RoomView(room_id, names(room.name), readiness, devices,
+        rooms.append(RoomView(room_id, room_names(room), readiness, devices,
                               occupancy.get(room_id), current))
     return rooms
 

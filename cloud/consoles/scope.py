@@ -59,7 +59,7 @@ def template_helpers(request: Request, registry: Registry, rules=None) -> dict:
 
     def room_name(site: str, room: str):
         rooms = registry.sites[site].rooms
-        return days.names(rooms[room].name) if room in rooms else room
+        return days.room_names(rooms[room]) if room in rooms else room
 
     return {"label": label, "room_name": room_name,
             "service_name": lambda s: days.names(services[s].name) if s in services else s,
