@@ -1,15 +1,18 @@
 """The demo as a new user meets it: the sample advisor of Porvoo logs in and lands on
 Porvoo's console, with the demo's simulated room live in the twin and the demo's visits
-booked for the first day that still has free times."""
+booked for the first day that still has free times; ``etapalvelu sim press porvoo r1`` rings
+it."""
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from cloud.sites.hours import HELSINKI
 from etapalvelu.demo import DEMO_PASSWORD
-from tests.cloud.test_demo import running_demo
+from tests.cloud.test_demo import demo_env, running_demo
 from tests.pages import at_both_widths, staff_page
 
 pytestmark = pytest.mark.browser
@@ -22,7 +25,7 @@ def _bookable_today(now: datetime) -> bool:
     return local.weekday() < 5 and local.hour * 60 + local.minute < 14 * 60 + 20
 
 
-def test_the_demo_advisor_sees_porvoos_console_with_its_room_and_visits(tmp_path, chromium):
+def test_the_demo_advisor_sees_porvoos_console_with_its_room_and_visits_and_a_press_rings(tmp_path, chromium):
     with running_demo(tmp_path) as demo:
         demo.wait_rooms_online()
         base = f"http://127.0.0.1:{demo.web}"
@@ -37,6 +40,14 @@ def test_the_demo_advisor_sees_porvoos_console_with_its_room_and_visits(tmp_path
                 assert page.locator("tr.visit").count() >= 1
                 assert "Asiakas A" in page.locator("tr.visit").first.inner_text()
             at_both_widths(page, "consoles-demo-advisor")
+            pressed = subprocess.run([sys.executable, "-m", "etapalvelu.cli", "sim", "press",
+                                      "porvoo", "r1", "--api", base], env=demo_env(),
+                                     capture_output=True, text=True, timeout=60, check=False)
+            assert pressed.returncode == 0, pressed.stderr
+            banner = page.locator("#call-list li")
+            banner.wait_for(timeout=10_000)
+            assert "Kutsu: Porvoo-infon neuvotteluhuone, Porvoo-info" in banner.inner_text()
+            at_both_widths(page, "consoles-demo-alert")
 
 
 @pytest.fixture
