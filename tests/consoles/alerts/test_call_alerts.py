@@ -16,16 +16,6 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from edge import messages
-from tests.calls.conftest import (  # noqa: F401 - the summon loop's fixtures
-    background,
-    cloud_env,
-    database,
-    migrated_file,
-    sessions,
-    sms_gateway,
-    staff,
-    start_replicas,
-)
 from tests.pages import assert_accessible, at_both_widths, staff_page
 from tests.servers import http_ok, wait_for
 
