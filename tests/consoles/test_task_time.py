@@ -130,3 +130,18 @@ def test_an_advisor_records_the_days_task_time_in_a_few_taps(chromium, app):
         rows = service.task_entries_between(db=db, start=DAY, end=DAY + timedelta(days=1))
     assert {(r.site, r.task, r.minutes) for r in rows} == {
         ("porvoo", "meeting", 10), ("porvoo", "equipment", 15), ("porvoo", "guiding", 20)}
+
+
+def test_the_statistics_read_the_task_time_log_through_the_installed_source(sessions):
+    from datetime import UTC, datetime
+
+    from cloud.stats.sources import installed_sources
+
+    with sessions() as db:
+        service.add_minutes(db, site="porvoo", advisor_id=7, day=DAY, task="meeting",
+                            minutes=10, now=NOW)
+        db.commit()
+        rows = installed_sources().task_entries(
+            db=db, start=datetime(2026, 11, 1, tzinfo=UTC) - timedelta(hours=2),
+            end=datetime(2026, 12, 1, tzinfo=UTC) - timedelta(hours=2))
+    assert [(r.site, r.task, r.day, r.minutes) for r in rows] == [("porvoo", "meeting", DAY, 10)]
