@@ -23,11 +23,10 @@ def consoles() -> None:
 def export(month: str, site: str, fmt: str, lang: str, output: Path | None) -> None:
     """Write the task-time report and booking figures of SITE for MONTH (ETP_DATABASE_URL)."""
     from cloud.consoles import exports
-    from cloud.consoles.rules import TASKS
+    from cloud.consoles.pages import task_names
     from cloud.db import make_engine, make_sessionmaker
     from cloud.registry import load_registry
     from cloud.settings import CloudSettings
-    from cloud.web.templating import translate
 
     first = exports.parse_month(month)
     if first is None:
@@ -42,7 +41,7 @@ def export(month: str, site: str, fmt: str, lang: str, output: Path | None) -> N
         with make_sessionmaker(engine)() as session:
             report = exports.monthly_report(
                 session, registry=registry, site=site, month=first,
-                task_names={t: translate(lang, f"tasktime.task.{t}") for t in TASKS})
+                task_names=task_names(lang))
     finally:
         engine.dispose()
     body, _ = exports.encode(report, fmt)

@@ -11,7 +11,6 @@ from pydantic import ValidationError
 
 from cloud.bookings import service as bookings
 from cloud.sites.hours import HELSINKI, local_instant
-from cloud.web.templating import texts
 
 MAX_FIELD = 200  # no console form takes longer text
 
@@ -68,13 +67,3 @@ def customer_of(form: dict, prefix: str) -> bookings.Customer:
         fields = {str(e["loc"][0]) for e in error.errors() if e.get("loc")}
         field = "phone" if "phone" in fields else "name"
         raise FormError(f"{prefix}-{field}", f"advisor.error.{field}") from None
-
-
-def refusal_error(refusal: bookings.BookingRefused, field: str) -> FormError:
-    """The booking rules' refusal said in the page's words (their own sentence when the
-    consoles have none for it), at ``field``."""
-    key = f"advisor.refusal.{refusal.reason}"
-    if key in texts():
-        return FormError(field, key, status=refusal.status)
-    return FormError(field, "advisor.refusal.other", status=refusal.status,
-                     detail=refusal.detail)

@@ -1,6 +1,5 @@
-"""Who may see which console, and what every console template is given: each decision goes
-through ``cloud.accounts.access`` (audited), so an advisor sees only their sites and an expert
-only their authority."""
+"""Who may see which console: each decision goes through ``cloud.accounts.access`` (audited),
+so an advisor sees only their sites and an expert only their authority."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -10,11 +9,9 @@ from fastapi import Depends, HTTPException, Request
 
 from cloud.accounts.access import ADMIN, ADVISOR, Principal
 from cloud.accounts.deps import Access
-from cloud.consoles import day as days
 from cloud.incidents.service import Routing
 from cloud.incidents.views import get_routing
 from cloud.registry import Registry
-from cloud.web.templating import language, translate
 
 RoutingDep = Annotated[Routing, Depends(get_routing)]
 DEVICES = ("terminal", "doccam", "callbutton", "occupancy", "network")  # those with a name
@@ -45,25 +42,3 @@ def chosen_site(request: Request, principal: Principal, registry: Registry, now:
     if site not in registry.sites:
         raise HTTPException(404, "no such site")
     return site
-
-
-def template_helpers(request: Request, registry: Registry, rules=None) -> dict:
-    """What the templates use to name things from the registry and the catalogue in the
-    page's language, and ``label(prefix, value)``: the text ``prefix.value`` (a status, a
-    device, a task...)."""
-    services = rules.catalogue.services if rules is not None else {}
-    lang = language(request)
-
-    def label(prefix: str, value: str, **values) -> str:
-        return translate(lang, f"{prefix}.{value}", **values)
-
-    def room_name(site: str, room: str):
-        rooms = registry.sites[site].rooms
-        return days.room_names(rooms[room]) if room in rooms else room
-
-    return {"label": label, "room_name": room_name,
-            "service_name": lambda s: days.names(services[s].name) if s in services else s,
-            "authority_name": lambda a: days.names(registry.authorities[a].name)
-            if a in registry.authorities else a,
-            "site_name": lambda s: days.names(registry.sites[s].name),
-            "clock": days.clock, "when": days.when, "local_date": days.local_day, "DEVICES": DEVICES}

@@ -41,7 +41,8 @@ def test_an_advisor_sees_todays_bookings_checks_a_customer_in_and_books_a_walk_i
         assert _row(page, "Asiakas A").get_attribute("data-status") == "due"
         assert "Valmis" in page.locator("#room-r1").inner_text()  # the twin says ready
 
-        _row(page, "Asiakas A").get_by_role("button", name=re.compile("Kirjaa saapuneeksi")).click()
+        check_in = re.compile("Kirjaa saapuneeksi")
+        _row(page, "Asiakas A").get_by_role("button", name=check_in).click()
         page.wait_for_load_state()
         assert page.get_by_role("status").filter(has_text="saapuneeksi").is_visible()
         assert _row(page, "Asiakas A").get_attribute("data-status") == "checked_in"

@@ -25,7 +25,8 @@ def _bookable_today(now: datetime) -> bool:
     return local.weekday() < 5 and local.hour * 60 + local.minute < 14 * 60 + 20
 
 
-def test_the_demo_advisor_sees_porvoos_console_with_its_room_and_visits_and_a_press_rings(tmp_path, chromium):
+def test_the_demo_advisor_sees_porvoos_console_with_its_room_and_visits_and_a_press_rings(
+        tmp_path, chromium):
     with running_demo(tmp_path) as demo:
         demo.wait_rooms_online()
         base = f"http://127.0.0.1:{demo.web}"

@@ -4,9 +4,8 @@ templates is checked here for every value the domains can give it."""
 from __future__ import annotations
 
 from cloud.bookings.models import CHANNELS
-from cloud.consoles.advisor_pages import DONE
+from cloud.consoles.pages import DEVICES, DONE
 from cloud.consoles.rules import TASKS
-from cloud.consoles.scope import DEVICES
 from cloud.incidents.matrix import CATEGORIES
 from cloud.incidents.rules import CRITICAL, MAJOR, MINOR
 from cloud.web.templating import texts
