@@ -170,3 +170,7 @@ def test_the_room_shows_its_devices_and_an_open_incident_with_its_party_and_sla_
             "/incidents/report?site=porvoo"
         at_both_widths(page, "consoles-advisor-incident-en")
         assert_accessible(page)
+        page.get_by_role("link", name="Report an incident").click()
+        page.wait_for_load_state()
+        assert page.url.endswith("/incidents/report?site=porvoo")
+        assert page.get_by_role("heading", level=1).inner_text().startswith("Report a fault")
