@@ -106,7 +106,7 @@ def alert_context(registry, principal, site: str) -> dict:
     watched = advisor_sites(principal, registry) or [site]
     rooms = {f"{s}/{room_id}": days.room_names(room)
              for s in watched for room_id, room in registry.sites[s].rooms.items()}
-    return {"site": site, "me": principal.username, "rooms": rooms,
+    return {"site": site, "rooms": rooms,
             "sites": {s: days.names(registry.sites[s].name) for s in watched}}
 
 
