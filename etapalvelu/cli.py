@@ -11,6 +11,7 @@ SUBCOMMANDS = {
     "demo": ("etapalvelu.demo:demo", "Run the whole system locally: broker, cloud, three pilot rooms."),
     "edge": ("edge.cli:edge", "The room agent: run it, validate its config."),
     "cloud": ("cloud.cli:cloud", "The cloud: ingest workers, API, database migrations."),
+    "consoles": ("cloud.consoles.cli:consoles", "Staff consoles: the pilot's monthly reports."),
     "sim": ("edge.sim_cli:sim", "Drive simulated rooms: inject faults, press buttons."),
     "bench": ("etapalvelu.bench:bench", "Benchmarks; each prints one JSON line."),
     "fleet": ("provisioning.cli:fleet", "Provisioning: credentials, ACLs, certificates, rollout."),

@@ -54,6 +54,50 @@ def add_demo_staff(sessions, registry) -> None:
                                      password=DEMO_PASSWORD, now=datetime.now(UTC))
 
 
+# the demo's visits at Porvoo, by pseudonym: what the sample advisor's console shows
+DEMO_VISITS = (("kela-benefits", "Asiakas A"), ("dvv-population", "Asiakas B"),
+               ("vero-taxation", "Asiakas C"), ("kela-benefits", "Asiakas D"))
+
+
+def add_demo_bookings(sessions, registry, *, site: str = "porvoo", now: datetime | None = None,
+                      days_ahead: int = 7) -> int:
+    """Book the demo's visits at ``site`` on the first day from today that still has free
+    times (today unless the service has closed), unless that day has bookings already;
+    returns how many were booked."""
+    from datetime import timedelta
+
+    from cloud.bookings import service
+    from cloud.sites.hours import HELSINKI, local_instant
+
+    now = now or datetime.now(UTC)
+    rules = service.BookingRules.load(registry)
+    today = now.astimezone(HELSINKI).date()
+    with sessions() as session:
+        for offset in range(days_ahead):
+            day = today + timedelta(days=offset)
+            free = service.availability(session, rules, site=site, service="kela-benefits",
+                                        first=day, last=day, now=now, minutes=30)
+            if free:
+                break
+        else:
+            return 0
+        if service.bookings_between(session, start=local_instant(day, 0),
+                                    end=local_instant(day, 1440), site=site):
+            return 0
+        booked = 0
+        for (service_id, pseudonym), visit in zip(DEMO_VISITS, free):
+            try:
+                service.create_booking(session, rules, site=site, service=service_id,
+                                       start=visit.start, minutes=30, channel="phone_service",
+                                       customer=service.Customer(name=pseudonym),
+                                       actor="demo", now=now)
+                booked += 1
+            except service.BookingRefused:  # that authority has no expert free then
+                continue
+        session.commit()
+    return booked
+
+
 def _agents(registry, broker_url: str, data: Path, identities: dict, cloud_url: str) -> list:
     from cloud.probe.settings import ProbeSettings
     from cloud.probe.tokens import room_token
@@ -86,6 +130,7 @@ def _banner(host: str, port: int, broker_url: str) -> str:
                       for name, (role, org, _) in DEMO_STAFF.items())
     return f"""
 Status page: http://{host}:{port}/   (log in as one of the demo's staff)
+Consoles:    http://{host}:{port}/console   (demo-advisor: Porvoo's day, rooms and call alerts)
 API docs:    http://{host}:{port}/docs
 Broker:      {broker_url}  (embedded, loopback, a password per room; production uses Mosquitto)
 
@@ -174,6 +219,7 @@ def _serve(settings, registry, identities, host, port, broker_url, data, stack) 
     stack.append(engine.dispose)
     sessions = make_sessionmaker(engine)  # the services' engine; the API keeps its own
     add_demo_staff(sessions, registry)
+    add_demo_bookings(sessions, registry)
     services = start_services(settings, registry, sessions=sessions)
     stack.append(lambda: stop_services(services))
     app = create_app(settings, registry=registry)

@@ -34,8 +34,9 @@ from cloud.bookings.models import (
 from cloud.bookings.rules import BookingRefused, BookingRules, Customer, refused
 
 __all__ = ["BookingRefused", "BookingRules", "Customer", "FreeVisit", "affected_bookings",
-           "availability", "bookings_between", "cancel_booking", "changes_between", "changes_of", "check_in",
-           "close_room", "complete", "create_booking", "end_incident_closures",
+           "availability", "booking_by_id", "bookings_between", "cancel_booking",
+           "changes_between", "changes_of", "check_in", "close_room", "complete",
+           "create_booking", "end_incident_closures",
            "end_room_closure", "mark_no_show", "move_booking", "refused",
            "site_hours", "walk_in"]
 
@@ -54,6 +55,11 @@ def bookings_between(session: Session, *, start: datetime, end: datetime,
     if not include_cancelled:
         query = query.where(Booking.status != CANCELLED)
     return list(session.scalars(query.order_by(Booking.start, Booking.room)))
+
+
+def booking_by_id(session: Session, *, booking_id: int) -> Booking | None:
+    """One booking, or None when there is none of that id."""
+    return session.get(Booking, booking_id)
 
 
 def changes_between(session: Session, *, start: datetime, end: datetime,

@@ -35,11 +35,17 @@ class Authority(BaseModel):
 
 
 class Room(BaseModel):
-    """A remote-service room and the devices in it (device id == device type)."""
+    """A remote-service room and the devices in it (device id == device type); ``name`` is
+    its own name, ``names`` the name in fi/sv/en where the registry gives them."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     name: str
+    names: Names | None = None
     devices: tuple[Slug, ...] = DEVICE_TYPES
+
+    def local_name(self, language: str) -> str:
+        """The room's name in ``language`` (its own name when it has no such form)."""
+        return getattr(self.names, language, None) or self.name
 
     @model_validator(mode="after")
     def _known_devices(self) -> "Room":

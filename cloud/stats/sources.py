@@ -96,5 +96,6 @@ def installed_sources() -> Sources:
     ``feedback_between``), the task-time log (``cloud.consoles.service.task_entries_between``);
     one not installed reads no rows."""
     from cloud.calls.service import calls_between
+    from cloud.consoles.service import task_entries_between
 
-    return Sources(calls=calls_between)
+    return Sources(calls=calls_between, task_entries=task_entries_between)

@@ -1,0 +1,218 @@
+"""What the consoles show of a day, read through the domains' service functions: a site's
+visits with their status, its rooms (readiness, devices, occupancy, the visit in the room)
+and its open incidents with the party and the SLA clock; an authority's visits for its
+experts. Times are shown in the site's local time (Europe/Helsinki)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from cloud.bookings import service as bookings
+from cloud.consoles.rules import arrival, visit_status
+from cloud.incidents import service as incidents
+from cloud.registry import Registry
+from cloud.sites import service as sites
+from cloud.sites.hours import HELSINKI, local_instant
+from cloud.twin import service as twin
+from cloud.twin.rules import RoomReadiness, room_readiness
+
+ACTIVE_VISITS = ("due", "checked_in", "in_session")
+
+
+def names(value) -> dict | str:
+    """A registry name as ``name(...)`` in the templates takes it: a ``{fi, sv, en}`` dict."""
+    return value.model_dump() if hasattr(value, "model_dump") else value
+
+
+def room_names(room) -> dict[str, str]:
+    """A registry room's name in each language (its own name where it has no such form)."""
+    return {lang: room.local_name(lang) for lang in ("fi", "sv", "en")}
+
+
+def day_window(day: date) -> tuple[datetime, datetime]:
+    """The UTC instants of a Helsinki calendar day, [midnight, next midnight)."""
+    return local_instant(day, 0, HELSINKI), local_instant(day, 1440, HELSINKI)
+
+
+def local_day(now: datetime) -> date:
+    """Today in Helsinki."""
+    return now.astimezone(HELSINKI).date()
+
+
+def clock(instant: datetime | None) -> str:
+    """An instant as the local wall clock, ``09:30``."""
+    return "" if instant is None else instant.astimezone(HELSINKI).strftime("%H:%M")
+
+
+def when(instant: datetime, now: datetime) -> str:
+    """An instant as the local clock, with the day (``8.12. 08:30``) when not today."""
+    local = instant.astimezone(HELSINKI)
+    if local.date() == local_day(now):
+        return clock(instant)
+    return f"{local.day}.{local.month}. {clock(instant)}"
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One booking as a console lists it."""
+
+    id: int
+    site: str
+    room: str
+    start: datetime
+    end: datetime
+    authority: str
+    service: str
+    channel: str
+    customer: str
+    status: str       # due | checked_in | in_session | done | no_show | cancelled
+    version: int
+
+    @property
+    def active(self) -> bool:
+        """Whether the visit is still to happen or happening."""
+        return self.status in ACTIVE_VISITS
+
+    @property
+    def times(self) -> str:
+        """``09:30–10:00`` in local time."""
+        return f"{clock(self.start)}–{clock(self.end)}"
+
+
+@dataclass(frozen=True)
+class RoomView:
+    """A room of the site now."""
+
+    id: str
+    name: dict | str
+    readiness: RoomReadiness
+    devices: tuple[tuple[str, str | None], ...]
+    occupied: bool | None
+    current: Visit | None
+
+
+@dataclass(frozen=True)
+class OpenIncident:
+    """An open incident of the site, its party and where its SLA clock stands."""
+
+    id: int
+    room: str | None
+    device: str | None
+    category: str
+    severity: str
+    state: str
+    party: str
+    opened: datetime
+    due: datetime | None
+    acknowledged: bool
+
+    def minutes_left(self, now: datetime) -> int | None:
+        """Minutes until the response is due (negative: overdue); None without a clock or
+        once acknowledged (the clock has stopped)."""
+        if self.due is None or self.acknowledged:
+            return None
+        return int((self.due - now).total_seconds() // 60)
+
+
+@dataclass(frozen=True)
+class SiteDay:
+    """Everything the advisor console shows of a site today."""
+
+    site: str
+    day: date
+    visits: list[Visit]
+    rooms: list[RoomView]
+    incidents: list[OpenIncident]
+    open_now: bool
+
+
+def _occupancy(session: Session, site: str) -> dict[str, bool]:
+    return {room: occupied for s, room, occupied, _ in twin.room_occupancy(db=session)
+            if s == site}
+
+
+def _visit(booking, occupied: bool, now: datetime) -> Visit:
+    status = visit_status(booking.status, start=booking.start, end=booking.end,
+                          occupied=occupied, now=now)
+    return Visit(booking.id, booking.site, booking.room, booking.start, booking.end,
+                 booking.authority, booking.service, booking.channel,
+                 booking.customer_name or "–", status, booking.version)
+
+
+def site_visits(session: Session, *, site: str, day: date, now: datetime) -> list[Visit]:
+    """The site's bookings of ``day`` by time, cancelled ones included (the advisor sees
+    what changed)."""
+    start, end = day_window(day)
+    occupancy = _occupancy(session, site)
+    return [_visit(b, occupancy.get(b.room, False), now) for b in bookings.bookings_between(
+        session, start=start, end=end, site=site, include_cancelled=True)]
+
+
+def site_rooms(session: Session, *, registry: Registry, site: str, visits: list[Visit],
+               now: datetime) -> list[RoomView]:
+    """Each room of the site: the twin's readiness rule on its devices, its occupancy and
+    the visit it holds now."""
+    occupancy = _occupancy(session, site)
+    rooms = []
+    for room_id, room in registry.sites[site].rooms.items():
+        online, states = twin.room_state(session, site=site, room=room_id)
+        readiness = room_readiness(online, states, room.devices)
+        current = next((v for v in visits if v.room == room_id and v.active
+                        and v.start <= now < v.end), None)
+        devices = tuple((d, states.get(d)) for d in room.devices if d != "agent")
+        rooms.append(RoomView(room_id, room_names(room), readiness, devices,
+                              occupancy.get(room_id), current))
+    return rooms
+
+
+def site_incidents(session: Session, *, routing: incidents.Routing, site: str
+                   ) -> list[OpenIncident]:
+    """The site's incidents not yet resolved, oldest first, with the responsible party."""
+    found = [i for i in incidents.active_incidents(session) if i.site == site]
+    return [OpenIncident(i.id, i.room, i.device, i.category, i.severity, i.state,
+                         _party_name(routing, i.party), i.opened_at, i.due_at,
+                         i.acknowledged_at is not None)
+            for i in sorted(found, key=lambda i: i.opened_at)]
+
+
+def _party_name(routing: incidents.Routing, party: str) -> str:
+    try:
+        return routing.matrix.party(party).name
+    except KeyError:
+        return party
+
+
+def site_day(session: Session, *, registry: Registry, routing: incidents.Routing, site: str,
+             now: datetime) -> SiteDay:
+    """The advisor console's day of ``site`` at ``now``."""
+    day = local_day(now)
+    visits = site_visits(session, site=site, day=day, now=now)
+    hours = sites.hours_around(session, registry=registry, site=site, instant=now,
+                               ahead=timedelta(0))
+    return SiteDay(site, day, visits,
+                   site_rooms(session, registry=registry, site=site, visits=visits, now=now),
+                   site_incidents(session, routing=routing, site=site), hours.is_open(now))
+
+
+@dataclass(frozen=True)
+class ExpertVisit:
+    """A visit of the expert's authority today, with the customer's arrival."""
+
+    visit: Visit
+    arrival: str  # due | checked_in | in_room | done | no_show
+
+
+def authority_day(session: Session, *, authority: str, now: datetime) -> list[ExpertVisit]:
+    """The authority's visits of today at every site, by time (cancelled ones left out)."""
+    start, end = day_window(local_day(now))
+    occupancy = {(s, r): o for s, r, o, _ in twin.room_occupancy(db=session)}
+    out = []
+    for booking in bookings.bookings_between(session, start=start, end=end,
+                                             authority=authority):
+        occupied = occupancy.get((booking.site, booking.room), False)
+        out.append(ExpertVisit(_visit(booking, occupied, now),
+                               arrival(booking.status, start=booking.start, end=booking.end,
+                                       occupied=occupied, now=now)))
+    return out

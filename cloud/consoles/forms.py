@@ -1,0 +1,69 @@
+"""Reading the consoles' plain HTML forms: the posted fields, a local day and time, the
+customer of a booking, and the error a field or a booking rule gives, named by the input's
+id so the error summary can link to it."""
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from urllib.parse import parse_qs
+
+from fastapi import Request
+from pydantic import ValidationError
+
+from cloud.bookings import service as bookings
+from cloud.sites.hours import HELSINKI, local_instant
+
+MAX_FIELD = 200  # no console form takes longer text
+
+
+class FormError(Exception):
+    """A field of a form that cannot be used: ``field`` is the input's id, ``key`` the text
+    that says why; ``status`` 409 for a conflict with other bookings, else 422."""
+
+    def __init__(self, field: str, key: str, *, status: int = 422, **values) -> None:
+        super().__init__(key)
+        self.field, self.key, self.values, self.status = field, key, values, status
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """The fields of a posted form, each stripped and cut to a bound."""
+    body = (await request.body()).decode("utf-8", "replace")
+    return {k: v[0].strip()[:MAX_FIELD] for k, v in parse_qs(body).items()}
+
+
+def known(value: str | None, allowed) -> str | None:
+    """``value`` when it is one of ``allowed``, else None."""
+    return value if value in allowed else None
+
+
+def whole_number(text: str | None) -> int | None:
+    """A non-negative whole number from a field, else None."""
+    return int(text) if text and text.isdigit() else None
+
+
+def local_start(form: dict, *, day_field: str, time_field: str, default_day: date) -> datetime:
+    """The instant of the form's local ``date`` (``default_day`` when empty) and ``time``
+    (``hh:mm``) in Helsinki."""
+    raw_day = form.get("date", "")
+    try:
+        day = date.fromisoformat(raw_day) if raw_day else default_day
+    except ValueError:
+        raise FormError(day_field, "advisor.error.date") from None
+    try:
+        wall = time.fromisoformat(form.get("time", ""))
+    except ValueError:
+        raise FormError(time_field, "advisor.error.time") from None
+    return local_instant(day, wall.hour * 60 + wall.minute, HELSINKI)
+
+
+def customer_of(form: dict, prefix: str) -> bookings.Customer:
+    """The booking's customer from the form's name, phone and language."""
+    name = form.get("name", "")
+    if not name:
+        raise FormError(f"{prefix}-name", "advisor.error.name")
+    try:
+        return bookings.Customer(name=name, phone=form.get("phone") or None,
+                                 language=form.get("language") or "fi")
+    except ValidationError as error:
+        fields = {str(e["loc"][0]) for e in error.errors() if e.get("loc")}
+        field = "phone" if "phone" in fields else "name"
+        raise FormError(f"{prefix}-{field}", f"advisor.error.{field}") from None
