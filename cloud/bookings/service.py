@@ -34,7 +34,7 @@ from cloud.bookings.models import (
 from cloud.bookings.rules import BookingRefused, BookingRules, Customer, refused
 
 __all__ = ["BookingRefused", "BookingRules", "Customer", "FreeVisit", "affected_bookings",
-           "availability", "bookings_between", "cancel_booking", "changes_of", "check_in",
+           "availability", "bookings_between", "get_booking", "cancel_booking", "changes_of", "check_in",
            "close_room", "complete", "create_booking", "end_incident_closures",
            "end_room_closure", "mark_no_show", "move_booking", "refused",
            "site_hours", "walk_in"]
@@ -54,6 +54,11 @@ def bookings_between(session: Session, *, start: datetime, end: datetime,
     if not include_cancelled:
         query = query.where(Booking.status != CANCELLED)
     return list(session.scalars(query.order_by(Booking.start, Booking.room)))
+
+
+def get_booking(session: Session, *, booking_id: int) -> Booking | None:
+    """One booking by its id."""
+    return session.get(Booking, booking_id)
 
 
 def changes_of(session: Session, *, booking_id: int) -> list[BookingChange]:
