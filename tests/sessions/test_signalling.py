@@ -1,0 +1,139 @@
+"""The signalling's rules through the real socket: a terminal joins only its own room's current
+session; only the expert ends; at the end every peer is disconnected and its credential
+refused; a dropped peer comes back with its own credential and the others see it
+reconnecting meanwhile. Time-dependent cases run on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from cloud.sessions import service
+from cloud.sessions.peer import SessionPeer, SignallingRefused, terminal_tracks
+
+
+def _closed(message: dict) -> bool:
+    return message["type"] == "closed"
+
+
+async def _pair(live, session_id: int) -> tuple[SessionPeer, SessionPeer, int, int]:
+    expert_join = live.join_staff(session_id)
+    terminal_join = live.join_terminal(session_id).json()
+    expert = SessionPeer(live.ws, session_id, expert_join["credential"])
+    terminal = SessionPeer(live.ws, session_id, terminal_join["credential"],
+                           tracks=terminal_tracks())
+    await expert.join()
+    await terminal.join()
+    return expert, terminal, expert_join["participant_id"], terminal_join["participant_id"]
+
+
+def test_a_terminal_of_another_room_is_refused(live):
+    session = live.open_walk_in(site="porvoo")
+    answer = live.join_terminal(session["id"], site="imatra", room="r1")
+    assert answer.status_code == 403 and answer.json()["reason"] == "other_room"
+
+
+def test_a_terminal_that_cannot_prove_the_room_it_names_is_refused(live):
+    session = live.open_walk_in(site="porvoo")
+    answer = live.join_terminal(session["id"], token_of=("imatra", "r1"))
+    assert answer.status_code == 403 and answer.json()["reason"] == "bad_room_token"
+
+
+def test_a_terminal_joins_its_rooms_current_session_without_naming_it(live):
+    session = live.open_walk_in(site="porvoo")
+    answer = live.join_terminal(None)
+    assert answer.status_code == 200 and answer.json()["session_id"] == session["id"]
+
+
+def test_a_terminal_cannot_join_its_rooms_session_after_its_end(live):
+    session = live.open_walk_in()
+    live.clock.jump_to(datetime.fromisoformat(session["ends_at"]) + timedelta(minutes=1))
+    answer = live.join_terminal(session["id"])
+    assert answer.status_code == 403 and answer.json()["reason"] == "not_current"
+
+
+async def test_only_the_expert_may_end_admit_or_remove(live):
+    session = live.open_walk_in()
+    expert, terminal, expert_id, _ = await _pair(live, session["id"])
+    try:
+        for message in ({"type": "end"}, {"type": "remove", "participant": expert_id},
+                        {"type": "admit", "participant": expert_id}):
+            terminal.messages.clear()
+            await terminal.send(message)
+            refusal = await terminal.wait_for(lambda m: m["type"] == "error")
+            assert refusal["reason"] == "not_allowed"
+    finally:
+        await terminal.close()
+        await expert.close()
+
+
+async def test_when_the_expert_ends_every_peer_is_disconnected_and_cannot_rejoin(live_db):
+    live = live_db
+    session = live.open_walk_in()
+    expert, terminal, _, room = await _pair(live, session["id"])
+    await expert.wait_until(lambda: expert.video_frames(room)[0] > 0, timeout=20)
+    await expert.send({"type": "end"})
+    for peer in (expert, terminal):
+        assert (await peer.wait_for(lambda m: m["type"] == "ended"))["by"] == "expert"
+        assert (await peer.wait_for(_closed))["code"] == 4000
+    again = SessionPeer(live.ws, session["id"], terminal.credential)
+    with pytest.raises(SignallingRefused) as refused:
+        await again.join()
+    assert refused.value.reason == "ended"
+    await terminal.close()
+    await expert.close()
+
+
+async def test_at_the_slots_end_and_grace_every_peer_is_warned_then_disconnected(live_db):
+    live = live_db
+    session = live.open_walk_in()
+    ends_at = datetime.fromisoformat(session["ends_at"])
+    expert, terminal, _, _ = await _pair(live, session["id"])
+    live.clock.jump_to(ends_at - timedelta(minutes=4))
+    for peer in (expert, terminal):
+        await peer.wait_for(lambda m: m["type"] == "warning")
+    live.clock.jump_to(ends_at)
+    for peer in (expert, terminal):
+        assert (await peer.wait_for(lambda m: m["type"] == "ended"))["by"] == "slot_end"
+        assert (await peer.wait_for(_closed))["code"] == 4000
+    for credential in (expert.credential, terminal.credential):
+        with pytest.raises(SignallingRefused) as refused:
+            await SessionPeer(live.ws, session["id"], credential).join()
+        assert refused.value.reason == "ended"
+    with live.app.state.sessionmaker() as db:
+        ended = service.get(db=db, session_id=session["id"])
+        assert (ended.ended_by, ended.ended_at) == ("slot_end", ends_at)
+    await terminal.close()
+    await expert.close()
+
+
+async def test_a_dropped_terminal_rejoins_with_its_credential_and_is_shown_reconnecting(live_db):
+    live = live_db
+    session = live.open_walk_in()
+    expert, terminal, _, room = await _pair(live, session["id"])
+    await expert.wait_until(lambda: expert.video_frames(room)[0] > 0, timeout=20)
+    await terminal.drop()
+    seen = await expert.wait_for(lambda m: m["type"] == "peer" and m["peer"]["id"] == room
+                                 and m["event"] == "reconnecting")
+    assert seen["peer"]["state"] == "admitted"  # away, not gone
+    before = expert.video_frames(room)
+    back = SessionPeer(live.ws, session["id"], terminal.credential, tracks=terminal_tracks())
+    await back.join()
+    await expert.wait_for(lambda m: m["type"] == "peer" and m["peer"]["id"] == room
+                          and m["event"] == "reconnected")
+    await expert.wait_until(lambda: min(expert.video_frames(room)) > max(before) + 5,
+                            timeout=20)
+    with live.app.state.sessionmaker() as db:
+        kinds = [e.kind for e in service.events_of(db=db, session_id=session["id"])]
+    assert kinds.count("reconnecting") == 1 and kinds.count("reconnected") == 1
+    await back.close()
+    await expert.close()
+
+
+async def test_a_credential_of_another_session_is_refused(live):
+    first = live.open_walk_in(site="porvoo")
+    second = live.open_walk_in(site="imatra", by="adv-imatra")
+    credential = live.join_staff(first["id"])["credential"]
+    with pytest.raises(SignallingRefused) as refused:
+        await SessionPeer(live.ws, second["id"], credential).join()
+    assert refused.value.reason == "bad_credential"
