@@ -44,7 +44,7 @@ class SignallingRefused(Exception):
         self.reason = reason
 
 
-class TestCard(VideoStreamTrack):
+class GeneratedVideo(VideoStreamTrack):
     """Generated video: a grey card with a bar that moves, so every frame differs (a
     simulated camera or document camera)."""
 
@@ -70,7 +70,7 @@ class TestCard(VideoStreamTrack):
 
 def terminal_tracks() -> list:
     """The room terminal's media: the camera, the document camera, audio (in that order)."""
-    return [TestCard(shade=96), TestCard(shade=200), AudioStreamTrack()]
+    return [GeneratedVideo(shade=96), GeneratedVideo(shade=200), AudioStreamTrack()]
 
 
 class SessionPeer:

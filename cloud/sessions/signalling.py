@@ -288,6 +288,8 @@ class Connection:
             if event.get("type") == "ended":
                 await self.close_ended(event.get("by"))
                 return
+            if event.get("type") == "peer":
+                self._follow(event["peer"])
             if not self._meant_for_me(event):
                 continue
             if event.get("type") == "superseded":
@@ -301,12 +303,23 @@ class Connection:
             await self.websocket.send_json({k: v for k, v in event.items()
                                             if k not in ("to", "to_role")})
 
+    def _follow(self, view: dict) -> None:
+        """Keep the set of admitted peers one may signal to, whoever made the change."""
+        if view["id"] == self.participant_id:
+            return
+        if view["state"] == ADMITTED:
+            self.admitted.add(view["id"])
+        else:
+            self.admitted.discard(view["id"])
+
     def _meant_for_me(self, event: dict) -> bool:
         to = event.get("to")
         if to is not None:
             return to == self.participant_id
         if event.get("from") == self.participant_id:
             return False
+        if event.get("type") == "peer" and event["peer"]["id"] == self.participant_id:
+            return True  # what the expert decided about me
         role = event.get("to_role")
         if role is not None:
             return role == self.role
@@ -316,10 +329,6 @@ class Connection:
         """Follow a participant's change; False when this socket is done (removed)."""
         view, kind = event["peer"], event["event"]
         if view["id"] != self.participant_id:
-            if view["state"] == ADMITTED:
-                self.admitted.add(view["id"])
-            else:
-                self.admitted.discard(view["id"])
             return True
         self.state = view["state"]
         if kind == "admitted":

@@ -150,7 +150,8 @@ def make_live(url: str, **session_settings) -> tuple[Live, callable]:
     settings = SessionSettings(**{"watch_period_s": 0.05, "cookie_secure": False,
                                   "terminal_secret": TERMINAL_SECRET, **session_settings})
     app.state.session_settings = settings
-    clock = app.state.clock = RunningClock(NOW)
+    # real time: the identity provider's tokens are checked against it
+    clock = app.state.clock = RunningClock(datetime.now(UTC))
     add_staff(app, NOW)
     base, stop = serve(app)
     return Live(app, base, clock, settings), stop
