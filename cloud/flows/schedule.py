@@ -1,6 +1,7 @@
 """One round of the booking schedule, a journey across domains: bookings' due reminders ->
 readiness before each visit (``flows.readiness``: twin, incidents, accounts, notify) -> the
-purge of personal data after retention (``flows.purge``: bookings, notify).
+purge of personal data after retention (``flows.purge``: bookings, notify) -> the end of
+video sessions past their slot (``flows.sessions``: sessions, bookings).
 
 ``tick`` does one round; ``etapalvelu cloud schedule`` runs it every period. Each step is
 idempotent (outbox keys, checked-at marks, purge marks), so two replicas may both run it, and
@@ -18,6 +19,7 @@ from cloud.bookings.rules import BookingRules
 from cloud.bookings.settings import BookingSettings
 from cloud.flows.purge import purge_personal_data
 from cloud.flows.readiness import check_readiness
+from cloud.flows.sessions import end_overdue_sessions
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,9 @@ def tick(sessions: sessionmaker, rules: BookingRules, settings: BookingSettings,
         session.commit()
         purged = purge_personal_data(session, now=now, retention=settings.retention)
         session.commit()
-    done = {"reminders": reminders, "not_ready": len(not_ready), "purged": purged}
-    log.info("schedule.tick reminders=%s not_ready=%s purged=%s", *done.values())
+    ended = end_overdue_sessions(sessions, now=now)
+    done = {"reminders": reminders, "not_ready": len(not_ready), "purged": purged,
+            "sessions_ended": ended}
+    log.info("schedule.tick reminders=%s not_ready=%s purged=%s sessions_ended=%s",
+             *done.values())
     return done

@@ -79,10 +79,11 @@ def open_session(*, db: Session, settings: SessionSettings, site: str, room: str
             VideoSession.booking_id == booking_id, VideoSession.ended_at.is_(None)))
         if existing is not None:
             return existing
+    # slots may not overlap; the grace of one may run into the next visit's slot
     clash = db.scalar(select(VideoSession.id).where(
         VideoSession.site == site, VideoSession.room == room,
-        VideoSession.ended_at.is_(None), VideoSession.slot_start < ends_at,
-        VideoSession.ends_at > slot_start))
+        VideoSession.ended_at.is_(None), VideoSession.slot_start < slot_end,
+        VideoSession.slot_end > slot_start))
     if clash is not None:
         raise SessionRefused("room_busy", "the room has another session at that time")
     video_session = VideoSession(
@@ -246,10 +247,11 @@ def _mark_started(db: Session, session_id: int, now: datetime) -> None:
     roles = set(db.scalars(select(Participant.role).where(
         Participant.session_id == session_id, Participant.connected.is_(True),
         Participant.state == ADMITTED)))
-    if {TERMINAL, EXPERT} <= roles:
+    if {TERMINAL, EXPERT} <= roles:  # the first of concurrent replicas sets it
         db.execute(update(VideoSession).where(VideoSession.id == session_id,
                                               VideoSession.started_at.is_(None))
                    .values(started_at=now))
+        db.expire(db.get(VideoSession, session_id), ["started_at"])
 
 
 def dropped(*, db: Session, participant: Participant, now: datetime) -> None:
@@ -268,6 +270,7 @@ def warn(*, db: Session, session_id: int, now: datetime) -> bool:
     done = db.execute(update(VideoSession).where(
         VideoSession.id == session_id, VideoSession.warned_at.is_(None),
         VideoSession.ended_at.is_(None)).values(warned_at=now)).rowcount
+    db.expire(db.get(VideoSession, session_id), ["warned_at"])
     if done:
         _event(db, session_id, "warned", now)
     return bool(done)
@@ -285,6 +288,7 @@ def end_session(*, db: Session, session_id: int, by: str, now: datetime,
     done = db.execute(update(VideoSession).where(
         VideoSession.id == session_id, VideoSession.ended_at.is_(None))
         .values(ended_at=at, ended_by=by)).rowcount
+    db.expire(video_session, ["ended_at", "ended_by"])
     if not done:
         return False
     for participant in participants(db=db, session_id=session_id):
@@ -298,14 +302,11 @@ def end_session(*, db: Session, session_id: int, by: str, now: datetime,
     return True
 
 
-def due(*, db: Session, now: datetime, warning: timedelta) -> tuple[list[int], list[int]]:
-    """The running sessions to warn now and those to end now (their slot and grace over)."""
-    running = select(VideoSession.id).where(VideoSession.ended_at.is_(None))
-    to_end = list(db.scalars(running.where(VideoSession.ends_at <= now)))
-    to_warn = list(db.scalars(running.where(VideoSession.warned_at.is_(None),
-                                            VideoSession.ends_at > now,
-                                            VideoSession.ends_at <= now + warning)))
-    return to_warn, to_end
+def overdue(*, db: Session, now: datetime) -> list[int]:
+    """The sessions not yet ended whose slot and grace are over (e.g. everyone had dropped
+    when the time came, so no replica's watch ended them)."""
+    return list(db.scalars(select(VideoSession.id).where(VideoSession.ended_at.is_(None),
+                                                         VideoSession.ends_at <= now)))
 
 
 # --- third parties ----------------------------------------------------------------------------

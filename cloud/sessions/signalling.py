@@ -61,8 +61,10 @@ class Signalling:
     session that warns before and ends at the slot's end plus the grace."""
 
     def __init__(self, *, sessionmaker, settings: SessionSettings, bus: LiveBus,
-                 clock: Callable[[], datetime] | None = None) -> None:
+                 clock: Callable[[], datetime] | None = None,
+                 on_ended: Callable[[int, datetime], object] | None = None) -> None:
         self.sessionmaker, self.settings, self.bus = sessionmaker, settings, bus
+        self.on_ended = on_ended  # called in a worker thread once a session has ended
         self.clock = clock or (lambda: datetime.now(UTC))
         self.local: dict[int, set[Connection]] = defaultdict(set)
         self._watches: dict[int, asyncio.Task] = {}
@@ -120,6 +122,8 @@ class Signalling:
         ended = await self.db(work)
         if ended:
             log.info("session.ended session=%s by=%s", session_id, by)
+            if self.on_ended is not None:
+                await run_in_threadpool(self.on_ended, session_id, now)
         await self.publish(session_id, {"type": "ended", "by": by})
         return ended
 

@@ -15,6 +15,7 @@ from cloud.accounts.access import ADVISOR, EXPERT
 from cloud.accounts.deps import AccessDep, NowDep
 from cloud.api.deps import RegistryDep, SessionDep
 from cloud.bookings import service as bookings
+from cloud.flows.sessions import session_ended
 from cloud.sessions import service, thirdparty
 from cloud.sessions.models import VideoSession
 from cloud.sessions.relay import LocalBus
@@ -73,7 +74,8 @@ def signalling(app) -> Signalling:
         clock = getattr(app.state, "clock", None)
         existing = app.state.signalling = Signalling(
             sessionmaker=app.state.sessionmaker, settings=session_settings(app), bus=bus,
-            clock=clock)
+            clock=clock, on_ended=lambda session_id, now: session_ended(
+                app.state.sessionmaker, session_id=session_id, now=now))
     return existing
 
 

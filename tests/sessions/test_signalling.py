@@ -137,3 +137,24 @@ async def test_a_credential_of_another_session_is_refused(live):
     with pytest.raises(SignallingRefused) as refused:
         await SessionPeer(live.ws, second["id"], credential).join()
     assert refused.value.reason == "bad_credential"
+
+
+async def test_after_the_end_the_room_and_the_expert_answer_the_feedback_for_half_an_hour(live):
+    session = live.open_walk_in()
+    expert, terminal, _, _ = await _pair(live, session["id"])
+    await expert.send({"type": "end"})
+    await terminal.wait_for(_closed)
+    with live.client() as client:
+        face = client.post(f"/api/sessions/{session['id']}/feedback",
+                           json={"credential": terminal.credential, "score": 5})
+        form = client.post(f"/api/sessions/{session['id']}/feedback", json={
+            "credential": expert.credential, "score": 4, "media_ok": True,
+            "matter_resolved": False})
+        live.clock.jump_to(live.clock() + timedelta(minutes=31))
+        late = client.post(f"/api/sessions/{session['id']}/feedback",
+                           json={"credential": terminal.credential, "score": 1})
+    assert (face.status_code, face.json()) == (201, {"source": "customer", "score": 5})
+    assert (form.status_code, form.json()) == (201, {"source": "expert", "score": 4})
+    assert late.status_code == 403 and late.json()["reason"] == "ended"
+    await terminal.close()
+    await expert.close()
