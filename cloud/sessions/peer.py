@@ -85,6 +85,7 @@ class SessionPeer:
         self.connections: dict[int, RTCPeerConnection] = {}
         self.frames: Counter = Counter()  # (peer id, "audio" | "video0" | "video1") -> frames
         self.first_frame_at: float | None = None  # time.monotonic() of the first video frame
+        self.offer_sent_at: float | None = None  # time.monotonic() of the first offer sent
         self.messages: list[dict] = []
         self.you: dict = {}
         self.ice_servers: list[dict] = []
@@ -223,6 +224,7 @@ class SessionPeer:
             connection = self._new_connection(peer["id"], offering=True)
             await connection.setLocalDescription(await connection.createOffer())
             self._note_candidates(connection.localDescription.sdp)
+            self.offer_sent_at = self.offer_sent_at or time.monotonic()
             await self._send({"type": "offer", "to": peer["id"],
                               "sdp": connection.localDescription.sdp})
 
