@@ -10,6 +10,7 @@ from datetime import timedelta
 from fastapi import APIRouter, HTTPException, Request, Response, WebSocket
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 
 from cloud.accounts.access import ADVISOR, EXPERT
 from cloud.accounts.deps import AccessDep, NowDep
@@ -17,6 +18,7 @@ from cloud.api.deps import RegistryDep, SessionDep
 from cloud.bookings import service as bookings
 from cloud.flows.sessions import session_ended
 from cloud.sessions import service, thirdparty
+from cloud.sessions.callbutton import BrokerUnavailable, publish_press
 from cloud.sessions.models import VideoSession
 from cloud.sessions.relay import LocalBus
 from cloud.sessions.rules import BY_EXPERT, SessionRefused, terminal_may_join
@@ -200,6 +202,20 @@ def next_visit(body: TerminalIn, request: Request, db: SessionDep, now: NowDep
                                                                        "checked_in")]
     return NextVisitOut(session_id=current.id if current else None,
                         next_visit=upcoming[0].start if upcoming else None)
+
+
+@router.post("/terminal/call", status_code=202)
+async def call_advisor(body: TerminalIn, request: Request, now: NowDep) -> dict:
+    """The room terminal's "call the advisor" button: a press of the room's call button."""
+    settings = session_settings(request.app)
+    check_room(settings, site=body.site, room=body.room, token=body.room_token)
+    try:
+        await run_in_threadpool(publish_press, request.app.state.settings, site=body.site,
+                                room=body.room, now=now)
+    except BrokerUnavailable:
+        raise HTTPException(503, "the call could not be sent: tell the staff at the desk") \
+            from None
+    return {"called": True}
 
 
 @router.post("/{session_id:int}/invitations", status_code=201)
