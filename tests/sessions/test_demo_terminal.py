@@ -1,0 +1,23 @@
+"""The demo's simulated room terminal joins its room's session by itself, through the API and
+the signalling, and the expert receives its two generated videos."""
+from __future__ import annotations
+
+from cloud.sessions.peer import SessionPeer
+from etapalvelu.demo_terminal import SimulatedTerminals
+
+
+async def test_the_simulated_terminal_joins_a_session_started_in_its_room(live):
+    terminals = SimulatedTerminals(live.base, [("porvoo", "r1"), ("imatra", "r1")],
+                                   settings=live.settings, period_s=0.2).start()
+    try:
+        session = live.open_walk_in(site="porvoo")
+        expert = SessionPeer(live.ws, session["id"], live.join_staff(session["id"])["credential"])
+        await expert.join()
+        room = (await expert.wait_for(lambda m: m["type"] == "peer"
+                                      and m["peer"]["role"] == "terminal"))["peer"]["id"]
+        await expert.wait_until(lambda: min(expert.video_frames(room)) >= 5, timeout=20)
+        await expert.send({"type": "end"})
+        await expert.wait_for(lambda m: m["type"] == "closed")
+        await expert.close()
+    finally:
+        terminals.stop()
