@@ -51,6 +51,8 @@ class SimulatedTerminals:
                 except (httpx.HTTPError, OSError) as error:
                     log.debug("demo.terminal_waiting site=%s room=%s error=%s", site, room,
                               type(error).__name__)
+                except Exception:  # one failed session must not stop the room's terminal
+                    log.exception("demo.terminal_failed site=%s room=%s", site, room)
                 await asyncio.sleep(self.period_s)
 
     async def _take_part(self, joined: dict) -> None:

@@ -13,11 +13,17 @@ async def test_the_simulated_terminal_joins_a_session_started_in_its_room(live):
         session = live.open_walk_in(site="porvoo")
         expert = SessionPeer(live.ws, session["id"], live.join_staff(session["id"])["credential"])
         await expert.join()
-        room = (await expert.wait_for(lambda m: m["type"] == "peer"
-                                      and m["peer"]["role"] == "terminal"))["peer"]["id"]
+        seen = await expert.wait_for(lambda m: _terminal_in(m) is not None)
+        room = _terminal_in(seen)
         await expert.wait_until(lambda: min(expert.video_frames(room)) >= 5, timeout=20)
         await expert.send({"type": "end"})
         await expert.wait_for(lambda m: m["type"] == "closed")
         await expert.close()
     finally:
         terminals.stop()
+
+
+def _terminal_in(message: dict) -> int | None:
+    """The room terminal's id in a welcome's peers or a peer event, if it is there."""
+    peers = message.get("peers", []) + ([message["peer"]] if message["type"] == "peer" else [])
+    return next((p["id"] for p in peers if p["role"] == "terminal"), None)
