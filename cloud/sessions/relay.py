@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -29,34 +30,48 @@ class LiveBus(Protocol):
 
 
 class LocalBus:
-    """The live bus within one process: each subscriber has a bounded queue; a subscriber
-    too slow to keep up loses the overflow (counted in ``dropped``), never the others."""
+    """The live bus within one process, also between apps served on event loops of their own
+    (two replicas in one test): each subscriber has a bounded queue on its own loop; one too
+    slow to keep up loses the overflow (counted in ``dropped``), never the others."""
 
     def __init__(self, queue_max: int = 1000) -> None:
-        self._queues: dict[str, set[asyncio.Queue]] = defaultdict(set)
+        self._queues: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Queue]]] = \
+            defaultdict(set)
         self._queue_max = queue_max
+        self._lock = threading.Lock()
         self.dropped = 0
 
     async def publish(self, channel: str, event: dict) -> None:
         """Hand ``event`` to every subscriber of ``channel``."""
-        for queue in list(self._queues.get(channel, ())):
-            try:
-                queue.put_nowait(event)
-            except asyncio.QueueFull:
-                self.dropped += 1
-                log.warning("live_bus.dropped channel=%s dropped=%s", channel, self.dropped)
+        with self._lock:
+            subscribers = list(self._queues.get(channel, ()))
+        here = asyncio.get_running_loop()
+        for loop, queue in subscribers:
+            if loop is here:
+                self._put(channel, queue, event)
+            else:
+                loop.call_soon_threadsafe(self._put, channel, queue, event)
+
+    def _put(self, channel: str, queue: asyncio.Queue, event: dict) -> None:
+        try:
+            queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.dropped += 1
+            log.warning("live_bus.dropped channel=%s dropped=%s", channel, self.dropped)
 
     @asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[dict]]:
         """Receive the channel's events published from now on, until the block ends."""
-        queue: asyncio.Queue = asyncio.Queue(self._queue_max)
-        self._queues[channel].add(queue)
+        subscriber = (asyncio.get_running_loop(), asyncio.Queue(self._queue_max))
+        with self._lock:
+            self._queues[channel].add(subscriber)
         try:
-            yield _drain(queue)
+            yield _drain(subscriber[1])
         finally:
-            self._queues[channel].discard(queue)
-            if not self._queues[channel]:
-                del self._queues[channel]
+            with self._lock:
+                self._queues[channel].discard(subscriber)
+                if not self._queues[channel]:
+                    del self._queues[channel]
 
 
 async def _drain(queue: asyncio.Queue) -> AsyncIterator[dict]:

@@ -16,6 +16,8 @@ from cloud.accounts.access import ADVISOR, EXPERT
 from cloud.accounts.deps import AccessDep, NowDep
 from cloud.api.deps import RegistryDep, SessionDep
 from cloud.bookings import service as bookings
+from cloud.bookings.service import BookingRefused
+from cloud.bookings.views import RulesDep
 from cloud.flows.sessions import session_ended
 from cloud.sessions import service, thirdparty
 from cloud.sessions.callbutton import BrokerUnavailable, publish_press
@@ -109,7 +111,7 @@ def _session(db, session_id: int) -> VideoSession:
 
 @router.post("", status_code=201)
 def open_session(body: OpenIn, request: Request, db: SessionDep, access: AccessDep,
-                 registry: RegistryDep, now: NowDep) -> SessionOut:
+                 registry: RegistryDep, rules: RulesDep, now: NowDep) -> SessionOut:
     """Open the video session of a booking, or of a walk-in in a room now."""
     if body.booking_id is not None:
         booking = bookings.get_booking(db, booking_id=body.booking_id)
@@ -120,11 +122,15 @@ def open_session(body: OpenIn, request: Request, db: SessionDep, access: AccessD
                      slot_end=booking.end, booking_id=booking.id)
     else:
         site = registry.sites.get(body.site or "")
-        if site is None or body.room not in site.rooms or body.authority not in \
-                site.authorities or not body.service:
-            raise HTTPException(422, "a walk-in names a site, its room, an authority of the "
-                                     "site and a service")
-        visit = dict(site=body.site, room=body.room, authority=body.authority,
+        if site is None or body.room not in site.rooms or not body.service:
+            raise HTTPException(422, "a walk-in names a site, its room and a service")
+        try:
+            authority = rules.service(body.site, body.service).authority
+        except BookingRefused as refusal:
+            raise HTTPException(422, refusal.detail) from None
+        if body.authority not in (None, authority):
+            raise HTTPException(422, f"the service {body.service} is {authority}'s")
+        visit = dict(site=body.site, room=body.room, authority=authority,
                      service=body.service, slot_start=now,
                      slot_end=now + timedelta(minutes=body.minutes))
     access.require("session.open", site=visit["site"], authority=visit["authority"])

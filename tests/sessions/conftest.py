@@ -143,16 +143,20 @@ def serve(app):
     return f"http://127.0.0.1:{port}", stop
 
 
-def make_live(url: str, **session_settings) -> tuple[Live, callable]:
-    """The app on ``url`` with staff, served."""
+def make_live(url: str, *, live_bus=None, with_staff: bool = True,
+              **session_settings) -> tuple[Live, callable]:
+    """The app on ``url`` with staff (``with_staff``), served; ``live_bus`` as its bus."""
     app = create_app(CloudSettings(database_url=url, admin_token=ADMIN_TOKEN))
+    if live_bus is not None:
+        app.state.live_bus = live_bus
     app.state.account_settings = AccountSettings(cookie_secure=False)
     settings = SessionSettings(**{"watch_period_s": 0.05, "cookie_secure": False,
                                   "terminal_secret": TERMINAL_SECRET, **session_settings})
     app.state.session_settings = settings
     # real time: the identity provider's tokens are checked against it
     clock = app.state.clock = RunningClock(datetime.now(UTC))
-    add_staff(app, NOW)
+    if with_staff:
+        add_staff(app, NOW)
     base, stop = serve(app)
     return Live(app, base, clock, settings), stop
 

@@ -158,3 +158,30 @@ async def test_after_the_end_the_room_and_the_expert_answer_the_feedback_for_hal
     assert late.status_code == 403 and late.json()["reason"] == "ended"
     await terminal.close()
     await expert.close()
+
+
+async def test_peers_on_two_api_replicas_meet_through_the_live_bus(sqlite_url):
+    from cloud.sessions.relay import LocalBus
+    from tests.sessions.conftest import make_live
+
+    bus = LocalBus()  # the interface the broker-backed live bus offers every replica
+    first, stop_first = make_live(sqlite_url, live_bus=bus)
+    second, stop_second = make_live(sqlite_url, live_bus=bus, with_staff=False)
+    try:
+        session = first.open_walk_in()
+        expert = SessionPeer(first.ws, session["id"],
+                             first.join_staff(session["id"])["credential"])
+        terminal_join = second.join_terminal(session["id"]).json()
+        terminal = SessionPeer(second.ws, session["id"], terminal_join["credential"],
+                               tracks=terminal_tracks())
+        await expert.join()
+        await terminal.join()
+        room = terminal_join["participant_id"]
+        await expert.wait_until(lambda: min(expert.video_frames(room)) >= 5, timeout=20)
+        await expert.send({"type": "end"})
+        assert (await terminal.wait_for(_closed))["code"] == 4000
+        await terminal.close()
+        await expert.close()
+    finally:
+        stop_second()
+        stop_first()
