@@ -15,6 +15,8 @@ SUBCOMMANDS = {
     "bench": ("etapalvelu.bench:bench", "Benchmarks; each prints one JSON line."),
     "fleet": ("provisioning.cli:fleet", "Provisioning: credentials, ACLs, certificates, rollout."),
     "protocol": ("protocol.cli:protocol", "The wire contract: JSON Schemas, vector checks."),
+    "dashboards": ("provisioning.grafana:dashboards",
+                   "Grafana: push the dashboards and the InfluxDB data source."),
 }
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 import pytest
 
 from cloud.registry import load_registry
+
+pytest_plugins = ["tests.pages"]  # the browser fixture for every page test
+
 from tests.servers import InfluxDB1, Mosquitto, PostgreSQL, VictoriaMetrics, ensure_debian_packages
 
 

@@ -304,3 +304,66 @@ def _handled(incident: Incident, matrix: ResponsibilityMatrix) -> Handled:
         due is not None and acknowledged is not None and acknowledged > due)
     return Handled(incident.party, took(incident.acknowledged_at), took(incident.resolved_at),
                    breached)
+
+
+def party_incidents(session: Session, *, party: str | None, states: tuple[str, ...],
+                    site: str | None = None, category: str | None = None,
+                    limit: int = 200) -> list[Incident]:
+    """A support party's incidents in ``states``, newest first (``party`` None: every
+    party's, for the admin), optionally of one site and one category."""
+    query = select(Incident).where(Incident.state.in_(states))
+    for column, value in ((Incident.party, party), (Incident.site, site),
+                          (Incident.category, category)):
+        if value is not None:
+            query = query.where(column == value)
+    return list(session.scalars(query.order_by(Incident.opened_at.desc(), Incident.id.desc())
+                                .limit(limit)))
+
+
+def incident_events(session: Session, *, incident: Incident) -> list[IncidentEvent]:
+    """The incident's audit trail, oldest first."""
+    return list(session.scalars(select(IncidentEvent).where(
+        IncidentEvent.incident_id == incident.id).order_by(IncidentEvent.id)))
+
+
+@dataclass(frozen=True)
+class ResponseClock:
+    """Where an incident's response clock stands at an instant, for a console.
+
+    ``status``: ``running`` (clock time ``left`` until ``due``), ``paused`` (time left, but
+    the party's service hours are closed now), ``breached`` (``over``: wall time past ``due``), ``stopped``
+    (acknowledged: ``used`` clock time, ``breached`` when that was past due) or ``ended``
+    (resolved or closed without an acknowledgement)."""
+
+    status: str
+    due: datetime
+    left: timedelta = timedelta(0)
+    over: timedelta = timedelta(0)
+    used: timedelta | None = None
+    breached: bool = False
+
+
+def response_clock(*, incident: Incident, matrix: ResponsibilityMatrix,
+                   now: datetime) -> ResponseClock:
+    """The response clock of ``incident`` at ``now``: the clock runs in the party's service
+    hours (around the clock when critical) from the accepted notification, or from the
+    opening while none has been accepted, as ``escalate_breaches`` counts it."""
+    clock = matrix.clock(incident.party)
+    critical = incident.severity == CRITICAL
+    start = incident.notified_at or incident.opened_at
+    due = incident.due_at or clock.due(start, matrix.party(incident.party).response_time,
+                                       critical=critical)
+    if incident.acknowledged_at is not None:
+        acknowledged = incident.acknowledged_at
+        return ResponseClock("stopped", due, used=clock.elapsed(start, acknowledged,
+                                                                critical=critical),
+                             breached=acknowledged > due)
+    if incident.state not in ACTIVE_STATES:
+        end = incident.resolved_at or incident.updated_at
+        return ResponseClock("ended", due, used=clock.elapsed(start, end, critical=critical),
+                             breached=end > due)
+    if now > due:  # past due is said in wall time: "overdue since 15:45, by 2 h"
+        return ResponseClock("breached", due, over=now - due, breached=True)
+    running = critical or clock.hours.is_open(now)
+    return ResponseClock("running" if running else "paused", due,
+                         left=clock.elapsed(now, due, critical=critical))

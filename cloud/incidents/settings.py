@@ -36,6 +36,7 @@ class IncidentSettings(BaseSettings):
     lease_s: float = 15.0  # a standby engine takes over this long after the leader vanished
     give_up_after_failures: int = 3  # failed rounds in a row before the lease is handed back
     failure_pause_s: float = 1.0  # wait after a failed round before the next
+    console_refresh_s: float = 30.0  # the support console reloads its queue this often
 
     def debounce(self) -> DebouncePolicy:
         """The debounce policy of these settings."""

@@ -33,7 +33,7 @@ from cloud.ingest.triage import RawMessage, triage
 from cloud.mqtt import connect, make_client
 from cloud.registry import Registry
 from cloud.settings import CloudSettings
-from cloud.telemetry.lines import event_line, health_line, telemetry_line
+from cloud.telemetry.lines import event_line, health_line, status_line, telemetry_line
 from cloud.telemetry.writer import TelemetryWriter
 from cloud.twin.batch import TwinBatch, summarize
 from cloud.twin.service import apply_batch, existing_event_ids, purge_events
@@ -306,4 +306,6 @@ def _lines(accepted: list[Received], twin: TwinBatch) -> list[str]:
             lines.append(health_line(topic.site, topic.room, topic.device, payload))
     for event_id, ((site, room, device), event, received_ms) in twin.events.items():
         lines.append(event_line(site, room, device, event, received_ms))
+    for (site, room), state, received_ms in twin.presence:
+        lines.append(status_line(site, room, state, received_ms))
     return lines

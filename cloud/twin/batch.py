@@ -63,6 +63,8 @@ class TwinBatch:
     occupancy: dict[RoomKey, tuple[Event, int]] = field(default_factory=dict)
     events: dict[str, tuple[DeviceKey, Event, int]] = field(default_factory=dict)
     duplicate_events: int = 0
+    # presence changes the twin applied: (room, state, received_ms), for the telemetry store
+    presence: list[tuple[RoomKey, str, int]] = field(default_factory=list)
 
 
 def summarize(accepted: list[Received], existing_event_ids: set[str]) -> TwinBatch:

@@ -217,6 +217,7 @@ def _apply_status(conn: Connection, batch: TwinBatch) -> None:
                 from_state=None if first is not None else ("online" if current.online
                                                            else "offline"),
                 to_state=status.state, code=None, at=at))
+            batch.presence.append(((site, room), status.state, received_ms))
 
 
 @lru_cache(maxsize=4)

@@ -1,6 +1,7 @@
 """The FastAPI application factory: it assembles the domains. Each domain package that has
-``views.py`` with a ``router`` is mounted under ``/api``; the status page, the API docs and
-``/metrics`` live in ``cloud/web``. Every answer passes the security middleware."""
+``views.py`` with a ``router`` is mounted under ``/api``, and its ``pages.py`` router (the
+server-rendered pages) at the root; the status page, the API docs and ``/metrics`` live in
+``cloud/web``. Every answer passes the security middleware."""
 from __future__ import annotations
 
 import asyncio
@@ -23,7 +24,8 @@ from cloud.web.security import BodyLimit, CrossSiteCheck, SecurityHeaders
 from cloud.web.settings import WebSettings
 
 log = logging.getLogger(__name__)
-DOMAINS = ("twin", "ingest", "incidents", "accounts", "bookings", "sessions", "stats", "notify")
+DOMAINS = ("twin", "ingest", "incidents", "accounts", "bookings", "sessions", "stats", "notify",
+           "consoles")
 STATIC = Path(__file__).parent / "static"
 SWAGGER_ASSETS = Path(fastapi_offline.__file__).parent / "static"  # Swagger UI, no CDN
 
@@ -52,12 +54,17 @@ def create_app(settings: CloudSettings | None = None, web: WebSettings | None = 
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.audit_sessionmaker = make_sessionmaker(audit_engine)
     for domain in DOMAINS:
-        views = _domain_views(domain)
+        views = _domain_module(domain, "views")
         if views is not None:
             app.include_router(views.router, prefix="/api")
+        pages = _domain_module(domain, "pages")
+        if pages is not None:
+            app.include_router(pages.router)
+    from cloud.accounts.pages import LoginRequired, login_redirect
     from cloud.web import pages
 
     app.include_router(pages.router)
+    app.add_exception_handler(LoginRequired, login_redirect)
     app.include_router(importlib.import_module("cloud.runtime.health").router)
     app.mount("/static/swagger", StaticFiles(directory=SWAGGER_ASSETS), name="swagger")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -111,10 +118,10 @@ def _answer_bad_input(app: FastAPI) -> None:
                             status_code=422)
 
 
-def _domain_views(domain: str):
+def _domain_module(domain: str, module: str):
     try:
-        return importlib.import_module(f"cloud.{domain}.views")
+        return importlib.import_module(f"cloud.{domain}.{module}")
     except ModuleNotFoundError as exc:
-        if exc.name != f"cloud.{domain}.views" and exc.name != f"cloud.{domain}":
+        if exc.name != f"cloud.{domain}.{module}" and exc.name != f"cloud.{domain}":
             raise
         return None

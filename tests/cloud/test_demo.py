@@ -23,25 +23,10 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from cloud.settings import DEVELOPMENT_TOKEN
 from etapalvelu.demo import DEMO_PASSWORD, DEMO_STAFF
+from tests.pages import ARTEFACTS, LAPTOP, at_both_widths
 from tests.servers import free_port, wait_for
 
 ADMIN = {"Authorization": f"Bearer {DEVELOPMENT_TOKEN}"}
-ARTEFACTS = Path(os.environ.get("ETP_ARTEFACTS", Path(__file__).parents[2] / "var" / "artefacts"))
-LAPTOP, PHONE = {"width": 1366, "height": 768}, {"width": 360, "height": 740}
-
-
-def at_both_widths(page, name: str) -> None:
-    """Screenshot the page at a laptop's and a phone's width; at the phone's nothing may
-    stick out sideways (no horizontal scrolling)."""
-    ARTEFACTS.mkdir(parents=True, exist_ok=True)
-    page.set_viewport_size(LAPTOP)
-    page.screenshot(path=ARTEFACTS / f"{name}-laptop.png", full_page=True)
-    page.set_viewport_size(PHONE)
-    page.screenshot(path=ARTEFACTS / f"{name}-phone.png", full_page=True)
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), name
-    page.set_viewport_size(LAPTOP)
-
-
 def call(port: int, path: str, body: dict | None = None, headers: dict | None = None) -> dict:
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}{path}", method="POST" if body is not None else "GET",

@@ -2,19 +2,15 @@
 uvicorn on a free loopback port (for requests that really run in parallel)."""
 from __future__ import annotations
 
-import threading
 import uuid
-from contextlib import contextmanager
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from cloud.accounts.settings import AccountSettings
 from cloud.db import migrate
 from cloud.settings import CloudSettings
 from cloud.web.app import create_app
-from cloud.web.serve import uvicorn_config
 from cloud.web.settings import WebSettings
 from tests.accounts.conftest import (  # noqa: F401  (migrated_file is a fixture)
     ADMIN_TOKEN,
@@ -24,7 +20,7 @@ from tests.accounts.conftest import (  # noqa: F401  (migrated_file is a fixture
     make_app,
     migrated_file,
 )
-from tests.servers import free_port, wait_for
+from tests.pages import served  # noqa: F401  (the security tests serve apps)
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
@@ -59,16 +55,3 @@ def store_app(request, tmp_path, migrated_file):  # noqa: F811
     return app
 
 
-@contextmanager
-def served(app):
-    """``app`` served on a free port as the processes serve it; yields its base URL."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn_config(app, host="127.0.0.1", port=port))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        wait_for(lambda: server.started, 10, "uvicorn started")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
