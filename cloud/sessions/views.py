@@ -250,7 +250,7 @@ def invitation_callback(request: Request, db: SessionDep, now: NowDep,
                                       state=state,
                                       flow_cookie=request.cookies.get(thirdparty.FLOW_COOKIE, ""))
     db.commit()
-    response = RedirectResponse(str(request.url_for("affirmation")), 303)
+    response = RedirectResponse("/sessions/invite/affirm", 303)
     response.delete_cookie(thirdparty.FLOW_COOKIE, path="/")
     response.set_cookie(thirdparty.PENDING_COOKIE, pending, max_age=thirdparty.PENDING_SECONDS,
                         httponly=True, secure=settings.cookie_secure, samesite="lax", path="/")

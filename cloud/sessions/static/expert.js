@@ -8,6 +8,8 @@ const root = document.querySelector("[data-session-view]");
 const sessionId = root.dataset.sessionId;
 const texts = JSON.parse(root.dataset.texts);
 const $ = (selector) => root.querySelector(selector);
+const on = (selector, type, handler) => { const el = $(selector); if (el) el.addEventListener(type, handler); };
+const guest = root.dataset.mode === "guest";
 const status = $("[data-status]");
 let client = null;
 let credential = null;
@@ -89,7 +91,7 @@ function onEvent(message) {
     for (const peer of [...message.peers, ...message.lobby]) client.roles.set(peer.id, peer);
     for (const peer of message.lobby) waiting.set(peer.id, peer);
     renderLobby(waiting);
-    say(texts.connected);
+    say(message.you.state === "waiting" ? texts.lobbyWait : texts.connected);
   } else if (message.type === "peer") {
     client.roles.set(message.peer.id, message.peer);
     if (message.event === "waiting") { waiting.set(message.peer.id, message.peer); chime(); }
@@ -105,8 +107,13 @@ function onEvent(message) {
   } else if (message.type === "ended") {
     say(texts.ended);
     $("[data-live]").hidden = true;
-    $("[data-feedback]").hidden = false;
-    $("[data-feedback] input").focus();
+    const form = $("[data-feedback]");
+    if (form) { form.hidden = false; form.querySelector("input").focus(); }
+  } else if (message.type === "denied" || message.type === "removed") {
+    say(texts.denied);
+    $("[data-live]").hidden = true;
+  } else if (message.type === "admitted") {
+    say(texts.connected);
   }
 }
 
@@ -121,24 +128,29 @@ async function start() {
   } catch (error) {
     say(texts.noCamera);
   }
-  const joined = await postJson(`/api/sessions/${sessionId}/join`, {});
-  credential = joined.credential;
-  client = new SessionClient({ signalUrl: joined.signal_path, credential, localStream, onEvent, onTrack });
+  let signalUrl = root.dataset.signalPath;
+  credential = root.dataset.credential;
+  if (!guest) {
+    const joined = await postJson(`/api/sessions/${sessionId}/join`, {});
+    credential = joined.credential;
+    signalUrl = joined.signal_path;
+  }
+  client = new SessionClient({ signalUrl, credential, localStream, onEvent, onTrack });
   client.roles = new Map();
   client.waiting = new Map();
   client.open();
 }
 
-$("[data-swap]").addEventListener("click", () => { mainIsDocument = !mainIsDocument; showRoom(); });
-$("[data-end]").addEventListener("click", () => client && client.end());
-$("[data-invite]").addEventListener("click", async () => {
+on("[data-swap]", "click", () => { mainIsDocument = !mainIsDocument; showRoom(); });
+on("[data-end]", "click", () => client && client.end());
+on("[data-invite]", "click", async () => {
   const invitation = await postJson(`/api/sessions/${sessionId}/invitations`, {});
   const output = $("[data-invite-link]");
   output.value = invitation.url;
   output.hidden = false;
   output.select();
 });
-$("[data-feedback]").addEventListener("submit", async (event) => {
+on("[data-feedback]", "submit", async (event) => {
   event.preventDefault();
   const form = new FormData(event.target);
   const yes = (name) => (form.get(name) === null ? null : form.get(name) === "yes");
@@ -147,4 +159,4 @@ $("[data-feedback]").addEventListener("submit", async (event) => {
   $("[data-feedback]").hidden = true;
   say(texts.thanks);
 });
-$("[data-join]").addEventListener("click", (event) => { event.target.hidden = true; start(); });
+on("[data-join]", "click", (event) => { event.target.hidden = true; start(); });
