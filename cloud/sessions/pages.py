@@ -156,7 +156,7 @@ def affirmation_page(request: Request) -> Response:
                                  request.cookies.get(thirdparty.PENDING_COOKIE, ""))
     except SessionRefused as refusal:
         return _refused(request, refusal)
-    return render(request, "session-affirm.html", name=who["name"], error=False)
+    return render(request, "session-affirm.html", who=who["name"], error=False)
 
 
 @router.post("/sessions/invite/affirm")
@@ -173,7 +173,7 @@ async def affirm(request: Request, db: SessionDep, now: NowDep) -> Response:
         if refusal.reason != "no_affirmation":
             return _refused(request, refusal)
         return render(request, "session-affirm.html", status_code=422, error=True,
-                      name=thirdparty.pending(settings, cookie)["name"])
+                      who=thirdparty.pending(settings, cookie)["name"])
     db.commit()
     response = render(request, "session-page.html", principal=None, mode="guest",
                       session=service.get(db=db, session_id=participant.session_id),

@@ -113,3 +113,57 @@ def session_start(live, session_id: int):
 
 
 _MINUTE = __import__("datetime").timedelta(minutes=1)
+
+
+def _expert_admits_the_waiting(live, session_id: int, admitted: threading.Event,
+                               stop: threading.Event) -> None:
+    async def run() -> None:
+        expert = SessionPeer(live.ws, session_id, live.join_staff(session_id)["credential"])
+        await expert.join()
+        waiting = await expert.wait_for(lambda m: m["type"] == "peer"
+                                        and m["event"] == "waiting", timeout=30)
+        await expert.send({"type": "admit", "participant": waiting["peer"]["id"]})
+        admitted.set()
+        while not stop.is_set():
+            await asyncio.sleep(0.1)
+        await expert.close()
+    asyncio.run(run())
+
+
+def test_a_third_party_authenticates_affirms_waits_and_once_admitted_sees_the_room(
+        chromium, live, identity):
+    from tests.sessions.conftest import with_identity
+
+    with_identity(live, identity)
+    terminals = SimulatedTerminals(live.base, [("porvoo", "r1")], settings=live.settings,
+                                   period_s=0.2).start()
+    admitted, stop = threading.Event(), threading.Event()
+    try:
+        session = live.open_walk_in()
+        with live.client() as client:
+            link = client.post(f"/api/sessions/{session['id']}/invitations",
+                               headers=live.staff("exp-kela")).json()["url"]
+        expert = threading.Thread(target=_expert_admits_the_waiting,
+                                  args=(live, session["id"], admitted, stop), daemon=True)
+        expert.start()
+        with browser_page(chromium) as page:
+            page.goto(link)  # the provider approves at once and sends the browser back
+            page.get_by_role("heading", name="Vahvista luottamuksellisuus").wait_for()
+            assert page.get_by_text("Tulkki Testinen").is_visible()
+            checked(page, "session-third-party-affirm")
+            page.get_by_label("Vakuutan olevani paikassa").check()
+            page.get_by_role("button", name="Siirry odotushuoneeseen").click()
+            page.get_by_role("button", name="Liity tapaamiseen").click()
+            assert admitted.wait(30)
+            page.wait_for_function(PLAYING, arg="[data-main-video]", timeout=20000)
+            checked(page, "session-third-party")
+    finally:
+        stop.set()
+        terminals.stop()
+    (guest,) = [p for p in _participants(live, session["id"]) if p.role == "third_party"]
+    assert (guest.state, guest.shown_name) == ("admitted", "Tulkki Testinen")
+
+
+def _participants(live, session_id: int) -> list:
+    with live.app.state.sessionmaker() as db:
+        return service.participants(db=db, session_id=session_id)

@@ -113,6 +113,7 @@ function onEvent(message) {
     say(texts.denied);
     $("[data-live]").hidden = true;
   } else if (message.type === "admitted") {
+    for (const peer of message.peers) client.roles.set(peer.id, peer);
     say(texts.connected);
   }
 }
