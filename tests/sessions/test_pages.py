@@ -167,3 +167,18 @@ def test_a_third_party_authenticates_affirms_waits_and_once_admitted_sees_the_ro
 def _participants(live, session_id: int) -> list:
     with live.app.state.sessionmaker() as db:
         return service.participants(db=db, session_id=session_id)
+
+
+def test_an_advisor_starts_a_session_in_a_room_from_the_page(chromium, live):
+    with browser_page(chromium) as page:
+        log_in(page, live.base, "adv-porvoo", PASSWORD, path="/sessions/new")
+        checked(page, "session-start")
+        page.get_by_label("Palvelu").select_option("kela-benefits")
+        page.get_by_role("button", name="Aloita tapaaminen").click()
+        page.get_by_role("heading", name="Videotapaaminen").wait_for()
+        checked(page, "session-started")
+    with live.app.state.sessionmaker() as db:
+        started = service.current_session(db=db, settings=live.settings, site="porvoo",
+                                          room="r1", now=live.clock())
+    assert (started.authority, started.service, started.created_by) == (
+        "kela", "kela-benefits", "adv-porvoo")
