@@ -178,9 +178,9 @@ def _run(host: str, port: int, mqtt_port: int, data: Path) -> None:
 def _serve(settings, registry, identities, host, port, broker_url, data, stack) -> None:
     from cloud.db import make_engine, make_sessionmaker, migrate
     from cloud.services import start_services, stop_services
+    from cloud.sessions.settings import SessionSettings
     from cloud.web.app import create_app
     from cloud.web.serve import make_server
-    from cloud.sessions.settings import SessionSettings
     from etapalvelu.demo_router import mount_demo_commands
     from etapalvelu.demo_terminal import SimulatedTerminals
 

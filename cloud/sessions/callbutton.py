@@ -7,12 +7,11 @@ import secrets
 import threading
 from datetime import datetime
 
+from cloud.mqtt import connect, make_client
+from cloud.settings import CloudSettings
 from protocol.codec import encode
 from protocol.payloads import Event
 from protocol.topics import topic
-
-from cloud.mqtt import connect, make_client
-from cloud.settings import CloudSettings
 
 
 class BrokerUnavailable(Exception):

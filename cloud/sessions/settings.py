@@ -36,10 +36,10 @@ class SessionSettings(BaseSettings):
     cookie_secure: bool = True
 
     @model_validator(mode="after")
-    def _safe_in_production(self) -> "SessionSettings":
-        if self.environment == "production":
-            if self.terminal_secret.get_secret_value() == DEVELOPMENT_TERMINAL_SECRET or \
-                    self.state_secret.get_secret_value() == DEVELOPMENT_STATE_SECRET:
-                raise ValueError("set ETP_SESSIONS_TERMINAL_SECRET and "
+    def _safe_in_production(self) -> SessionSettings:
+        development = (self.terminal_secret.get_secret_value() == DEVELOPMENT_TERMINAL_SECRET
+                       or self.state_secret.get_secret_value() == DEVELOPMENT_STATE_SECRET)
+        if self.environment == "production" and development:
+            raise ValueError("set ETP_SESSIONS_TERMINAL_SECRET and "
                                  "ETP_SESSIONS_STATE_SECRET to real secrets in production")
         return self

@@ -130,23 +130,26 @@ class Signalling:
     async def _watch(self, session_id: int) -> None:
         """Warn before the end, end at the end, and close this replica's sockets then even
         if the bus lost the word."""
-        warning = timedelta(minutes=self.settings.warning_minutes)
-        while self.local.get(session_id):
-            now = self.clock()
-            video_session = await self.db(lambda db: service.get(db=db, session_id=session_id))
-            if video_session.ended_at is not None or now >= video_session.ends_at:
-                if video_session.ended_at is None:
-                    await self.end(session_id, by=BY_SLOT_END)
-                for connection in list(self.local.get(session_id, ())):
-                    await connection.close_ended(video_session.ended_by or BY_SLOT_END)
-                break
-            if now >= video_session.ends_at - warning and video_session.warned_at is None:
-                if await self.db(lambda db: service.warn(db=db, session_id=session_id,
-                                                         now=now)):
-                    await self.publish(session_id, {"type": "warning", "ends_at":
-                                                    video_session.ends_at.isoformat()})
+        while self.local.get(session_id) and not await self._tick(session_id, self.clock()):
             await asyncio.sleep(self.settings.watch_period_s)
         self.local.pop(session_id, None)
+
+    async def _tick(self, session_id: int, now: datetime) -> bool:
+        """One look at the session's clock; True once it is over."""
+        video_session = await self.db(lambda db: service.get(db=db, session_id=session_id))
+        if video_session.ended_at is not None or now >= video_session.ends_at:
+            if video_session.ended_at is None:
+                await self.end(session_id, by=BY_SLOT_END)
+            for connection in list(self.local.get(session_id, ())):
+                await connection.close_ended(video_session.ended_by or BY_SLOT_END)
+            return True
+        warning = timedelta(minutes=self.settings.warning_minutes)
+        due = now >= video_session.ends_at - warning and video_session.warned_at is None
+        if due and await self.db(lambda db: service.warn(db=db, session_id=session_id,
+                                                         now=now)):
+            await self.publish(session_id, {"type": "warning",
+                                            "ends_at": video_session.ends_at.isoformat()})
+        return False
 
 
 class Connection:

@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlencode
 
-from authlib.common.security import generate_token
-from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
-from cloud.accounts.oidc import OidcError, discovery, exchange_code
+from cloud.accounts.oidc import OidcError, authorization_url, exchange_code
 from cloud.accounts.settings import AccountSettings
 from cloud.sessions import rules, service
 from cloud.sessions.rules import ACCEPTED_ASSURANCE, SessionRefused
@@ -40,16 +37,9 @@ def _serializer(settings: SessionSettings, salt: str) -> URLSafeTimedSerializer:
 def start_login(settings: SessionSettings, *, invitation: str) -> tuple[str, str]:
     """The provider's authorisation URL and the signed flow cookie for one invitation."""
     configured(settings)
-    provider = discovery(settings.oidc_issuer)
-    state, nonce, verifier = generate_token(32), generate_token(32), generate_token(64)
-    query = urlencode({
-        "response_type": "code", "client_id": settings.oidc_client_id,
-        "redirect_uri": settings.oidc_redirect_url, "scope": settings.oidc_scope,
-        "state": state, "nonce": nonce, "code_challenge_method": "S256",
-        "code_challenge": create_s256_code_challenge(verifier),
-        "acr_values": " ".join(sorted(ACCEPTED_ASSURANCE))})
-    cookie = _serializer(settings, "invite-flow").dumps([state, nonce, verifier, invitation])
-    return f"{provider['authorization_endpoint']}?{query}", cookie
+    url, flow = authorization_url(_client(settings),
+                                  acr_values=" ".join(sorted(ACCEPTED_ASSURANCE)))
+    return url, _serializer(settings, "invite-flow").dumps([*flow, invitation])
 
 
 def _client(settings: SessionSettings) -> AccountSettings:
@@ -57,7 +47,8 @@ def _client(settings: SessionSettings) -> AccountSettings:
     return AccountSettings(oidc_issuer=settings.oidc_issuer,
                            oidc_client_id=settings.oidc_client_id,
                            oidc_client_secret=settings.oidc_client_secret,
-                           oidc_redirect_url=settings.oidc_redirect_url)
+                           oidc_redirect_url=settings.oidc_redirect_url,
+                           oidc_scope=settings.oidc_scope)
 
 
 def finish_login(*, db: Session, settings: SessionSettings, flow_cookie: str, code: str | None,

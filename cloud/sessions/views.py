@@ -117,9 +117,9 @@ def open_session(body: OpenIn, request: Request, db: SessionDep, access: AccessD
         booking = bookings.get_booking(db, booking_id=body.booking_id)
         if booking is None:
             raise HTTPException(404, "no such booking")
-        visit = dict(site=booking.site, room=booking.room, authority=booking.authority,
-                     service=booking.service, slot_start=booking.start,
-                     slot_end=booking.end, booking_id=booking.id)
+        visit = {"site": booking.site, "room": booking.room, "authority": booking.authority,
+                 "service": booking.service, "slot_start": booking.start,
+                 "slot_end": booking.end, "booking_id": booking.id}
     else:
         site = registry.sites.get(body.site or "")
         if site is None or body.room not in site.rooms or not body.service:
@@ -130,9 +130,9 @@ def open_session(body: OpenIn, request: Request, db: SessionDep, access: AccessD
             raise HTTPException(422, refusal.detail) from None
         if body.authority not in (None, authority):
             raise HTTPException(422, f"the service {body.service} is {authority}'s")
-        visit = dict(site=body.site, room=body.room, authority=authority,
-                     service=body.service, slot_start=now,
-                     slot_end=now + timedelta(minutes=body.minutes))
+        visit = {"site": body.site, "room": body.room, "authority": authority,
+                 "service": body.service, "slot_start": now,
+                 "slot_end": now + timedelta(minutes=body.minutes)}
     access.require("session.open", site=visit["site"], authority=visit["authority"])
     video_session = service.open_session(db=db, settings=session_settings(request.app),
                                          created_by=access.principal.username, now=now,

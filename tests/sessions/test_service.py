@@ -102,7 +102,7 @@ def test_feedback_is_kept_with_session_authority_and_site_and_nothing_personal(s
 def test_a_booking_whose_terminal_never_joined_is_a_no_show_candidate(store):
     with store() as db:
         missed, _ = _booked_session(db)
-        kept, kept_session = _booked_session(db, minute=30)
+        _, kept_session = _booked_session(db, minute=30)
         terminal, _ = service.join(db=db, video_session=kept_session, role="terminal",
                                    now=VISIT + timedelta(minutes=30))
         service.connected(db=db, participant=terminal, now=VISIT + timedelta(minutes=30))

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from cloud.sessions import service
-from cloud.sessions.peer import SessionPeer, GeneratedVideo, terminal_tracks
+from cloud.sessions.peer import GeneratedVideo, SessionPeer, terminal_tracks
 from cloud.sessions.rules import SessionRefused
 from tests.sessions.conftest import NOW, with_identity
 
