@@ -119,16 +119,22 @@ def notify_service(sessions: sessionmaker, *, name: str | None = None):
 
 def schedule_service(sessions: sessionmaker, registry: Registry, settings: CloudSettings, *,
                      name: str | None = None):
-    """The booking schedule (reminders, readiness checks, purge) every
+    """The booking schedule (reminders, readiness checks, purge, daily statistics) every
     ``schedule_period_s``; ready once a round succeeded."""
     from cloud.bookings.service import BookingRules
     from cloud.bookings.settings import BookingSettings
     from cloud.flows.schedule import tick
+    from cloud.stats.daily import DailyStatistics, influx_write
+    from cloud.stats.sources import installed_sources
 
     name = process_name("schedule", name)
     rules, booking_settings = BookingRules.load(registry), BookingSettings()
+    write = influx_write(url=settings.influx_url, token=settings.influx_token.get_secret_value(),
+                         org=settings.influx_org, bucket=settings.influx_bucket) \
+        if settings.influx_url else None
+    statistics = DailyStatistics(registry, installed_sources(), write)
     schedule = Periodic(name, settings.schedule_period_s, lambda now: tick(
-        sessions, rules, booking_settings, now=now)).start()
+        sessions, rules, booking_settings, now=now, statistics=statistics)).start()
     return schedule, Component(name, "schedule", lambda: Health(
         schedule.alive, schedule.last_ok_at is not None and schedule.failed_rounds == 0,
         f"failed_rounds={schedule.failed_rounds}"))

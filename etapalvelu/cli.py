@@ -17,6 +17,7 @@ SUBCOMMANDS = {
     "protocol": ("protocol.cli:protocol", "The wire contract: JSON Schemas, vector checks."),
     "dashboards": ("provisioning.grafana:dashboards",
                    "Grafana: push the dashboards and the InfluxDB data source."),
+    "stats": ("cloud.stats.cli:stats", "Statistics of the pilot: the monthly report."),
 }
 
 

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 ADVISOR, EXPERT, PHONE_AGENT, SUPPORT, ADMIN = "advisor", "expert", "phone_agent", "support", \
     "admin"
-ROLES = (ADVISOR, EXPERT, PHONE_AGENT, SUPPORT, ADMIN)
+COORDINATOR = "coordinator"  # the pilot's coordinators: read the statistics of every site
+ROLES = (ADVISOR, EXPERT, PHONE_AGENT, SUPPORT, COORDINATOR, ADMIN)
 
 _BOOKERS = {ADVISOR: "site", PHONE_AGENT: "authority", ADMIN: "any"}
 _READERS = {ADVISOR: "site", EXPERT: "authority", PHONE_AGENT: "authority", ADMIN: "any"}
@@ -48,6 +49,8 @@ RULES: dict[str, dict[str, str]] = {
     "session.join": {ADVISOR: "site", EXPERT: "authority"},  # the advisor waits to be admitted
     "session.manage": {EXPERT: "authority"},  # invite third parties, end
     "room.simulate": {ADVISOR: "site", SUPPORT: "any", ADMIN: "any"},  # the demo's faults
+    "stats.read": {ADVISOR: "site", EXPERT: "authority", PHONE_AGENT: "authority",
+                   COORDINATOR: "any", ADMIN: "any"},
 }
 
 

@@ -251,3 +251,12 @@ def staff_to_alert(session: Session, *, site: str, authority: str) -> list[tuple
     return [(s.username, s.email) for s in staff
             if (s.role == ADVISOR and site in (s.sites or ()))
             or (s.role == EXPERT and s.organisation == authority)]
+
+
+def roles_of(session: Session, *, usernames: list[str]) -> dict[str, str]:
+    """The role of each named member of staff that exists (statistics count changes by role,
+    never by name)."""
+    if not usernames:
+        return {}
+    return dict(session.execute(select(Staff.username, Staff.role).where(
+        Staff.username.in_(sorted(set(usernames))))).all())

@@ -34,7 +34,8 @@ from cloud.bookings.models import (
 from cloud.bookings.rules import BookingRefused, BookingRules, Customer, refused
 
 __all__ = ["BookingRefused", "BookingRules", "Customer", "FreeVisit", "affected_bookings",
-           "availability", "bookings_between", "get_booking", "cancel_booking", "changes_of", "check_in",
+           "availability", "bookings_between", "cancel_booking", "changes_between", "changes_of",
+           "check_in", "get_booking",
            "close_room", "complete", "create_booking", "end_incident_closures",
            "end_room_closure", "mark_no_show", "move_booking", "refused",
            "site_hours", "walk_in"]
@@ -59,6 +60,16 @@ def bookings_between(session: Session, *, start: datetime, end: datetime,
 def get_booking(session: Session, *, booking_id: int) -> Booking | None:
     """One booking by its id."""
     return session.get(Booking, booking_id)
+
+
+def changes_between(session: Session, *, start: datetime, end: datetime,
+                    actions: tuple[str, ...]) -> list:
+    """The changes of kinds ``actions`` made in [start, end), each with its booking, oldest
+    first (statistics read them)."""
+    return list(session.execute(select(BookingChange, Booking).join(
+        Booking, Booking.id == BookingChange.booking_id).where(
+        BookingChange.at >= start, BookingChange.at < end, BookingChange.action.in_(actions))
+        .order_by(BookingChange.at, BookingChange.id)).all())
 
 
 def changes_of(session: Session, *, booking_id: int) -> list[BookingChange]:

@@ -1,7 +1,8 @@
 """One round of the booking schedule, a journey across domains: bookings' due reminders ->
 readiness before each visit (``flows.readiness``: twin, incidents, accounts, notify) -> the
 purge of personal data after retention (``flows.purge``: bookings, notify) -> the end of
-video sessions past their slot (``flows.sessions``: sessions, bookings).
+video sessions past their slot (``flows.sessions``: sessions, bookings) -> the statistics
+of the finished days (``stats.daily``: occupancy kept, aggregates to InfluxDB).
 
 ``tick`` does one round; ``etapalvelu cloud schedule`` runs it every period. Each step is
 idempotent (outbox keys, checked-at marks, purge marks), so two replicas may both run it, and
@@ -25,8 +26,9 @@ log = logging.getLogger(__name__)
 
 
 def tick(sessions: sessionmaker, rules: BookingRules, settings: BookingSettings, *,
-         now: datetime) -> dict:
-    """One round of the schedule at ``now``; returns what was done."""
+         now: datetime, statistics=None) -> dict:
+    """One round of the schedule at ``now``; returns what was done. ``statistics``: the
+    ``DailyStatistics`` step, when the process runs it."""
     with sessions() as session:
         reminders = send_due_reminders(session, rules, now=now, lead=settings.reminder_lead)
         session.commit()
@@ -35,9 +37,10 @@ def tick(sessions: sessionmaker, rules: BookingRules, settings: BookingSettings,
         session.commit()
         purged = purge_personal_data(session, now=now, retention=settings.retention)
         session.commit()
-    ended = end_overdue_sessions(sessions, now=now)
-    done = {"reminders": reminders, "not_ready": len(not_ready), "purged": purged,
-            "sessions_ended": ended}
-    log.info("schedule.tick reminders=%s not_ready=%s purged=%s sessions_ended=%s",
-             *done.values())
+        done = {"reminders": reminders, "not_ready": len(not_ready), "purged": purged,
+                "sessions_ended": end_overdue_sessions(sessions, now=now)}
+        if statistics is not None:
+            done["stats_points"] = statistics.run(session, now=now)
+            session.commit()
+    log.info("schedule.tick %s", " ".join(f"{k}={v}" for k, v in done.items()))
     return done

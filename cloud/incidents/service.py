@@ -367,3 +367,12 @@ def response_clock(*, incident: Incident, matrix: ResponsibilityMatrix,
     running = critical or clock.hours.is_open(now)
     return ResponseClock("running" if running else "paused", due,
                          left=clock.elapsed(now, due, critical=critical))
+
+
+def incidents_between(session: Session, *, start: datetime, end: datetime) -> list[Incident]:
+    """Incidents that were open at some time in ``[start, end)``: opened before its end and
+    not resolved before its start (what statistics read)."""
+    return list(session.scalars(select(Incident).where(
+        Incident.opened_at < end,
+        Incident.resolved_at.is_(None) | (Incident.resolved_at >= start))
+        .order_by(Incident.opened_at, Incident.id)))

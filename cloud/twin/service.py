@@ -7,7 +7,7 @@ later connection (``status_supersedes``), events insert once per id.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
 from sqlalchemy import (
@@ -338,3 +338,22 @@ def device_states(*, db: Connection | Session) -> list[Row]:
                 else_=missing).label("seq_gaps")
     return db.execute(select(c.site, c.room, c.device, c.state, c.last_seen_at, c.skew_ms,
                              gaps)).all()
+
+
+def occupancy_events_between(*, db: Connection | Session, start: datetime, end: datetime
+                             ) -> list[tuple[str, str, bool, datetime]]:
+    """The occupancy changes of every room in ``[start, end)`` as ``(site, room, occupied,
+    at)``, oldest first; ``at`` is the device's time when it was synchronised, else the
+    cloud's receive time (what statistics read before the event log's retention ends)."""
+    rows = db.execute(select(EVENT.c.site, EVENT.c.room, EVENT.c.data, EVENT.c.device_ts,
+                             EVENT.c.synced, EVENT.c.received_at).where(
+        # received up to two days late (an agent's replay after an outage) still counts
+        EVENT.c.type == "occupancy", EVENT.c.received_at >= start - timedelta(hours=1),
+        EVENT.c.received_at < end + timedelta(days=2)))
+    out = []
+    for r in rows:
+        at = utc(r.device_ts) if r.synced else r.received_at
+        if start <= at < end:
+            out.append((r.site, r.room, bool(r.data.get("occupied")), at))
+    return sorted(out, key=lambda e: e[3])
+
