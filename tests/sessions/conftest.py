@@ -3,6 +3,7 @@ and PostgreSQL where time or concurrency matters), staff of every role, a clock 
 with real time and can jump, the development OIDC provider and coturn on loopback."""
 from __future__ import annotations
 
+import asyncio
 import shutil
 import threading
 import time
@@ -219,3 +220,24 @@ def with_identity(live: Live, provider: Provider) -> None:
         "oidc_issuer": provider.issuer, "oidc_client_id": provider.client_id,
         "oidc_client_secret": SecretStr(provider.client_secret),
         "oidc_redirect_url": f"{live.base}/api/sessions/invite/callback"})
+
+
+def in_own_loop(scenario, timeout: float = 120) -> None:
+    """Run a test's coroutine on an event loop of a thread of its own: the page tests'
+    Chromium (Playwright's sync API) keeps an event loop running in the main thread for the
+    rest of the run, where no second loop may start."""
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(scenario)
+        except BaseException as error:  # noqa: BLE001 - handed to the test's thread
+            failure.append(error)
+
+    worker = threading.Thread(target=run, name="session-scenario")
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise TimeoutError(f"the scenario did not finish in {timeout} s")
+    if failure:
+        raise failure[0]

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from cloud.sessions.peer import SessionPeer
 from etapalvelu.demo_terminal import SimulatedTerminals
+from tests.sessions.conftest import in_own_loop
 
 
-async def test_the_simulated_terminal_joins_a_session_started_in_its_room(live):
+def test_the_simulated_terminal_joins_a_session_started_in_its_room(live):
+    in_own_loop(_the_simulated_terminal_joins_a_session_started_in_its_room(live))
+
+
+async def _the_simulated_terminal_joins_a_session_started_in_its_room(live):
     terminals = SimulatedTerminals(live.base, [("porvoo", "r1"), ("imatra", "r1")],
                                    settings=live.settings, period_s=0.2).start()
     try:

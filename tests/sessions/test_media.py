@@ -4,11 +4,16 @@ expert admitted sees and hears the room too."""
 from __future__ import annotations
 
 from cloud.sessions.peer import SessionPeer, terminal_tracks
+from tests.sessions.conftest import in_own_loop
 
 FRAMES = 10  # a third of a second of video: decoding works, not a single lucky frame
 
 
-async def test_the_expert_receives_the_terminals_camera_document_camera_and_audio(live):
+def test_the_expert_receives_the_terminals_camera_document_camera_and_audio(live):
+    in_own_loop(_the_expert_receives_the_terminals_camera_document_camera_and_audio(live))
+
+
+async def _the_expert_receives_the_terminals_camera_document_camera_and_audio(live):
     session = live.open_walk_in()
     expert_join = live.join_staff(session["id"])
     terminal_join = live.join_terminal(session["id"]).json()

@@ -10,6 +10,7 @@ import pytest
 
 from cloud.sessions import service
 from cloud.sessions.peer import SessionPeer, SignallingRefused, terminal_tracks
+from tests.sessions.conftest import in_own_loop, make_live
 
 
 def _closed(message: dict) -> bool:
@@ -52,7 +53,11 @@ def test_a_terminal_cannot_join_its_rooms_session_after_its_end(live):
     assert answer.status_code == 403 and answer.json()["reason"] == "not_current"
 
 
-async def test_only_the_expert_may_end_admit_or_remove(live):
+def test_only_the_expert_may_end_admit_or_remove(live):
+    in_own_loop(_only_the_expert_may_end_admit_or_remove(live))
+
+
+async def _only_the_expert_may_end_admit_or_remove(live):
     session = live.open_walk_in()
     expert, terminal, expert_id, _ = await _pair(live, session["id"])
     try:
@@ -67,7 +72,11 @@ async def test_only_the_expert_may_end_admit_or_remove(live):
         await expert.close()
 
 
-async def test_when_the_expert_ends_every_peer_is_disconnected_and_cannot_rejoin(live_db):
+def test_when_the_expert_ends_every_peer_is_disconnected_and_cannot_rejoin(live_db):
+    in_own_loop(_when_the_expert_ends_every_peer_is_disconnected_and_cannot_rejoin(live_db))
+
+
+async def _when_the_expert_ends_every_peer_is_disconnected_and_cannot_rejoin(live_db):
     live = live_db
     session = live.open_walk_in()
     expert, terminal, _, room = await _pair(live, session["id"])
@@ -84,7 +93,11 @@ async def test_when_the_expert_ends_every_peer_is_disconnected_and_cannot_rejoin
     await expert.close()
 
 
-async def test_at_the_slots_end_and_grace_every_peer_is_warned_then_disconnected(live_db):
+def test_at_the_slots_end_and_grace_every_peer_is_warned_then_disconnected(live_db):
+    in_own_loop(_at_the_slots_end_and_grace_every_peer_is_warned_then_disconnected(live_db))
+
+
+async def _at_the_slots_end_and_grace_every_peer_is_warned_then_disconnected(live_db):
     live = live_db
     session = live.open_walk_in()
     ends_at = datetime.fromisoformat(session["ends_at"])
@@ -107,7 +120,11 @@ async def test_at_the_slots_end_and_grace_every_peer_is_warned_then_disconnected
     await expert.close()
 
 
-async def test_a_dropped_terminal_rejoins_with_its_credential_and_is_shown_reconnecting(live_db):
+def test_a_dropped_terminal_rejoins_with_its_credential_and_is_shown_reconnecting(live_db):
+    in_own_loop(_a_dropped_terminal_rejoins_with_its_credential_and_is_shown_reconnecting(live_db))
+
+
+async def _a_dropped_terminal_rejoins_with_its_credential_and_is_shown_reconnecting(live_db):
     live = live_db
     session = live.open_walk_in()
     expert, terminal, _, room = await _pair(live, session["id"])
@@ -130,7 +147,11 @@ async def test_a_dropped_terminal_rejoins_with_its_credential_and_is_shown_recon
     await expert.close()
 
 
-async def test_a_credential_of_another_session_is_refused(live):
+def test_a_credential_of_another_session_is_refused(live):
+    in_own_loop(_a_credential_of_another_session_is_refused(live))
+
+
+async def _a_credential_of_another_session_is_refused(live):
     first = live.open_walk_in(site="porvoo")
     second = live.open_walk_in(site="imatra", by="adv-imatra")
     credential = live.join_staff(first["id"])["credential"]
@@ -139,7 +160,11 @@ async def test_a_credential_of_another_session_is_refused(live):
     assert refused.value.reason == "bad_credential"
 
 
-async def test_after_the_end_the_room_and_the_expert_answer_the_feedback_for_half_an_hour(live):
+def test_after_the_end_the_room_and_the_expert_answer_the_feedback_for_half_an_hour(live):
+    in_own_loop(_after_the_end_the_room_and_the_expert_answer_the_feedback_for_half_an_hour(live))
+
+
+async def _after_the_end_the_room_and_the_expert_answer_the_feedback_for_half_an_hour(live):
     session = live.open_walk_in()
     expert, terminal, _, _ = await _pair(live, session["id"])
     await expert.send({"type": "end"})
@@ -160,9 +185,12 @@ async def test_after_the_end_the_room_and_the_expert_answer_the_feedback_for_hal
     await expert.close()
 
 
-async def test_peers_on_two_api_replicas_meet_through_the_live_bus(sqlite_url):
+def test_peers_on_two_api_replicas_meet_through_the_live_bus(sqlite_url):
+    in_own_loop(_peers_on_two_api_replicas_meet_through_the_live_bus(sqlite_url))
+
+
+async def _peers_on_two_api_replicas_meet_through_the_live_bus(sqlite_url):
     from cloud.sessions.relay import LocalBus
-    from tests.sessions.conftest import make_live
 
     bus = LocalBus()  # the interface the broker-backed live bus offers every replica
     first, stop_first = make_live(sqlite_url, live_bus=bus)

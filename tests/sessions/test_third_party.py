@@ -10,7 +10,7 @@ from sqlalchemy import text
 from cloud.sessions import service
 from cloud.sessions.peer import GeneratedVideo, SessionPeer, terminal_tracks
 from cloud.sessions.rules import SessionRefused
-from tests.sessions.conftest import NOW, with_identity
+from tests.sessions.conftest import NOW, in_own_loop, with_identity
 
 IDENTITY_CODE = "010190-900P"  # a test identity code the provider hands out: never kept
 
@@ -130,8 +130,11 @@ def test_no_identity_code_is_stored_of_a_third_party(invited):
     assert "Tulkki Testinen" in dump
 
 
-async def test_an_admitted_third_party_sees_the_room_and_the_expert_in_a_three_party_session(
-        invited):
+def test_an_admitted_third_party_sees_the_room_and_the_expert_in_a_three_party_session(invited):
+    in_own_loop(_an_admitted_third_party_sees_the_room_and_the_expert_in_a_three_party_session(invited))
+
+
+async def _an_admitted_third_party_sees_the_room_and_the_expert_in_a_three_party_session(invited):
     live, _, session = invited
     expert_join = live.join_staff(session["id"])
     terminal_join = live.join_terminal(session["id"]).json()

@@ -12,7 +12,7 @@ import pytest
 from cloud.sessions.peer import SessionPeer, terminal_tracks
 from cloud.sessions.settings import SessionSettings
 from cloud.sessions.turn import ice_servers, turn_credential
-from tests.sessions.conftest import TURN_SECRET, make_live
+from tests.sessions.conftest import TURN_SECRET, in_own_loop, make_live
 
 
 @pytest.fixture
@@ -40,7 +40,11 @@ def test_no_turn_server_is_offered_without_its_secret():
     assert servers == [{"urls": ["stun:stun.example.invalid:3478"]}]
 
 
-async def test_a_session_runs_through_coturn_with_relay_only_ice(live_turn):
+def test_a_session_runs_through_coturn_with_relay_only_ice(live_turn):
+    in_own_loop(_a_session_runs_through_coturn_with_relay_only_ice(live_turn))
+
+
+async def _a_session_runs_through_coturn_with_relay_only_ice(live_turn):
     live = live_turn
     session = live.open_walk_in()
     expert_join = live.join_staff(session["id"])
