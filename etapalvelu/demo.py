@@ -130,7 +130,7 @@ def demo(host: str, port: int, mqtt_port: int, data: Path) -> None:
     from cloud.runtime.logs import setup_logging
 
     setup_logging("info", "demo")
-    for noisy in ("amqtt", "alembic", "transitions"):
+    for noisy in ("amqtt", "alembic", "transitions", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     from cloud.web.serve import check_port_free
 
