@@ -396,10 +396,10 @@ class SessionRecord:
 
 @dataclass(frozen=True)
 class FeedbackRecord:
-    """One feedback answer for the statistics."""
+    """One feedback answer for the statistics; ``giver`` is ``customer`` or ``expert``."""
 
     session_id: int
-    source: str
+    giver: str
     site: str
     authority: str
     service: str

@@ -60,7 +60,7 @@ def test_the_expert_in_a_browser_receives_the_terminals_camera_and_document_came
     with live.app.state.sessionmaker() as db:
         (answer,) = service.feedback_between(db=db, start=service.get(
             db=db, session_id=session["id"]).created_at, end=live.clock() + _MINUTE)
-    assert (answer.source, answer.score, answer.media_ok) == ("expert", 4, True)
+    assert (answer.giver, answer.score, answer.media_ok) == ("expert", 4, True)
 
 
 def _expert_ends_when_the_room_is_seen(live, session_id: int, done: threading.Event) -> None:
@@ -103,7 +103,7 @@ def test_the_terminal_page_asks_the_five_faces_at_the_end_and_stores_the_answer(
     with live.app.state.sessionmaker() as db:
         answers = service.feedback_between(db=db, start=session_start(live, session["id"]),
                                            end=live.clock() + _MINUTE)
-    assert [(a.source, a.score, a.site) for a in answers] == [("customer", 5, "porvoo")]
+    assert [(a.giver, a.score, a.site) for a in answers] == [("customer", 5, "porvoo")]
 
 
 def session_start(live, session_id: int):

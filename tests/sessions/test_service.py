@@ -92,7 +92,7 @@ def test_feedback_is_kept_with_session_authority_and_site_and_nothing_personal(s
             service.record_feedback(db=db, participant=terminal, score=6, now=VISIT)
         db.commit()
         answers = service.feedback_between(db=db, start=VISIT, end=VISIT + timedelta(hours=1))
-    assert [(a.source, a.score, a.site, a.authority, a.media_ok, a.matter_resolved)
+    assert [(a.giver, a.score, a.site, a.authority, a.media_ok, a.matter_resolved)
             for a in answers] == [("customer", 4, "porvoo", "kela", None, None),
                                   ("expert", 3, "porvoo", "kela", False, True)]
     columns = set(Base.metadata.tables["sessions_feedback"].columns.keys())
