@@ -141,6 +141,14 @@ def open_session(body: OpenIn, request: Request, db: SessionDep, access: AccessD
     return _out(db, video_session)
 
 
+@router.get("/no-show-candidates")
+def no_show_candidates(site: str, db: SessionDep, access: AccessDep, now: NowDep) -> dict:
+    """The site's bookings whose session began with no room terminal ever joined: the
+    advisor decides whether the customer did not come."""
+    access.require("session.read", site=site)
+    return {"booking_ids": service.no_show_candidates(db=db, site=site, now=now)}
+
+
 @router.get("/{session_id:int}")
 def read_session(session_id: int, db: SessionDep, access: AccessDep) -> SessionOut:
     """A session and its participants."""

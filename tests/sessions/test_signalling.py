@@ -213,3 +213,33 @@ async def _peers_on_two_api_replicas_meet_through_the_live_bus(sqlite_url):
     finally:
         stop_second()
         stop_first()
+
+
+def test_the_advisor_sees_the_sites_no_show_candidates_and_no_other_sites(live):
+    with live.client() as client:
+        answer = client.get("/api/sessions/no-show-candidates", params={"site": "porvoo"},
+                                headers=live.staff("adv-porvoo"))
+        other = client.get("/api/sessions/no-show-candidates", params={"site": "porvoo"},
+                           headers=live.staff("adv-imatra"))
+    assert answer.status_code == 200 and answer.json() == {"booking_ids": []}
+    assert other.status_code == 403
+
+
+def test_the_advisor_asked_to_verify_identity_waits_until_the_expert_admits(live):
+    in_own_loop(_advisor_waits(live))
+
+
+async def _advisor_waits(live):
+    session = live.open_walk_in()
+    expert = SessionPeer(live.ws, session["id"], live.join_staff(session["id"])["credential"])
+    advisor_join = live.join_staff(session["id"], "adv-porvoo")
+    advisor = SessionPeer(live.ws, session["id"], advisor_join["credential"])
+    await expert.join()
+    assert (await advisor.join())["you"]["state"] == "waiting"
+    waiting = await expert.wait_for(lambda m: m["type"] == "peer" and m["event"] == "waiting")
+    assert waiting["peer"]["role"] == "advisor"
+    await expert.send({"type": "admit", "participant": advisor_join["participant_id"]})
+    admitted = await advisor.wait_for(lambda m: m["type"] == "admitted")
+    assert [p["role"] for p in admitted["peers"]] == ["expert"]
+    await advisor.close()
+    await expert.close()
