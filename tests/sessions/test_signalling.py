@@ -243,3 +243,41 @@ async def _advisor_waits(live):
     assert [p["role"] for p in admitted["peers"]] == ["expert"]
     await advisor.close()
     await expert.close()
+
+
+def test_a_bad_message_is_answered_with_an_error_and_the_channel_stays_open(live):
+    in_own_loop(_bad_message(live))
+
+
+async def _bad_message(live):
+    session = live.open_walk_in()
+    expert, terminal, expert_id, _ = await _pair(live, session["id"])
+    for raw in ("not json", "[1, 2]", '{"type": "shout"}',
+                '{"type": "offer", "to": 999, "sdp": "v=0"}'):
+        terminal.messages.clear()
+        await terminal._socket.send(raw)
+        error = await terminal.wait_for(lambda m: m["type"] == "error")
+        assert error["reason"] in ("bad_message", "no_participant")
+    await terminal.send({"type": "ping"})
+    await terminal.wait_for(lambda m: m["type"] == "pong")
+    await terminal.close()
+    await expert.close()
+
+
+def test_the_expert_ends_through_the_api_and_every_peer_is_disconnected(live):
+    in_own_loop(_end_through_api(live))
+
+
+async def _end_through_api(live):
+    session = live.open_walk_in()
+    expert, terminal, _, _ = await _pair(live, session["id"])
+    with live.client() as client:
+        refused = client.post(f"/api/sessions/{session['id']}/end",
+                              headers=live.staff("adv-porvoo"))
+        ended = client.post(f"/api/sessions/{session['id']}/end",
+                            headers=live.staff("exp-kela"))
+    assert refused.status_code == 403 and ended.json() == {"ended": True}
+    for peer in (expert, terminal):
+        assert (await peer.wait_for(_closed))["code"] == 4000
+    await terminal.close()
+    await expert.close()
