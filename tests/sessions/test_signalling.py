@@ -251,7 +251,7 @@ def test_a_bad_message_is_answered_with_an_error_and_the_channel_stays_open(live
 
 async def _bad_message(live):
     session = live.open_walk_in()
-    expert, terminal, expert_id, _ = await _pair(live, session["id"])
+    expert, terminal, _, _ = await _pair(live, session["id"])
     for raw in ("not json", "[1, 2]", '{"type": "shout"}',
                 '{"type": "offer", "to": 999, "sdp": "v=0"}'):
         terminal.messages.clear()
