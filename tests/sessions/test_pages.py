@@ -8,9 +8,10 @@ import asyncio
 import threading
 
 import pytest
+from aiortc.mediastreams import AudioStreamTrack
 
 from cloud.sessions import service
-from cloud.sessions.peer import SessionPeer
+from cloud.sessions.peer import GeneratedVideo, SessionPeer
 from cloud.sessions.service import room_token
 from etapalvelu.demo_terminal import SimulatedTerminals
 from tests.accounts.conftest import PASSWORD
@@ -63,12 +64,15 @@ def test_the_expert_in_a_browser_receives_the_terminals_camera_and_document_came
     assert (answer.giver, answer.score, answer.media_ok) == ("expert", 4, True)
 
 
-def _expert_ends_when_the_room_is_seen(live, session_id: int, done: threading.Event) -> None:
+def _expert_ends_when_the_room_is_seen(live, session_id: int, may_end: threading.Event,
+                                       done: threading.Event) -> None:
     async def run() -> None:
-        expert = SessionPeer(live.ws, session_id, live.join_staff(session_id)["credential"])
+        expert = SessionPeer(live.ws, session_id, live.join_staff(session_id)["credential"],
+                             tracks=[GeneratedVideo(shade=30), AudioStreamTrack()])
         await expert.join()
         await expert.wait_until(lambda: any(v > 10 for (_, kind), v in expert.frames.items()
                                             if kind.startswith("video")), timeout=30)
+        await asyncio.to_thread(may_end.wait, 30)
         await expert.send({"type": "end"})
         await expert.wait_for(lambda m: m["type"] == "closed")
         await expert.close()
@@ -85,12 +89,14 @@ def test_the_terminal_page_asks_the_five_faces_at_the_end_and_stores_the_answer(
         page.locator("[data-next-visit]").filter(has_text=" ").wait_for()
         checked(page, f"session-terminal-waiting-{lang}")
         session = live.open_walk_in()
-        done = threading.Event()
+        may_end, done = threading.Event(), threading.Event()
         expert = threading.Thread(target=_expert_ends_when_the_room_is_seen,
-                                  args=(live, session["id"], done), daemon=True)
+                                  args=(live, session["id"], may_end, done), daemon=True)
         expert.start()
         page.locator("[data-screen=session]").wait_for(timeout=20000)
+        page.wait_for_function(PLAYING, arg="[data-remote-video]", timeout=20000)
         checked(page, f"session-terminal-session-{lang}")
+        may_end.set()
         page.locator("[data-screen=feedback]").wait_for(timeout=30000)
         assert done.wait(10)
         checked(page, f"session-terminal-feedback-{lang}")
