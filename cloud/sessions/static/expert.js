@@ -48,8 +48,7 @@ function tileFor(peerId) {
   return tile;
 }
 
-function onTrack(peerId, label, track) {
-  const peer = client.roles.get(peerId);
+function onTrack(peerId, label, track, peer) {
   if (peer && peer.role === "terminal") {
     const stream = label === "document" ? roomStreams.document : roomStreams.camera;
     stream.getTracks().filter((t) => t.kind === track.kind).forEach((t) => stream.removeTrack(t));
@@ -88,12 +87,10 @@ function renderLobby(waiting) {
 function onEvent(message) {
   const waiting = client.waiting;
   if (message.type === "welcome") {
-    for (const peer of [...message.peers, ...message.lobby]) client.roles.set(peer.id, peer);
     for (const peer of message.lobby) waiting.set(peer.id, peer);
     renderLobby(waiting);
     say(message.you.state === "waiting" ? texts.lobbyWait : texts.connected);
   } else if (message.type === "peer") {
-    client.roles.set(message.peer.id, message.peer);
     if (message.event === "waiting") { waiting.set(message.peer.id, message.peer); chime(); }
     else waiting.delete(message.peer.id);
     renderLobby(waiting);
@@ -113,7 +110,6 @@ function onEvent(message) {
     say(texts.denied);
     $("[data-live]").hidden = true;
   } else if (message.type === "admitted") {
-    for (const peer of message.peers) client.roles.set(peer.id, peer);
     say(texts.connected);
   }
 }
@@ -137,7 +133,6 @@ async function start() {
     signalUrl = joined.signal_path;
   }
   client = new SessionClient({ signalUrl, credential, localStream, onEvent, onTrack });
-  client.roles = new Map();
   client.waiting = new Map();
   client.open();
 }

@@ -14,6 +14,7 @@ export class SessionClient {
     this.onEvent = onEvent || (() => {});
     this.onTrack = onTrack || (() => {});
     this.connections = new Map();
+    this.peers = new Map(); // id -> what the server said of the participant (role, name, state)
     this.iceServers = [];
     this.you = null;
   }
@@ -37,6 +38,9 @@ export class SessionClient {
   }
 
   async handle(message) {
+    // who is who first: a track may arrive while this message is still being handled
+    for (const peer of [...(message.peers || []), ...(message.lobby || [])]) this.peers.set(peer.id, peer);
+    if (message.type === "peer") this.peers.set(message.peer.id, message.peer);
     switch (message.type) {
       case "welcome":
         this.you = message.you;
@@ -89,7 +93,7 @@ export class SessionClient {
       const videos = pc.getTransceivers().filter((t) => t.receiver.track.kind === "video");
       const index = videos.indexOf(event.transceiver);
       const label = event.track.kind === "audio" ? "audio" : (index === 1 ? "document" : "camera");
-      this.onTrack(peerId, label, event.track);
+      this.onTrack(peerId, label, event.track, this.peers.get(peerId));
     });
     pc.addEventListener("connectionstatechange", () => {
       this.onEvent({ type: "media", peer: peerId, state: pc.connectionState });
