@@ -94,3 +94,16 @@ def test_the_shown_name_never_falls_back_to_an_identity_code():
     assert rules.shown_name({"name": "Anna A."}) == "Anna A."
     assert rules.shown_name({"given_name": "Anna", "family_name": "A."}) == "Anna A."
     assert rules.shown_name({"sub": "x", "urn:oid:1.2.246.21": "010190-900P"}) == "?"
+
+
+def test_production_refuses_the_development_secrets(monkeypatch):
+    from pydantic import ValidationError
+
+    from cloud.sessions.settings import SessionSettings
+
+    monkeypatch.setenv("ETP_ENVIRONMENT", "production")
+    with pytest.raises(ValidationError):
+        SessionSettings()
+    monkeypatch.setenv("ETP_SESSIONS_TERMINAL_SECRET", "a-real-terminal-secret")
+    monkeypatch.setenv("ETP_SESSIONS_STATE_SECRET", "a-real-state-secret")
+    assert SessionSettings().environment == "production"
