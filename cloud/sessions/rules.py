@@ -24,7 +24,6 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     (WAITING, "leave"): LEFT,
     (ADMITTED, "remove"): REMOVED,
     (ADMITTED, "leave"): LEFT,
-    (LEFT, "rejoin"): ADMITTED,  # a peer that left rejoins with its own credential
 }
 # what each role may do in a session; only the expert admits, removes and ends
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -50,6 +49,12 @@ def next_state(state: str, action: str) -> str:
         return TRANSITIONS[(state, action)]
     except KeyError:
         raise SessionRefused("bad_state", f"a participant {state} cannot {action}") from None
+
+
+def rejoin_state(*, admitted_before: bool) -> str:
+    """Where a participant that left comes back with its own credential: into the session
+    if the expert had admitted it, else into the lobby again (leaving skips no lobby)."""
+    return ADMITTED if admitted_before else WAITING
 
 
 def first_state(role: str) -> str:

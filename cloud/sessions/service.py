@@ -230,7 +230,8 @@ def connected(*, db: Session, participant: Participant, now: datetime) -> str:
     ``reconnected`` after a drop or a leave; also marks the session's realised start once
     the room and the expert are both in."""
     if participant.state == LEFT:
-        participant.state = rules.next_state(LEFT, "rejoin")
+        participant.state = rules.rejoin_state(
+            admitted_before=participant.admitted_at is not None)
     kind = "reconnected" if participant.connected_at is not None else "joined"
     away = None
     if kind == "reconnected":

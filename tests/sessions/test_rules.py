@@ -20,9 +20,14 @@ def test_a_waiting_participant_is_admitted_or_denied_and_an_admitted_one_removed
     assert rules.next_state("admitted", "remove") == "removed"
     assert rules.next_state("admitted", "leave") == "left"
     for state, action in (("denied", "admit"), ("removed", "admit"), ("admitted", "admit"),
-                          ("removed", "rejoin")):
+                          ("left", "admit")):
         with pytest.raises(SessionRefused):
             rules.next_state(state, action)
+
+
+def test_one_who_left_the_lobby_comes_back_to_the_lobby_and_an_admitted_one_to_the_session():
+    assert rules.rejoin_state(admitted_before=False) == "waiting"
+    assert rules.rejoin_state(admitted_before=True) == "admitted"
 
 
 def test_the_room_and_the_expert_skip_the_lobby_and_others_wait():

@@ -281,3 +281,39 @@ async def _end_through_api(live):
         assert (await peer.wait_for(_closed))["code"] == 4000
     await terminal.close()
     await expert.close()
+
+
+def test_one_who_leaves_the_lobby_and_comes_back_waits_again(live):
+    in_own_loop(_lobby_leaver(live))
+
+
+async def _lobby_leaver(live):
+    session = live.open_walk_in()
+    advisor = SessionPeer(live.ws, session["id"],
+                          live.join_staff(session["id"], "adv-porvoo")["credential"])
+    await advisor.join()
+    await advisor.send({"type": "leave"})
+    await advisor.wait_for(_closed)
+    again = SessionPeer(live.ws, session["id"], advisor.credential)
+    assert (await again.join())["you"]["state"] == "waiting"
+    await again.close()
+
+
+def test_a_second_socket_of_the_same_participant_replaces_the_first(live):
+    in_own_loop(_second_socket(live))
+
+
+async def _second_socket(live):
+    session = live.open_walk_in()
+    expert, terminal, _, room = await _pair(live, session["id"])
+    await expert.wait_until(lambda: min(expert.video_frames(room)) >= 5, timeout=20)
+    second = SessionPeer(live.ws, session["id"], terminal.credential, tracks=terminal_tracks())
+    await second.join()
+    assert (await terminal.wait_for(_closed))["code"] == 4001
+    before = max(expert.video_frames(room))
+    await expert.wait_until(lambda: min(expert.video_frames(room)) > before + 5, timeout=20)
+    assert not any(m["type"] == "peer" and m["event"] == "reconnecting"
+                   for m in expert.messages)
+    await second.close()
+    await terminal.close()
+    await expert.close()
