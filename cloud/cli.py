@@ -228,9 +228,11 @@ def status(kind: str | None) -> None:
 def _mount_domain_groups() -> None:
     from cloud.accounts.cli import accounts
     from cloud.incidents.__main__ import check_matrix
+    from cloud.probe.cli import probe_token
 
     cloud.add_command(accounts)
     cloud.add_command(check_matrix, "check-matrix")
+    cloud.add_command(probe_token)
 
 
 _mount_domain_groups()

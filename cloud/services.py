@@ -68,12 +68,32 @@ class Periodic:
             self._stop.wait(self._period_s)
 
 
-def ingest_service(settings: CloudSettings, registry: Registry):
-    """One ingest worker; ready once its subscription is granted, dead when its batch thread
-    has ended (its inbox would only grow)."""
-    from cloud.ingest.worker import IngestWorker
+class Bundle:
+    """Parts started together that stop as one, in order; attributes are the first part's."""
 
-    worker = IngestWorker(settings, registry).start()
+    def __init__(self, *parts) -> None:
+        self.parts = parts
+
+    def __getattr__(self, name: str):
+        return getattr(self.parts[0], name)
+
+    def stop(self) -> None:
+        """Stop every part, the first first."""
+        for part in self.parts:
+            part.stop()
+
+
+def ingest_service(settings: CloudSettings, registry: Registry):
+    """One ingest worker, which opens and clears call-button calls and publishes them on the
+    live bus (``flows.summon``); ready once its subscription is granted, dead when its batch
+    thread has ended (its inbox would only grow)."""
+    from cloud.flows.summon import SummonOnIngest
+    from cloud.ingest.worker import IngestWorker
+    from cloud.live import LiveBus
+
+    bus = LiveBus(settings, listen=False).start()
+    worker = Bundle(IngestWorker(settings, registry, on_events=SummonOnIngest(bus)).start(),
+                    bus)
     return worker, Component(settings.ingest_name, "ingest", lambda: Health(
         worker.alive, worker.connected.is_set(), f"backlog={worker.backlog()}"))
 
@@ -120,24 +140,34 @@ def notify_service(sessions: sessionmaker, *, name: str | None = None):
 def schedule_service(sessions: sessionmaker, registry: Registry, settings: CloudSettings, *,
                      name: str | None = None):
     """The booking schedule (reminders, readiness checks, purge, daily statistics) every
-    ``schedule_period_s``; ready once a round succeeded."""
+    ``schedule_period_s``, and the call-button calls' escalation round every
+    ``ETP_CALLS_ROUND_S`` (``flows.schedule.calls_round``); ready once a round of each
+    succeeded."""
     from cloud.bookings.service import BookingRules
     from cloud.bookings.settings import BookingSettings
-    from cloud.flows.schedule import tick
+    from cloud.calls.settings import CallSettings
+    from cloud.flows.schedule import calls_round, tick
+    from cloud.live import LiveBus
     from cloud.stats.daily import DailyStatistics, influx_write
     from cloud.stats.sources import installed_sources
 
     name = process_name("schedule", name)
-    rules, booking_settings = BookingRules.load(registry), BookingSettings()
+    rules, booking_settings, call_settings = (BookingRules.load(registry), BookingSettings(),
+                                              CallSettings())
     write = influx_write(url=settings.influx_url, token=settings.influx_token.get_secret_value(),
                          org=settings.influx_org, bucket=settings.influx_bucket) \
         if settings.influx_url else None
     statistics = DailyStatistics(registry, installed_sources(), write)
+    bus = LiveBus(settings, listen=False).start()
     schedule = Periodic(name, settings.schedule_period_s, lambda now: tick(
         sessions, rules, booking_settings, now=now, statistics=statistics)).start()
-    return schedule, Component(name, "schedule", lambda: Health(
-        schedule.alive, schedule.last_ok_at is not None and schedule.failed_rounds == 0,
-        f"failed_rounds={schedule.failed_rounds}"))
+    escalation = Periodic(f"{name}-calls", call_settings.round_s, lambda now: calls_round(
+        sessions, bus, registry, call_settings, now=now)).start()
+    rounds = (schedule, escalation)
+    return Bundle(schedule, escalation, bus), Component(name, "schedule", lambda: Health(
+        all(r.alive for r in rounds),
+        all(r.last_ok_at is not None and r.failed_rounds == 0 for r in rounds),
+        f"failed_rounds={schedule.failed_rounds} calls_failed_rounds={escalation.failed_rounds}"))
 
 
 def start_services(settings: CloudSettings, registry: Registry, *,

@@ -1,9 +1,9 @@
 """The room agent: reads the room's devices, stores every message in the outbox, keeps the link
 to the broker and answers the cloud's commands.
 
-One thread per agent does all network work (the paho client is not shared); adapters and
-callers on other threads only add messages to the outbox, which is thread-safe. Several agents
-can run in one process (the demo runs three).
+One thread per agent does all MQTT work (the paho client is not shared); adapters, the link
+probe's thread (``edge.probe``) and callers on other threads only add messages to the outbox,
+which is thread-safe. Several agents can run in one process (the demo runs three).
 
 In-process use::
 
@@ -31,8 +31,9 @@ from edge.adapters import Adapter, AdapterError, Reading, make_adapters
 from edge.config import AgentConfig
 from edge.mqtt import BrokerLink
 from edge.outbox import Outbox, OutboxFull, Pending
+from edge.probe import LinkLimits, ProbePlan, ProbeRunner, ProbeTarget, next_probe_at
 from protocol.codec import Message
-from protocol.payloads import Command
+from protocol.payloads import Command, LinkFigures
 from protocol.topics import topic
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,9 @@ RETAIN = {"health": True, "telemetry": False, "event": False, "ack": False}
 WATCH_S = 2.0  # how often device health is read to catch changes between reports
 RESEND_SETTLE_S = 5.0  # longest wait for in-flight messages before serving a resend
 _CODE_OK = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
+_RANK = {"ok": 0, "degraded": 1, "fault": 2, "missing": 3}
+MAX_BOOKINGS = 64  # booking starts a probe schedule may hold
+PROBE_RETRY_S = 30.0  # a probe that could not measure is tried again this soon
 
 
 class Agent:
@@ -66,6 +70,25 @@ class Agent:
         self._outbox_full = False
         self._resend: tuple[float, float] | None = None  # (since, asked at) of a cloud request
         self._last_health: dict[str, Reading] = {}
+        self.probe = self._link_probe()
+        self._probe_reading: Reading | None = None  # the last probe's verdict on the network
+        self._probed_at: float | None = None  # epoch seconds of the last probe's start
+        self._booking_starts: list[float] = []  # epoch seconds, from ``probe_schedule``
+
+    def _link_probe(self) -> ProbeRunner | None:
+        probe = self.config.probe
+        if probe is None:
+            return None
+        target = ProbeTarget(
+            probe.url, self.config.site, self.config.room, probe.secret(),
+            tuple({"urls": s.urls, "username": s.username,
+                   "credential": s.credential.get_secret_value() if s.credential else None}
+                  for s in probe.ice_servers), probe.relay_only)
+        plan = ProbePlan(pings=probe.pings, ping_interval_s=probe.ping_interval_s,
+                         burst_kbps=probe.burst_kbps, timeout_s=probe.timeout_s)
+        limits = LinkLimits(probe.limit_rtt_ms, probe.limit_jitter_ms, probe.limit_loss_pct,
+                            probe.limit_bitrate_kbps)
+        return ProbeRunner(target, plan, limits, self._on_probe_done)
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> Agent:
@@ -218,10 +241,76 @@ class Agent:
                 urgent, self._urgent = self._urgent, set()
             self._store_quietly(lambda: self.publish_health(sorted(urgent)))
         self._resend_when_settled(now)
+        self._probe_when_due()
         self.link.step(now)
         wait = self.link.idle_wait()
         if wait:
             self._stopping.wait(wait)
+
+    # -- the link probe ----------------------------------------------------------------------
+    def probe_link(self) -> str:
+        """Start a link probe now (unless one runs); its figures follow as telemetry."""
+        if self.probe is None:
+            raise AdapterError("the link probe is not configured (probe: in the config)")
+        self._probed_at = time.time()
+        return "probe started" if self.probe.start() else "a probe is under way"
+
+    def set_booking_starts(self, starts: str) -> str:
+        """Take the room's coming booking starts (comma-separated epoch ms, the
+        ``probe_schedule`` command); a probe runs ``before_booking_s`` before each."""
+        try:
+            values = [int(part) for part in starts.split(",") if part.strip()]
+        except ValueError:
+            raise AdapterError("starts must be epoch milliseconds separated by commas") from None
+        self._take_booking_starts(values)
+        return f"{len(self._booking_starts)} booking starts"
+
+    @property
+    def booking_starts(self) -> list[float]:
+        """The room's coming booking starts the agent knows (epoch seconds)."""
+        return list(self._booking_starts)
+
+    def _take_booking_starts(self, starts_ms: list[int]) -> None:
+        self._booking_starts = sorted({ms / 1000 for ms in starts_ms})[:MAX_BOOKINGS]
+
+    def next_probe_at(self, now: float | None = None) -> float | None:
+        """When the next link probe is due (epoch seconds); None when the probe is off."""
+        if self.config.probe is None:
+            return None
+        return next_probe_at(now=time.time() if now is None else now, last_at=self._probed_at,
+                             every_s=self.config.probe.every_s,
+                             booking_starts=self._booking_starts,
+                             lead_s=self.config.probe.before_booking_s)
+
+    def _probe_when_due(self) -> None:
+        if self.probe is None or self.probe.running:
+            return
+        now = time.time()
+        if now >= self.next_probe_at(now):
+            self.probe_link()
+
+    def _on_probe_done(self, figures: LinkFigures | None, reading: Reading | None,
+                       booking_starts_ms: list[int] | None) -> None:
+        """On the probe's thread: its figures become network telemetry, its verdict part of
+        the network's health (sent at once); the bookings the cloud told replace ours. No
+        reading (the endpoint did not answer) leaves the health as it was."""
+        if self._stopping.is_set():
+            return  # the outbox is closing; the next start probes again
+        if reading is not None:
+            self._probe_reading = reading
+        if booking_starts_ms is not None:
+            self._take_booking_starts(booking_starts_ms)
+        if figures is None and self.config.probe is not None and self._probed_at is not None:
+            # the next regular turn comes PROBE_RETRY_S after this failure
+            self._probed_at = time.time() - self.config.probe.every_s + PROBE_RETRY_S
+        if figures is not None:
+            self._store_quietly(lambda: self._store_link(figures))
+        self._health_now("network")
+
+    def _store_link(self, figures: LinkFigures) -> None:
+        metrics = figures.model_dump()
+        self._store("network", "telemetry",
+                    lambda ts, seq: messages.telemetry(ts=ts, seq=seq, metrics=metrics))
 
     def _request_resend(self, seconds: float) -> str:
         """Remember the cloud's ask; it is served once what is in flight now is confirmed,
@@ -255,6 +344,8 @@ class Agent:
         self._clean_stop = clean
         self._stopping.set()
         self._thread.join(timeout)
+        if self.probe is not None:
+            self.probe.join(min(timeout, 5.0))
         self._thread = None
         if self.outbox is not None:
             self.outbox.close()
@@ -314,6 +405,10 @@ class Agent:
             reading = Reading("fault", "adapter_error", str(exc))
         if device == "agent" and self._outbox_full and (reading is None or reading.state == "ok"):
             reading = Reading("degraded", "outbox_full", "events refused: outbox full")
+        probed = self._probe_reading
+        if device == "network" and probed is not None and (
+                reading is None or _RANK[probed.state] > _RANK[reading.state]):
+            reading = probed  # the worse of the broker check and the last probe
         return reading
 
     def _health_now(self, device: str) -> None:
@@ -370,6 +465,10 @@ class Agent:
                 return True, self.restart_device(str(args.get("device", "")))
             if name == "resend":
                 return True, self._request_resend(float(args.get("seconds", 0)))
+            if name == "probe_link":
+                return True, self.probe_link()
+            if name == "probe_schedule":
+                return True, self.set_booking_starts(str(args.get("starts", "")))
             if name == "inject_fault":
                 return True, self.inject_fault(str(args.get("device", "")),
                                                str(args.get("fault", "")))

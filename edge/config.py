@@ -101,6 +101,58 @@ class Intervals(BaseModel):
     telemetry_s: float = Field(30.0, gt=0)
 
 
+class IceServer(BaseModel):
+    """A STUN or TURN server of the probe's ICE (the room terminal's sessions use the same)."""
+
+    model_config = ConfigDict(extra="forbid")
+    urls: str = Field(pattern=r"^(stun|turn|turns):")
+    username: str | None = None
+    credential: SecretStr | None = None
+
+
+class LinkProbe(BaseModel):
+    """The WebRTC link probe (``edge.probe``): where, as whom, how often, and the limits
+    beyond which the network is ``degraded``."""
+
+    model_config = ConfigDict(extra="forbid")
+    url: str = Field(description="the cloud's base URL, e.g. https://cloud.example.invalid")
+    token: SecretStr | None = None
+    token_file: Path | None = Field(None, description="file holding the room's probe token")
+    every_s: float = Field(900.0, ge=30)
+    before_booking_s: float = Field(300.0, ge=0, description="probe this long before a booking")
+    ice_servers: list[IceServer] = []
+    relay_only: bool = False
+    pings: int = Field(200, ge=10, le=2000)
+    ping_interval_s: float = Field(0.01, gt=0, le=1)
+    burst_kbps: float = Field(4000.0, gt=0)
+    timeout_s: float = Field(45.0, gt=0)
+    limit_rtt_ms: float = Field(300.0, gt=0)
+    limit_jitter_ms: float = Field(30.0, gt=0)
+    limit_loss_pct: float = Field(5.0, ge=0, le=100)
+    limit_bitrate_kbps: float = Field(1000.0, ge=0)
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, url: str) -> str:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("probe url must look like https://cloud.example.invalid")
+        return url
+
+    @model_validator(mode="after")
+    def _one_token(self) -> LinkProbe:
+        if (self.token is None) == (self.token_file is None):
+            raise ValueError("give the room's probe token as token or token_file (one of them)")
+        return self
+
+    def secret(self) -> str:
+        """The room's probe token, from the file when one is named."""
+        if self.token_file is not None:
+            return self.token_file.read_text(encoding="utf-8").strip()
+        assert self.token is not None
+        return self.token.get_secret_value()
+
+
 class _Device(BaseModel):
     model_config = ConfigDict(extra="forbid")
     backend: Literal["sim", "linux"] = "sim"
@@ -151,6 +203,7 @@ class AgentConfig(BaseSettings):
     outbox: Outbox = Outbox()
     intervals: Intervals = Intervals()
     devices: list[DeviceConfig] = Field(min_length=1)
+    probe: LinkProbe | None = None  # the link probe is off without it
 
     @field_validator("site", "room")
     @classmethod
@@ -163,6 +216,9 @@ class AgentConfig(BaseSettings):
         doubles = sorted({t for t in types if types.count(t) > 1})
         if doubles:
             raise ValueError(f"each device type once per room; repeated: {doubles}")
+        if self.probe is not None and "network" not in types:
+            raise ValueError("the link probe reports as the network device: add a device "
+                             "of type network")
         return self
 
     @classmethod
@@ -217,6 +273,8 @@ def missing_files(config: AgentConfig) -> list[str]:
         named += [("broker.tls.ca_file", tls.ca_file), ("broker.tls.cert_file", tls.cert_file),
                   ("broker.tls.key_file", tls.key_file)]
     named.append(("broker.password_file", config.broker.password_file))
+    if config.probe is not None:
+        named.append(("probe.token_file", config.probe.token_file))
     return [f"{where}: file {path} not found" for where, path in named
             if path is not None and not Path(path).is_file()]
 
@@ -253,9 +311,10 @@ def simulated_config(site: str, room: str, *, outbox_path: Path | str,
                      broker_url: str = "mqtt://127.0.0.1:1883", keepalive_s: int = 10,
                      health_s: float = 15.0, telemetry_s: float = 30.0,
                      synchronous: str = "FULL", max_bytes: int = 50 * 1024 * 1024,
-                     **broker: object) -> AgentConfig:
+                     probe: LinkProbe | None = None, **broker: object) -> AgentConfig:
     """A config for a room whose six devices are all simulated (demo, tests, benchmarks);
-    ``broker`` takes further ``Broker`` fields (username, password, reconnect_min_s, ...)."""
+    ``broker`` takes further ``Broker`` fields (username, password, reconnect_min_s, ...);
+    ``probe`` turns the link probe on."""
     from protocol.topics import DEVICE_TYPES
 
     return AgentConfig(
@@ -264,4 +323,5 @@ def simulated_config(site: str, room: str, *, outbox_path: Path | str,
         outbox=Outbox(path=Path(outbox_path), max_bytes=max_bytes, synchronous=synchronous),
         intervals=Intervals(health_s=health_s, telemetry_s=telemetry_s),
         devices=[{"type": device, "backend": "sim"} for device in DEVICE_TYPES],
+        probe=probe,
     )

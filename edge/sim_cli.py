@@ -185,8 +185,18 @@ def clear(ctx: click.Context, site: str, room: str, device: str) -> None:
 @_broker_option
 @click.pass_context
 def press(ctx: click.Context, site: str, room: str) -> None:
-    """Press the room's call button."""
+    """Press the room's call button: the site's advisors' consoles ring."""
     _inject(ctx, site, room, "callbutton", "press")
+
+
+@sim.command()
+@click.argument("site")
+@click.argument("room")
+@_broker_option
+@click.pass_context
+def cancel(ctx: click.Context, site: str, room: str) -> None:
+    """Hold the room's call button (a long press): the customer cancels the call."""
+    _inject(ctx, site, room, "callbutton", "cancel")
 
 
 @sim.command()

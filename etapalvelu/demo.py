@@ -22,7 +22,7 @@ DEMO_PASSWORD = "etapalvelu-demo"  # of the demo's staff only; printed at start
 DEMO_STAFF = {
     "demo-advisor": ("advisor", "porvoo", ["porvoo"]),
     "demo-expert": ("expert", "kela", []),
-    "demo-support": ("support", "elisa", []),
+    "demo-support": ("support", "supplier", []),  # the supplier's service desk
     "demo-admin": ("admin", None, []),
 }
 
@@ -74,9 +74,13 @@ def add_demo_staff(sessions, registry) -> None:
                                      password=DEMO_PASSWORD, now=datetime.now(UTC))
 
 
-def _agents(registry, broker_url: str, data: Path, identities: dict) -> list:
+def _agents(registry, broker_url: str, data: Path, identities: dict, cloud_url: str) -> list:
+    from cloud.probe.settings import ProbeSettings
+    from cloud.probe.tokens import room_token
     from edge.agent import Agent
     from edge.config import AgentConfig
+
+    probe_secret = ProbeSettings().secret.get_secret_value()
 
     agents = []
     for site, room_id, room in registry.rooms():
@@ -88,6 +92,10 @@ def _agents(registry, broker_url: str, data: Path, identities: dict) -> list:
             outbox={"path": data / f"outbox-{site}-{room_id}.sqlite"},
             intervals={"health_s": 5, "telemetry_s": 5},
             devices=[{"type": device, "backend": "sim"} for device in room.devices],
+            # each room probes its link against the demo's own cloud (a failed first try,
+            # while the cloud still loads, is tried again half a minute later)
+            probe={"url": cloud_url, "token": room_token(probe_secret, site, room_id),
+                   "every_s": 300, "pings": 100} if "network" in room.devices else None,
         )
         agents.append(Agent(config).start())
     return agents
@@ -184,7 +192,8 @@ def _serve(settings, registry, identities, host, port, broker_url, data, stack) 
     from etapalvelu.demo_router import mount_demo_commands
     from etapalvelu.demo_terminal import SimulatedTerminals
 
-    agents = _agents(registry, broker_url, data, identities)  # rooms come up while the cloud loads
+    # rooms come up while the cloud loads
+    agents = _agents(registry, broker_url, data, identities, f"http://{host}:{port}")
     stack.append(lambda: [agent.stop() for agent in agents])
     click.echo("preparing the database ...", err=True)
     migrate(settings.database_url)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from argon2 import PasswordHasher
 
-from protocol.topics import ROOT
+from protocol.topics import LIVE_ROOT, ROOT
 
 CLOUD = "cloud.demo"
 # cheap parameters: the demo's passwords are random, long and live only while it runs
@@ -47,9 +47,10 @@ def agent_identity(site: str, room: str) -> DemoIdentity:
 
 
 def cloud_identity() -> DemoIdentity:
-    """The demo's cloud (ingest and the API's commands): reads everything, sends commands."""
-    return DemoIdentity(CLOUD, secrets.token_urlsafe(18), (f"{ROOT}/+/+/+/cmd/+",),
-                        (f"{ROOT}/#",))
+    """The demo's cloud (ingest and the API's commands): reads everything, sends commands,
+    and alone publishes and reads the consoles' live tree."""
+    return DemoIdentity(CLOUD, secrets.token_urlsafe(18),
+                        (f"{ROOT}/+/+/+/cmd/+", f"{LIVE_ROOT}/#"), (f"{ROOT}/#", f"{LIVE_ROOT}/#"))
 
 
 def demo_identities(registry) -> dict[str, DemoIdentity]:

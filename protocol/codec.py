@@ -12,7 +12,14 @@ from functools import lru_cache
 import orjson
 from pydantic import ValidationError
 
-from protocol.payloads import MAX_PAYLOAD_BYTES, MODEL_BY_KIND, SUPPORTED_VERSIONS, Envelope
+from protocol.payloads import (
+    MAX_PAYLOAD_BYTES,
+    MODEL_BY_KIND,
+    SUPPORTED_VERSIONS,
+    Envelope,
+    Telemetry,
+    link_figures,
+)
 from protocol.topics import Topic, TopicError, parse_topic
 
 DROP_REASONS = ("topic", "size", "malformed_json", "unknown_version", "schema", "unknown_device")
@@ -62,7 +69,20 @@ def decode(topic: str, payload: bytes) -> Message:
         parsed_topic = _known_topic(topic)
     except TopicError as exc:
         raise Rejected("topic", str(exc)) from None
-    return Message(parsed_topic, decode_payload(parsed_topic.kind, payload))
+    message = Message(parsed_topic, decode_payload(parsed_topic.kind, payload))
+    if parsed_topic.device == "network" and isinstance(message.payload, Telemetry):
+        _check_link_figures(message.payload)
+    return message
+
+
+def _check_link_figures(payload: Telemetry) -> None:
+    """A network telemetry with some of the probe's figures must carry all of them, valid."""
+    try:
+        link_figures(payload.metrics)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in ("metrics", *first["loc"]))
+        raise Rejected("schema", f"{where}: {first['msg']}") from None
 
 
 def decode_payload(kind: str, payload: bytes) -> Envelope:

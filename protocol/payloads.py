@@ -120,6 +120,45 @@ class Ack(Envelope):
     detail: Detail | None = None
 
 
+class LinkFigures(BaseModel):
+    """The WebRTC link probe's figures: the metrics of a ``network`` telemetry sent after a
+    probe (the agent's other network numbers travel in telemetry of their own).
+
+    Round trip and jitter come from echoed pings on an unordered data channel without
+    retransmissions, so a lost datagram is a lost ping; loss is counted per direction, because
+    a round trip survives only when both legs do; the bitrate is what the cloud received of a
+    paced burst on that channel, so it is capped by ``probe.burst_kbps`` of the agent's config.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    probe_rtt_ms: float = Field(ge=0, le=60_000, description="median round trip of the pings")
+    probe_jitter_ms: float = Field(ge=0, le=60_000,
+                                   description="mean change of round trip between pings")
+    probe_loss_up_pct: float = Field(ge=0, le=100, description="pings the cloud did not get")
+    probe_loss_down_pct: float = Field(ge=0, le=100,
+                                       description="echoes of received pings that did not return")
+    probe_bitrate_kbps: float = Field(ge=0, description="burst received by the cloud, kbit/s")
+    probe_setup_ms: float = Field(ge=0, le=600_000,
+                                  description="offer sent to the data channels open")
+
+    @property
+    def loss_pct(self) -> float:
+        """The worse direction's loss."""
+        return max(self.probe_loss_up_pct, self.probe_loss_down_pct)
+
+
+LINK_METRICS = frozenset(LinkFigures.model_fields)
+
+
+def link_figures(metrics: dict[str, int | float]) -> LinkFigures | None:
+    """The probe's figures in a ``network`` telemetry, or None when it carries none; raises
+    ``ValueError`` when it carries some but not a complete, valid set (the ``probe_`` names
+    are the probe's: no other numbers may use them)."""
+    if not LINK_METRICS & metrics.keys():
+        return None
+    return LinkFigures.model_validate({name: metrics.get(name) for name in LINK_METRICS})
+
+
 MODEL_BY_KIND: dict[str, type[Envelope]] = {
     "status": Status,
     "health": Health,

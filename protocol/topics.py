@@ -10,6 +10,9 @@ import re
 from dataclasses import dataclass
 
 ROOT = "etp/v1"
+# the cloud's own tree, outside the devices' one: live events between cloud processes and to
+# the consoles (cloud.live); no room identity may publish or read there
+LIVE_ROOT = "etp/live/v1"
 DEVICE_TYPES = ("agent", "terminal", "doccam", "callbutton", "occupancy", "network")
 KINDS = ("status", "health", "telemetry", "event", "cmd", "ack")
 _LEVEL = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")

@@ -18,6 +18,8 @@ for the room agent; ``fleet_identities`` refuses two rooms whose client ids woul
 - a wireless device publishes only under its own device's topics and receives only its own
   commands;
 - cloud workers read the whole tree and publish commands; nobody else publishes commands;
+- cloud workers publish on the live tree of the consoles (``etp/live/v1/#``, outside the
+  devices' tree) and the API replicas read it; no room identity may touch it;
 - the rollout monitor reads only the agents' retained ``status``.
 """
 from __future__ import annotations
@@ -25,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cloud.registry import Registry
-from protocol.topics import ROOT
+from protocol.topics import LIVE_ROOT, ROOT
 from provisioning.settings import FleetSettings
 
 AGENT_SPOKEN = ("agent", "terminal", "doccam", "network")  # the agent's adapters speak for these
@@ -107,9 +109,10 @@ def wireless_identity(site: str, room: str, device: str) -> Identity:
 def cloud_identities(settings: FleetSettings) -> list[Identity]:
     """One identity per cloud worker process: ``cloud.ingest.1``, ``cloud.api.1``..."""
     commands = _publish(f"{ROOT}/+/+/+/cmd/+")
+    live = _publish(f"{LIVE_ROOT}/#")  # the summon loop's events to the consoles
     ingest = (Grant("subscribePattern", f"$share/ingest/{ROOT}/#"),
-              Grant("publishClientReceive", f"{ROOT}/#"), *commands)
-    api = tuple(_read(f"{ROOT}/#") + commands)
+              Grant("publishClientReceive", f"{ROOT}/#"), *commands, *live)
+    api = tuple(_read(f"{ROOT}/#") + commands + live + _read(f"{LIVE_ROOT}/#"))
     return ([Identity(f"cloud.ingest.{i}", "cloud", ingest)
              for i in range(1, settings.cloud_workers.ingest + 1)]
             + [Identity(f"cloud.api.{i}", "cloud", api)

@@ -1,5 +1,6 @@
-"""A TCP proxy on 127.0.0.1 that tests use to break the network between a client and a server
-without stopping the server.
+"""Faults of the network for tests: a TCP proxy that breaks the link between a client and a
+server without stopping the server, and a UDP relay (``UdpRelay``, below) that loses and
+delays datagrams.
 
     with TcpProxy(broker.port) as proxy:
         agent = start_agent(f"mqtt://127.0.0.1:{proxy.port}")
@@ -21,10 +22,13 @@ returns only when the change took effect.
 """
 from __future__ import annotations
 
+import heapq
 import queue
+import random
 import selectors
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 
 FORWARD, CUT, BLACKHOLE = "forward", "cut", "blackhole"
@@ -198,3 +202,113 @@ class TcpProxy:
         self._selector.close()
         self._listener.close()
         self._wake_r.close()
+
+
+class UdpRelay:
+    """A UDP relay from ``127.0.0.1:port`` to ``target_host:target_port`` that loses and delays
+    datagrams, as a poor link does (this kernel has no netem).
+
+        with UdpRelay(turn.port, loss=0.2, delay_s=0.075) as relay:
+            ...  # clients send to 127.0.0.1:relay.port
+
+    Each client address gets its own upstream socket (a NAT binding), so the target sees one
+    peer per client and its answers go back to the right client. Every datagram, in either
+    direction, is dropped with probability ``loss`` and otherwise delivered ``delay_s`` later
+    (plus up to ``jitter_s``, uniformly): a round trip through the relay costs two delays and
+    survives with ``(1 - loss) ** 2``. ``seed`` makes the losses repeatable.
+    """
+
+    def __init__(self, target_port: int, target_host: str = "127.0.0.1", *, loss: float = 0.0,
+                 delay_s: float = 0.0, jitter_s: float = 0.0, seed: int | None = None) -> None:
+        self.target = (target_host, target_port)
+        self.loss, self.delay_s, self.jitter_s = loss, delay_s, jitter_s
+        self._random = random.Random(seed)
+        self._front = _udp_socket()
+        self._front.setblocking(False)
+        self.port: int = self._front.getsockname()[1]
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._front, selectors.EVENT_READ, None)
+        self._upstream: dict[tuple, socket.socket] = {}  # client address -> its socket
+        self._due: list[tuple[float, int, socket.socket, bytes, tuple]] = []  # a heap
+        self._lock = threading.Lock()
+        self._order = 0
+        self.forwarded = self.dropped = 0
+        self._running = True
+        self._thread = threading.Thread(target=self._serve, daemon=True, name="udp-relay")
+        self._thread.start()
+
+    def impair(self, *, loss: float | None = None, delay_s: float | None = None,
+               jitter_s: float | None = None) -> None:
+        """Change the impairment of datagrams from now on."""
+        with self._lock:
+            self.loss = self.loss if loss is None else loss
+            self.delay_s = self.delay_s if delay_s is None else delay_s
+            self.jitter_s = self.jitter_s if jitter_s is None else jitter_s
+
+    def close(self) -> None:
+        """Stop relaying and close every socket."""
+        if not self._running:
+            return
+        self._running = False
+        self._thread.join(5)
+        for sock in (self._front, *self._upstream.values()):
+            sock.close()
+        self._selector.close()
+
+    def __enter__(self) -> UdpRelay:  # noqa: PYI034 - no subclasses
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _serve(self) -> None:
+        while self._running:
+            now = time.monotonic()
+            while self._due and self._due[0][0] <= now:
+                _, _, sock, data, to = heapq.heappop(self._due)
+                try:
+                    sock.sendto(data, to)
+                except OSError:
+                    pass  # as a link would: the datagram is gone
+            wait = min(0.05, self._due[0][0] - now) if self._due else 0.05
+            for key, _ in self._selector.select(timeout=max(wait, 0)):
+                self._receive(key.fileobj, key.data)
+
+    def _receive(self, sock: socket.socket, client: tuple | None) -> None:
+        try:
+            data, sender = sock.recvfrom(65536)
+        except OSError:
+            return
+        if client is None:  # from a client, towards the target
+            out, to = self._socket_for(sender), self.target
+        else:  # from the target, back to the client it answers
+            out, to = self._front, client
+        self._schedule(out, data, to)
+
+    def _socket_for(self, client: tuple) -> socket.socket:
+        sock = self._upstream.get(client)
+        if sock is None:
+            sock = _udp_socket()
+            sock.setblocking(False)
+            self._upstream[client] = sock
+            self._selector.register(sock, selectors.EVENT_READ, client)
+        return sock
+
+    def _schedule(self, sock: socket.socket, data: bytes, to: tuple) -> None:
+        with self._lock:
+            loss, delay, jitter = self.loss, self.delay_s, self.jitter_s
+        if self._random.random() < loss:
+            self.dropped += 1
+            return
+        self.forwarded += 1
+        self._order += 1
+        at = time.monotonic() + delay + (self._random.uniform(0, jitter) if jitter else 0.0)
+        heapq.heappush(self._due, (at, self._order, sock, data, to))
+
+
+def _udp_socket() -> socket.socket:
+    """A loopback UDP socket whose buffer holds a burst: the relay loses only what it means to."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 2**20)
+    sock.bind(("127.0.0.1", 0))
+    return sock

@@ -4,9 +4,9 @@ import json
 import pytest
 from jsonschema import Draft202012Validator
 
-from protocol.cli import SCHEMA_DIR, schema_text
+from protocol.cli import EXTRA_SCHEMAS, SCHEMA_DIR, schema_text
 from protocol.codec import Rejected, decode, encode
-from protocol.payloads import MODEL_BY_KIND
+from protocol.payloads import LINK_METRICS, MODEL_BY_KIND
 from protocol.topics import TopicError, parse_topic, topic
 from protocol.vectors import load_vectors
 
@@ -46,7 +46,7 @@ def test_command_topic_round_trips():
     assert parse_topic(built).command == "restart_device"
 
 
-@pytest.mark.parametrize("kind", sorted(MODEL_BY_KIND))
+@pytest.mark.parametrize("kind", sorted([*MODEL_BY_KIND, *EXTRA_SCHEMAS]))
 def test_published_json_schemas_match_the_models(kind):
     stored = (SCHEMA_DIR / f"{kind}.json").read_text(encoding="utf-8")
     assert stored == schema_text(kind), "run: etapalvelu protocol schema --write"
@@ -62,4 +62,8 @@ def test_json_schema_agrees_with_the_parser_on_every_vector(vector):
     kind = parse_topic(vector.topic).kind
     schema = json.loads((SCHEMA_DIR / f"{kind}.json").read_text(encoding="utf-8"))
     errors = list(Draft202012Validator(schema).iter_errors(vector.payload))
+    metrics = vector.payload.get("metrics") or {}
+    if parse_topic(vector.topic).device == "network" and LINK_METRICS & metrics.keys():
+        link = json.loads((SCHEMA_DIR / "link-figures.json").read_text(encoding="utf-8"))
+        errors += list(Draft202012Validator(link).iter_errors(metrics))
     assert (not errors) == vector.valid, [e.message for e in errors]

@@ -51,6 +51,8 @@ RULES: dict[str, dict[str, str]] = {
     "room.simulate": {ADVISOR: "site", SUPPORT: "any", ADMIN: "any"},  # the demo's faults
     "stats.read": {ADVISOR: "site", EXPERT: "authority", PHONE_AGENT: "authority",
                    COORDINATOR: "any", ADMIN: "any"},
+    "call.read": _SITE_STAFF,  # a site's call-button calls, live and listed
+    "call.acknowledge": _SITE_STAFF,
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -260,3 +261,11 @@ def roles_of(session: Session, *, usernames: list[str]) -> dict[str, str]:
         return {}
     return dict(session.execute(select(Staff.username, Staff.role).where(
         Staff.username.in_(sorted(set(usernames))))).all())
+
+
+def display_names(session: Session, *, staff_ids: Collection[int]) -> dict[int, str]:
+    """The display names of staff by id (for consoles: who took a call)."""
+    if not staff_ids:
+        return {}
+    return dict(session.execute(select(Staff.id, Staff.display_name)
+                                .where(Staff.id.in_(list(staff_ids)))).all())

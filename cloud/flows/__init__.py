@@ -8,7 +8,11 @@ functions (a domain never imports another's tables, and the domains do not impor
 - ``readiness``: fifteen minutes before a visit, the room read from the twin -> the twin's
   serve rule -> the site's advisors and the authority's experts alerted, naming the incident.
 - ``schedule``: one round of the booking schedule: due reminders -> readiness -> purge, each
-  step committed on its own.
+  step committed on its own; and the call-button calls' escalation round;
+- ``summon``: a call-button press stored by the ingest -> a call opened -> the site's consoles
+  on every API replica (live bus) -> an advisor acknowledges -> the button's LED steady -> a
+  long press, the advisor's arrival or the timeout clears it; unanswered: a second alert, then
+  an SMS to the site's backup number.
 
 The caller of a flow owns the transaction (commits), as with a service function; ``schedule``
 is the caller of the others. Domains never import flows, except a domain's views, which may

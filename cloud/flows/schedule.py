@@ -2,7 +2,8 @@
 readiness before each visit (``flows.readiness``: twin, incidents, accounts, notify) -> the
 purge of personal data after retention (``flows.purge``: bookings, notify) -> the end of
 video sessions past their slot (``flows.sessions``: sessions, bookings) -> the statistics
-of the finished days (``stats.daily``: occupancy kept, aggregates to InfluxDB).
+of the finished days (``stats.daily``: occupancy kept, aggregates to InfluxDB). Beside it,
+every few seconds, ``calls_round``: the call-button calls' escalation (``flows.summon``).
 
 ``tick`` does one round; ``etapalvelu cloud schedule`` runs it every period. Each step is
 idempotent (outbox keys, checked-at marks, purge marks), so two replicas may both run it, and
@@ -21,6 +22,7 @@ from cloud.bookings.settings import BookingSettings
 from cloud.flows.purge import purge_personal_data
 from cloud.flows.readiness import check_readiness
 from cloud.flows.sessions import end_overdue_sessions
+from cloud.flows.summon import escalation_round
 
 log = logging.getLogger(__name__)
 
@@ -44,3 +46,10 @@ def tick(sessions: sessionmaker, rules: BookingRules, settings: BookingSettings,
             session.commit()
     log.info("schedule.tick %s", " ".join(f"{k}={v}" for k, v in done.items()))
     return done
+
+
+def calls_round(sessions: sessionmaker, bus, registry, settings, *, now: datetime) -> dict:
+    """One escalation round of the open calls (``settings``: ``CallSettings``): second
+    alerts and timeouts on the live ``bus``, SMS to the sites' backup numbers."""
+    return escalation_round(sessions, bus=bus, registry=registry, rules=settings.rules(),
+                            now=now, language=settings.sms_language)

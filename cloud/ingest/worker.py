@@ -52,8 +52,12 @@ class IngestWorker:
 
     def __init__(self, settings: CloudSettings, registry: Registry, *,
                  engine: Engine | None = None, flush_s: float = 0.02, max_batch: int = 5000,
-                 on_commit: Callable[[list[Received], float], None] | None = None) -> None:
+                 on_commit: Callable[[list[Received], float], None] | None = None,
+                 on_events: Callable | None = None) -> None:
         self.settings, self.name = settings, settings.ingest_name
+        # on_events(conn, new events) runs in the batch's transaction and may return what
+        # to do once it committed (the summon loop: calls opened, then published)
+        self._on_events = on_events
         self._devices = registry.devices
         self._rooms = [(site, room) for site, room, _ in registry.rooms()]
         self._lost_at_ms: int | None = None
@@ -231,8 +235,12 @@ class IngestWorker:
                          if a.message.topic.kind == "event"]
             twin = summarize(result.accepted, existing_event_ids(conn, event_ids))
             apply_batch(conn, twin)
+            after = self._on_events(conn, twin.events) if self._on_events and twin.events \
+                else None
         committed = time.time()
         self._client.ack_many([raw.mid for raw in batch if raw.qos == 1])
+        if after is not None:
+            after()
         if self.telemetry:
             self.telemetry.submit(_lines(result.accepted, twin))
         if twin.duplicate_events:

@@ -67,6 +67,8 @@ class Site(BaseModel):
     rooms: dict[Slug, Room] = Field(min_length=1)
     service_hours: WeeklyTable | None = None
     building_hours: WeeklyTable | None = None
+    # the site's backup number: an unanswered call-button call is texted there
+    backup_phone: Annotated[str, StringConstraints(pattern=r"^\+[0-9]{6,15}$")] | None = None
 
     @model_validator(mode="after")
     def _hours_parse(self) -> Site:

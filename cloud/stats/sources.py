@@ -95,6 +95,7 @@ def installed_sources() -> Sources:
     video sessions and feedback (``cloud.sessions.service.sessions_between``,
     ``feedback_between``), the task-time log (``cloud.consoles.service.task_entries_between``);
     one not installed reads no rows."""
+    from cloud.calls.service import calls_between
     from cloud.sessions.service import feedback_between, sessions_between
 
-    return Sources(sessions=sessions_between, feedback=feedback_between)
+    return Sources(calls=calls_between, sessions=sessions_between, feedback=feedback_between)

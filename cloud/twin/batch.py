@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from protocol.codec import Received
-from protocol.payloads import Event, Health, Occupancy, Status
+from protocol.payloads import Event, Health, LinkFigures, Occupancy, Status, Telemetry, link_figures
 
 DeviceKey = tuple[str, str, str]
 RoomKey = tuple[str, str]
@@ -62,6 +62,8 @@ class TwinBatch:
     status: dict[RoomKey, tuple[Status, int]] = field(default_factory=dict)
     occupancy: dict[RoomKey, tuple[Event, int]] = field(default_factory=dict)
     events: dict[str, tuple[DeviceKey, Event, int]] = field(default_factory=dict)
+    # a room's newest link probe: (figures, seq, device ts, received ms)
+    links: dict[RoomKey, tuple[LinkFigures, int, int, int]] = field(default_factory=dict)
     duplicate_events: int = 0
     # presence changes the twin applied: (room, state, received_ms), for the telemetry store
     presence: list[tuple[RoomKey, str, int]] = field(default_factory=list)
@@ -91,6 +93,8 @@ def summarize(accepted: list[Received], existing_event_ids: set[str]) -> TwinBat
                                                     current[0].state == "online"):
                 batch.status[room] = (payload, item.received_ms)
             continue  # presence is per connection, outside the device's sequence
+        elif isinstance(payload, Telemetry) and topic.device == "network":
+            _newest_link(batch, (topic.site, topic.room), payload, item.received_ms)
         if item.retained:
             continue  # old state replayed by the broker: says nothing of the device now
         synced = payload.synced if isinstance(payload, Event) else True
@@ -103,6 +107,14 @@ def _newest_occupancy(batch: TwinBatch, room: RoomKey, event: Event, received_ms
     current = batch.occupancy.get(room)
     if current is None or is_newer(event.seq, event.ts, current[0].seq, current[0].ts):
         batch.occupancy[room] = (event, received_ms)
+
+
+def _newest_link(batch: TwinBatch, room: RoomKey, payload: Telemetry, received_ms: int) -> None:
+    figures = link_figures(payload.metrics)  # decoding checked them: complete or absent
+    current = batch.links.get(room)
+    if figures is not None and (current is None or is_newer(payload.seq, payload.ts,
+                                                            current[1], current[2])):
+        batch.links[room] = (figures, payload.seq, payload.ts, received_ms)
 
 
 def _seen(batch: TwinBatch, key: DeviceKey, payload, received_ms: int, synced: bool) -> DeviceSeen:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, Float, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cloud.db import Base, Instant
@@ -83,6 +83,25 @@ class RoomOccupancy(Base):
     room: Mapped[str] = mapped_column(String(32), primary_key=True)
     occupied: Mapped[bool] = mapped_column(Boolean)
     since: Mapped[datetime] = mapped_column(Instant)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    device_ts: Mapped[int] = mapped_column(BigInteger)
+
+
+class RoomLink(Base):
+    """A room's link as its last WebRTC link probe measured it (``protocol.LinkFigures``);
+    ``measured_at`` is cloud time. The newest probe by the network device's ``seq`` (or,
+    after a reset of its counter, ``device_ts``) wins."""
+
+    __tablename__ = "twin_link"
+    site: Mapped[str] = mapped_column(String(32), primary_key=True)
+    room: Mapped[str] = mapped_column(String(32), primary_key=True)
+    rtt_ms: Mapped[float] = mapped_column(Float)
+    jitter_ms: Mapped[float] = mapped_column(Float)
+    loss_up_pct: Mapped[float] = mapped_column(Float)
+    loss_down_pct: Mapped[float] = mapped_column(Float)
+    bitrate_kbps: Mapped[float] = mapped_column(Float)
+    setup_ms: Mapped[float] = mapped_column(Float)
+    measured_at: Mapped[datetime] = mapped_column(Instant)
     seq: Mapped[int] = mapped_column(BigInteger)
     device_ts: Mapped[int] = mapped_column(BigInteger)
 

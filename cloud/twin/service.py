@@ -26,13 +26,21 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from cloud.twin.batch import TwinBatch, is_newer, status_supersedes
-from cloud.twin.models import AgentPresence, DeviceEvent, DeviceState, RoomOccupancy, Transition
+from cloud.twin.models import (
+    AgentPresence,
+    DeviceEvent,
+    DeviceState,
+    RoomLink,
+    RoomOccupancy,
+    Transition,
+)
 
 DEVICE = DeviceState.__table__
 AGENT = AgentPresence.__table__
 EVENT = DeviceEvent.__table__
 TRANSITION = Transition.__table__
 OCCUPANCY = RoomOccupancy.__table__
+LINK = RoomLink.__table__
 
 
 def utc(ms: int) -> datetime:
@@ -54,6 +62,7 @@ def apply_batch(conn: Connection, batch: TwinBatch) -> None:
     _merge_seen(conn, batch)
     _insert_events(conn, batch)
     _apply_occupancy(conn, batch)
+    _apply_links(conn, batch)
 
 
 def _insert(dialect_name: str, table):
@@ -240,6 +249,42 @@ def _apply_occupancy(conn: Connection, batch: TwinBatch) -> None:
              "since": utc(received_ms), "seq": event.seq, "device_ts": event.ts}
             for (site, room), (event, received_ms) in batch.occupancy.items()]
     conn.execute(_occupancy_upsert(conn.dialect.name), rows)
+
+
+LINK_COLUMNS = {"probe_rtt_ms": "rtt_ms", "probe_jitter_ms": "jitter_ms",
+                "probe_loss_up_pct": "loss_up_pct", "probe_loss_down_pct": "loss_down_pct",
+                "probe_bitrate_kbps": "bitrate_kbps", "probe_setup_ms": "setup_ms"}
+
+
+@lru_cache(maxsize=4)
+def _link_upsert(dialect_name: str):
+    """Insert a room's link, or replace it when the probe is newer (``is_newer``)."""
+    columns = ("site", "room", *LINK_COLUMNS.values(), "measured_at", "seq", "device_ts")
+    stmt = _insert(dialect_name, LINK).values({c: bindparam(c) for c in columns})
+    new, old = stmt.excluded, LINK.c
+    return stmt.on_conflict_do_update(
+        index_elements=["site", "room"],
+        set_={c: getattr(new, c) for c in columns[2:]},
+        where=(new.seq > old.seq) | (new.device_ts > old.device_ts))
+
+
+def _apply_links(conn: Connection, batch: TwinBatch) -> None:
+    if not batch.links:
+        return
+    rows = [{"site": site, "room": room, "measured_at": utc(received_ms), "seq": seq,
+             "device_ts": ts, **{LINK_COLUMNS[k]: v for k, v in figures.model_dump().items()}}
+            for (site, room), (figures, seq, ts, received_ms) in batch.links.items()]
+    conn.execute(_link_upsert(conn.dialect.name), rows)
+
+
+def room_links(*, db: Session, site: str | None = None, room: str | None = None
+               ) -> dict[tuple[str, str], RoomLink]:
+    """Each room's link as its last probe measured it (one room when named); a room never
+    probed is absent."""
+    query = select(RoomLink)
+    if site is not None:
+        query = query.where(RoomLink.site == site, RoomLink.room == room)
+    return {(link.site, link.room): link for link in db.scalars(query)}
 
 
 def room_occupancy(*, db: Connection | Session) -> list[tuple[str, str, bool, datetime]]:

@@ -8,6 +8,7 @@ from cloud.accounts.deps import AccessDep
 from cloud.api.deps import RegistryDep, SessionDep
 from cloud.twin.models import AgentPresence, DeviceState
 from cloud.twin.rules import room_condition
+from cloud.twin.service import room_links
 
 router = APIRouter(tags=["twin"])
 
@@ -22,8 +23,17 @@ def _device_view(device: str, row: DeviceState | None) -> dict:
     }
 
 
+def _link_view(link) -> dict | None:
+    if link is None:
+        return None
+    return {"rtt_ms": link.rtt_ms, "jitter_ms": link.jitter_ms,
+            "loss_up_pct": link.loss_up_pct, "loss_down_pct": link.loss_down_pct,
+            "bitrate_kbps": link.bitrate_kbps, "setup_ms": link.setup_ms,
+            "measured_at": link.measured_at}
+
+
 def _room_view(site: str, room_id: str, room, agent: AgentPresence | None,
-               devices: dict[str, DeviceState]) -> dict:
+               devices: dict[str, DeviceState], link=None) -> dict:
     views = [_device_view(d, devices.get(d)) for d in room.devices if d != "agent"]
     online = None if agent is None else agent.online
     return {
@@ -33,6 +43,7 @@ def _room_view(site: str, room_id: str, room, agent: AgentPresence | None,
             "online": agent.online, "since": agent.since, "version": agent.version},
         "agent_device": _device_view("agent", devices.get("agent")),
         "devices": views,
+        "link": _link_view(link),  # the last link probe's figures
     }
 
 
@@ -54,10 +65,12 @@ def fleet(session: SessionDep, registry: RegistryDep, access: AccessDep) -> dict
     administrators: all) with its agent's presence and each device's state."""
     visible = access.visible_sites("fleet.read", list(registry.sites))
     agents, devices = _load(session)
+    links = room_links(db=session)
     sites = []
     for site_id, site in ((s, registry.sites[s]) for s in visible):
         rooms = [_room_view(site_id, r, room, agents.get((site_id, r)),
-                            devices.get((site_id, r), {})) for r, room in site.rooms.items()]
+                            devices.get((site_id, r), {}), links.get((site_id, r)))
+                 for r, room in site.rooms.items()]
         sites.append({"site": site_id, "name": site.name.model_dump(),
                       "municipality": site.municipality, "rooms": rooms})
     return {"sites": sites}
@@ -73,5 +86,6 @@ def room_status(site: str, room: str, session: SessionDep, registry: RegistryDep
     if known is None or room not in known.rooms:
         raise HTTPException(404, f"no room {site}/{room} in the registry")
     agents, devices = _load(session, site, room)
+    links = room_links(db=session, site=site, room=room)
     return _room_view(site, room, known.rooms[room], agents.get((site, room)),
-                      devices.get((site, room), {}))
+                      devices.get((site, room), {}), links.get((site, room)))

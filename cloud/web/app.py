@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from cloud.db import make_engine, make_sessionmaker
+from cloud.live import LiveBus
 from cloud.registry import Registry, load_registry
 from cloud.settings import CloudSettings
 from cloud.web.security import BodyLimit, CrossSiteCheck, SecurityHeaders
@@ -25,7 +26,7 @@ from cloud.web.settings import WebSettings
 
 log = logging.getLogger(__name__)
 DOMAINS = ("twin", "ingest", "incidents", "accounts", "bookings", "sessions", "stats", "notify",
-           "consoles")
+           "consoles", "probe", "calls")
 STATIC = Path(__file__).parent / "static"
 SWAGGER_ASSETS = Path(fastapi_offline.__file__).parent / "static"  # Swagger UI, no CDN
 
@@ -42,7 +43,10 @@ def create_app(settings: CloudSettings | None = None, web: WebSettings | None = 
     async def lifespan(app: FastAPI):
         pool = settings.database_pool
         app.state.connections = asyncio.Semaphore(pool.size + pool.max_overflow)
+        # one broker connection per replica carries the consoles' live events (cloud.live)
+        app.state.live_bus = LiveBus(settings).start()
         yield
+        app.state.live_bus.stop()
         engine.dispose()
         audit_engine.dispose()
 

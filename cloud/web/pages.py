@@ -60,6 +60,20 @@ class _TwinCollector:
         yield from (online, state, gaps, messages)
 
 
+class _LiveCollector:
+    """This replica's live-bus counters (published, delivered and each kind of drop)."""
+
+    def __init__(self, bus) -> None:
+        self._bus = bus
+
+    def collect(self):
+        events = CounterMetricFamily("etp_live_events", "live console events of this replica "
+                                     "by outcome", labels=["outcome"])
+        for outcome, count in sorted((self._bus.counts if self._bus else {}).items()):
+            events.add_metric([outcome], float(count))
+        yield events
+
+
 def _require_metrics_token(request: Request) -> None:
     state = request.app.state
     token = state.web_settings.metrics_token or state.settings.admin_token
@@ -75,4 +89,5 @@ def metrics(request: Request) -> Response:
     _require_metrics_token(request)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_TwinCollector(request.app.state.sessionmaker))
+    registry.register(_LiveCollector(getattr(request.app.state, "live_bus", None)))
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,184 @@
+"""The calls API and the consoles' live stream.
+
+- ``GET /api/live/events``: server-sent events of the caller's sites (an advisor: their own;
+  admin: any, ``?site=``). First a ``hello`` with the open calls (after ``Last-Event-ID``:
+  also those cleared since), then ``call.pressed``, ``call.escalated``, ``call.acknowledged``
+  and ``call.cleared`` as they happen; ``id:`` is the change cursor; a comment every 15 s
+  keeps the link alive and lets the console see it is up (docs/consoles-live.md).
+- ``GET /api/calls?site=&open=true``, ``POST /api/calls/{id}/acknowledge``.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Header, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel
+
+from cloud.accounts.deps import Access, AccessDep, current_principal, get_account_settings, \
+    get_now
+from cloud.api.deps import RegistryDep, SessionDep
+from cloud.api.inputs import RowId
+from cloud.calls import service
+from cloud.calls.settings import CallSettings
+from cloud.flows import summon
+from cloud.live import SubscriberDropped
+
+router = APIRouter(tags=["calls"])
+LINK_WAIT_S = 5.0  # how long a new stream waits for the replica's broker link
+RETRY_MS = 2000  # how soon a browser's EventSource reconnects after a loss
+
+
+class CallOut(BaseModel):
+    """A call as consoles see it; ``acknowledged_by`` is the display name of who took it."""
+
+    id: int
+    site: str
+    room: str
+    pressed_at: str
+    acknowledged_at: str | None
+    acknowledged_by: str | None
+    escalation_level: int
+    cleared_at: str | None
+    clear_reason: str | None
+
+
+@router.get("/calls", response_model=list[CallOut])
+def list_calls(access: AccessDep, session: SessionDep, registry: RegistryDep,
+               site: Annotated[str, Query(description="the site's id, e.g. porvoo")],
+               open: Annotated[bool, Query(description="only calls not yet cleared")] = False
+               ) -> list[dict]:
+    """A site's calls, newest first."""
+    access.require("call.read", site=site)
+    if site not in registry.sites:
+        raise HTTPException(404, "no such site")
+    return summon.calls_json(session, service.list_calls(db=session, site=site, open_only=open))
+
+
+@router.post("/calls/{call_id}/acknowledge", response_model=CallOut,
+             responses={409: {"description": "someone else took the call, or it was cleared"}})
+async def acknowledge(call_id: RowId, access: AccessDep, session: SessionDep,
+                      request: Request):
+    """Take the call: every console shows it taken, and the room's button lights steady.
+    409 names who took it when someone else was first."""
+    def take():
+        try:
+            call = service.get_call(db=session, call_id=call_id)
+        except service.CallNotFound:
+            raise HTTPException(404, "no such call") from None
+        access.require("call.acknowledge", site=call.site, resource=f"call:{call_id}")
+        if access.principal.staff_id is None:
+            raise HTTPException(403, "acknowledging a call needs a staff account")
+        outcome, shown = summon.acknowledge_call(session, call_id=call_id,
+                                                 staff_id=access.principal.staff_id,
+                                                 now=access.now)
+        session.commit()
+        return outcome, shown
+
+    outcome, shown = await run_in_threadpool(take)
+    if outcome.taken:
+        await summon.announce_acknowledged(request.app.state.live_bus, outcome, shown)
+        return shown
+    mine = outcome.call.acknowledged_by == access.principal.staff_id
+    if mine:
+        return shown
+    detail = (f"already acknowledged by {shown['acknowledged_by']}" if shown["acknowledged_at"]
+              else f"already cleared ({shown['clear_reason']})")
+    return JSONResponse({"detail": detail, "call": shown}, status_code=409)
+
+
+@router.get("/live/events", response_class=StreamingResponse,
+            responses={200: {"content": {"text/event-stream": {}},
+                             "description": "server-sent events (docs/consoles-live.md)"}})
+async def live_events(request: Request, registry: RegistryDep,
+                      site: Annotated[str | None, Query(description="one site only")] = None,
+                      last_event_id: Annotated[str | None, Header()] = None
+                      ) -> StreamingResponse:
+    """The live stream of the caller's sites' calls (server-sent events)."""
+    if site is not None and site not in registry.sites:
+        raise HTTPException(404, "no such site")
+    sites = await run_in_threadpool(_visible_sites, request,
+                                    [site] if site else list(registry.sites))
+    cursor = _cursor(last_event_id)
+    return StreamingResponse(_stream(request, sites, cursor), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+def _visible_sites(request: Request, sites: list[str]) -> list[str]:
+    # a session of its own, closed before the stream starts: a console holds its stream for
+    # hours and must not hold a connection of the pool meanwhile
+    with request.app.state.sessionmaker() as session:
+        now = get_now(request)
+        principal = current_principal(request, session, request.app.state.settings,
+                                      get_account_settings(request), now)
+    return Access(principal, request, now).visible_sites("call.read", sites)
+
+
+def _cursor(last_event_id: str | None) -> int | None:
+    if last_event_id is None or not last_event_id.strip():
+        return None
+    try:
+        return max(0, int(last_event_id))
+    except ValueError:
+        raise HTTPException(422, "Last-Event-ID must be a cursor this stream sent") from None
+
+
+def _snapshot(request: Request, sites: list[str], since: int | None) -> tuple[int, list[dict]]:
+    """The newest cursor, the open calls and (after a reconnect) those cleared since."""
+    with request.app.state.sessionmaker() as db:
+        cursor = service.latest_cursor(db=db)
+        found = service.open_calls(db=db, sites=sites)
+        if since is not None:
+            found += service.cleared_since(db=db, sites=sites, cursor=since)
+        return cursor, summon.calls_json(db, found)
+
+
+def frame(event_name: str, cursor: int, data: dict) -> str:
+    """One server-sent event."""
+    return f"id: {cursor}\nevent: {event_name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+
+
+def call_settings(request: Request) -> CallSettings:
+    """The calls' settings of the app (``app.state.call_settings`` or the environment)."""
+    state = request.app.state
+    if getattr(state, "call_settings", None) is None:
+        state.call_settings = CallSettings()
+    return state.call_settings
+
+
+async def _stream(request: Request, sites: list[str], since: int | None):
+    bus = request.app.state.live_bus
+    keepalive_s = call_settings(request).keepalive_s
+    # a replica that just started may not hear the broker yet; a console that joined then
+    # is dropped when it does (it may have missed events) and starts again from a snapshot
+    await bus.ready(LINK_WAIT_S)
+    async with bus.subscribe(*(summon.site_channel(s) for s in sites)) as events:
+        # subscribed before reading the snapshot: nothing falls between the two
+        snapshot, calls = await run_in_threadpool(_snapshot, request, sites, since)
+        cursor = snapshot
+        yield f"retry: {RETRY_MS}\n" + frame("hello", cursor, {"calls": calls})
+        while True:
+            try:
+                event = await asyncio.wait_for(events.__anext__(), keepalive_s)
+            except TimeoutError:
+                yield ": keep-alive\n\n"
+                continue
+            except SubscriberDropped:
+                return  # the browser reconnects with Last-Event-ID and gets a snapshot
+            if not _well_formed(event):
+                bus.counts["malformed"] += 1
+                continue
+            if event["cursor"] > snapshot:  # older ones are in the snapshot already
+                # publishers commit independently, so cursors may arrive out of order; the
+                # id stays monotonic (the highest seen), and nothing above the snapshot is
+                # skipped
+                cursor = max(cursor, event["cursor"])
+                yield frame(event["type"], cursor, event["data"])
+
+
+def _well_formed(event: dict) -> bool:
+    return (event.get("type") in summon.KINDS and isinstance(event.get("cursor"), int)
+            and isinstance(event.get("data"), dict))

@@ -1,0 +1,228 @@
+"""The call-button summon loop, a journey across domains: a press stored by the ingest ->
+a call opened (calls) -> ``call.pressed`` on the site's live channel (live) -> every open
+console of the site's advisors, whichever API replica holds it -> an advisor acknowledges
+(accounts names who) -> ``call.acknowledged`` to every console and ``cmd/call_acknowledged``
+to the room's button, whose LED goes steady -> a long press (``button_cancel``), the advisor's
+arrival (occupancy) or the timeout clears it (``call.cleared``). Unanswered, the schedule's
+round raises it (``call.escalated``, level 2) and then texts the site's backup number
+(notify).
+
+Each change is committed before it is published, with its change id as the cursor, so a
+console that reconnects reads from the store what it missed (``hello``).
+"""
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection
+from sqlalchemy.orm import Session, sessionmaker
+
+from cloud.accounts.service import display_names
+from cloud.calls import service as calls
+from cloud.calls import templates  # noqa: F401  (registers the SMS template)
+from cloud.calls.models import Call
+from cloud.calls.rules import (
+    ARRIVED,
+    CANCELLED,
+    ESCALATE,
+    EXPIRE,
+    SMS,
+    TIMEOUT,
+    EscalationRules,
+    is_arrival,
+    next_step,
+)
+from cloud.commands import command
+from cloud.instants import utc_text
+from cloud.notify import enqueue
+from cloud.registry import Registry
+from protocol.payloads import ButtonCancel, ButtonPress, Event, Occupancy
+
+log = logging.getLogger(__name__)
+PRESSED, ESCALATED, ACKNOWLEDGED, CLEARED = ("call.pressed", "call.escalated",
+                                             "call.acknowledged", "call.cleared")
+KINDS = (PRESSED, ESCALATED, ACKNOWLEDGED, CLEARED)
+LiveEvent = tuple[str, dict]  # (channel, event)
+STALE_PRESS = timedelta(minutes=10)
+
+
+def site_channel(site: str) -> str:
+    """The live channel of a site's consoles."""
+    return f"site/{site}"
+
+
+def live_event(kind: str, cursor: int, data: dict) -> dict:
+    """A call change as the live bus carries it."""
+    return {"type": kind, "cursor": cursor, "data": data}
+
+
+def call_json(call: Call, names: dict[int, str]) -> dict:
+    """A call as consoles see it; ``acknowledged_by`` is the display name of who took it."""
+    return {"id": call.id, "site": call.site, "room": call.room,
+            "pressed_at": utc_text(call.pressed_at),
+            "acknowledged_at": utc_text(call.acknowledged_at),
+            "acknowledged_by": names.get(call.acknowledged_by) if call.acknowledged_by else None,
+            "escalation_level": call.escalation_level,
+            "cleared_at": utc_text(call.cleared_at), "clear_reason": call.clear_reason}
+
+
+def calls_json(db: Session, found: list[Call]) -> list[dict]:
+    """Calls as consoles see them, with one look-up of the names."""
+    names = display_names(db, staff_ids={c.acknowledged_by for c in found if c.acknowledged_by})
+    return [call_json(call, names) for call in found]
+
+
+def _cleared(changed: calls.Changed) -> LiveEvent:
+    call = changed.call
+    return site_channel(call.site), live_event(CLEARED, changed.change.id, {
+        "call_id": call.id, "reason": call.clear_reason, "at": utc_text(call.cleared_at)})
+
+
+# the ingest: presses, cancels and arrivals ---------------------------------------------------
+def on_device_event(db: Session, *, site: str, room: str, device: str, event: Event,
+                    received_at: datetime, stale_after: timedelta = STALE_PRESS
+                    ) -> LiveEvent | None:
+    """Open, clear or mark the arrival of a room's call for one new device event; the live
+    event to publish once the caller has committed (None: nothing changed). A press that
+    reaches the cloud ``stale_after`` past its device time (a room that was offline sends its
+    outbox late) opens no call: the customer is long gone, and nobody should run there."""
+    data = event.data
+    if device == "callbutton" and isinstance(data, ButtonPress):
+        age_ms = received_at.timestamp() * 1000 - event.ts
+        if event.synced and age_ms > stale_after / timedelta(milliseconds=1):
+            log.info("call.stale_press_ignored site=%s room=%s age_s=%d", site, room,
+                     age_ms // 1000)
+            return None
+        opened = calls.open_call(db=db, site=site, room=room, press_event_id=event.id,
+                                 at=received_at)
+        if opened is None:
+            return None
+        log.info("call.pressed call=%s site=%s room=%s", opened.call.id, site, room)
+        return site_channel(site), live_event(PRESSED, opened.change.id, {
+            "call_id": opened.call.id, "site": site, "room": room,
+            "pressed_at": utc_text(received_at)})
+    if device == "callbutton" and isinstance(data, ButtonCancel):
+        changed = calls.clear_call(db=db, site=site, room=room, reason=CANCELLED, at=received_at)
+    elif isinstance(data, Occupancy):
+        call = calls.open_call_of_room(db=db, site=site, room=room)
+        if call is None or not is_arrival(calls.times_of(call), occupied=data.occupied):
+            return None
+        changed = calls.clear_by_id(db=db, call_id=call.id, reason=ARRIVED, at=received_at)
+    else:
+        return None
+    return None if changed is None else _cleared(changed)
+
+
+class SummonOnIngest:
+    """The ingest's hook (``IngestWorker(on_events=...)``): inside the batch's transaction it
+    turns the batch's new button and occupancy events into call changes; after the commit it
+    publishes them on the live bus (``publish_threadsafe``: the ingest's own thread)."""
+
+    def __init__(self, bus) -> None:
+        self.bus = bus
+
+    def __call__(self, conn: Connection, events: dict):
+        """``events``: event id -> ((site, room, device), event, received ms), new ones only."""
+        relevant = sorted((item for item in events.values()
+                           if isinstance(item[1].data, (ButtonPress, ButtonCancel, Occupancy))),
+                          key=lambda item: item[2])
+        if not relevant:
+            return None
+        outgoing: list[LiveEvent] = []
+        with Session(bind=conn) as db:
+            for (site, room, device), event, received_ms in relevant:
+                found = on_device_event(db, site=site, room=room, device=device, event=event,
+                                        received_at=datetime.fromtimestamp(received_ms / 1000,
+                                                                           UTC))
+                if found is not None:
+                    outgoing.append(found)
+            db.flush()
+        if not outgoing:
+            return None
+        return lambda: self.publish(outgoing)
+
+    def publish(self, outgoing: list[LiveEvent]) -> None:
+        """Publish committed changes."""
+        for channel, event in outgoing:
+            self.bus.publish_threadsafe(channel, event)
+
+
+# the consoles: acknowledging ----------------------------------------------------------------
+def acknowledge_call(db: Session, *, call_id: int, staff_id: int, now: datetime
+                     ) -> tuple[calls.Acknowledgement, dict]:
+    """``staff_id`` takes the call (the caller commits); the outcome and the call as consoles
+    see it. Raises ``CallNotFound``."""
+    outcome = calls.acknowledge(db=db, call_id=call_id, staff_id=staff_id, at=now)
+    return outcome, calls_json(db, [outcome.call])[0]
+
+
+async def announce_acknowledged(bus, outcome: calls.Acknowledgement, shown: dict) -> None:
+    """After the commit: tell every console who took the call, and light the room's button
+    steady (``cmd/call_acknowledged`` naming the press it answers)."""
+    call = outcome.call
+    await bus.publish(site_channel(call.site), live_event(ACKNOWLEDGED, outcome.change.id, {
+        "call_id": call.id, "by": shown["acknowledged_by"], "at": shown["acknowledged_at"]}))
+    _, topic, payload = command(call.site, call.room, "callbutton", "call_acknowledged",
+                                event=call.press_event_id)
+    bus.send(topic, payload)
+    log.info("call.acknowledged call=%s site=%s room=%s staff=%s", call.id, call.site,
+             call.room, call.acknowledged_by)
+
+
+# the schedule: escalation --------------------------------------------------------------------
+def escalation_round(sessions: sessionmaker, *, bus, registry: Registry,
+                     rules: EscalationRules, now: datetime, language: str = "fi") -> dict:
+    """One round over the open calls: the second alert, the SMS to the site's backup number,
+    the timeout; each step committed, then published. Returns what was done."""
+    done = {ESCALATE: 0, SMS: 0, EXPIRE: 0}
+    with sessions() as db:
+        for call in calls.unfinished_calls(db=db):
+            step = next_step(calls.times_of(call), rules, now=now)
+            if step is None:
+                continue
+            event = _step(db, call, step, registry, now, language)
+            db.commit()
+            if event is not None:
+                bus.publish_threadsafe(*event)
+            done[step] += 1
+    if any(done.values()):
+        log.info("calls.round escalated=%s sms=%s expired=%s", *done.values())
+    return done
+
+
+def _step(db: Session, call: Call, step: str, registry: Registry, now: datetime,
+          language: str) -> LiveEvent | None:
+    if step == ESCALATE:
+        changed = calls.escalate(db=db, call_id=call.id, at=now)
+        if changed is None:
+            return None
+        log.warning("call.escalated call=%s site=%s room=%s level=2", call.id, call.site,
+                    call.room)
+        return site_channel(call.site), live_event(ESCALATED, changed.change.id, {
+            "call_id": call.id, "level": 2, "at": utc_text(now)})
+    if step == SMS:
+        if calls.mark_sms_sent(db=db, call_id=call.id, at=now):
+            _text_backup_number(db, call, registry, now, language)
+        return None
+    changed = calls.clear_by_id(db=db, call_id=call.id, reason=TIMEOUT, at=now)
+    return None if changed is None else _cleared(changed)
+
+
+def _text_backup_number(db: Session, call: Call, registry: Registry, now: datetime,
+                        language: str) -> None:
+    site = registry.sites[call.site]
+    if site.backup_phone is None:
+        log.warning("call.sms_skipped call=%s site=%s reason=no_backup_phone", call.id, call.site)
+        return
+    pressed = call.pressed_at.astimezone(ZoneInfo(site.timezone))
+    waited = max(1, round((now - call.pressed_at) / timedelta(minutes=1)))
+    room = site.rooms[call.room].name if call.room in site.rooms else call.room
+    enqueue(db, channel="sms", to=site.backup_phone, template="call_unanswered",
+            language=language, reference=f"call:{call.id}", now=now,
+            idempotency_key=f"call:{call.id}:sms",
+            context={"site_name": getattr(site.name, language, site.name.fi),
+                     "room_name": room, "pressed": pressed.strftime("%H:%M"),
+                     "waited": waited})
+    log.warning("call.sms_queued call=%s site=%s", call.id, call.site)
