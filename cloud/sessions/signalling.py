@@ -1,6 +1,8 @@
 """The signalling of video sessions over WebSocket: one channel per session on the live bus.
 
-A peer opens ``/api/sessions/{id}/signal`` and first sends ``{"type": "hello",
+Events travel on the platform's live bus (``app.state.live_bus``, one broker connection per
+API replica), channel ``session/<id>``, so the peers of a session may be on different
+replicas. A peer opens ``/api/sessions/{id}/signal`` and first sends ``{"type": "hello",
 "credential": ...}`` (never in the URL, which proxies log). The server answers ``welcome``
 (who the peer is, who else is in, the end and the ICE servers) or ``refused`` and closes. Then
 it relays ``offer``, ``answer`` and ``candidate`` messages (``to`` a participant id) between
@@ -25,9 +27,9 @@ from datetime import UTC, datetime, timedelta
 from fastapi import WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
+from cloud.live.bus import LiveBus
 from cloud.sessions import service
 from cloud.sessions.models import Participant
-from cloud.sessions.relay import LiveBus, session_channel
 from cloud.sessions.rules import (
     ADMITTED,
     BY_EXPERT,
@@ -46,7 +48,13 @@ RELAYED = ("offer", "answer", "candidate")
 DECISIONS = {"admit": "admitted", "deny": "denied", "remove": "removed"}
 SIGNAL_FIELDS = ("sdp", "candidate", "sdpMid", "sdpMLineIndex", "kind")
 CLOSE_ENDED, CLOSE_REFUSED, CLOSE_REMOVED, CLOSE_SUPERSEDED = 4000, 4403, 4003, 4001
+CLOSE_RETRY = 1012  # the replica lost its bus link or fell behind: come back with the credential
 _connection_ids = itertools.count(1)
+
+
+def session_channel(session_id: int) -> str:
+    """The live-bus channel of one session's signalling."""
+    return f"session/{session_id}"
 
 
 def peer_view(participant: Participant) -> dict:
@@ -182,6 +190,7 @@ class Connection:
             finally:
                 sig.detach(self)
                 if not self.finished:
+                    await _close(self.websocket, CLOSE_RETRY)  # if the peer is still there
                     await self._dropped()
 
     def _connect(self, db) -> tuple[dict, str]:
@@ -223,7 +232,11 @@ class Connection:
         await asyncio.wait({reader, writer, closed}, return_when=asyncio.FIRST_COMPLETED)
         for task in (reader, writer, closed):
             task.cancel()
-        await asyncio.gather(reader, writer, closed, return_exceptions=True)
+        outcomes = await asyncio.gather(reader, writer, closed, return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, Exception):  # e.g. the bus dropped this subscriber
+                log.warning("signal.channel_lost session=%s participant=%s error=%s",
+                            self.session_id, self.participant_id, type(outcome).__name__)
 
     # --- from the peer ---------------------------------------------------------------------
 

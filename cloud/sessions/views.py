@@ -22,7 +22,6 @@ from cloud.flows.sessions import session_ended
 from cloud.sessions import service, thirdparty
 from cloud.sessions.callbutton import BrokerUnavailable, publish_press
 from cloud.sessions.models import VideoSession
-from cloud.sessions.relay import LocalBus
 from cloud.sessions.rules import BY_EXPERT, SessionRefused, terminal_may_join
 from cloud.sessions.schemas import (
     AffirmIn,
@@ -71,10 +70,10 @@ def session_settings(app) -> SessionSettings:
 
 
 def signalling(app) -> Signalling:
-    """The signalling of this replica, on the platform's live bus when the app has one."""
+    """The signalling of this replica, on the platform's live bus."""
     existing = getattr(app.state, "signalling", None)
     if existing is None:
-        bus = getattr(app.state, "live_bus", None) or LocalBus()
+        bus = app.state.live_bus
         clock = getattr(app.state, "clock", None)
         existing = app.state.signalling = Signalling(
             sessionmaker=app.state.sessionmaker, settings=session_settings(app), bus=bus,

@@ -1,6 +1,7 @@
 """Fixtures of the session tests: the real app served by uvicorn on a migrated store (SQLite,
-and PostgreSQL where time or concurrency matters), staff of every role, a clock that runs
-with real time and can jump, the development OIDC provider and coturn on loopback."""
+and PostgreSQL where time or concurrency matters) with its live bus on a real Mosquitto,
+staff of every role, a clock that runs with real time and can jump, the development OIDC
+provider and coturn on loopback."""
 from __future__ import annotations
 
 import asyncio
@@ -144,12 +145,11 @@ def serve(app):
     return f"http://127.0.0.1:{port}", stop
 
 
-def make_live(url: str, *, live_bus=None, with_staff: bool = True,
+def make_live(url: str, broker, *, with_staff: bool = True,
               **session_settings) -> tuple[Live, callable]:
-    """The app on ``url`` with staff (``with_staff``), served; ``live_bus`` as its bus."""
-    app = create_app(CloudSettings(database_url=url, admin_token=ADMIN_TOKEN))
-    if live_bus is not None:
-        app.state.live_bus = live_bus
+    """The app on ``url`` with staff (``with_staff``), its live bus on ``broker``, served."""
+    app = create_app(CloudSettings(database_url=url, admin_token=ADMIN_TOKEN,
+                                   broker_url=broker.url))
     app.state.account_settings = AccountSettings(cookie_secure=False)
     settings = SessionSettings(**{"watch_period_s": 0.05, "cookie_secure": False,
                                   "terminal_secret": TERMINAL_SECRET, **session_settings})
@@ -159,21 +159,22 @@ def make_live(url: str, *, live_bus=None, with_staff: bool = True,
     if with_staff:
         add_staff(app, NOW)
     base, stop = serve(app)
+    wait_for(lambda: app.state.live_bus.connected.is_set(), 10, "live bus connected")
     return Live(app, base, clock, settings), stop
 
 
 @pytest.fixture
-def live(sqlite_url):
+def live(sqlite_url, broker):
     """The app on SQLite."""
-    served, stop = make_live(sqlite_url)
+    served, stop = make_live(sqlite_url, broker)
     yield served
     stop()
 
 
 @pytest.fixture
-def live_db(database):
+def live_db(database, broker):
     """The app on SQLite and on PostgreSQL."""
-    served, stop = make_live(database)
+    served, stop = make_live(database, broker)
     yield served
     stop()
 

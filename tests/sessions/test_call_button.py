@@ -22,9 +22,7 @@ def test_the_terminals_call_button_publishes_a_press_of_the_rooms_call_button(sq
     listener.subscribe("etp/v1/+/+/+/event", qos=1)
     listener.loop_start()
     assert subscribed.wait(10)
-    live, stop = make_live(sqlite_url)
-    live.app.state.settings = live.app.state.settings.model_copy(
-        update={"broker_url": broker.url})
+    live, stop = make_live(sqlite_url, broker)
     try:
         with live.client() as client:
             refused = client.post("/api/sessions/terminal/call", json={

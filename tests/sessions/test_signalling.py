@@ -185,16 +185,14 @@ async def _after_the_end_the_room_and_the_expert_answer_the_feedback_for_half_an
     await expert.close()
 
 
-def test_peers_on_two_api_replicas_meet_through_the_live_bus(sqlite_url):
-    in_own_loop(_peers_on_two_api_replicas_meet_through_the_live_bus(sqlite_url))
+def test_peers_on_two_api_replicas_meet_through_the_live_bus(sqlite_url, broker):
+    in_own_loop(_peers_on_two_api_replicas_meet_through_the_live_bus(sqlite_url, broker))
 
 
-async def _peers_on_two_api_replicas_meet_through_the_live_bus(sqlite_url):
-    from cloud.sessions.relay import LocalBus
-
-    bus = LocalBus()  # the interface the broker-backed live bus offers every replica
-    first, stop_first = make_live(sqlite_url, live_bus=bus)
-    second, stop_second = make_live(sqlite_url, live_bus=bus, with_staff=False)
+async def _peers_on_two_api_replicas_meet_through_the_live_bus(sqlite_url, broker):
+    # two replicas on one store, each with its own connection to the broker
+    first, stop_first = make_live(sqlite_url, broker)
+    second, stop_second = make_live(sqlite_url, broker, with_staff=False)
     try:
         session = first.open_walk_in()
         expert = SessionPeer(first.ws, session["id"],

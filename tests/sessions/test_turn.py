@@ -16,9 +16,9 @@ from tests.sessions.conftest import TURN_SECRET, in_own_loop, make_live
 
 
 @pytest.fixture
-def live_turn(sqlite_url, coturn):
+def live_turn(sqlite_url, coturn, broker):
     """The app handing out credentials of the test's coturn."""
-    served, stop = make_live(sqlite_url, turn_secret=TURN_SECRET,
+    served, stop = make_live(sqlite_url, broker, turn_secret=TURN_SECRET,
                              turn_urls=[f"turn:127.0.0.1:{coturn.port}?transport=udp"])
     yield served
     stop()
