@@ -1,7 +1,8 @@
 """``etapalvelu bench sessions``: video session set-up, first frame and CPU per session on
 loopback, through the project's signalling.
 
-The real app is served by uvicorn on a temporary SQLite store. ``--sessions`` sessions run one
+The real app is served by uvicorn on a temporary SQLite store, its live bus on a Mosquitto of
+its own (the signalling's events pass the broker, as between replicas). ``--sessions`` sessions run one
 after another: the expert joins, then the room terminal (an aiortc peer sending the camera,
 the document camera and audio) offers to it. ``setup`` is from the terminal's offer to both
 peer connections connected; ``first_frame`` from the expert's join (the socket opened) to its
@@ -42,16 +43,18 @@ class Bench:
         from cloud.settings import CloudSettings
         from cloud.web.app import create_app
         from cloud.web.serve import make_server
-        from etapalvelu.localservers import free_port, wait_for
+        from etapalvelu.localservers import Mosquitto, free_port, wait_for
 
         url = f"sqlite:///{folder / 'bench.sqlite'}"
         migrate(url)
-        self.app = create_app(CloudSettings(database_url=url))
+        self.broker = Mosquitto(folder / "mosquitto").start()  # the live bus's broker
+        self.app = create_app(CloudSettings(database_url=url, broker_url=self.broker.url))
         port = free_port()
         self.server = make_server(self.app, host="127.0.0.1", port=port)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
         wait_for(lambda: self.server.started, 10, "uvicorn started")
+        wait_for(lambda: self.app.state.live_bus.connected.is_set(), 10, "live bus connected")
         self.ws = f"ws://127.0.0.1:{port}"
 
     def server_cpu(self) -> float:
@@ -62,6 +65,7 @@ class Bench:
         """Stop the server."""
         self.server.should_exit = True
         self.thread.join(10)
+        self.broker.stop()
 
     def session(self) -> tuple[int, dict]:
         """A walk-in's session and the credentials of the terminal, expert and advisor."""
