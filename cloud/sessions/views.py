@@ -174,7 +174,8 @@ def join_as_staff(session_id: int, db: SessionDep, access: AccessDep, now: NowDe
 
 def check_room(settings: SessionSettings, *, site: str, room: str, token: str) -> None:
     """Refuse unless ``token`` is the room's terminal token."""
-    if not hmac.compare_digest(service.room_token(settings, site=site, room=room), token):
+    expected = service.room_token(settings, site=site, room=room).encode()
+    if not hmac.compare_digest(expected, token.encode("utf-8", "replace")):
         raise SessionRefused("bad_room_token", "this terminal's room token is not valid")
 
 

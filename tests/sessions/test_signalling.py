@@ -315,3 +315,10 @@ async def _second_socket(live):
     await second.close()
     await terminal.close()
     await expert.close()
+
+
+def test_a_room_token_that_is_not_even_ascii_is_refused_plainly(live):
+    with live.client() as client:
+        answer = client.post("/api/sessions/terminal/join", json={
+            "site": "porvoo", "room": "r1", "room_token": "ä" * 64})
+    assert answer.status_code == 403 and answer.json()["reason"] == "bad_room_token"
