@@ -33,6 +33,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     ADVISOR: frozenset({"signal", "leave"}),
 }
 SKIPS_LOBBY = frozenset({EXPERT, TERMINAL})  # the room and the expert are in at once
+MAX_ADMITTED = 4  # the mesh's limit (docs/decisions.md): room, expert and two more
 
 
 class SessionRefused(Exception):
@@ -49,6 +50,13 @@ def next_state(state: str, action: str) -> str:
         return TRANSITIONS[(state, action)]
     except KeyError:
         raise SessionRefused("bad_state", f"a participant {state} cannot {action}") from None
+
+
+def check_room_for_one_more(admitted: int) -> None:
+    """Refuse an admission that would take the session past the mesh's limit."""
+    if admitted >= MAX_ADMITTED:
+        raise SessionRefused("session_full", f"a session takes at most {MAX_ADMITTED} "
+                             "participants")
 
 
 def rejoin_state(*, admitted_before: bool) -> str:

@@ -200,7 +200,11 @@ def decide(*, db: Session, actor: Participant, action: str, participant_id: int,
     target = db.get(Participant, participant_id)
     if target is None or target.session_id != actor.session_id or target.id == actor.id:
         raise SessionRefused("no_participant", "no such participant in this session")
-    target.state = rules.next_state(target.state, action)
+    state = rules.next_state(target.state, action)
+    if state == ADMITTED:
+        rules.check_room_for_one_more(sum(p.state == ADMITTED for p in participants(
+            db=db, session_id=target.session_id)))
+    target.state = state
     if target.state == ADMITTED:
         target.admitted_at = now
     _event(db, target.session_id, {"admit": "admitted", "deny": "denied",

@@ -139,3 +139,19 @@ def test_a_room_cannot_have_two_sessions_at_once(store):
                                  slot_end=VISIT + timedelta(minutes=30), created_by="adv",
                                  now=BOOKED_AT)
     assert refused.value.reason == "room_busy"
+
+
+def test_the_expert_cannot_admit_a_fifth_participant_into_the_mesh(store):
+    with store() as db:
+        _, video_session = _booked_session(db)
+        join = lambda role, staff=None: service.join(
+            db=db, video_session=video_session, role=role, now=VISIT, staff_id=staff)[0]
+        expert, _ = join("expert", 7), join("terminal")
+        waiting = [join("third_party") for _ in range(3)]
+        for guest in waiting[:2]:
+            service.decide(db=db, actor=expert, action="admit", participant_id=guest.id,
+                           now=VISIT)
+        with pytest.raises(SessionRefused) as refused:
+            service.decide(db=db, actor=expert, action="admit", participant_id=waiting[2].id,
+                           now=VISIT)
+    assert refused.value.reason == "session_full"
