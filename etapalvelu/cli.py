@@ -19,6 +19,7 @@ SUBCOMMANDS = {
     "dashboards": ("provisioning.grafana:dashboards",
                    "Grafana: push the dashboards and the InfluxDB data source."),
     "stats": ("cloud.stats.cli:stats", "Statistics of the pilot: the monthly report."),
+    "sessions": ("cloud.sessions.cli:sessions", "Video sessions: a room terminal's address."),
 }
 
 

@@ -2,7 +2,8 @@
 
 An embedded MQTT broker (amqtt on loopback, a password and topic checks per room), the cloud
 on a SQLite file in the data folder (the same ``var/`` the other commands use by default), a
-simulated room agent for every room of the pilot registry, and demo staff of every role.
+simulated room agent and room terminal (video) for every room of the pilot registry, demo
+staff of every role, and a development-only identity provider for third parties.
 Telemetry history stays off unless ETP_INFLUX_URL is set.
 """
 from __future__ import annotations
@@ -35,7 +36,26 @@ def demo_environment(host: str, port: int, data: Path) -> dict[str, str]:
         "ETP_INCIDENTS_PUBLIC_URL": public,
         "ETP_WEB_PUBLIC_URL": public,
         "ETP_ACCOUNTS_COOKIE_SECURE": "false",  # the demo serves plain HTTP on loopback
+        "ETP_SESSIONS_COOKIE_SECURE": "false",
     }
+
+
+def start_identity_provider(public: str, stack: list):
+    """DEVELOPMENT ONLY: the local OIDC provider that stands in for the national
+    e-identification for the demo's third parties (it approves everyone at once, with the
+    assurance level "high"); the cloud's session settings point at it."""
+    from etapalvelu.dev_identity import Provider
+
+    provider = Provider("demo-sessions", "development-only-demo-sessions-secret").__enter__()
+    stack.append(lambda: provider.__exit__(None, None, None))
+    provider.claims = {"acr": "http://ftn.ficora.fi/2017/loa3", "name": "Demo Tulkki"}
+    for name, value in {"ETP_SESSIONS_OIDC_ISSUER": provider.issuer,
+                        "ETP_SESSIONS_OIDC_CLIENT_ID": provider.client_id,
+                        "ETP_SESSIONS_OIDC_CLIENT_SECRET": provider.client_secret,
+                        "ETP_SESSIONS_OIDC_REDIRECT_URL":
+                            f"{public}/api/sessions/invite/callback"}.items():
+        os.environ.setdefault(name, value)
+    return provider
 
 
 def add_demo_staff(sessions, registry) -> None:
@@ -141,6 +161,11 @@ From a second terminal, inject a fault and clear it (sent through the cloud's AP
   .venv/bin/etapalvelu sim fault porvoo r1 doccam unplugged --api http://{host}:{port}
   .venv/bin/etapalvelu sim clear porvoo r1 doccam --api http://{host}:{port}
   .venv/bin/etapalvelu sim press imatra r1 --api http://{host}:{port}
+
+A video session: as demo-advisor open http://{host}:{port}/sessions/new, start a session in a
+room (its simulated terminal joins at once and sends generated video), then in a second tab
+log in as demo-expert and open the session's page. Third parties log in at the demo's
+DEVELOPMENT-ONLY identity provider, which approves everyone.
 Ctrl-C stops everything.
 """
 
@@ -158,7 +183,7 @@ def demo(host: str, port: int, mqtt_port: int, data: Path) -> None:
     from cloud.runtime.logs import setup_logging
 
     setup_logging("info", "demo")
-    for noisy in ("amqtt", "alembic", "transitions"):
+    for noisy in ("amqtt", "alembic", "transitions", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     from cloud.web.serve import check_port_free
 
@@ -206,9 +231,11 @@ def _run(host: str, port: int, mqtt_port: int, data: Path) -> None:
 def _serve(settings, registry, identities, host, port, broker_url, data, stack) -> None:
     from cloud.db import make_engine, make_sessionmaker, migrate
     from cloud.services import start_services, stop_services
+    from cloud.sessions.settings import SessionSettings
     from cloud.web.app import create_app
     from cloud.web.serve import make_server
     from etapalvelu.demo_router import mount_demo_commands
+    from etapalvelu.demo_terminal import SimulatedTerminals
 
     # rooms come up while the cloud loads
     agents = _agents(registry, broker_url, data, identities, f"http://{host}:{port}")
@@ -222,9 +249,13 @@ def _serve(settings, registry, identities, host, port, broker_url, data, stack) 
     add_demo_bookings(sessions, registry)
     services = start_services(settings, registry, sessions=sessions)
     stack.append(lambda: stop_services(services))
+    start_identity_provider(f"http://{host}:{port}", stack)
     app = create_app(settings, registry=registry)
     mount_demo_commands(app, broker_url=broker_url, username=settings.broker_username,
                         password=settings.broker_password.get_secret_value())
+    terminals = SimulatedTerminals(f"http://{host}:{port}", [
+        (site, room) for site, room, _ in registry.rooms()], settings=SessionSettings()).start()
+    stack.append(terminals.stop)
     click.echo(_banner(host, port, broker_url), err=True)
     make_server(app, host=host, port=port).run()
 

@@ -44,6 +44,10 @@ RULES: dict[str, dict[str, str]] = {
     "incident.sla_report": {ADMIN: "any"},
     "fleet.read": {ADVISOR: "site", SUPPORT: "any", ADMIN: "any"},  # rooms and devices
     "ingest.read": {SUPPORT: "any", ADMIN: "any"},  # counters of the ingest workers
+    "session.open": {ADVISOR: "site", EXPERT: "authority", ADMIN: "any"},  # video sessions
+    "session.read": {ADVISOR: "site", EXPERT: "authority", ADMIN: "any"},
+    "session.join": {ADVISOR: "site", EXPERT: "authority"},  # the advisor waits to be admitted
+    "session.manage": {EXPERT: "authority"},  # invite third parties, end
     "room.simulate": {ADVISOR: "site", SUPPORT: "any", ADMIN: "any"},  # the demo's faults
     "stats.read": {ADVISOR: "site", EXPERT: "authority", PHONE_AGENT: "authority",
                    COORDINATOR: "any", ADMIN: "any"},

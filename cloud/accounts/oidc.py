@@ -70,18 +70,25 @@ def _configured(settings: AccountSettings) -> None:
         raise HTTPException(404, "OIDC login is not configured")
 
 
+def authorization_url(settings: AccountSettings, **extra: str) -> tuple[str, list[str]]:
+    """The provider's authorisation URL for a new login (``extra`` query parameters, e.g.
+    ``acr_values``) and the flow's [state, nonce, PKCE verifier] to keep for the callback."""
+    provider = discovery(settings.oidc_issuer)
+    state, nonce, verifier = generate_token(32), generate_token(32), generate_token(64)
+    query = urlencode({
+        "response_type": "code", "client_id": settings.oidc_client_id,
+        "redirect_uri": settings.oidc_redirect_url, "scope": settings.oidc_scope,
+        "state": state, "nonce": nonce, "code_challenge_method": "S256",
+        "code_challenge": create_s256_code_challenge(verifier), **extra})
+    return f"{provider['authorization_endpoint']}?{query}", [state, nonce, verifier]
+
+
 @router.get("/login")
 def login(accounts: AccountSettingsDep) -> RedirectResponse:
     """Send the browser to the identity provider."""
     _configured(accounts)
-    provider = discovery(accounts.oidc_issuer)
-    state, nonce, verifier = generate_token(32), generate_token(32), generate_token(64)
-    query = urlencode({
-        "response_type": "code", "client_id": accounts.oidc_client_id,
-        "redirect_uri": accounts.oidc_redirect_url, "scope": accounts.oidc_scope,
-        "state": state, "nonce": nonce, "code_challenge_method": "S256",
-        "code_challenge": create_s256_code_challenge(verifier)})
-    response = RedirectResponse(f"{provider['authorization_endpoint']}?{query}", 302)
+    url, (state, nonce, verifier) = authorization_url(accounts)
+    response = RedirectResponse(url, 302)
     response.set_cookie(FLOW_COOKIE, _serializer(accounts).dumps([state, nonce, verifier]),
                         max_age=FLOW_SECONDS, httponly=True, secure=accounts.cookie_secure,
                         samesite="lax", path="/")

@@ -1,6 +1,7 @@
 """One round of the booking schedule, a journey across domains: bookings' due reminders ->
 readiness before each visit (``flows.readiness``: twin, incidents, accounts, notify) -> the
-purge of personal data after retention (``flows.purge``: bookings, notify) -> the statistics
+purge of personal data after retention (``flows.purge``: bookings, notify) -> the end of
+video sessions past their slot (``flows.sessions``: sessions, bookings) -> the statistics
 of the finished days (``stats.daily``: occupancy kept, aggregates to InfluxDB). Beside it,
 every few seconds, ``calls_round``: the call-button calls' escalation (``flows.summon``).
 
@@ -20,6 +21,7 @@ from cloud.bookings.rules import BookingRules
 from cloud.bookings.settings import BookingSettings
 from cloud.flows.purge import purge_personal_data
 from cloud.flows.readiness import check_readiness
+from cloud.flows.sessions import end_overdue_sessions
 from cloud.flows.summon import escalation_round
 
 log = logging.getLogger(__name__)
@@ -37,7 +39,8 @@ def tick(sessions: sessionmaker, rules: BookingRules, settings: BookingSettings,
         session.commit()
         purged = purge_personal_data(session, now=now, retention=settings.retention)
         session.commit()
-        done = {"reminders": reminders, "not_ready": len(not_ready), "purged": purged}
+        done = {"reminders": reminders, "not_ready": len(not_ready), "purged": purged,
+                "sessions_ended": end_overdue_sessions(sessions, now=now)}
         if statistics is not None:
             done["stats_points"] = statistics.run(session, now=now)
             session.commit()

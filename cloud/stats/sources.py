@@ -97,5 +97,7 @@ def installed_sources() -> Sources:
     one not installed reads no rows."""
     from cloud.calls.service import calls_between
     from cloud.consoles.service import task_entries_between
+    from cloud.sessions.service import feedback_between, sessions_between
 
-    return Sources(calls=calls_between, task_entries=task_entries_between)
+    return Sources(calls=calls_between, sessions=sessions_between, feedback=feedback_between,
+                   task_entries=task_entries_between)

@@ -1,0 +1,183 @@
+"""The video session pages: the expert's session view (``/sessions/{id}``, its body the
+``session-view.html`` block a console can include), the room terminal's kiosk page
+(``/sessions/terminal``), starting a session (``/sessions/new``), and the third party's
+affirmation and lobby. The media and the signalling run in the browser (``static/``); every
+decision is the API's and the signalling's, through the same service functions and access
+rules."""
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
+
+from cloud.accounts.access import EXPERT
+from cloud.accounts.deps import Access, NowDep
+from cloud.accounts.pages import PageStaff
+from cloud.api.deps import RegistryDep, SessionDep
+from cloud.bookings.service import BookingRefused
+from cloud.bookings.views import RulesDep
+from cloud.sessions import service, thirdparty
+from cloud.sessions.rules import SessionRefused
+from cloud.sessions.views import session_settings
+from cloud.web.templating import language, render, translate
+
+router = APIRouter(include_in_schema=False)
+STATIC = Path(__file__).parent / "static"
+ASSETS = {"session.js": "text/javascript", "expert.js": "text/javascript",
+          "terminal.js": "text/javascript", "sessions.css": "text/css"}
+VIEW_TEXTS = {"camera": "room_camera", "document": "document_camera", "someone": "someone",
+              "assurance": "assurance", "admit": "admit", "deny": "deny",
+              "connected": "connected", "reconnecting": "reconnecting", "ended": "ended",
+              "joining": "joining", "noCamera": "no_camera", "thanks": "thanks",
+              "terminal": "terminal", "expert": "expert", "third_party": "third_party",
+              "advisor": "advisor", "joined": "joined", "admitted": "admitted",
+              "reconnected": "reconnected", "left": "left", "lobbyWait": "lobby_wait",
+              "denied": "denied"}
+TERMINAL_TEXTS = {"nextVisit": "next_visit", "noVisit": "no_visit", "offline": "offline",
+                  "reconnecting": "reconnecting", "called": "called",
+                  "callFailed": "call_failed"}
+
+
+def page_access(request: Request, principal: PageStaff, now: NowDep) -> Access:
+    """The access checks of a staff page (the same rules and audit as the API's)."""
+    return Access(principal=principal, request=request, now=now)
+
+
+PageAccess = Annotated[Access, Depends(page_access)]
+
+
+def texts_json(request: Request, keys: dict[str, str]) -> str:
+    """The texts a page's script shows, in the page's language."""
+    lang = language(request)
+    return json.dumps({name: translate(lang, f"sessions.{key}") for name, key in keys.items()},
+                      ensure_ascii=False)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    body = (await request.body()).decode("utf-8", "replace")
+    return {k: v[0][:200] for k, v in parse_qs(body, keep_blank_values=True).items()}
+
+
+def _refused(request: Request, refusal: Exception, status: int = 403) -> Response:
+    return render(request, "session-refused.html", status_code=status, message=str(refusal))
+
+
+@router.get("/sessions/static/{name}")
+def static_file(name: str) -> FileResponse:
+    """The pages' scripts and styles (files: the content security policy allows nothing
+    inline)."""
+    if name not in ASSETS:
+        raise HTTPException(404, "no such file")
+    return FileResponse(STATIC / name, media_type=ASSETS[name])
+
+
+@router.get("/sessions/terminal")
+def terminal_page(request: Request, registry: RegistryDep, site: str = "", room: str = ""
+                  ) -> Response:
+    """The room terminal's kiosk page; the room's token follows in the URL's fragment
+    (``#token=...``), which the browser never sends to the server."""
+    if site not in registry.sites or room not in registry.sites[site].rooms:
+        raise HTTPException(404, "no such room")
+    return render(request, "session-terminal.html", site=site, room=room,
+                  texts_json=texts_json(request, TERMINAL_TEXTS),
+                  site_name=registry.sites[site].name.model_dump())
+
+
+def _rooms(access: Access, registry) -> list[tuple[str, str, dict]]:
+    principal = access.principal
+    return [(site_id, room_id, site.name.model_dump())
+            for site_id, site in registry.sites.items()
+            for room_id in site.rooms
+            if principal.role == "admin" or site_id in principal.sites
+            or (principal.role == EXPERT and principal.organisation in site.authorities)]
+
+
+@router.get("/sessions/new")
+def start_page(request: Request, access: PageAccess, registry: RegistryDep,
+               rules: RulesDep) -> Response:
+    """The form to start a session in a room now (a walk-in, or a visit without booking)."""
+    rooms = _rooms(access, registry)
+    services = sorted({s for site, _, _ in rooms for s in rules.catalogue.offered_at(
+        registry, site)})
+    return render(request, "session-start.html", principal=access.principal, rooms=rooms,
+                  services=services, catalogue=rules.catalogue.services)
+
+
+@router.post("/sessions/new")
+async def start(request: Request, db: SessionDep, access: PageAccess, rules: RulesDep,
+                registry: RegistryDep, now: NowDep) -> Response:
+    """Start the session; its page follows."""
+    form = await _form(request)
+    site, _, room = form.get("room", "").partition("/")
+    if site not in registry.sites or room not in registry.sites[site].rooms:
+        return _refused(request, "?", 422)
+    try:
+        offered = rules.service(site, form.get("service", ""))
+        access.require("session.open", site=site, authority=offered.authority)
+        video_session = service.open_session(
+            db=db, settings=session_settings(request.app), site=site, room=room,
+            authority=offered.authority, service=form["service"], slot_start=now,
+            slot_end=now + timedelta(minutes=30), created_by=access.principal.username,
+            now=now)
+    except (BookingRefused, SessionRefused) as refusal:
+        return _refused(request, refusal, 422)
+    db.commit()
+    return RedirectResponse(f"/sessions/{video_session.id}", 303)
+
+
+@router.get("/sessions/{session_id:int}")
+def session_page(session_id: int, request: Request, db: SessionDep,
+                 access: PageAccess) -> Response:
+    """The expert's session view; for the site's staff, who is in the session."""
+    video_session = service.get(db=db, session_id=session_id)
+    if video_session is None:
+        raise HTTPException(404, "no such session")
+    access.require("session.read", site=video_session.site,
+                   authority=video_session.authority, resource=f"session:{session_id}")
+    if access.principal.role != EXPERT:
+        return render(request, "session-overview.html", principal=access.principal,
+                      session=video_session,
+                      participants=service.participants(db=db, session_id=session_id))
+    return render(request, "session-page.html", principal=access.principal,
+                  session=video_session, mode="expert", credential=None,
+                  texts_json=texts_json(request, VIEW_TEXTS))
+
+
+@router.get("/sessions/invite/affirm", name="affirmation_page")
+def affirmation_page(request: Request) -> Response:
+    """After strong authentication: the affirmation that the place is fit."""
+    try:
+        who = thirdparty.pending(session_settings(request.app),
+                                 request.cookies.get(thirdparty.PENDING_COOKIE, ""))
+    except SessionRefused as refusal:
+        return _refused(request, refusal)
+    return render(request, "session-affirm.html", who=who["name"], error=False)
+
+
+@router.post("/sessions/invite/affirm")
+async def affirm(request: Request, db: SessionDep, now: NowDep) -> Response:
+    """The affirmation given: the lobby and, once admitted, the session."""
+    form = await _form(request)
+    settings = session_settings(request.app)
+    cookie = request.cookies.get(thirdparty.PENDING_COOKIE, "")
+    try:
+        participant, credential = thirdparty.affirm(
+            db=db, settings=settings, cookie=cookie, now=now,
+            affirmed=form.get("affirmed") == "yes")
+    except SessionRefused as refusal:
+        if refusal.reason != "no_affirmation":
+            return _refused(request, refusal)
+        return render(request, "session-affirm.html", status_code=422, error=True,
+                      who=thirdparty.pending(settings, cookie)["name"])
+    db.commit()
+    response = render(request, "session-page.html", principal=None, mode="guest",
+                      session=service.get(db=db, session_id=participant.session_id),
+                      credential=credential, texts_json=texts_json(request, VIEW_TEXTS))
+    response.delete_cookie(thirdparty.PENDING_COOKIE, path="/")
+    response.headers["cache-control"] = "no-store"  # the page holds the credential
+    return response

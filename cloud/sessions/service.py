@@ -1,0 +1,446 @@
+"""The service functions of video sessions, the one place other domains and the flows call.
+
+Keyword-only, over this domain's tables; each takes the database session as ``db`` and
+``now`` where time matters, and writes in the caller's transaction: the caller commits.
+Credentials and invitation tokens are random; only their SHA-256 is stored.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from cloud.sessions import rules
+from cloud.sessions.models import (
+    Feedback,
+    Invitation,
+    Participant,
+    SeenIdToken,
+    SessionEvent,
+    VideoSession,
+)
+from cloud.sessions.rules import (
+    ADMITTED,
+    BY_SLOT_END,
+    DENIED,
+    EXPERT,
+    LEFT,
+    REMOVED,
+    TERMINAL,
+    WAITING,
+    SessionRefused,
+    Window,
+)
+from cloud.sessions.settings import SessionSettings
+
+FEEDBACK_MINUTES = 30  # the room and the expert may answer the feedback this long after
+
+
+def digest(secret: str) -> str:
+    """The SHA-256 under which a credential or token is stored."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def room_token(settings: SessionSettings, *, site: str, room: str) -> str:
+    """The token with which a room's terminal proves its room (provisioned to the terminal)."""
+    return hmac.new(settings.terminal_secret.get_secret_value().encode(),
+                    f"{site}/{room}".encode(), hashlib.sha256).hexdigest()
+
+
+def window(*, video_session: VideoSession, settings: SessionSettings) -> Window:
+    """When ``video_session`` may be joined and when it ends."""
+    return Window(video_session.slot_start, video_session.slot_end,
+                  video_session.ends_at - video_session.slot_end,
+                  timedelta(minutes=settings.early_minutes),
+                  timedelta(minutes=settings.warning_minutes))
+
+
+# --- opening and reading sessions ------------------------------------------------------------
+
+def open_session(*, db: Session, settings: SessionSettings, site: str, room: str,
+                 authority: str, service: str, slot_start: datetime, slot_end: datetime,
+                 created_by: str, now: datetime, booking_id: int | None = None
+                 ) -> VideoSession:
+    """Open the video session of a visit (``booking_id``; None: a walk-in without one); the
+    booking's session is answered again when it is already open."""
+    if not slot_start < slot_end:
+        raise SessionRefused("bad_times", "a session's slot ends after it starts")
+    ends_at = slot_end + timedelta(minutes=settings.grace_minutes)
+    if now >= ends_at:
+        raise SessionRefused("slot_over", "the visit's slot is over")
+    if booking_id is not None:
+        existing = db.scalar(select(VideoSession).where(
+            VideoSession.booking_id == booking_id, VideoSession.ended_at.is_(None)))
+        if existing is not None:
+            return existing
+    # slots may not overlap; the grace of one may run into the next visit's slot
+    clash = db.scalar(select(VideoSession.id).where(
+        VideoSession.site == site, VideoSession.room == room,
+        VideoSession.ended_at.is_(None), VideoSession.slot_start < slot_end,
+        VideoSession.slot_end > slot_start))
+    if clash is not None:
+        raise SessionRefused("room_busy", "the room has another session at that time")
+    video_session = VideoSession(
+        booking_id=booking_id, site=site, room=room, authority=authority, service=service,
+        slot_start=slot_start, slot_end=slot_end, ends_at=ends_at, created_at=now,
+        created_by=created_by)
+    db.add(video_session)
+    db.flush()
+    return video_session
+
+
+def get(*, db: Session, session_id: int) -> VideoSession | None:
+    """One session by its id."""
+    return db.get(VideoSession, session_id)
+
+
+def current_session(*, db: Session, settings: SessionSettings, site: str, room: str,
+                    now: datetime) -> VideoSession | None:
+    """The room's session that may be joined now, if any."""
+    early = timedelta(minutes=settings.early_minutes)
+    return db.scalar(select(VideoSession).where(
+        VideoSession.site == site, VideoSession.room == room,
+        VideoSession.ended_at.is_(None), VideoSession.slot_start <= now + early,
+        VideoSession.ends_at > now).order_by(VideoSession.slot_start))
+
+
+def participants(*, db: Session, session_id: int) -> list[Participant]:
+    """Everyone who joined the session, in the order they came."""
+    return list(db.scalars(select(Participant).where(
+        Participant.session_id == session_id).order_by(Participant.id)))
+
+
+def events_of(*, db: Session, session_id: int) -> list[SessionEvent]:
+    """The session's events, oldest first."""
+    return list(db.scalars(select(SessionEvent).where(
+        SessionEvent.session_id == session_id).order_by(SessionEvent.id)))
+
+
+def _event(db: Session, video_session_id: int, kind: str, now: datetime,
+           participant: Participant | None = None, seconds: float | None = None) -> None:
+    db.add(SessionEvent(session_id=video_session_id, kind=kind, at=now,
+                        participant_id=participant.id if participant else None,
+                        role=participant.role if participant else None,
+                        seconds=None if seconds is None else round(seconds)))
+
+
+# --- joining, the lobby and leaving ----------------------------------------------------------
+
+def join(*, db: Session, video_session: VideoSession, role: str, now: datetime,
+         staff_id: int | None = None, shown_name: str | None = None,
+         assurance: str | None = None, authenticated_at: datetime | None = None,
+         affirmed_at: datetime | None = None) -> tuple[Participant, str]:
+    """Enter ``video_session`` as ``role``; returns the participant and its credential, the
+    only copy. The room and the expert are in at once, others wait in the lobby. The room's
+    terminal and a member of staff who joined before get a new credential for the same
+    place (the old one stops working)."""
+    if video_session.ended_at is not None or now >= video_session.ends_at:
+        raise SessionRefused("ended", "the session has ended")
+    credential = secrets.token_urlsafe(32)
+    existing = _returning(db, video_session.id, role, staff_id)
+    if existing is not None:
+        if existing.state in (DENIED, REMOVED):
+            raise SessionRefused("removed", "the expert has removed this participant")
+        existing.credential_hash = digest(credential)
+        db.flush()
+        return existing, credential
+    participant = Participant(
+        session_id=video_session.id, role=role, state=rules.first_state(role),
+        credential_hash=digest(credential), staff_id=staff_id, shown_name=shown_name,
+        assurance=assurance, authenticated_at=authenticated_at, affirmed_at=affirmed_at,
+        joined_at=now, connected=False)
+    if participant.state == ADMITTED:
+        participant.admitted_at = now
+    db.add(participant)
+    db.flush()
+    _event(db, video_session.id, "joined" if participant.state == ADMITTED else "waiting",
+           now, participant)
+    return participant, credential
+
+
+def _returning(db: Session, session_id: int, role: str, staff_id: int | None
+               ) -> Participant | None:
+    if role != TERMINAL and staff_id is None:
+        return None  # every third party's login is a participant of its own
+    query = select(Participant).where(Participant.session_id == session_id,
+                                      Participant.role == role)
+    if role != TERMINAL:
+        query = query.where(Participant.staff_id == staff_id)
+    return db.scalar(query.order_by(Participant.id.desc()).limit(1))
+
+
+def authenticate(*, db: Session, session_id: int, credential: str, now: datetime,
+                 after_end: timedelta = timedelta(0)) -> Participant:
+    """The participant whose credential this is, while the session runs (``after_end``:
+    also this long after its end, for the feedback); refused otherwise."""
+    participant = db.scalar(select(Participant).where(
+        Participant.credential_hash == digest(credential or ""),
+        Participant.session_id == session_id))
+    if participant is None:
+        raise SessionRefused("bad_credential", "this credential is not of this session")
+    video_session = db.get(VideoSession, session_id)
+    ended = video_session.ended_at or video_session.ends_at
+    if now >= min(ended, video_session.ends_at) + after_end:
+        raise SessionRefused("ended", "the session has ended")
+    if participant.state in (DENIED, REMOVED):
+        raise SessionRefused("removed", "the expert has removed this participant")
+    return participant
+
+
+def decide(*, db: Session, actor: Participant, action: str, participant_id: int,
+           now: datetime) -> Participant:
+    """The expert admits, denies or removes another participant of the session."""
+    rules.require(actor.role, action, state=actor.state)
+    target = db.get(Participant, participant_id)
+    if target is None or target.session_id != actor.session_id or target.id == actor.id:
+        raise SessionRefused("no_participant", "no such participant in this session")
+    state = rules.next_state(target.state, action)
+    if state == ADMITTED:
+        rules.check_room_for_one_more(sum(p.state == ADMITTED for p in participants(
+            db=db, session_id=target.session_id)))
+    target.state = state
+    if target.state == ADMITTED:
+        target.admitted_at = now
+    _event(db, target.session_id, {"admit": "admitted", "deny": "denied",
+                                   "remove": "removed"}[action], now, target,
+           _in_for(target, now) if action == "remove" else None)
+    db.flush()
+    return target
+
+
+def _in_for(participant: Participant, now: datetime) -> float | None:
+    since = participant.admitted_at
+    return None if since is None else (now - since).total_seconds()
+
+
+def leave(*, db: Session, participant: Participant, now: datetime) -> Participant:
+    """The participant leaves the session (it may rejoin with its credential in the slot)."""
+    rules.require(participant.role, "leave", state=participant.state)
+    participant.state = rules.next_state(participant.state, "leave")
+    participant.left_at, participant.connected = now, False
+    _event(db, participant.session_id, "left", now, participant, _in_for(participant, now))
+    db.flush()
+    return participant
+
+
+def connected(*, db: Session, participant: Participant, now: datetime) -> str:
+    """The participant's signalling channel is open: ``joined`` the first time,
+    ``reconnected`` after a drop or a leave; also marks the session's realised start once
+    the room and the expert are both in."""
+    if participant.state == LEFT:
+        participant.state = rules.rejoin_state(
+            admitted_before=participant.admitted_at is not None)
+    kind = "reconnected" if participant.connected_at is not None else "joined"
+    away = None
+    if kind == "reconnected":
+        away = (now - (participant.left_at or participant.connected_at)).total_seconds()
+    participant.connected, participant.connected_at, participant.left_at = True, now, None
+    if kind == "reconnected":
+        _event(db, participant.session_id, kind, now, participant, away)
+    _mark_started(db, participant.session_id, now)
+    db.flush()
+    return kind
+
+
+def _mark_started(db: Session, session_id: int, now: datetime) -> None:
+    roles = set(db.scalars(select(Participant.role).where(
+        Participant.session_id == session_id, Participant.connected.is_(True),
+        Participant.state == ADMITTED)))
+    if {TERMINAL, EXPERT} <= roles:  # the first of concurrent replicas sets it
+        db.execute(update(VideoSession).where(VideoSession.id == session_id,
+                                              VideoSession.started_at.is_(None))
+                   .values(started_at=now))
+        db.expire(db.get(VideoSession, session_id), ["started_at"])
+
+
+def dropped(*, db: Session, participant: Participant, now: datetime) -> None:
+    """The participant's channel closed without leaving: the others see it reconnecting."""
+    if not participant.connected:
+        return
+    participant.connected, participant.left_at = False, now
+    _event(db, participant.session_id, "reconnecting", now, participant)
+    db.flush()
+
+
+# --- the end ---------------------------------------------------------------------------------
+
+def warn(*, db: Session, session_id: int, now: datetime) -> bool:
+    """Record the warning before the end; True for the one caller that recorded it."""
+    done = db.execute(update(VideoSession).where(
+        VideoSession.id == session_id, VideoSession.warned_at.is_(None),
+        VideoSession.ended_at.is_(None)).values(warned_at=now)).rowcount
+    db.expire(db.get(VideoSession, session_id), ["warned_at"])
+    if done:
+        _event(db, session_id, "warned", now)
+    return bool(done)
+
+
+def end_session(*, db: Session, session_id: int, by: str, now: datetime,
+                actor: Participant | None = None) -> bool:
+    """End the session: by the expert (``actor``), or at the slot's end plus the grace
+    (``by`` ``slot_end``). True for the one caller that ended it; every credential of the
+    session stops working for the signalling."""
+    if actor is not None:
+        rules.require(actor.role, "end", state=actor.state)
+    video_session = db.get(VideoSession, session_id)
+    at = min(now, video_session.ends_at) if by == BY_SLOT_END else now
+    done = db.execute(update(VideoSession).where(
+        VideoSession.id == session_id, VideoSession.ended_at.is_(None))
+        .values(ended_at=at, ended_by=by)).rowcount
+    db.expire(video_session, ["ended_at", "ended_by"])
+    if not done:
+        return False
+    for participant in participants(db=db, session_id=session_id):
+        if participant.state == ADMITTED and participant.left_at is None:
+            _event(db, session_id, "left", at, participant, _in_for(participant, at))
+        participant.connected = False
+    started = video_session.started_at
+    _event(db, session_id, "ended", at,
+           seconds=None if started is None else (at - started).total_seconds())
+    db.flush()
+    return True
+
+
+def overdue(*, db: Session, now: datetime) -> list[int]:
+    """The sessions not yet ended whose slot and grace are over (e.g. everyone had dropped
+    when the time came, so no replica's watch ended them)."""
+    return list(db.scalars(select(VideoSession.id).where(VideoSession.ended_at.is_(None),
+                                                         VideoSession.ends_at <= now)))
+
+
+# --- third parties ----------------------------------------------------------------------------
+
+def invite(*, db: Session, settings: SessionSettings, video_session: VideoSession,
+           created_by: str, now: datetime) -> str:
+    """An invitation token for a third party (the expert's); lapses with the session at the
+    latest."""
+    if video_session.ended_at is not None:
+        raise SessionRefused("ended", "the session has ended")
+    token = secrets.token_urlsafe(32)
+    expires = min(video_session.ends_at, now + timedelta(hours=settings.invite_hours))
+    db.add(Invitation(session_id=video_session.id, token_hash=digest(token), created_at=now,
+                      expires_at=expires, created_by=created_by))
+    db.flush()
+    return token
+
+
+def invited_session(*, db: Session, token: str, now: datetime) -> VideoSession:
+    """The session an invitation token opens, refused once lapsed or the session over."""
+    invitation = db.scalar(select(Invitation).where(Invitation.token_hash == digest(token)))
+    if invitation is None or now >= invitation.expires_at:
+        raise SessionRefused("bad_invitation", "this invitation is not valid (any more)")
+    video_session = db.get(VideoSession, invitation.session_id)
+    if video_session.ended_at is not None:
+        raise SessionRefused("ended", "the session has ended")
+    return video_session
+
+
+def claim_id_token(*, db: Session, id_token: str, expires_at: datetime, now: datetime) -> None:
+    """Accept an ID token once: the same token again is refused as a replay."""
+    db.query(SeenIdToken).filter(SeenIdToken.expires_at < now).delete()
+    try:
+        with db.begin_nested():
+            db.execute(insert(SeenIdToken).values(token_hash=digest(id_token),
+                                                  expires_at=expires_at))
+    except IntegrityError:
+        raise SessionRefused("replayed_token", "this login was already used") from None
+
+
+def lobby(*, db: Session, session_id: int) -> list[Participant]:
+    """Those waiting for the expert to admit them."""
+    return [p for p in participants(db=db, session_id=session_id) if p.state == WAITING]
+
+
+# --- feedback and figures --------------------------------------------------------------------
+
+def record_feedback(*, db: Session, participant: Participant, score: int, now: datetime,
+                    media_ok: bool | None = None, matter_resolved: bool | None = None
+                    ) -> Feedback:
+    """The customer's five-face answer (from the room) or the expert's short form; one of
+    each per session (a second answer replaces the first)."""
+    if participant.role not in (TERMINAL, EXPERT):
+        raise SessionRefused("not_allowed", "only the room and the expert give feedback")
+    if not 1 <= score <= 5:
+        raise SessionRefused("bad_score", "the score is from 1 to 5")
+    source = "customer" if participant.role == TERMINAL else "expert"
+    video_session = db.get(VideoSession, participant.session_id)
+    row = db.scalar(select(Feedback).where(Feedback.session_id == video_session.id,
+                                           Feedback.source == source))
+    if row is None:
+        row = Feedback(session_id=video_session.id, source=source, site=video_session.site,
+                       authority=video_session.authority, service=video_session.service)
+        db.add(row)
+    row.score, row.at = score, now
+    if source == "expert":
+        row.media_ok, row.matter_resolved = media_ok, matter_resolved
+    db.flush()
+    return row
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """A realised session for the statistics: when it really ran, nothing personal."""
+
+    session_id: int
+    booking_id: int | None
+    site: str
+    room: str
+    authority: str
+    service: str
+    started_at: datetime
+    ended_at: datetime | None
+    ended_by: str | None
+    third_parties: int
+
+
+@dataclass(frozen=True)
+class FeedbackRecord:
+    """One feedback answer for the statistics; ``giver`` is ``customer`` or ``expert``."""
+
+    session_id: int
+    giver: str
+    site: str
+    authority: str
+    service: str
+    score: int
+    media_ok: bool | None
+    matter_resolved: bool | None
+    at: datetime
+
+
+def sessions_between(*, db: Session, start: datetime, end: datetime) -> list[SessionRecord]:
+    """Sessions that really started (room and expert both in) in [start, end)."""
+    thirds = (select(Participant.session_id, func.count().label("n"))
+              .where(Participant.role == rules.THIRD_PARTY, Participant.admitted_at.is_not(None))
+              .group_by(Participant.session_id).subquery())
+    rows = db.execute(select(VideoSession, func.coalesce(thirds.c.n, 0))
+                      .outerjoin(thirds, thirds.c.session_id == VideoSession.id)
+                      .where(VideoSession.started_at >= start, VideoSession.started_at < end)
+                      .order_by(VideoSession.started_at)).all()
+    return [SessionRecord(s.id, s.booking_id, s.site, s.room, s.authority, s.service,
+                          s.started_at, s.ended_at, s.ended_by, n) for s, n in rows]
+
+
+def feedback_between(*, db: Session, start: datetime, end: datetime) -> list[FeedbackRecord]:
+    """Feedback answers given in [start, end)."""
+    rows = db.scalars(select(Feedback).where(Feedback.at >= start, Feedback.at < end)
+                      .order_by(Feedback.at, Feedback.id))
+    return [FeedbackRecord(f.session_id, f.source, f.site, f.authority, f.service, f.score,
+                           f.media_ok, f.matter_resolved, f.at) for f in rows]
+
+
+def no_show_candidates(*, db: Session, site: str, now: datetime) -> list[int]:
+    """Bookings of the site whose session's slot began with no room terminal ever joined: the
+    advisor decides whether the customer did not come."""
+    joined = select(Participant.session_id).where(Participant.role == TERMINAL,
+                                                  Participant.connected_at.is_not(None))
+    return list(db.scalars(select(VideoSession.booking_id).where(
+        VideoSession.site == site, VideoSession.booking_id.is_not(None),
+        VideoSession.slot_start <= now, VideoSession.id.not_in(joined))
+        .order_by(VideoSession.slot_start)))

@@ -1,0 +1,158 @@
+// The expert's session view: joins with the staff login, shows the room's camera and document
+// camera (either as the main view), others' videos, the lobby (a chime and a banner when
+// someone waits), the warning before the end, the end and the expert's short feedback form.
+"use strict";
+import { SessionClient, chime, postJson } from "./session.js";
+
+const root = document.querySelector("[data-session-view]");
+const sessionId = root.dataset.sessionId;
+const texts = JSON.parse(root.dataset.texts);
+const $ = (selector) => root.querySelector(selector);
+const on = (selector, type, handler) => { const el = $(selector); if (el) el.addEventListener(type, handler); };
+const guest = root.dataset.mode === "guest";
+const status = $("[data-status]");
+let client = null;
+let credential = null;
+const roomStreams = { camera: new MediaStream(), document: new MediaStream() };
+let mainIsDocument = false;
+
+function say(text) { status.textContent = text; }
+
+function attach(video, stream) {
+  if (video.srcObject !== stream) video.srcObject = stream;
+  video.play().catch(() => {});
+}
+
+function showRoom() {
+  attach($("[data-main-video]"), mainIsDocument ? roomStreams.document : roomStreams.camera);
+  attach($("[data-side-video]"), mainIsDocument ? roomStreams.camera : roomStreams.document);
+  $("[data-main-label]").textContent = mainIsDocument ? texts.document : texts.camera;
+  $("[data-side-label]").textContent = mainIsDocument ? texts.camera : texts.document;
+  $("[data-swap]").setAttribute("aria-pressed", String(mainIsDocument));
+}
+
+function tileFor(peerId) {
+  let tile = root.querySelector(`[data-peer-tile="${peerId}"]`);
+  if (!tile) {
+    tile = document.createElement("figure");
+    tile.dataset.peerTile = peerId;
+    tile.className = "session-tile";
+    const video = document.createElement("video");
+    video.autoplay = true;
+    video.playsInline = true;
+    video.srcObject = new MediaStream();
+    const caption = document.createElement("figcaption");
+    tile.append(video, caption);
+    $("[data-others]").append(tile);
+  }
+  return tile;
+}
+
+function onTrack(peerId, label, track, peer) {
+  if (peer && peer.role === "terminal") {
+    const stream = label === "document" ? roomStreams.document : roomStreams.camera;
+    stream.getTracks().filter((t) => t.kind === track.kind).forEach((t) => stream.removeTrack(t));
+    stream.addTrack(track);
+    showRoom();
+    return;
+  }
+  const video = tileFor(peerId).querySelector("video");
+  video.srcObject.addTrack(track);
+  video.play().catch(() => {});
+}
+
+function renderLobby(waiting) {
+  const list = $("[data-lobby-list]");
+  list.replaceChildren();
+  for (const peer of waiting.values()) {
+    const item = document.createElement("li");
+    const name = document.createElement("span");
+    name.textContent = `${peer.name || texts.someone} (${texts.assurance}: ${peer.assurance ? peer.assurance.split("/").pop() : "-"})`;
+    const admit = document.createElement("button");
+    admit.type = "button";
+    admit.className = "button";
+    admit.textContent = texts.admit;
+    admit.addEventListener("click", () => client.admit(peer.id));
+    const deny = document.createElement("button");
+    deny.type = "button";
+    deny.className = "button button-secondary";
+    deny.textContent = texts.deny;
+    deny.addEventListener("click", () => client.deny(peer.id));
+    item.append(name, " ", admit, " ", deny);
+    list.append(item);
+  }
+  $("[data-lobby]").hidden = waiting.size === 0;
+}
+
+function onEvent(message) {
+  const waiting = client.waiting;
+  if (message.type === "welcome") {
+    for (const peer of message.lobby) waiting.set(peer.id, peer);
+    renderLobby(waiting);
+    say(message.you.state === "waiting" ? texts.lobbyWait : texts.connected);
+  } else if (message.type === "peer") {
+    if (message.event === "waiting") { waiting.set(message.peer.id, message.peer); chime(); }
+    else waiting.delete(message.peer.id);
+    renderLobby(waiting);
+    const tile = root.querySelector(`[data-peer-tile="${message.peer.id}"]`);
+    if (message.event === "reconnecting") say(`${roleName(message.peer)}: ${texts.reconnecting}`);
+    if (message.event === "reconnected" || message.event === "joined") say(`${roleName(message.peer)}: ${texts.connected}`);
+    if (tile) tile.querySelector("figcaption").textContent = `${roleName(message.peer)} (${texts[message.event] || message.event})`;
+    if (["left", "removed"].includes(message.event) && tile) tile.remove();
+  } else if (message.type === "warning") {
+    $("[data-warning]").hidden = false;
+  } else if (message.type === "ended") {
+    say(texts.ended);
+    $("[data-live]").hidden = true;
+    const form = $("[data-feedback]");
+    if (form) { form.hidden = false; form.querySelector("input").focus(); }
+  } else if (message.type === "denied" || message.type === "removed") {
+    say(texts.denied);
+    $("[data-live]").hidden = true;
+  } else if (message.type === "admitted") {
+    say(texts.connected);
+  }
+}
+
+function roleName(peer) { return peer.name || texts[peer.role] || peer.role; }
+
+async function start() {
+  say(texts.joining);
+  let localStream = null;
+  try {
+    localStream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+    attach($("[data-self-video]"), localStream);
+  } catch (error) {
+    say(texts.noCamera);
+  }
+  let signalUrl = root.dataset.signalPath;
+  credential = root.dataset.credential;
+  if (!guest) {
+    const joined = await postJson(`/api/sessions/${sessionId}/join`, {});
+    credential = joined.credential;
+    signalUrl = joined.signal_path;
+  }
+  client = new SessionClient({ signalUrl, credential, localStream, onEvent, onTrack });
+  client.waiting = new Map();
+  client.open();
+}
+
+on("[data-swap]", "click", () => { mainIsDocument = !mainIsDocument; showRoom(); });
+on("[data-end]", "click", () => client && client.end());
+on("[data-invite]", "click", async () => {
+  const invitation = await postJson(`/api/sessions/${sessionId}/invitations`, {});
+  const output = $("[data-invite-link]");
+  output.value = invitation.url;
+  output.hidden = false;
+  output.select();
+});
+on("[data-feedback]", "submit", async (event) => {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  const yes = (name) => (form.get(name) === null ? null : form.get(name) === "yes");
+  await postJson(`/api/sessions/${sessionId}/feedback`, { credential, score: Number(form.get("score")),
+    media_ok: yes("media_ok"), matter_resolved: yes("matter_resolved") });
+  $("[data-feedback]").hidden = true;
+  say(texts.thanks);
+});
+on("[data-join]", "click", (event) => { event.target.hidden = true; start(); });

@@ -1,0 +1,329 @@
+"""The session API: open a visit's session, join it (staff, the room terminal, a third party
+through the invitation and strong authentication), the signalling socket, the end and the
+feedback. A refusal of the rules comes back with its ``reason``."""
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from datetime import timedelta
+
+from fastapi import APIRouter, HTTPException, Request, Response, WebSocket
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
+
+from cloud.accounts.access import ADVISOR, EXPERT
+from cloud.accounts.deps import AccessDep, NowDep
+from cloud.api.deps import RegistryDep, SessionDep
+from cloud.bookings import service as bookings
+from cloud.bookings.service import BookingRefused
+from cloud.bookings.views import RulesDep
+from cloud.flows.sessions import session_ended
+from cloud.sessions import service, thirdparty
+from cloud.sessions.callbutton import BrokerUnavailable, publish_press
+from cloud.sessions.models import VideoSession
+from cloud.sessions.rules import BY_EXPERT, SessionRefused, terminal_may_join
+from cloud.sessions.schemas import (
+    AffirmIn,
+    FeedbackIn,
+    InvitationOut,
+    JoinOut,
+    NextVisitOut,
+    OpenIn,
+    ParticipantOut,
+    SessionOut,
+    TerminalIn,
+)
+from cloud.sessions.settings import SessionSettings
+from cloud.sessions.signalling import Signalling, peer_view
+
+STATUS = {"room_busy": 409, "bad_times": 422, "bad_score": 422, "bad_state": 409,
+          "no_participant": 404, "no_identity_provider": 404, "not_found": 404}
+
+
+class RefusalRoute(APIRoute):
+    """Answers a ``SessionRefused`` as ``{"reason", "detail"}`` (403 unless listed)."""
+
+    def get_route_handler(self) -> Callable:
+        """The route's handler, answering refusals of the rules."""
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except SessionRefused as refusal:
+                return JSONResponse({"reason": refusal.reason, "detail": str(refusal)},
+                                    status_code=STATUS.get(refusal.reason, 403))
+
+        return handle
+
+
+router = APIRouter(prefix="/sessions", tags=["sessions"], route_class=RefusalRoute)
+
+
+def session_settings(app) -> SessionSettings:
+    """The session settings of the app (from the environment unless given)."""
+    settings = getattr(app.state, "session_settings", None)
+    if settings is None:
+        settings = app.state.session_settings = SessionSettings()
+    return settings
+
+
+def signalling(app) -> Signalling:
+    """The signalling of this replica, on the platform's live bus."""
+    existing = getattr(app.state, "signalling", None)
+    if existing is None:
+        bus = app.state.live_bus
+        clock = getattr(app.state, "clock", None)
+        existing = app.state.signalling = Signalling(
+            sessionmaker=app.state.sessionmaker, settings=session_settings(app), bus=bus,
+            clock=clock, on_ended=lambda session_id, now: session_ended(
+                app.state.sessionmaker, session_id=session_id, now=now))
+    return existing
+
+
+def _out(db, video_session: VideoSession) -> SessionOut:
+    people = [ParticipantOut(**peer_view(p)) for p in service.participants(
+        db=db, session_id=video_session.id)]
+    return SessionOut(id=video_session.id, booking_id=video_session.booking_id,
+                      site=video_session.site, room=video_session.room,
+                      authority=video_session.authority, service=video_session.service,
+                      slot_start=video_session.slot_start, slot_end=video_session.slot_end,
+                      ends_at=video_session.ends_at, started_at=video_session.started_at,
+                      ended_at=video_session.ended_at, ended_by=video_session.ended_by,
+                      participants=people)
+
+
+def _joined(participant, credential: str, video_session: VideoSession) -> JoinOut:
+    return JoinOut(session_id=video_session.id, participant_id=participant.id,
+                   role=participant.role, state=participant.state, credential=credential,
+                   signal_path=f"/api/sessions/{video_session.id}/signal",
+                   ends_at=video_session.ends_at)
+
+
+def _session(db, session_id: int) -> VideoSession:
+    video_session = service.get(db=db, session_id=session_id)
+    if video_session is None:
+        raise HTTPException(404, "no such session")
+    return video_session
+
+
+@router.post("", status_code=201)
+def open_session(body: OpenIn, request: Request, db: SessionDep, access: AccessDep,
+                 registry: RegistryDep, rules: RulesDep, now: NowDep) -> SessionOut:
+    """Open the video session of a booking, or of a walk-in in a room now."""
+    if body.booking_id is not None:
+        booking = bookings.booking_by_id(db, booking_id=body.booking_id)
+        if booking is None:
+            raise HTTPException(404, "no such booking")
+        visit = {"site": booking.site, "room": booking.room, "authority": booking.authority,
+                 "service": booking.service, "slot_start": booking.start,
+                 "slot_end": booking.end, "booking_id": booking.id}
+    else:
+        site = registry.sites.get(body.site or "")
+        if site is None or body.room not in site.rooms or not body.service:
+            raise HTTPException(422, "a walk-in names a site, its room and a service")
+        try:
+            authority = rules.service(body.site, body.service).authority
+        except BookingRefused as refusal:
+            raise HTTPException(422, refusal.detail) from None
+        if body.authority not in (None, authority):
+            raise HTTPException(422, f"the service {body.service} is {authority}'s")
+        visit = {"site": body.site, "room": body.room, "authority": authority,
+                 "service": body.service, "slot_start": now,
+                 "slot_end": now + timedelta(minutes=body.minutes)}
+    access.require("session.open", site=visit["site"], authority=visit["authority"])
+    video_session = service.open_session(db=db, settings=session_settings(request.app),
+                                         created_by=access.principal.username, now=now,
+                                         **visit)
+    db.commit()
+    return _out(db, video_session)
+
+
+@router.get("/no-show-candidates")
+def no_show_candidates(site: str, db: SessionDep, access: AccessDep, now: NowDep) -> dict:
+    """The site's bookings whose session began with no room terminal ever joined: the
+    advisor decides whether the customer did not come."""
+    access.require("session.read", site=site)
+    return {"booking_ids": service.no_show_candidates(db=db, site=site, now=now)}
+
+
+@router.get("/{session_id:int}")
+def read_session(session_id: int, db: SessionDep, access: AccessDep) -> SessionOut:
+    """A session and its participants."""
+    video_session = _session(db, session_id)
+    access.require("session.read", site=video_session.site,
+                   authority=video_session.authority, resource=f"session:{session_id}")
+    return _out(db, video_session)
+
+
+@router.post("/{session_id:int}/join")
+def join_as_staff(session_id: int, db: SessionDep, access: AccessDep, now: NowDep
+                  ) -> JoinOut:
+    """The expert of the session's authority joins (in at once); the site's advisor joins
+    when asked to verify the customer's identity (waits to be admitted)."""
+    video_session = _session(db, session_id)
+    access.require("session.join", site=video_session.site,
+                   authority=video_session.authority, resource=f"session:{session_id}")
+    role = {EXPERT: "expert", ADVISOR: "advisor"}[access.principal.role]
+    participant, credential = service.join(db=db, video_session=video_session, role=role,
+                                           now=now, staff_id=access.principal.staff_id)
+    db.commit()
+    return _joined(participant, credential, video_session)
+
+
+def check_room(settings: SessionSettings, *, site: str, room: str, token: str) -> None:
+    """Refuse unless ``token`` is the room's terminal token."""
+    expected = service.room_token(settings, site=site, room=room).encode()
+    if not hmac.compare_digest(expected, token.encode("utf-8", "replace")):
+        raise SessionRefused("bad_room_token", "this terminal's room token is not valid")
+
+
+@router.post("/terminal/join")
+def join_as_terminal(body: TerminalIn, request: Request, db: SessionDep, now: NowDep
+                     ) -> JoinOut:
+    """The room terminal joins its room's current session (the one named, or the current
+    one when none is named)."""
+    settings = session_settings(request.app)
+    check_room(settings, site=body.site, room=body.room, token=body.room_token)
+    video_session = service.get(db=db, session_id=body.session_id) if body.session_id \
+        else service.current_session(db=db, settings=settings, site=body.site,
+                                     room=body.room, now=now)
+    if video_session is None:
+        raise SessionRefused("not_current", "the room has no session now")
+    terminal_may_join(session_room=(video_session.site, video_session.room),
+                      terminal_room=(body.site, body.room),
+                      window=service.window(video_session=video_session, settings=settings),
+                      ended=video_session.ended_at is not None, now=now)
+    participant, credential = service.join(db=db, video_session=video_session,
+                                           role="terminal", now=now)
+    db.commit()
+    return _joined(participant, credential, video_session)
+
+
+@router.post("/terminal/next")
+def next_visit(body: TerminalIn, request: Request, db: SessionDep, now: NowDep
+               ) -> NextVisitOut:
+    """The room's current session, if any, and the start of its next booked visit today."""
+    settings = session_settings(request.app)
+    check_room(settings, site=body.site, room=body.room, token=body.room_token)
+    current = service.current_session(db=db, settings=settings, site=body.site,
+                                      room=body.room, now=now)
+    upcoming = [b for b in bookings.bookings_between(db, start=now - timedelta(minutes=30),
+                                                     end=now + timedelta(hours=12),
+                                                     site=body.site)
+                if b.room == body.room and b.end > now and b.status in ("booked",
+                                                                       "checked_in")]
+    return NextVisitOut(session_id=current.id if current else None,
+                        next_visit=upcoming[0].start if upcoming else None)
+
+
+@router.post("/terminal/call", status_code=202)
+async def call_advisor(body: TerminalIn, request: Request, now: NowDep) -> dict:
+    """The room terminal's "call the advisor" button: a press of the room's call button."""
+    settings = session_settings(request.app)
+    check_room(settings, site=body.site, room=body.room, token=body.room_token)
+    try:
+        await run_in_threadpool(publish_press, request.app.state.settings, site=body.site,
+                                room=body.room, now=now)
+    except BrokerUnavailable:
+        raise HTTPException(503, "the call could not be sent: tell the staff at the desk") \
+            from None
+    return {"called": True}
+
+
+@router.post("/{session_id:int}/invitations", status_code=201)
+def invite(session_id: int, request: Request, db: SessionDep, access: AccessDep,
+           now: NowDep) -> InvitationOut:
+    """The expert invites a third party: a link to strong authentication and the lobby."""
+    video_session = _session(db, session_id)
+    access.require("session.manage", authority=video_session.authority,
+                   resource=f"session:{session_id}")
+    settings = session_settings(request.app)
+    thirdparty.configured(settings)
+    token = service.invite(db=db, settings=settings, video_session=video_session,
+                           created_by=access.principal.username, now=now)
+    db.commit()
+    expires = min(video_session.ends_at, now + timedelta(hours=settings.invite_hours))
+    return InvitationOut(url=str(request.url_for("open_invitation", token=token)),
+                         expires_at=expires)
+
+
+@router.get("/invite/callback")
+def invitation_callback(request: Request, db: SessionDep, now: NowDep,
+                        code: str | None = None, state: str | None = None) -> Response:
+    """The identity provider's answer: on success the person is asked to affirm."""
+    settings = session_settings(request.app)
+    pending = thirdparty.finish_login(db=db, settings=settings, now=now, code=code,
+                                      state=state,
+                                      flow_cookie=request.cookies.get(thirdparty.FLOW_COOKIE, ""))
+    db.commit()
+    response = RedirectResponse("/sessions/invite/affirm", 303)
+    response.delete_cookie(thirdparty.FLOW_COOKIE, path="/")
+    response.set_cookie(thirdparty.PENDING_COOKIE, pending, max_age=thirdparty.PENDING_SECONDS,
+                        httponly=True, secure=settings.cookie_secure, samesite="lax", path="/")
+    return response
+
+
+@router.get("/invite/affirm", name="affirmation")
+def affirmation(request: Request) -> dict:
+    """Who is about to affirm (the page asks; the answer goes to POST)."""
+    who = thirdparty.pending(session_settings(request.app),
+                             request.cookies.get(thirdparty.PENDING_COOKIE, ""))
+    return {"session_id": who["session"], "name": who["name"]}
+
+
+@router.post("/invite/affirm")
+def affirm(body: AffirmIn, request: Request, db: SessionDep, now: NowDep) -> JoinOut:
+    """The affirmation: the third party enters the lobby and gets its credential."""
+    settings = session_settings(request.app)
+    participant, credential = thirdparty.affirm(
+        db=db, settings=settings, affirmed=body.affirmed, now=now,
+        cookie=request.cookies.get(thirdparty.PENDING_COOKIE, ""))
+    db.commit()
+    return _joined(participant, credential, service.get(db=db,
+                                                        session_id=participant.session_id))
+
+
+@router.get("/invite/{token}", name="open_invitation")
+def open_invitation(token: str, request: Request, db: SessionDep, now: NowDep
+                    ) -> RedirectResponse:
+    """Opening the invitation link starts strong authentication."""
+    settings = session_settings(request.app)
+    service.invited_session(db=db, token=token, now=now)
+    url, cookie = thirdparty.start_login(settings, invitation=token)
+    response = RedirectResponse(url, 302)
+    response.set_cookie(thirdparty.FLOW_COOKIE, cookie, max_age=thirdparty.FLOW_SECONDS,
+                        httponly=True, secure=settings.cookie_secure, samesite="lax", path="/")
+    return response
+
+
+@router.post("/{session_id:int}/end")
+async def end(session_id: int, request: Request, db: SessionDep, access: AccessDep) -> dict:
+    """The expert closes the session: every peer is disconnected."""
+    video_session = _session(db, session_id)
+    access.require("session.manage", authority=video_session.authority,
+                   resource=f"session:{session_id}")
+    ended = await signalling(request.app).end(session_id, by=BY_EXPERT)
+    return {"ended": ended}
+
+
+@router.post("/{session_id:int}/feedback", status_code=201)
+def feedback(session_id: int, body: FeedbackIn, db: SessionDep, now: NowDep) -> dict:
+    """The customer's five faces (with the room's credential) or the expert's short form,
+    up to half an hour after the end."""
+    participant = service.authenticate(db=db, session_id=session_id,
+                                       credential=body.credential, now=now,
+                                       after_end=timedelta(minutes=service.FEEDBACK_MINUTES))
+    row = service.record_feedback(db=db, participant=participant, score=body.score, now=now,
+                                  media_ok=body.media_ok,
+                                  matter_resolved=body.matter_resolved)
+    db.commit()
+    return {"source": row.source, "score": row.score}
+
+
+@router.websocket("/{session_id:int}/signal")
+async def signal(websocket: WebSocket, session_id: int) -> None:
+    """The signalling channel of one participant (see ``cloud.sessions.signalling``)."""
+    await signalling(websocket.app).serve(websocket, session_id)
+

@@ -1,0 +1,39 @@
+"""The room terminal's "call the advisor" button publishes what the physical button does."""
+from __future__ import annotations
+
+import queue
+import threading
+
+import paho.mqtt.client as mqtt
+
+from cloud.sessions.service import room_token
+from protocol.codec import decode
+from tests.sessions.conftest import make_live
+
+
+def test_the_terminals_call_button_publishes_a_press_of_the_rooms_call_button(sqlite_url,
+                                                                             broker):
+    received: queue.Queue = queue.Queue()
+    listener = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    subscribed = threading.Event()
+    listener.on_message = lambda client, data, message: received.put(message)
+    listener.on_subscribe = lambda *args: subscribed.set()
+    listener.connect("127.0.0.1", broker.port)
+    listener.subscribe("etp/v1/+/+/+/event", qos=1)
+    listener.loop_start()
+    assert subscribed.wait(10)
+    live, stop = make_live(sqlite_url, broker)
+    try:
+        with live.client() as client:
+            refused = client.post("/api/sessions/terminal/call", json={
+                "site": "porvoo", "room": "r1", "room_token": "forged"})
+            called = client.post("/api/sessions/terminal/call", json={
+                "site": "porvoo", "room": "r1",
+                "room_token": room_token(live.settings, site="porvoo", room="r1")})
+        message = received.get(timeout=10)
+    finally:
+        stop()
+        listener.loop_stop()
+    assert refused.status_code == 403 and called.status_code == 202
+    assert message.topic == "etp/v1/porvoo/r1/callbutton/event" and message.qos == 1
+    assert decode(message.topic, message.payload).payload.data.type == "button_press"
