@@ -112,7 +112,10 @@ def cloud_identities(settings: FleetSettings) -> list[Identity]:
     live = _publish(f"{LIVE_ROOT}/#")  # the summon loop's events to the consoles
     ingest = (Grant("subscribePattern", f"$share/ingest/{ROOT}/#"),
               Grant("publishClientReceive", f"{ROOT}/#"), *commands, *live)
-    api = tuple(_read(f"{ROOT}/#") + commands + live + _read(f"{LIVE_ROOT}/#"))
+    # the room terminal's "call the advisor" button reaches the cloud as a press of the room's
+    # call button, published by the API replica that checked the terminal's room token
+    terminal_calls = _publish(f"{ROOT}/+/+/callbutton/event")
+    api = tuple(_read(f"{ROOT}/#") + commands + live + terminal_calls + _read(f"{LIVE_ROOT}/#"))
     return ([Identity(f"cloud.ingest.{i}", "cloud", ingest)
              for i in range(1, settings.cloud_workers.ingest + 1)]
             + [Identity(f"cloud.api.{i}", "cloud", api)

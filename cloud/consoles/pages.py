@@ -13,12 +13,11 @@ over the live event stream (``/api/live/events``), read by ``static/alerts.js``
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 
 from cloud.accounts.access import ADVISOR, EXPERT
 from cloud.accounts.deps import NowDep
@@ -43,16 +42,7 @@ from cloud.registry import Registry
 from cloud.web.templating import language, render, texts, translate
 
 router = APIRouter(include_in_schema=False)
-STATIC = Path(__file__).parent / "static"
-STATIC_FILES = {p.name: p for p in STATIC.iterdir() if p.suffix in (".js", ".css")}
 
-
-@router.get("/static/consoles/{name}")
-def static_file(name: str) -> FileResponse:
-    """The consoles' scripts and styles (files: the CSP allows no inline script)."""
-    if name not in STATIC_FILES:
-        raise HTTPException(404, "no such file")
-    return FileResponse(STATIC_FILES[name])
 
 
 # --- what every console template is given ----------------------------------------------------

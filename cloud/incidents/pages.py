@@ -9,13 +9,12 @@ Europe/Helsinki; the SLA clock is the incidents' own (``service.response_clock``
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Annotated
 from urllib.parse import parse_qs, urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from cloud.accounts.access import SUPPORT
@@ -34,8 +33,6 @@ from cloud.web.templating import language, render, texts, translate
 
 router = APIRouter(include_in_schema=False)
 ZONE = ZoneInfo("Europe/Helsinki")
-STATIC = Path(__file__).parent / "static"
-ASSETS = {"support-console.js": "text/javascript", "incidents.css": "text/css"}
 CONSOLE = "/console/support"
 # the queue's state filter -> the lifecycle states it shows
 STATE_FILTERS = {"active": ACTIVE_STATES, "open": ("open", "notified"),
@@ -133,7 +130,9 @@ def _place(routing: service.Routing, incident: Incident) -> tuple[object, str | 
     if site is None:
         return incident.site, incident.room
     room = site.rooms.get(incident.room) if incident.room else None
-    return site.name.model_dump(), room.name if room else incident.room
+    if room is None:
+        return site.name.model_dump(), incident.room
+    return site.name.model_dump(), room.names.model_dump() if room.names else room.name
 
 
 def _row(routing: service.Routing, incident: Incident, now: datetime) -> dict:
@@ -275,14 +274,6 @@ def _carry_out(session: Session, incident: Incident, action: str, *, actor: str,
     if text:
         service.comment(session, incident=incident, actor=actor, text=text, now=now)
 
-
-@router.get("/incidents/static/{name}")
-def static_file(name: str) -> FileResponse:
-    """The pages' script and styles (files: the content security policy allows nothing
-    inline)."""
-    if name not in ASSETS:
-        raise HTTPException(404, "no such file")
-    return FileResponse(STATIC / name, media_type=ASSETS[name])
 
 
 def hours_text(lang: str, party) -> str:

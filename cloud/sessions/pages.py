@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from pathlib import Path
 from typing import Annotated
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 
 from cloud.accounts.access import EXPERT
 from cloud.accounts.deps import Access, NowDep
@@ -27,9 +26,6 @@ from cloud.sessions.views import session_settings
 from cloud.web.templating import language, render, translate
 
 router = APIRouter(include_in_schema=False)
-STATIC = Path(__file__).parent / "static"
-ASSETS = {"session.js": "text/javascript", "expert.js": "text/javascript",
-          "terminal.js": "text/javascript", "sessions.css": "text/css"}
 VIEW_TEXTS = {"camera": "room_camera", "document": "document_camera", "someone": "someone",
               "assurance": "assurance", "admit": "admit", "deny": "deny",
               "connected": "connected", "reconnecting": "reconnecting", "ended": "ended",
@@ -66,14 +62,6 @@ async def _form(request: Request) -> dict[str, str]:
 def _refused(request: Request, refusal: Exception, status: int = 403) -> Response:
     return render(request, "session-refused.html", status_code=status, message=str(refusal))
 
-
-@router.get("/sessions/static/{name}")
-def static_file(name: str) -> FileResponse:
-    """The pages' scripts and styles (files: the content security policy allows nothing
-    inline)."""
-    if name not in ASSETS:
-        raise HTTPException(404, "no such file")
-    return FileResponse(STATIC / name, media_type=ASSETS[name])
 
 
 @router.get("/sessions/terminal")

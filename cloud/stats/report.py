@@ -147,9 +147,30 @@ def _charts(tables: MonthTables, registry: Registry, lang: str) -> dict[str, Mar
             rows = [r for r in incidents if r["party"] == party]
             return None if any(r["opened"] is None for r in rows) else sum(
                 r["opened"] for r in rows)
+        party_names = display_names(registry, lang)["party"]
         charts["incidents"] = Markup(bar_chart(
-            t["incidents_by_party"], parties, [(t["opened"], [opened(p) for p in parties])]))
+            t["incidents_by_party"], [party_names.get(p, p) for p in parties],
+            [(t["opened"], [opened(p) for p in parties])]))
     return charts
+
+
+def display_names(registry: Registry, lang: str) -> dict[str, dict[str, str]]:
+    """What a reader calls the report's codes, per column: sites and authorities from the
+    registry, the advisors' tasks as the task-time log names them, support parties as the
+    responsibility matrix names them."""
+    from cloud.incidents.matrix import load_matrix
+    from cloud.incidents.settings import IncidentSettings
+    from cloud.web.templating import texts as page_texts
+
+    prefix = "tasktime.task."
+    matrix = load_matrix(IncidentSettings().matrix_file, list(registry.sites))
+    return {
+        "site": {s: getattr(e.name, lang) for s, e in registry.sites.items()},
+        "authority": {a: getattr(e.name, lang) for a, e in registry.authorities.items()},
+        "task": {k.removeprefix(prefix): v[lang] for k, v in page_texts().items()
+                 if k.startswith(prefix)},
+        "party": {p: party.name for p, party in matrix.data.parties.items()},
+    }
 
 
 def render_html(tables: MonthTables, *, registry: Registry, lang: str, now: datetime) -> str:
@@ -159,14 +180,13 @@ def render_html(tables: MonthTables, *, registry: Registry, lang: str, now: date
     env = Environment(loader=FileSystemLoader(HERE / "templates"),
                       autoescape=select_autoescape(["html"]))
     t = {k: v[lang] for k, v in texts().items()}
-    names = {s: getattr(e.name, lang) for s, e in registry.sites.items()}
-    names.update({a: getattr(e.name, lang) for a, e in registry.authorities.items()})
+    names = display_names(registry, lang)
     sections = []
     for key, shown in SHOWN.items():
         by = TABLES[key][1]
         heads = [t[d] for d in by] + [t[c] + (" %" if c.endswith("_pct") else "")
                                       for c in shown]
-        body = [[names.get(r[d], r[d]) if d in ("site", "authority") else
+        body = [[names[d].get(r[d], r[d]) if d in names else
                  t.get(f"code_{r[d]}", r[d]) for d in by]
                 + [_cell(r, FIELD_OF.get(c, c)) for c in shown]
                 for r in tables.rows[key]]

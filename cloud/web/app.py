@@ -1,6 +1,6 @@
 """The FastAPI application factory: it assembles the domains. Each domain package that has
-``views.py`` with a ``router`` is mounted under ``/api``, and its ``pages.py`` router (the
-server-rendered pages) at the root; the status page, the API docs and ``/metrics`` live in
+``views.py`` with a ``router`` is mounted under ``/api``, its ``pages.py`` router (the
+server-rendered pages) at the root and its ``static/`` folder at ``/static/<domain>``; the status page, the API docs and ``/metrics`` live in
 ``cloud/web``. Every answer passes the security middleware."""
 from __future__ import annotations
 
@@ -71,6 +71,10 @@ def create_app(settings: CloudSettings | None = None, web: WebSettings | None = 
     app.add_exception_handler(LoginRequired, login_redirect)
     app.include_router(importlib.import_module("cloud.runtime.health").router)
     app.mount("/static/swagger", StaticFiles(directory=SWAGGER_ASSETS), name="swagger")
+    for domain in DOMAINS:  # the pages' scripts and styles: files, the CSP allows no inline
+        folder = STATIC.parents[1] / domain / "static"
+        if folder.is_dir():
+            app.mount(f"/static/{domain}", StaticFiles(directory=folder), name=f"{domain}-static")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _answer_bad_input(app)
     _document_refusals(app)

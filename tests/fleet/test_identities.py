@@ -22,6 +22,14 @@ def test_only_cloud_identities_may_publish_commands():
         assert any("/cmd/" in t for t in sends) == (identity.role == "cloud"), identity.name
 
 
+def test_of_the_rooms_topics_an_api_replica_publishes_only_commands_and_terminal_calls():
+    api = next(i for i in fleet_identities(load_registry(), FleetSettings())
+               if i.name == "cloud.api.1")
+    sends = {g.topic for g in api.grants if g.acltype == "publishClientSend"
+             and g.topic.startswith("etp/v1/")}
+    assert sends == {"etp/v1/+/+/+/cmd/+", "etp/v1/+/+/callbutton/event"}
+
+
 def test_rooms_whose_agent_client_ids_would_collide_are_refused():
     room = {"name": "x"}
     registry = Registry.model_validate({

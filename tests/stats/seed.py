@@ -125,9 +125,9 @@ def _bookings(s, rules) -> None:
                                                 given_at=at(2 + i, 12)))
     s.execute(insert(seams.FEEDBACK).values(giver="customer", score=1, site="porvoo",
                                             authority="kela", given_at=at(1, 9, month=12)))
-    for day, task, minutes in ((date(2026, 11, 2), "meeting_customer", 60),
-                               (date(2026, 11, 3), "meeting_customer", 30),
-                               (date(2026, 11, 2), "managing_bookings", 45),
+    for day, task, minutes in ((date(2026, 11, 2), "meeting", 60),
+                               (date(2026, 11, 3), "meeting", 30),
+                               (date(2026, 11, 2), "bookings", 45),
                                (date(2026, 11, 16), "equipment", 20),
                                (date(2026, 12, 1), "equipment", 99)):
         s.execute(insert(seams.TASKS).values(site="porvoo", advisor_id=1, task=task, day=day,
@@ -216,5 +216,5 @@ INCIDENTS = {
                              "unavailable_min": 0.0, "respond_min_sum": 0.0,
                              "resolve_min_sum": 0.0},
 }
-TASKS = {"equipment": 20, "managing_bookings": 45, "meeting_customer": 90}
+TASKS = {"equipment": 20, "bookings": 45, "meeting": 90}
 NOW = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
