@@ -160,7 +160,7 @@ Demo staff, password "{DEMO_PASSWORD}":
 From a second terminal, inject a fault and clear it (sent through the cloud's API):
   .venv/bin/etapalvelu sim fault porvoo r1 doccam unplugged --api http://{host}:{port}
   .venv/bin/etapalvelu sim clear porvoo r1 doccam --api http://{host}:{port}
-  .venv/bin/etapalvelu sim press imatra r1 --api http://{host}:{port}
+  .venv/bin/etapalvelu sim press porvoo r1     (rings demo-advisor's console; sim cancel clears it)
 
 A video session: as demo-advisor open http://{host}:{port}/sessions/new, start a session in a
 room (its simulated terminal joins at once and sends generated video), then in a second tab

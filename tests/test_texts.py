@@ -20,4 +20,6 @@ def test_every_key_a_template_or_page_asks_for_is_defined():
             for path in [*CLOUD.glob("*/templates/**/*.html"), *CLOUD.glob("*/pages.py")]
             for key in KEY.findall(path.read_text(encoding="utf-8"))}
     assert used
-    assert [(path, key) for path, key in sorted(used) if key not in defined] == []
+    # a key ending in "." or "_" is a prefix completed at run time (``t("x." ~ state)``)
+    assert [(path, key) for path, key in sorted(used)
+            if key not in defined and not key.endswith((".", "_"))] == []

@@ -18,6 +18,7 @@ from cloud.accounts.access import EXPERT
 from cloud.accounts.deps import Access, NowDep
 from cloud.accounts.pages import PageStaff
 from cloud.api.deps import RegistryDep, SessionDep
+from cloud.bookings import service as bookings
 from cloud.bookings.service import BookingRefused
 from cloud.bookings.views import RulesDep
 from cloud.sessions import service, thirdparty
@@ -113,6 +114,28 @@ async def start(request: Request, db: SessionDep, access: PageAccess, rules: Rul
             slot_end=now + timedelta(minutes=30), created_by=access.principal.username,
             now=now)
     except (BookingRefused, SessionRefused) as refusal:
+        return _refused(request, refusal, 422)
+    db.commit()
+    return RedirectResponse(f"/sessions/{video_session.id}", 303)
+
+
+@router.post("/sessions/booking/{booking_id:int}")
+def booking_session(booking_id: int, request: Request, db: SessionDep, access: PageAccess,
+                    now: NowDep) -> Response:
+    """The video session of a booked visit, opened on first use (the expert's day and the
+    advisor's come here); its page follows."""
+    booking = bookings.booking_by_id(db, booking_id=booking_id)
+    if booking is None:
+        raise HTTPException(404, "no such booking")
+    access.require("session.open", site=booking.site, authority=booking.authority,
+                   resource=f"booking:{booking_id}")
+    try:
+        video_session = service.open_session(
+            db=db, settings=session_settings(request.app), site=booking.site,
+            room=booking.room, authority=booking.authority, service=booking.service,
+            slot_start=booking.start, slot_end=booking.end,
+            created_by=access.principal.username, now=now, booking_id=booking.id)
+    except SessionRefused as refusal:
         return _refused(request, refusal, 422)
     db.commit()
     return RedirectResponse(f"/sessions/{video_session.id}", 303)

@@ -58,6 +58,9 @@ def test_an_advisor_sees_todays_bookings_checks_a_customer_in_and_books_a_walk_i
         assert walk_in.inner_text().startswith("10:00–10:30")
         at_both_widths(page, "consoles-advisor-after-walk-in-fi")
         assert_accessible(page)
+        # the customer is in the room: the advisor opens the visit's video session for them
+        walk_in.get_by_role("button", name="Avaa videotapaaminen").click()
+        page.wait_for_url(re.compile(rf"{base}/sessions/\d+$"))
 
 
 def test_the_advisors_main_flow_works_by_keyboard_alone(chromium, app):

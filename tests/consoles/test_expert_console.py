@@ -3,9 +3,12 @@ customer's arrival as the advisor records it and the room's occupancy, a link to
 session; nothing of another authority."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from cloud.bookings import service as bookings
+from cloud.sessions import service as sessions
 from cloud.twin.models import RoomOccupancy
 from tests.accounts.conftest import PASSWORD
 from tests.consoles.conftest import NOW
@@ -33,11 +36,17 @@ def test_an_expert_sees_only_their_authoritys_sessions_with_the_customers_arriva
         assert porvoo.get_attribute("data-arrival") == "in_room"
         assert "Tilassa" in porvoo.inner_text()
         assert "Asiakas D" in imatra.inner_text() and imatra.get_attribute("data-arrival") == "due"
-        link = porvoo.get_by_role("link")
-        assert link.get_attribute("href") == f"/sessions/{ids['Asiakas A']}"
         text = page.locator("main").inner_text()
         for other in ("Asiakas B", "Asiakas C", "Asiakas E"):  # DVV, Vero, the Police
             assert other not in text
+        porvoo.get_by_role("button").click()  # the visit's video session, opened on first use
+        page.wait_for_url(re.compile(rf"{base}/sessions/\d+$"))
+        opened = int(page.url.rsplit("/", 1)[1])
+        with app.state.sessionmaker() as db:
+            assert sessions.get(db=db, session_id=opened).booking_id == ids["Asiakas A"]
+        page.go_back()
+        page.locator("tbody tr").filter(has_text="Porvoo-info").get_by_role("button").click()
+        page.wait_for_url(f"{base}/sessions/{opened}")  # the same session, not a second one
     with served(app) as base, staff_page(chromium, base, "exp-vero", PASSWORD) as page:
         assert [r.inner_text().split("\t")[0] for r in page.locator("tbody tr").all()] == \
             ["13:00–14:00"]
