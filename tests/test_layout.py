@@ -2,9 +2,10 @@
 owns its tables, so no domain imports another domain's ``models``; journeys live in
 ``cloud/flows/``, which imports the domains, so a domain imports flows only from its
 ``views.py`` and ``pages.py`` (a request may start a journey); ``cloud/web/`` assembles the app
-from the domains, so no domain imports it, but for its pages' one templating module. Everything else a domain may import: another domain's service
-functions and package API, ``cloud.db``, ``cloud.settings``, ``cloud.registry``,
-``cloud.instants``, ``cloud.api``, ``protocol``. Imports are read with ``ast``, also those inside
+from the domains, so no domain imports it, but for its pages' one templating module.
+Everything else a domain may import: another domain's service functions and package API,
+``cloud.db``, ``cloud.settings``, ``cloud.registry``, ``cloud.instants``, ``cloud.texts``,
+``cloud.api``, ``protocol``. Imports are read with ``ast``, also those inside
 functions, so a deferred import does not hide an arrow."""
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from cloud.web.templating import CLOUD, texts
+from cloud.texts import CLOUD, texts
 
 KEY = re.compile(r"""\bt\(\s*["']([a-z0-9_.]+)["']""")
 

@@ -39,7 +39,8 @@ from cloud.consoles.forms import (
 from cloud.consoles.rules import MAX_DAY_MINUTES, STEPS, TASKS
 from cloud.consoles.scope import DEVICES, RoutingDep, access, advisor_sites, chosen_site
 from cloud.registry import Registry
-from cloud.web.templating import language, render, texts, translate
+from cloud.texts import texts, translate
+from cloud.web.templating import language, render
 
 router = APIRouter(include_in_schema=False)
 

@@ -29,7 +29,8 @@ from cloud.incidents.matrix import CATEGORIES, CATEGORY_OWNERS
 from cloud.incidents.models import Incident
 from cloud.incidents.rules import CRITICAL, MAJOR, MINOR
 from cloud.incidents.views import RoutingDep, _incident
-from cloud.web.templating import language, render, texts, translate
+from cloud.texts import texts, translate
+from cloud.web.templating import language, render
 
 router = APIRouter(include_in_schema=False)
 ZONE = ZoneInfo("Europe/Helsinki")

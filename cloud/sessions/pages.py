@@ -24,7 +24,8 @@ from cloud.bookings.views import RulesDep
 from cloud.sessions import service, thirdparty
 from cloud.sessions.rules import SessionRefused
 from cloud.sessions.views import session_settings
-from cloud.web.templating import language, render, translate
+from cloud.texts import translate
+from cloud.web.templating import language, render
 
 router = APIRouter(include_in_schema=False)
 VIEW_TEXTS = {"camera": "room_camera", "document": "document_camera", "someone": "someone",

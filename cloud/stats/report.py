@@ -160,7 +160,7 @@ def display_names(registry: Registry, lang: str) -> dict[str, dict[str, str]]:
     responsibility matrix names them."""
     from cloud.incidents.matrix import load_matrix
     from cloud.incidents.settings import IncidentSettings
-    from cloud.web.templating import texts as page_texts
+    from cloud.texts import texts as page_texts
 
     prefix = "tasktime.task."
     matrix = load_matrix(IncidentSettings().matrix_file, list(registry.sites))

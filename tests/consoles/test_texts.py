@@ -8,7 +8,7 @@ from cloud.consoles.pages import DEVICES, DONE
 from cloud.consoles.rules import TASKS
 from cloud.incidents.matrix import CATEGORIES
 from cloud.incidents.rules import CRITICAL, MAJOR, MINOR
-from cloud.web.templating import texts
+from cloud.texts import texts
 from protocol.topics import DEVICE_TYPES
 
 VALUES = {

@@ -18,6 +18,8 @@ from tests.pages import (
 from tests.support_console.conftest import helsinki, incident
 
 pytestmark = pytest.mark.browser
+ROOM = {"fi": "Porvoo-infon neuvotteluhuone", "sv": "Borgå-infos mötesrum",
+        "en": "Porvoo Info meeting room"}
 PORVOO = {"fi": "Porvoo-info", "sv": "Borgå-info", "en": "Porvoo Info"}  # the registry's names
 HEADINGS = {"fi": "Tukitahon tapaukset", "sv": "Stödpartens ärenden",
             "en": "Support party's incidents"}
@@ -44,7 +46,7 @@ def test_the_support_pages_are_accessible_in_each_language_at_both_widths(chromi
         assert page.get_by_role("heading", level=1).inner_text() == HEADINGS[lang]
         assert page.locator("html").get_attribute("lang") == lang
         assert page.locator(f"#incident-{fresh} .facts dd").first.inner_text().startswith(
-            f"{PORVOO[lang]}, Porvoo-infon neuvotteluhuone")
+            f"{PORVOO[lang]}, {ROOM[lang]}")  # the room in the page's language too
         checked(page, f"support-queue-{lang}")
         page.locator(f"#incident-{fresh} button").click()
         page.wait_for_load_state()

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from cloud.incidents.lifecycle import STATES
 from cloud.incidents.matrix import CATEGORIES
 from cloud.incidents.pages import EVENT_KINDS, LABELS, label
-from cloud.web.templating import CLOUD, texts
+from cloud.texts import CLOUD, texts
 from tests.accounts.conftest import PASSWORD
 
 
