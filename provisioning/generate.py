@@ -202,7 +202,8 @@ def _cloud_workers(settings: FleetSettings) -> dict[str, list[dict]]:
     instance of its service's systemd template unit (``etapalvelu-ingest@1``)."""
     workers = [(service, f"cloud.{service}.{i}")
                for service, count in (("ingest", settings.cloud_workers.ingest),
-                                      ("api", settings.cloud_workers.api))
+                                      ("api", settings.cloud_workers.api),
+                                      ("schedule", settings.cloud_workers.schedule))
                for i in range(1, count + 1)]
     hosts: dict[str, list[dict]] = {h: [] for h in settings.cloud_hosts}
     for index, (service, identity) in enumerate(workers):

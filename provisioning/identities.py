@@ -107,7 +107,8 @@ def wireless_identity(site: str, room: str, device: str) -> Identity:
 
 
 def cloud_identities(settings: FleetSettings) -> list[Identity]:
-    """One identity per cloud worker process: ``cloud.ingest.1``, ``cloud.api.1``..."""
+    """One identity per cloud worker process: ``cloud.ingest.1``, ``cloud.api.1``,
+    ``cloud.schedule.1``..."""
     commands = _publish(f"{ROOT}/+/+/+/cmd/+")
     live = _publish(f"{LIVE_ROOT}/#")  # the summon loop's events to the consoles
     ingest = (Grant("subscribePattern", f"$share/ingest/{ROOT}/#"),
@@ -119,7 +120,10 @@ def cloud_identities(settings: FleetSettings) -> list[Identity]:
     return ([Identity(f"cloud.ingest.{i}", "cloud", ingest)
              for i in range(1, settings.cloud_workers.ingest + 1)]
             + [Identity(f"cloud.api.{i}", "cloud", api)
-               for i in range(1, settings.cloud_workers.api + 1)])
+               for i in range(1, settings.cloud_workers.api + 1)]
+            # the schedule only publishes the escalated calls' alerts to the consoles
+            + [Identity(f"cloud.schedule.{i}", "cloud", tuple(live))
+               for i in range(1, settings.cloud_workers.schedule + 1)])
 
 
 def monitor_identity() -> Identity:

@@ -19,6 +19,8 @@ class CloudWorkers(BaseModel):
     model_config = ConfigDict(extra="forbid")
     ingest: int = Field(2, ge=1, le=64)
     api: int = Field(1, ge=1, le=64)
+    # the booking schedule: its escalation round publishes the call alerts on the live bus
+    schedule: int = Field(1, ge=1, le=4)
 
 
 class FleetSettings(BaseModel):

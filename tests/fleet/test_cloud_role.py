@@ -22,7 +22,7 @@ from tests.fleet.test_playbooks import local_fleet, local_target
 HOST = "cloud.example.invalid"
 PROCESS_UNITS = ("etapalvelu-ingest@.service", "etapalvelu-api@.service",
                  "etapalvelu-engine.service", "etapalvelu-notify.service",
-                 "etapalvelu-schedule.service")
+                 "etapalvelu-schedule@.service")
 
 
 def cloud_vars(root, wheels) -> dict:

@@ -12,14 +12,16 @@ def test_every_room_device_gets_one_identity_and_the_cloud_one_per_process():
     names = [i.name for i in fleet_identities(load_registry(), FleetSettings())]
     assert len(names) == len(set(names))
     assert {"porvoo.r1.agent", "porvoo.r1.callbutton", "porvoo.r1.occupancy",
-            "cloud.ingest.1", "cloud.ingest.2", "cloud.api.1", "fleet.monitor"} <= set(names)
+            "cloud.ingest.1", "cloud.ingest.2", "cloud.api.1", "cloud.schedule.1",
+            "fleet.monitor"} <= set(names)
     assert not any(n.endswith((".terminal", ".doccam", ".network")) for n in names)
 
 
 def test_only_cloud_identities_may_publish_commands():
     for identity in fleet_identities(load_registry(), FleetSettings()):
         sends = [g.topic for g in identity.grants if g.acltype == "publishClientSend"]
-        assert any("/cmd/" in t for t in sends) == (identity.role == "cloud"), identity.name
+        commanding = identity.name.startswith(("cloud.ingest.", "cloud.api."))
+        assert any("/cmd/" in t for t in sends) == commanding, identity.name
 
 
 def test_of_the_rooms_topics_an_api_replica_publishes_only_commands_and_terminal_calls():
@@ -28,6 +30,13 @@ def test_of_the_rooms_topics_an_api_replica_publishes_only_commands_and_terminal
     sends = {g.topic for g in api.grants if g.acltype == "publishClientSend"
              and g.topic.startswith("etp/v1/")}
     assert sends == {"etp/v1/+/+/+/cmd/+", "etp/v1/+/+/callbutton/event"}
+
+
+def test_the_schedule_may_only_publish_on_the_live_tree():
+    schedule = next(i for i in fleet_identities(load_registry(), FleetSettings())
+                    if i.name == "cloud.schedule.1")
+    assert [(g.acltype, g.topic) for g in schedule.grants] == [
+        ("publishClientSend", "etp/live/v1/#")]
 
 
 def test_rooms_whose_agent_client_ids_would_collide_are_refused():

@@ -165,7 +165,7 @@ def test_doccam_fault_to_acknowledged_and_resolved_incident_and_a_booking_remind
     apply_cloud_role(fleet, root, database_url, {**timers, "ETP_API_PORT": str(api_port)})
     (root / "state").mkdir(exist_ok=True)
     unit = {name: unit_instance(root / "units", name)
-            for name in (*SERVICES, "etapalvelu-schedule")}
+            for name in (*SERVICES, "etapalvelu-schedule@1")}
     # ETP_API_PORT is the replica's (worker.env); the generated base port would clash here
     worker_env = root / "etc/cloud.api.1/worker.env"
     worker_env.write_text(worker_env.read_text().replace("ETP_API_PORT=8080",
@@ -232,7 +232,7 @@ def test_doccam_fault_to_acknowledged_and_resolved_incident_and_a_booking_remind
         lead = (start - datetime.now(UTC)).total_seconds() - 2
         apply_cloud_role(fleet, root, database_url, {
             **timers, "ETP_API_PORT": str(api_port), "ETP_BOOKINGS_REMINDER_LEAD_S": str(lead)})
-        processes.start(unit["etapalvelu-schedule"])
+        processes.start(unit["etapalvelu-schedule@1"])
         wait_for(lambda: _mails_to(smtp, "customer@example.invalid") >= 2, 30, "the reminder")
         assert any("booking_reminder" in (m.key or "") for m in smtp.received)
 
@@ -252,7 +252,7 @@ def test_doccam_fault_to_acknowledged_and_resolved_incident_and_a_booking_remind
     finally:
         leftover = processes.stop_all()
     assert statuses == {name: 0 for name in statuses}, (statuses, leftover)
-    assert set(statuses) == {*SERVICES, "etapalvelu-schedule", "agent"}
+    assert set(statuses) == {*SERVICES, "etapalvelu-schedule@1", "agent"}
     with sessions() as session:
         assert session.get(EngineCursor, "transitions").holder is None  # the lease handed back
         rows = process_status(session, now=datetime.now(UTC), stale_after=timedelta(minutes=1))
