@@ -11,7 +11,10 @@ from tests.servers import InfluxDB1, Mosquitto, PostgreSQL, VictoriaMetrics, ens
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Install every missing Debian package in one go before any test runs."""
+    """Install every missing Debian package in one go before any test runs (in the
+    controlling process only: the test processes start after it, and apt takes one at once)."""
+    if hasattr(session.config, "workerinput"):
+        return
     ensure_debian_packages()
 
 
