@@ -156,3 +156,4 @@ on("[data-feedback]", "submit", async (event) => {
   say(texts.thanks);
 });
 on("[data-join]", "click", (event) => { event.target.hidden = true; start(); });
+$("[data-join]").disabled = false; // usable once it does something: an early tap is not lost
