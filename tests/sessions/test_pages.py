@@ -64,6 +64,43 @@ def test_the_expert_in_a_browser_receives_the_terminals_camera_and_document_came
     assert (answer.giver, answer.score, answer.media_ok) == ("expert", 4, True)
 
 
+TRACK_OF = """selector => { const v = document.querySelector(selector);
+  return v && v.srcObject && v.srcObject.getVideoTracks().map(t => t.id).join(); }"""
+NEW_TRACK_PLAYING = """([selector, old]) => { const v = document.querySelector(selector);
+  const ids = v && v.srcObject ? v.srcObject.getVideoTracks().map(t => t.id).join() : "";
+  return ids && ids !== old && v.videoWidth > 0 && !v.paused; }"""
+
+
+def test_the_experts_view_comes_back_by_itself_when_its_signalling_link_drops(chromium, live):
+    terminals = SimulatedTerminals(live.base, [("porvoo", "r1")], settings=live.settings,
+                                   period_s=0.2).start()
+    sockets = []  # the page's signalling sockets, each routed through to the server
+
+    def route(ws) -> None:
+        sockets.append((ws, ws.connect_to_server()))
+    try:
+        session = live.open_walk_in()
+        with browser_page(chromium) as page:
+            page.route_web_socket("**/signal", route)
+            log_in(page, live.base, "exp-kela", PASSWORD, path=f"/sessions/{session['id']}")
+            page.get_by_role("button", name="Liity tapaamiseen").click()
+            page.wait_for_function(PLAYING, arg="[data-main-video]", timeout=20000)
+            before = page.evaluate(TRACK_OF, "[data-main-video]")
+            page_side, server_side = sockets[0]
+            server_side.close(code=1012)  # the replica restarts (or the link blips)
+            page_side.close(code=1012)
+            page.get_by_role("status").get_by_text("yhdistetään uudelleen").wait_for()
+            page.wait_for_function(NEW_TRACK_PLAYING, arg=["[data-main-video]", before],
+                                   timeout=30000)
+            assert len(sockets) == 2
+    finally:
+        terminals.stop()
+    with live.app.state.sessionmaker() as db:
+        kinds = [(e.kind, e.role) for e in service.events_of(db=db, session_id=session["id"])]
+    assert ("reconnecting", "expert") in kinds and ("reconnected", "expert") in kinds
+    assert ("left", "expert") not in kinds
+
+
 def _expert_ends_when_the_room_is_seen(live, session_id: int, may_end: threading.Event,
                                        done: threading.Event) -> None:
     async def run() -> None:

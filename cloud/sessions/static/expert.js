@@ -86,7 +86,10 @@ function renderLobby(waiting) {
 
 function onEvent(message) {
   const waiting = client.waiting;
-  if (message.type === "welcome") {
+  if (message.type === "reconnecting") {
+    say(texts.reconnecting);
+  } else if (message.type === "welcome") {
+    waiting.clear(); // after a reconnect the welcome's lobby is the whole truth
     for (const peer of message.lobby) waiting.set(peer.id, peer);
     renderLobby(waiting);
     say(message.you.state === "waiting" ? texts.lobbyWait : texts.connected);

@@ -1,10 +1,15 @@
 // The browser's side of a video session: the platform's signalling (cloud/sessions/signalling.py)
 // and a mesh of RTCPeerConnections. The newcomer offers to the peers listed on "welcome" and
 // "admitted"; every offer holds three media lines in the room terminal's order: camera video,
-// document-camera video, audio. Candidates trickle.
+// document-camera video, audio. Candidates trickle. A socket that drops for any other reason
+// than the session's or the participant's end comes back by itself, with a growing pause.
 "use strict";
 
 const MEDIA_LINES = ["video", "video", "audio"];
+// left, ended, superseded by another socket, removed or denied, refused: never come back
+const FINAL_CLOSES = new Set([1000, 4000, 4001, 4003, 4403]);
+const RETRY_FIRST_MS = 500;
+const RETRY_MAX_MS = 8000;
 
 export class SessionClient {
   constructor({ signalUrl, credential, localStream, onEvent, onTrack }) {
@@ -17,6 +22,7 @@ export class SessionClient {
     this.peers = new Map(); // id -> what the server said of the participant (role, name, state)
     this.iceServers = [];
     this.you = null;
+    this.retries = 0;
   }
 
   open() {
@@ -27,7 +33,16 @@ export class SessionClient {
     this.socket.addEventListener("message", (event) => this.handle(JSON.parse(event.data)));
     this.socket.addEventListener("close", (event) => {
       this.closeAll();
-      this.onEvent({ type: "closed", code: event.code });
+      if (FINAL_CLOSES.has(event.code)) {
+        this.onEvent({ type: "closed", code: event.code });
+        return;
+      }
+      // a blip or a replica restarting: back in with the same credential, the server tells
+      // the others "reconnecting" meanwhile and the welcome brings the peers to offer to
+      const delay = Math.min(RETRY_FIRST_MS * 2 ** this.retries, RETRY_MAX_MS);
+      this.retries += 1;
+      this.onEvent({ type: "reconnecting", code: event.code, delay_ms: delay });
+      setTimeout(() => this.open(), delay);
     });
   }
 
@@ -43,6 +58,7 @@ export class SessionClient {
     if (message.type === "peer") this.peers.set(message.peer.id, message.peer);
     switch (message.type) {
       case "welcome":
+        this.retries = 0;
         this.you = message.you;
         this.iceServers = message.ice_servers;
         if (this.you.state === "admitted") await this.offerTo(message.peers);

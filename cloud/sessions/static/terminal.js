@@ -68,6 +68,8 @@ function onTrack(peerId, label, track) {
 
 function onEvent(message) {
   if (message.type === "warning") $("[data-warning]").hidden = false;
+  if (message.type === "reconnecting") $("[data-status]").textContent = texts.reconnecting;
+  if (message.type === "welcome") $("[data-status]").textContent = "";
   if (message.type === "peer" && message.event === "reconnecting") $("[data-status]").textContent = texts.reconnecting;
   if (message.type === "peer" && message.event === "reconnected") $("[data-status]").textContent = "";
   if (message.type === "ended") { show("feedback"); }
