@@ -48,16 +48,26 @@ def chromium():
 @contextmanager
 def served(app):
     """``app`` served on a free port as the processes serve it; yields its base URL."""
+    base, stop = serve(app)
+    try:
+        yield base
+    finally:
+        stop()
+
+
+def serve(app):
+    """Serve ``app`` on a free loopback port in a thread; returns its base URL and the
+    stopper."""
     port = free_port()
     server = uvicorn.Server(uvicorn_config(app, host="127.0.0.1", port=port))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    try:
-        wait_for(lambda: server.started, 10, "uvicorn started")
-        yield f"http://127.0.0.1:{port}"
-    finally:
+    wait_for(lambda: server.started, 10, "uvicorn started")
+
+    def stop() -> None:
         server.should_exit = True
         thread.join(10)
+    return f"http://127.0.0.1:{port}", stop
 
 
 @contextmanager

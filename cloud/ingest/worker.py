@@ -165,7 +165,9 @@ class IngestWorker:
         # a topic that is not UTF-8 becomes one that triage drops as a bad topic
         self._inbox.append(RawMessage(topic.decode("utf-8", "replace"), payload,
                                       time.time_ns() // 1_000_000, mid, qos, bool(retain)))
-        if len(self._inbox) >= self._max_batch:
+        # an event (a press: someone waits in the room) does not wait for the batch; events
+        # are rare beside the telemetry, so the batching still holds
+        if topic.endswith(b"/event") or len(self._inbox) >= self._max_batch:
             self._wake.set()
 
     # processing thread -----------------------------------------------------------------

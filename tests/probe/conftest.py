@@ -2,11 +2,9 @@
 worker and a room agent that probes."""
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 import pytest
-import uvicorn
 
 from cloud.db import make_engine
 from cloud.ingest.worker import IngestWorker
@@ -14,12 +12,12 @@ from cloud.probe.settings import DEVELOPMENT_SECRET
 from cloud.probe.tokens import room_token
 from cloud.settings import CloudSettings
 from cloud.web.app import create_app
-from cloud.web.serve import uvicorn_config
 from edge.agent import Agent
 from edge.config import LinkProbe, simulated_config
 from tests.incidents import conftest as incident_fixtures
 from tests.notify import conftest as notify_fixtures
-from tests.servers import Server, free_port, wait_for
+from tests.pages import serve
+from tests.servers import Server
 
 TURN_USER, TURN_PASSWORD = "probe", "probe-test-credential"
 
@@ -53,21 +51,6 @@ store, any_store = notify_fixtures.store, incident_fixtures.any_store
 def url_of(sessions) -> str:
     """The database URL of a sessionmaker, password included."""
     return sessions.kw["bind"].url.render_as_string(hide_password=False)
-
-
-def serve(app):
-    """Run ``app`` on uvicorn on a free loopback port; return ``(base_url, stop)``."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn_config(app, host="127.0.0.1", port=port))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    wait_for(lambda: server.started, 10, "uvicorn started")
-
-    def stop() -> None:
-        server.should_exit = True
-        thread.join(10)
-
-    return f"http://127.0.0.1:{port}", stop
 
 
 @pytest.fixture

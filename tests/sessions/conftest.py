@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-import uvicorn
 from pydantic import SecretStr
 
 from cloud.accounts.settings import AccountSettings
@@ -21,10 +20,10 @@ from cloud.db import migrate
 from cloud.sessions.settings import SessionSettings
 from cloud.settings import CloudSettings
 from cloud.web.app import create_app
-from cloud.web.serve import uvicorn_config
 from etapalvelu.dev_identity import Provider
-from etapalvelu.localservers import Server, binary, free_port, wait_for
+from etapalvelu.localservers import Server, binary, wait_for
 from tests.accounts.conftest import ADMIN_TOKEN, PASSWORD, add_staff
+from tests.pages import serve
 
 # Monday 10 November 2025, 10:00 in Helsinki: inside the service hours
 NOW = datetime(2025, 11, 10, 8, 0, tzinfo=UTC)
@@ -129,20 +128,6 @@ class Live:
             return client.post("/api/sessions/terminal/join", json={
                 "site": site, "room": room, "session_id": session_id,
                 "room_token": room_token(self.settings, site=proven[0], room=proven[1])})
-
-
-def serve(app):
-    """Serve ``app`` on a free port in a thread; returns the base URL and the stopper."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn_config(app, host="127.0.0.1", port=port))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    wait_for(lambda: server.started, 10, "uvicorn started")
-
-    def stop() -> None:
-        server.should_exit = True
-        thread.join(10)
-    return f"http://127.0.0.1:{port}", stop
 
 
 def make_live(url: str, broker, *, with_staff: bool = True,
