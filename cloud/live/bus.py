@@ -83,7 +83,7 @@ class LiveBus:
     ``start()`` connects (paho's thread); called inside an event loop, that loop receives
     events for ``subscribe``. Processes that only publish (the ingest, the schedule) start it
     with ``listen=False``. ``counts`` holds ``published``, ``delivered``, ``malformed``,
-    ``slow_dropped`` and ``link_dropped``.
+    ``slow_dropped``, ``link_dropped`` and ``released`` (ended by the replica's stop).
     """
 
     def __init__(self, settings: CloudSettings, *, listen: bool = True,
@@ -225,15 +225,21 @@ class LiveBus:
                 self.counts["slow_dropped"] += 1
                 log.warning("live.slow_subscriber_dropped channel=%s", channel)
 
+    def release_all(self) -> None:
+        """The replica is stopping: end every subscription now (on the loop), so the live
+        streams and the signalling sockets close and their browsers come back through
+        another replica, instead of holding the stop until the unit's timeout."""
+        self._drop_all("released")
+
     def _linked(self) -> None:
         self._drop_all()  # who subscribed while the link was down missed events
         self.connected.set()
 
-    def _drop_all(self) -> None:
+    def _drop_all(self, counted_as: str = "link_dropped") -> None:
         for subscription in {s for members in self._subscribers.values() for s in members}:
             if not subscription.dropped:
                 subscription.drop()
-                self.counts["link_dropped"] += 1
+                self.counts[counted_as] += 1
 
 
 def _no_delay(sock) -> None:

@@ -7,6 +7,9 @@ import socket
 import click
 
 
+GRACE_S = 10  # for the requests in hand at a stop, well inside the unit's TimeoutStopSec=30
+
+
 def check_port_free(host: str, port: int) -> None:
     """Stop with one clear line (a ``ClickException``) when ``host:port`` is taken."""
     with socket.socket() as probe:
@@ -26,11 +29,20 @@ def uvicorn_config(app, *, host: str, port: int):
     import uvicorn
 
     return uvicorn.Config(app, host=host, port=port, log_level="warning", proxy_headers=False,
-                          server_header=False, log_config=None)  # the process's own log lines
+                          server_header=False, log_config=None,  # the process's own log lines
+                          timeout_graceful_shutdown=GRACE_S)
 
 
 def make_server(app, *, host: str, port: int):
     """The uvicorn server of ``app`` (check the port first with ``check_port_free``)."""
     import uvicorn
 
-    return uvicorn.Server(uvicorn_config(app, host=host, port=port))
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets=None) -> None:
+            # a console's stream or a session's socket never ends by itself: end them first
+            bus = getattr(app.state, "live_bus", None)
+            if bus is not None:
+                bus.release_all()
+            await super().shutdown(sockets)
+
+    return Server(uvicorn_config(app, host=host, port=port))

@@ -101,6 +101,12 @@ class SseClient:
             assert event is not None, f"stream ended without {name}; got {self.events}"
             return event
 
+    def wait_ended(self, timeout: float = TIMEOUT) -> None:
+        """Wait until the server has ended the stream."""
+        with self._changed:
+            assert self._changed.wait_for(lambda: self.ended, timeout), \
+                f"{self.url} still streams after {timeout}s"
+
     def names(self) -> list[str]:
         """The names of the events so far."""
         with self._changed:
