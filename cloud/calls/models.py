@@ -12,9 +12,11 @@ PRESSED, ESCALATED, ACKNOWLEDGED, CLEARED = "pressed", "escalated", "acknowledge
 
 
 class Call(Base):
-    """A call from a room's button. Times are the cloud's (receive time of the press), never
-    the device's. ``acknowledged_by`` is the staff id of who took it; no customer data.
-    At most one call per room is open (a partial unique index)."""
+    """A call for the advisor to come to a room: the customer's (the button) or the expert's
+    request to check the customer's identity (``reason``, with the asking ``session_id``).
+    Times are the cloud's (receive time of the press), never the device's.
+    ``acknowledged_by`` is the staff id of who took it; no customer data. At most one call
+    per room is open (a partial unique index)."""
 
     __tablename__ = "calls_call"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -30,6 +32,9 @@ class Call(Base):
     arrived_at: Mapped[datetime | None] = mapped_column(Instant)
     cleared_at: Mapped[datetime | None] = mapped_column(Instant)
     clear_reason: Mapped[str | None] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(16), default="customer",
+                                        server_default="customer")
+    session_id: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         Index("uq_calls_call_open_room", "site", "room", unique=True,

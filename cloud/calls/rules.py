@@ -5,8 +5,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 ESCALATE, SMS, EXPIRE = "escalate", "sms", "expire"
-CANCELLED, ARRIVED, TIMEOUT = "cancelled", "arrived", "timeout"
-CLEAR_REASONS = (CANCELLED, ARRIVED, TIMEOUT)
+# who called: the customer in the room (the button, the terminal's button), or the expert
+# of the room's session asking the advisor to check the customer's identity
+CUSTOMER, IDENTITY = "customer", "identity"
+REASONS = (CUSTOMER, IDENTITY)
+CANCELLED, ARRIVED, TIMEOUT, VERIFIED = "cancelled", "arrived", "timeout", "verified"
+CLEAR_REASONS = (CANCELLED, ARRIVED, TIMEOUT, VERIFIED)
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,7 @@ class CallTimes:
     sms_at: datetime | None = None
     acknowledged_at: datetime | None = None
     cleared_at: datetime | None = None
+    reason: str = CUSTOMER
 
 
 def next_step(times: CallTimes, rules: EscalationRules, *, now: datetime) -> str | None:
@@ -51,5 +56,7 @@ def next_step(times: CallTimes, rules: EscalationRules, *, now: datetime) -> str
 def is_arrival(times: CallTimes, *, occupied: bool) -> bool:
     """Whether an occupancy change tells that help arrived: the room turned occupied while an
     acknowledged call was open. Before anyone acknowledged, the customer's own movements
-    (the sensor's vacant-occupied flicker) say nothing of an advisor."""
-    return occupied and times.cleared_at is None and times.acknowledged_at is not None
+    (the sensor's vacant-occupied flicker) say nothing of an advisor. An identity check ends
+    when the advisor confirms it, not when they walk in: the customer is in the room anyway."""
+    return (occupied and times.reason == CUSTOMER and times.cleared_at is None
+            and times.acknowledged_at is not None)

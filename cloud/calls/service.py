@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from cloud.calls.models import ACKNOWLEDGED, CLEARED, ESCALATED, PRESSED, Call, CallChange
-from cloud.calls.rules import ARRIVED, CLEAR_REASONS, CallTimes
+from cloud.calls.rules import ARRIVED, CLEAR_REASONS, CUSTOMER, IDENTITY, VERIFIED, CallTimes
 
 
 class CallNotFound(LookupError):
@@ -46,7 +46,7 @@ class Acknowledgement:
 def times_of(call: Call) -> CallTimes:
     """The instants of ``call`` the pure rules read."""
     return CallTimes(call.pressed_at, call.escalated_at, call.sms_at, call.acknowledged_at,
-                     call.cleared_at)
+                     call.cleared_at, call.reason)
 
 
 def _record(db: Session, call: Call, kind: str, at: datetime) -> Changed:
@@ -62,15 +62,16 @@ def open_call_of_room(*, db: Session, site: str, room: str) -> Call | None:
                                         Call.cleared_at.is_(None)))
 
 
-def open_call(*, db: Session, site: str, room: str, press_event_id: str,
-              at: datetime) -> Changed | None:
-    """Open a call for a press received at ``at``; None when the room's call is open already
-    (a second press joins it) or this press was seen before."""
+def open_call(*, db: Session, site: str, room: str, press_event_id: str, at: datetime,
+              reason: str = CUSTOMER, session_id: int | None = None) -> Changed | None:
+    """Open a call for a press received at ``at`` (or the expert's request of
+    ``session_id``); None when the room's call is open already (a second press joins it:
+    whoever comes, comes for both) or this press was seen before."""
     seen = db.scalar(select(Call.id).where(Call.press_event_id == press_event_id))
     if seen is not None or open_call_of_room(db=db, site=site, room=room) is not None:
         return None
     call = Call(site=site, room=room, press_event_id=press_event_id, pressed_at=at,
-                escalation_level=1)
+                escalation_level=1, reason=reason, session_id=session_id)
     db.add(call)
     db.flush()
     return _record(db, call, PRESSED, at)
@@ -121,6 +122,20 @@ def acknowledge(*, db: Session, call_id: int, staff_id: int, at: datetime) -> Ac
     if not taken:
         return Acknowledgement(call, None)
     return Acknowledgement(call, _record(db, call, ACKNOWLEDGED, at).change)
+
+
+def confirm_identity(*, db: Session, call_id: int, staff_id: int, at: datetime
+                     ) -> Changed | None:
+    """The advisor has checked the customer's identity: the open identity call is cleared as
+    verified (and counted as taken by them if nobody had taken it); None when it is not an
+    open identity call. Raises ``CallNotFound``."""
+    get_call(db=db, call_id=call_id)
+    _conditional(db, call_id, Call.reason == IDENTITY, Call.acknowledged_at.is_(None),
+                 acknowledged_at=at, acknowledged_by=staff_id)
+    if not _conditional(db, call_id, Call.reason == IDENTITY, cleared_at=at,
+                        clear_reason=VERIFIED):
+        return None
+    return _record(db, _reloaded(db, call_id), CLEARED, at)
 
 
 def escalate(*, db: Session, call_id: int, at: datetime) -> Changed | None:
@@ -183,8 +198,10 @@ def unfinished_calls(*, db: Session, limit: int = 500) -> list[Call]:
                            .order_by(Call.pressed_at).limit(limit)))
 
 
-def calls_between(*, db: Session, start: datetime, end: datetime) -> list[Call]:
-    """Calls pressed in ``[start, end)``, oldest first: the statistics' source (times and
-    outcome only, no personal data)."""
-    return list(db.scalars(select(Call).where(Call.pressed_at >= start, Call.pressed_at < end)
+def calls_between(*, db: Session, start: datetime, end: datetime,
+                  reason: str = CUSTOMER) -> list[Call]:
+    """Calls (the customers' by default) pressed in ``[start, end)``, oldest first: the
+    statistics' source (times and outcome only, no personal data)."""
+    return list(db.scalars(select(Call).where(Call.pressed_at >= start, Call.pressed_at < end,
+                                              Call.reason == reason)
                            .order_by(Call.pressed_at, Call.id)))

@@ -5,7 +5,9 @@
   also those cleared since), then ``call.pressed``, ``call.escalated``, ``call.acknowledged``
   and ``call.cleared`` as they happen; ``id:`` is the change cursor; a comment every 15 s
   keeps the link alive and lets the console see it is up (docs/consoles-live.md).
-- ``GET /api/calls?site=&open=true``, ``POST /api/calls/{id}/acknowledge``.
+- ``GET /api/calls?site=&open=true``, ``POST /api/calls/{id}/acknowledge``,
+  ``POST /api/calls/{id}/identity-confirmed`` (the advisor has checked the customer's
+  identity the expert asked about).
 """
 from __future__ import annotations
 
@@ -18,8 +20,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
 
-from cloud.accounts.deps import Access, AccessDep, current_principal, get_account_settings, \
-    get_now
+from cloud.accounts.deps import Access, AccessDep, current_principal, get_account_settings, get_now
 from cloud.api.deps import RegistryDep, SessionDep
 from cloud.api.inputs import RowId
 from cloud.calls import service
@@ -44,6 +45,7 @@ class CallOut(BaseModel):
     escalation_level: int
     cleared_at: str | None
     clear_reason: str | None
+    reason: str
 
 
 @router.get("/calls", response_model=list[CallOut])
@@ -88,6 +90,35 @@ async def acknowledge(call_id: RowId, access: AccessDep, session: SessionDep,
     detail = (f"already acknowledged by {shown['acknowledged_by']}" if shown["acknowledged_at"]
               else f"already cleared ({shown['clear_reason']})")
     return JSONResponse({"detail": detail, "call": shown}, status_code=409)
+
+
+@router.post("/calls/{call_id}/identity-confirmed", response_model=CallOut,
+             responses={409: {"description": "not an open identity check"}})
+async def confirm_identity(call_id: RowId, access: AccessDep, session: SessionDep,
+                           request: Request):
+    """The advisor has checked the customer's identity: the call goes from every console and
+    the expert's view shows the check done, by whom and when."""
+    def confirm():
+        try:
+            call = service.get_call(db=session, call_id=call_id)
+        except service.CallNotFound:
+            raise HTTPException(404, "no such call") from None
+        access.require("call.acknowledge", site=call.site, resource=f"call:{call_id}")
+        if access.principal.staff_id is None:
+            raise HTTPException(403, "confirming a check needs a staff account")
+        changed, by = summon.confirm_identity(session, call_id=call_id,
+                                              staff_id=access.principal.staff_id,
+                                              now=access.now)
+        session.commit()
+        return changed, by, summon.calls_json(session, [service.get_call(db=session,
+                                                                          call_id=call_id)])[0]
+
+    changed, by, shown = await run_in_threadpool(confirm)
+    if changed is None:
+        return JSONResponse({"detail": "not an open identity check", "call": shown},
+                            status_code=409)
+    await summon.announce_confirmed(request.app.state.live_bus, changed, by)
+    return shown
 
 
 @router.get("/live/events", response_class=StreamingResponse,

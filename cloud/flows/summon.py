@@ -7,6 +7,10 @@ arrival (occupancy) or the timeout clears it (``call.cleared``). Unanswered, the
 round raises it (``call.escalated``, level 2) and then texts the site's backup number
 (notify).
 
+The expert of a session asks the same way for the advisor to check the customer's identity
+(a call with reason ``identity``): the consoles ring alike; the expert's view hears who is
+coming and, when the advisor confirms the check, that it is done (the session's channel).
+
 Each change is committed before it is published, with its change id as the cursor, so a
 console that reconnects reads from the store what it missed (``hello``).
 """
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
+from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
@@ -26,8 +31,10 @@ from cloud.calls.models import Call
 from cloud.calls.rules import (
     ARRIVED,
     CANCELLED,
+    CUSTOMER,
     ESCALATE,
     EXPIRE,
+    IDENTITY,
     SMS,
     TIMEOUT,
     EscalationRules,
@@ -38,6 +45,9 @@ from cloud.commands import command
 from cloud.instants import utc_text
 from cloud.notify import enqueue
 from cloud.registry import Registry
+from cloud.sessions.rules import EXPERT
+from cloud.sessions.service import ADVISOR_ASKED, IDENTITY_VERIFIED, note_advisor
+from cloud.sessions.signalling import session_channel
 from protocol.payloads import ButtonCancel, ButtonPress, Event, Occupancy
 
 log = logging.getLogger(__name__)
@@ -65,13 +75,21 @@ def call_json(call: Call, names: dict[int, str]) -> dict:
             "acknowledged_at": utc_text(call.acknowledged_at),
             "acknowledged_by": names.get(call.acknowledged_by) if call.acknowledged_by else None,
             "escalation_level": call.escalation_level,
-            "cleared_at": utc_text(call.cleared_at), "clear_reason": call.clear_reason}
+            "cleared_at": utc_text(call.cleared_at), "clear_reason": call.clear_reason,
+            "reason": call.reason}
 
 
 def calls_json(db: Session, found: list[Call]) -> list[dict]:
     """Calls as consoles see them, with one look-up of the names."""
     names = display_names(db, staff_ids={c.acknowledged_by for c in found if c.acknowledged_by})
     return [call_json(call, names) for call in found]
+
+
+def _pressed(opened: calls.Changed) -> LiveEvent:
+    call = opened.call
+    return site_channel(call.site), live_event(PRESSED, opened.change.id, {
+        "call_id": call.id, "site": call.site, "room": call.room, "reason": call.reason,
+        "pressed_at": utc_text(call.pressed_at)})
 
 
 def _cleared(changed: calls.Changed) -> LiveEvent:
@@ -100,9 +118,7 @@ def on_device_event(db: Session, *, site: str, room: str, device: str, event: Ev
         if opened is None:
             return None
         log.info("call.pressed call=%s site=%s room=%s", opened.call.id, site, room)
-        return site_channel(site), live_event(PRESSED, opened.change.id, {
-            "call_id": opened.call.id, "site": site, "room": room,
-            "pressed_at": utc_text(received_at)})
+        return _pressed(opened)
     if device == "callbutton" and isinstance(data, ButtonCancel):
         changed = calls.clear_call(db=db, site=site, room=room, reason=CANCELLED, at=received_at)
     elif isinstance(data, Occupancy):
@@ -164,11 +180,60 @@ async def announce_acknowledged(bus, outcome: calls.Acknowledgement, shown: dict
     call = outcome.call
     await bus.publish(site_channel(call.site), live_event(ACKNOWLEDGED, outcome.change.id, {
         "call_id": call.id, "by": shown["acknowledged_by"], "at": shown["acknowledged_at"]}))
-    _, topic, payload = command(call.site, call.room, "callbutton", "call_acknowledged",
-                                event=call.press_event_id)
-    bus.send(topic, payload)
+    if call.reason == CUSTOMER:
+        _, topic, payload = command(call.site, call.room, "callbutton", "call_acknowledged",
+                                    event=call.press_event_id)
+        bus.send(topic, payload)
+    elif call.session_id is not None:
+        await bus.publish(session_channel(call.session_id), _to_expert(
+            "coming", shown["acknowledged_by"], shown["acknowledged_at"]))
     log.info("call.acknowledged call=%s site=%s room=%s staff=%s", call.id, call.site,
              call.room, call.acknowledged_by)
+
+
+# the expert's request for an identity check -------------------------------------------------
+def ask_for_identity_check(db: Session, *, site: str, room: str, session_id: int,
+                           now: datetime) -> tuple[Call, LiveEvent | None]:
+    """Call the site's advisors to the session's room to check the customer's identity (the
+    caller commits, then publishes the event, if any). When the room's call is open already
+    (the customer pressed, or the expert asked before) that call stands: whoever comes,
+    comes for both."""
+    opened = calls.open_call(db=db, site=site, room=room, at=now, reason=IDENTITY,
+                             press_event_id=f"identity-{session_id}-{uuid4().hex[:16]}",
+                             session_id=session_id)
+    if opened is None:
+        return calls.open_call_of_room(db=db, site=site, room=room), None
+    note_advisor(db=db, session_id=session_id, kind=ADVISOR_ASKED, now=now)
+    log.info("call.identity_asked call=%s site=%s room=%s session=%s", opened.call.id, site,
+             room, session_id)
+    return opened.call, _pressed(opened)
+
+
+def confirm_identity(db: Session, *, call_id: int, staff_id: int, now: datetime
+                     ) -> tuple[calls.Changed | None, str | None]:
+    """The advisor confirms the check (the caller commits, then ``announce_confirmed``);
+    the change (None: not an open identity call) and the advisor's shown name."""
+    changed = calls.confirm_identity(db=db, call_id=call_id, staff_id=staff_id, at=now)
+    if changed is None:
+        return None, None
+    if changed.call.session_id is not None:
+        note_advisor(db=db, session_id=changed.call.session_id, kind=IDENTITY_VERIFIED,
+                     now=now)
+    return changed, display_names(db, staff_ids={staff_id}).get(staff_id)
+
+
+async def announce_confirmed(bus, changed: calls.Changed, by: str | None) -> None:
+    """After the commit: the consoles drop the call, the expert's view shows the check."""
+    call = changed.call
+    await bus.publish(*_cleared(changed))
+    if call.session_id is not None:
+        await bus.publish(session_channel(call.session_id),
+                          _to_expert("verified", by, utc_text(call.cleared_at)))
+    log.info("call.identity_verified call=%s site=%s room=%s", call.id, call.site, call.room)
+
+
+def _to_expert(event: str, by: str | None, at: str | None) -> dict:
+    return {"type": "advisor", "event": event, "by": by, "at": at, "to_role": EXPERT}
 
 
 # the schedule: escalation --------------------------------------------------------------------
@@ -219,7 +284,8 @@ def _text_backup_number(db: Session, call: Call, registry: Registry, now: dateti
     pressed = call.pressed_at.astimezone(ZoneInfo(site.timezone))
     waited = max(1, round((now - call.pressed_at) / timedelta(minutes=1)))
     room = site.rooms[call.room].name if call.room in site.rooms else call.room
-    enqueue(db, channel="sms", to=site.backup_phone, template="call_unanswered",
+    template = "identity_unanswered" if call.reason == IDENTITY else "call_unanswered"
+    enqueue(db, channel="sms", to=site.backup_phone, template=template,
             language=language, reference=f"call:{call.id}", now=now,
             idempotency_key=f"call:{call.id}:sms",
             context={"site_name": getattr(site.name, language, site.name.fi),

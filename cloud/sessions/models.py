@@ -63,8 +63,9 @@ class Participant(Base):
 
 class SessionEvent(Base):
     """What happened in a session, without content: joined, admitted, denied, left,
-    reconnecting, reconnected, removed, warned, ended; ``seconds`` is a duration (how long
-    a peer was in, or was away) where the event closes one."""
+    reconnecting, reconnected, removed, warned, ended, advisor_asked, identity_checked;
+    ``seconds`` is a duration (how long a peer was in, or was away) where the event closes
+    one."""
 
     __tablename__ = "sessions_event"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

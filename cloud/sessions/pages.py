@@ -35,7 +35,9 @@ VIEW_TEXTS = {"camera": "room_camera", "document": "document_camera", "someone":
               "terminal": "terminal", "expert": "expert", "third_party": "third_party",
               "advisor": "advisor", "joined": "joined", "admitted": "admitted",
               "reconnected": "reconnected", "left": "left", "lobbyWait": "lobby_wait",
-              "denied": "denied"}
+              "denied": "denied", "identityAsked": "identity_asked",
+              "identityAlready": "identity_already", "identityComing": "identity_coming",
+              "identityChecked": "identity_checked", "identityFailed": "identity_failed"}
 TERMINAL_TEXTS = {"nextVisit": "next_visit", "noVisit": "no_visit", "offline": "offline",
                   "reconnecting": "reconnecting", "called": "called",
                   "callFailed": "call_failed"}

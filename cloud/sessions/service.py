@@ -130,6 +130,17 @@ def _event(db: Session, video_session_id: int, kind: str, now: datetime,
                         seconds=None if seconds is None else round(seconds)))
 
 
+ADVISOR_ASKED, IDENTITY_VERIFIED = "advisor_asked", "identity_checked"  # String(16)
+
+
+def note_advisor(*, db: Session, session_id: int, kind: str, now: datetime) -> None:
+    """The expert asked the site's advisor to check the customer's identity, or the advisor
+    confirmed the check: an event of the session (the advisor is no participant of it)."""
+    if kind not in (ADVISOR_ASKED, IDENTITY_VERIFIED):
+        raise ValueError(f"not an advisor's event: {kind!r}")
+    db.add(SessionEvent(session_id=session_id, kind=kind, at=now, role=rules.ADVISOR))
+
+
 # --- joining, the lobby and leaving ----------------------------------------------------------
 
 def join(*, db: Session, video_session: VideoSession, role: str, now: datetime,

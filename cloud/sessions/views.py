@@ -18,6 +18,7 @@ from cloud.api.deps import RegistryDep, SessionDep
 from cloud.bookings import service as bookings
 from cloud.bookings.service import BookingRefused
 from cloud.bookings.views import RulesDep
+from cloud.flows import summon
 from cloud.flows.sessions import session_ended
 from cloud.sessions import service, thirdparty
 from cloud.sessions.callbutton import BrokerUnavailable, publish_press
@@ -296,6 +297,30 @@ def open_invitation(token: str, request: Request, db: SessionDep, now: NowDep
     response.set_cookie(thirdparty.FLOW_COOKIE, cookie, max_age=thirdparty.FLOW_SECONDS,
                         httponly=True, secure=settings.cookie_secure, samesite="lax", path="/")
     return response
+
+
+@router.post("/{session_id:int}/identity-check", status_code=202)
+async def ask_identity_check(session_id: int, request: Request, db: SessionDep,
+                             access: AccessDep) -> dict:
+    """The expert asks the site's advisor to come and check the customer's identity: the
+    site's consoles ring as for the call button. ``asked`` is False when the room's call was
+    open already (the customer pressed, or the expert asked before): that call stands."""
+    def ask():
+        video_session = _session(db, session_id)
+        access.require("session.manage", authority=video_session.authority,
+                       resource=f"session:{session_id}")
+        if video_session.ended_at is not None or access.now >= video_session.ends_at:
+            raise HTTPException(409, "the session has ended")
+        call, event = summon.ask_for_identity_check(
+            db, site=video_session.site, room=video_session.room, session_id=session_id,
+            now=access.now)
+        db.commit()
+        return summon.calls_json(db, [call])[0], event
+
+    shown, event = await run_in_threadpool(ask)
+    if event is not None:
+        await request.app.state.live_bus.publish(*event)
+    return {"asked": event is not None, "call": shown}
 
 
 @router.post("/{session_id:int}/end")

@@ -48,3 +48,30 @@ def test_a_walk_in_names_a_service_the_site_offers(live):
         answer = client.post("/api/sessions", headers=live.staff("adv-porvoo"), json={
             "site": "porvoo", "room": "r1", "service": "poliisi-permits"})
     assert answer.status_code == 422
+
+
+def test_only_the_sessions_expert_asks_for_an_identity_check_and_only_the_sites_staff_confirm(
+        live):
+    session = live.open_walk_in()
+    path = f"/api/sessions/{session['id']}/identity-check"
+    with live.client() as client:
+        refused = [client.post(path, headers=live.staff(who)).status_code
+                   for who in ("exp-vero", "adv-porvoo")]
+        asked = client.post(path, headers=live.staff("exp-kela"))
+        again = client.post(path, headers=live.staff("exp-kela"))
+        call_id = asked.json()["call"]["id"]
+        confirm = f"/api/calls/{call_id}/identity-confirmed"
+        foreign = client.post(confirm, headers=live.staff("adv-imatra"))
+        confirmed = client.post(confirm, headers=live.staff("adv-porvoo"))
+        twice = client.post(confirm, headers=live.staff("adv-porvoo"))
+        client.post(f"/api/sessions/{session['id']}/end", headers=live.staff("exp-kela"))
+        after_end = client.post(path, headers=live.staff("exp-kela"))
+    assert refused == [403, 403]
+    assert asked.status_code == 202 and asked.json()["asked"] is True
+    assert asked.json()["call"]["reason"] == "identity"
+    assert again.json() == {"asked": False, "call": asked.json()["call"]}  # the call stands
+    assert foreign.status_code == 403
+    assert confirmed.status_code == 200 and confirmed.json()["clear_reason"] == "verified"
+    assert confirmed.json()["acknowledged_by"] == "adv-porvoo"
+    assert twice.status_code == 409
+    assert after_end.status_code == 409 and "ended" in after_end.json()["detail"]

@@ -5,6 +5,7 @@ nothing serious on any of them, in Finnish, Swedish and English; screenshots at 
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 
 import pytest
@@ -99,6 +100,42 @@ def test_the_experts_view_comes_back_by_itself_when_its_signalling_link_drops(ch
         kinds = [(e.kind, e.role) for e in service.events_of(db=db, session_id=session["id"])]
     assert ("reconnecting", "expert") in kinds and ("reconnected", "expert") in kinds
     assert ("left", "expert") not in kinds
+
+
+def test_the_expert_asks_the_advisor_to_check_the_identity_and_sees_it_checked(chromium, live):
+    terminals = SimulatedTerminals(live.base, [("porvoo", "r1")], settings=live.settings,
+                                   period_s=0.2).start()
+    try:
+        session = live.open_walk_in()
+        with browser_page(chromium) as expert, browser_page(chromium) as advisor:
+            # the advisor works in Swedish, the expert in Finnish
+            log_in(advisor, live.base, "adv-porvoo", PASSWORD, path="/console/advisor?lang=sv")
+            advisor.locator("#link-status[data-state=live]").wait_for(timeout=10_000)
+            log_in(expert, live.base, "exp-kela", PASSWORD, path=f"/sessions/{session['id']}")
+            expert.get_by_role("button", name="Liity tapaamiseen").click()
+            expert.wait_for_function(PLAYING, arg="[data-main-video]", timeout=20000)
+
+            expert.get_by_role("button", name="Pyydä neuvojaa tarkistamaan henkilöllisyys").click()
+            expert.get_by_text("Pyyntö lähetetty palveluneuvojalle").wait_for()
+            banner = advisor.locator("#call-list li[data-reason=identity]")
+            banner.wait_for(timeout=5_000)
+            assert banner.inner_text().startswith("Identitetskontroll: ")
+            assert "kontrollera kundens identitet" in banner.inner_text()
+            advisor.get_by_role("button", name=re.compile("^Jag går: ")).click()
+            expert.get_by_text("adv-porvoo on tulossa huoneeseen").wait_for(timeout=5_000)
+            checked(advisor, "consoles-identity-check")
+            checked(expert, "session-expert-identity-coming")
+
+            advisor.get_by_role("button", name=re.compile("^Identiteten är kontrollerad: ")).click()
+            banner.wait_for(state="detached", timeout=5_000)
+            expert.get_by_text(re.compile(r"Henkilöllisyys tarkistettu \(adv-porvoo, klo "
+                                          r"\d\d\.\d\d\)")).wait_for(timeout=5_000)
+            checked(expert, "session-expert-identity-checked")
+    finally:
+        terminals.stop()
+    with live.app.state.sessionmaker() as db:
+        kinds = [(e.kind, e.role) for e in service.events_of(db=db, session_id=session["id"])]
+    assert ("advisor_asked", "advisor") in kinds and ("identity_checked", "advisor") in kinds
 
 
 def _expert_ends_when_the_room_is_seen(live, session_id: int, may_end: threading.Event,

@@ -3,6 +3,8 @@
 // out by an aria-live announcer, with a sound; "I'll go" takes the call; the other consoles
 // show who took it; level 2 alerts louder; a cleared call goes away. The link's state is
 // always on screen: live, or lost and reconnecting (EventSource reconnects by itself).
+// An expert's request to check the customer's identity rings the same way; whoever took it
+// confirms the check from the banner, and the expert's view shows it.
 (function () {
   "use strict";
   var root = document.querySelector("[data-call-alerts]");
@@ -14,8 +16,19 @@
   var linkStatus = document.getElementById("link-status");
   var soundButton = document.getElementById("enable-sound");
   var calls = {};      // id -> call, as the contract's call JSON
-  var mine = {};       // ids this console took
+  var mine = remembered();  // ids this console took (kept over a reload of the page)
   var source = null, retryMs = 2000, audio = null;
+
+  function remembered() {
+    try { return JSON.parse(window.sessionStorage.getItem("etp-calls-mine") || "{}"); }
+    catch (error) { return {}; }
+  }
+
+  function remember(id) {
+    mine[id] = true;
+    try { window.sessionStorage.setItem("etp-calls-mine", JSON.stringify(mine)); }
+    catch (error) { /* private mode: kept for this page only */ }
+  }
 
   function fill(text, values) {
     return text.replace(/\{(\w+)\}/g, function (whole, key) {
@@ -96,6 +109,12 @@
 
   function urgent(call) { return call.escalation_level >= 2 && !call.acknowledged_at; }
 
+  function identity(call) { return call.reason === "identity"; }
+
+  function title(call) {
+    return fill(identity(call) ? T.identity : T.pressed, { room: roomName(call), site: siteName(call) });
+  }
+
   function takenText(call) {
     return mine[call.id] ? T.taken_by_me : fill(T.taken_by, { by: call.acknowledged_by });
   }
@@ -117,32 +136,41 @@
     item.setAttribute("data-room", call.room);
     item.setAttribute("data-level", String(call.escalation_level || 0));
     item.textContent = "";
-    item.appendChild(element("p", "call-title",
-                             fill(T.pressed, { room: roomName(call), site: siteName(call) })));
-    item.appendChild(element("p", "call-meta", fill(T.since, { time: clock(call.pressed_at) })));
+    item.setAttribute("data-reason", call.reason || "customer");
+    item.appendChild(element("p", "call-title", title(call)));
+    if (identity(call)) { item.appendChild(element("p", "call-meta", T.identity_why)); }
+    item.appendChild(element("p", "call-meta", fill(identity(call) ? T.asked_at : T.since,
+                                                     { time: clock(call.pressed_at) })));
     if (urgent(call)) { item.appendChild(element("p", "call-urgency", T.urgent)); }
     if (call.acknowledged_at) {
       item.appendChild(element("p", "call-taken", takenText(call)));
+      if (identity(call) && mine[call.id]) {
+        var done = element("button", "call-go", T.confirm);
+        done.type = "button";
+        done.setAttribute("aria-label", fill(T.confirm_named, { room: roomName(call) }));
+        done.addEventListener("click", function () { post(call.id, "identity-confirmed", done); });
+        item.appendChild(done);
+      }
     } else {
       var go = element("button", "call-go", T.go);
       go.type = "button";
       go.setAttribute("aria-label", fill(T.go_named, { room: roomName(call) }));
-      go.addEventListener("click", function () { acknowledge(call.id, go); });
+      go.addEventListener("click", function () { post(call.id, "acknowledge", go); });
       item.appendChild(go);
     }
   }
 
-  function acknowledge(id, button) {
+  function post(id, action, button) {
     button.disabled = true;
     enableSound();
-    fetch("/api/calls/" + encodeURIComponent(id) + "/acknowledge",
+    fetch("/api/calls/" + encodeURIComponent(id) + "/" + action,
           { method: "POST", credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (answer) {
         return answer.json().then(function (body) { return { status: answer.status, body: body }; });
       })
       .then(function (result) {
         if (result.status === 200) {
-          mine[id] = true;
+          if (action === "acknowledge") { remember(id); }
           show(result.body);
         } else if (result.status === 409 && result.body.call) {
           show(result.body.call);
@@ -175,7 +203,7 @@
       show(call);
       if (fresh && !call.acknowledged_at) {
         ring(urgent(call));
-        announce(fill(T.pressed, { room: roomName(call), site: siteName(call) }));
+        announce(title(call));
       }
     });
     Object.keys(calls).forEach(function (id) {   // gone while the link was down
@@ -187,10 +215,10 @@
     var fact = parsed(event);
     var call = { id: fact.call_id, site: fact.site, room: fact.room, pressed_at: fact.pressed_at,
                  acknowledged_at: null, acknowledged_by: null, escalation_level: 1,
-                 cleared_at: null, clear_reason: null };
+                 cleared_at: null, clear_reason: null, reason: fact.reason || "customer" };
     show(call);
     ring(false);
-    announce(fill(T.pressed, { room: roomName(call), site: siteName(call) }));
+    announce(title(call));
   }
 
   function onEscalated(event) {

@@ -114,6 +114,39 @@ function onEvent(message) {
     $("[data-live]").hidden = true;
   } else if (message.type === "admitted") {
     say(texts.connected);
+  } else if (message.type === "advisor") {
+    showIdentity(message);
+  }
+}
+
+function fill(text, values) { return text.replace(/\{(\w+)\}/g, (whole, key) => values[key] ?? whole); }
+
+function clockText(iso) {
+  return new Intl.DateTimeFormat(document.documentElement.lang || "fi",
+    { timeZone: "Europe/Helsinki", hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
+}
+
+// the advisor the expert asked to check the customer's identity: coming, then done
+function showIdentity(message) {
+  const line = $("[data-identity]");
+  if (message.event === "coming") line.textContent = fill(texts.identityComing, { by: message.by || texts.advisor });
+  if (message.event === "verified") {
+    line.textContent = fill(texts.identityChecked, { by: message.by || texts.advisor, time: clockText(message.at) });
+  }
+}
+
+async function askIdentity(event) {
+  const button = event.target;
+  button.disabled = true;
+  try {
+    const answer = await postJson(`/api/sessions/${sessionId}/identity-check`, {});
+    const call = answer.call;
+    $("[data-identity]").textContent = answer.asked ? texts.identityAsked
+      : (call.acknowledged_by ? fill(texts.identityComing, { by: call.acknowledged_by }) : texts.identityAlready);
+  } catch (error) {
+    $("[data-identity]").textContent = texts.identityFailed;
+  } finally {
+    button.disabled = false; // asking again while the call is open only says so
   }
 }
 
@@ -142,6 +175,7 @@ async function start() {
 
 on("[data-swap]", "click", () => { mainIsDocument = !mainIsDocument; showRoom(); });
 on("[data-end]", "click", () => client && client.end());
+on("[data-ask-identity]", "click", askIdentity);
 on("[data-invite]", "click", async () => {
   const invitation = await postJson(`/api/sessions/${sessionId}/invitations`, {});
   const output = $("[data-invite-link]");
