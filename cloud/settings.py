@@ -66,7 +66,7 @@ class CloudSettings(BaseSettings):
     api_port: int = Field(8080, ge=1, le=65535)
 
     @model_validator(mode="after")
-    def _safe_in_production(self) -> "CloudSettings":
+    def _safe_in_production(self) -> CloudSettings:
         if self.environment == "production":
             if self.admin_token.get_secret_value() == DEVELOPMENT_TOKEN:
                 raise ValueError("set ETP_ADMIN_TOKEN to a real secret in production")

@@ -113,7 +113,7 @@ class Server:
     def prepare(self) -> None:
         """Write config files before the first start."""
 
-    def start(self, timeout: float = 30) -> "Server":
+    def start(self, timeout: float = 30) -> Server:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.prepare()
         log = open(self.workdir / "server.log", "ab")

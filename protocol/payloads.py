@@ -6,7 +6,7 @@ that a typo on a device is a counted drop, not silently ignored data.
 """
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StringConstraints
 
@@ -89,7 +89,7 @@ class Occupancy(BaseModel):
     occupied: bool
 
 
-EventData = Annotated[Union[ButtonPress, ButtonCancel, Occupancy], Field(discriminator="type")]
+EventData = Annotated[ButtonPress | ButtonCancel | Occupancy, Field(discriminator="type")]
 
 
 class Event(Envelope):

@@ -18,8 +18,8 @@ import logging
 import threading
 import time
 from collections import Counter, deque
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import paho.mqtt.client as mqtt
 from sqlalchemy import func, select
@@ -101,7 +101,7 @@ class IngestWorker:
         group = self.settings.ingest_group
         return f"$share/{group}/{ROOT}/#" if group else f"{ROOT}/#"
 
-    def start(self) -> "IngestWorker":
+    def start(self) -> IngestWorker:
         self._running = True
         if self.telemetry:
             self.telemetry.start()
@@ -201,7 +201,7 @@ class IngestWorker:
     def _purge_expired_events(self) -> None:
         """Delete one chunk of events past their retention; the next chunk follows the next
         round of batches, so ingest never waits long behind the purge."""
-        before = datetime.now(timezone.utc) - timedelta(
+        before = datetime.now(UTC) - timedelta(
             days=self.settings.twin_event_retention_days)
         try:
             with self._engine.begin() as conn:
@@ -278,7 +278,7 @@ class IngestWorker:
         if not self._unsaved or (not force and time.monotonic() - self._counts_saved_at < 1.0):
             return
         deltas, self._unsaved = self._unsaved, Counter()
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         rows = [{"worker": self.name, "outcome": k, "count": v, "updated_at": now}
                 for k, v in deltas.items()]
         try:

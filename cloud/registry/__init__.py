@@ -48,7 +48,7 @@ class Room(BaseModel):
         return getattr(self.names, language, None) or self.name
 
     @model_validator(mode="after")
-    def _known_devices(self) -> "Room":
+    def _known_devices(self) -> Room:
         unknown = set(self.devices) - set(DEVICE_TYPES)
         if unknown:
             raise ValueError(f"unknown device types {sorted(unknown)}; known: {DEVICE_TYPES}")
@@ -102,7 +102,7 @@ class Registry(BaseModel):
     sites: dict[Slug, Site]
 
     @model_validator(mode="after")
-    def _authorities_exist(self) -> "Registry":
+    def _authorities_exist(self) -> Registry:
         for site_id, site in self.sites.items():
             missing = set(site.authorities) - set(self.authorities)
             if missing:

@@ -43,7 +43,7 @@ class TelemetryWriter:
         self.written = self.rejected = 0
         self._thread = threading.Thread(target=self._run, name="telemetry-writer", daemon=True)
 
-    def start(self) -> "TelemetryWriter":
+    def start(self) -> TelemetryWriter:
         self._thread.start()
         return self
 

@@ -7,7 +7,7 @@ later connection (``status_supersedes``), events insert once per id.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from sqlalchemy import (
@@ -45,7 +45,7 @@ LINK = RoomLink.__table__
 
 def utc(ms: int) -> datetime:
     """Epoch milliseconds as an aware UTC datetime."""
-    return datetime.fromtimestamp(ms / 1000, timezone.utc)
+    return datetime.fromtimestamp(ms / 1000, UTC)
 
 
 def existing_event_ids(conn: Connection, ids: list[str]) -> set[str]:

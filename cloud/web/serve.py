@@ -6,7 +6,6 @@ import socket
 
 import click
 
-
 GRACE_S = 10  # for the requests in hand at a stop, well inside the unit's TimeoutStopSec=30
 
 

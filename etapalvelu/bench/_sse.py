@@ -72,7 +72,7 @@ class SseClient:
                     self._changed.notify_all()
             else:
                 name, _, value = line.partition(":")
-                fields[name] = value[1:] if value.startswith(" ") else value
+                fields[name] = value.removeprefix(" ")
 
     def _add(self, event: SseEvent) -> None:
         with self._changed:

@@ -25,8 +25,8 @@ from pathlib import Path
 import click
 
 from etapalvelu.bench.ingest import percentile, registry_yaml
-from protocol.topics import LIVE_ROOT
 from etapalvelu.localservers import Mosquitto, PostgreSQL, free_port, http_ok, wait_for
+from protocol.topics import LIVE_ROOT
 
 ADMIN_TOKEN = "bench-callbutton-admin-token"
 PRESS_ROOMS = 20  # rooms pressed in turn; each call is cancelled long before its turn again

@@ -3,8 +3,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from cloud.calls.rules import ESCALATE, EXPIRE, SMS, CallTimes, EscalationRules, is_arrival, \
-    next_step
+from cloud.calls.rules import (
+    ESCALATE,
+    EXPIRE,
+    SMS,
+    CallTimes,
+    EscalationRules,
+    is_arrival,
+    next_step,
+)
 
 PRESSED = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 RULES = EscalationRules(second_alert_s=60, sms_after_s=120, expire_after_s=1800)

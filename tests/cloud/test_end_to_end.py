@@ -37,7 +37,7 @@ def cut_off_and_reconnected(broker, victoria, cloud_settings, start_worker, star
         agent = start_agent("imatra", "r1", f"mqtt://127.0.0.1:{proxy.port}",
                             clock=millisecond_clock())
         assert agent.wait_connected(10)
-        points = lambda: sum(len(t) for t in victoria.export("agent_cpu_pct").values())  # noqa: E731
+        points = lambda: sum(len(t) for t in victoria.export("agent_cpu_pct").values())
         wait_for(lambda: points() == 1, 20, "the start-up point in the store")
         ids, rounds = [], 0
         # the link drops; QoS 0 telemetry handed to a socket that is already dead is gone by

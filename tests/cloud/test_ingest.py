@@ -104,7 +104,7 @@ def test_a_flood_of_bad_messages_from_one_room_is_counted_and_other_rooms_flow(
             publisher.publish("etp/v1/imatra/r1/callbutton/event", event(i, f"imatra-{i:08d}"),
                               qos=1)
     publisher.publish("etp/v1/porvoo/r1/agent/health", b"\xff\xfe", qos=0)
-    dropped = lambda: sum(v for k, v in worker.counts.items()  # noqa: E731
+    dropped = lambda: sum(v for k, v in worker.counts.items()
                           if k not in ("accepted", "duplicate_event"))
     wait_for(lambda: dropped() == 10_001 and worker.counts["accepted"] == 100, 60,
              "every bad message counted, every good one accepted")

@@ -8,7 +8,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-import cloud.ingest.models  # noqa: F401  (tables register on import)
+import cloud.ingest.models
 import cloud.twin.models  # noqa: F401
 from cloud.db import Base, alembic_config, make_engine, migrate
 
