@@ -10,9 +10,10 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from cloud.bookings import service as bookings
-from cloud.consoles.rules import arrival, visit_status
+from cloud.consoles.rules import arrival, terminal_missing, visit_status
 from cloud.incidents import service as incidents
 from cloud.registry import Registry
+from cloud.sessions import service as video_sessions
 from cloud.sites import service as sites
 from cloud.sites.hours import HELSINKI, local_instant
 from cloud.twin import service as twin
@@ -69,6 +70,7 @@ class Visit:
     customer: str
     status: str       # due | checked_in | in_session | done | no_show | cancelled
     version: int
+    terminal_missing: bool = False  # the slot began and the room terminal never joined
 
     @property
     def active(self) -> bool:
@@ -133,12 +135,21 @@ def _occupancy(session: Session, site: str) -> dict[str, bool]:
             if s == site}
 
 
-def _visit(booking, occupied: bool, now: datetime) -> Visit:
+def _visits(session: Session, found: list, occupied, now: datetime) -> list[Visit]:
+    """Bookings as visits: their status from the booking, their video session (when the
+    platform holds one) and, without one, the room's occupancy (``occupied(booking)``)."""
+    videos = video_sessions.booking_videos(db=session, booking_ids=[b.id for b in found])
+    return [_visit(b, occupied(b), videos.get(b.id), now) for b in found]
+
+
+def _visit(booking, occupied: bool, video, now: datetime) -> Visit:
     status = visit_status(booking.status, start=booking.start, end=booking.end,
-                          occupied=occupied, now=now)
+                          occupied=occupied, now=now, video=video.state if video else None)
+    missing = terminal_missing(status, start=booking.start, now=now,
+                               terminal_joined=video.terminal_joined if video else None)
     return Visit(booking.id, booking.site, booking.room, booking.start, booking.end,
                  booking.authority, booking.service, booking.channel,
-                 booking.customer_name or "–", status, booking.version)
+                 booking.customer_name or "–", status, booking.version, missing)
 
 
 def site_visits(session: Session, *, site: str, day: date, now: datetime) -> list[Visit]:
@@ -146,8 +157,9 @@ def site_visits(session: Session, *, site: str, day: date, now: datetime) -> lis
     what changed)."""
     start, end = day_window(day)
     occupancy = _occupancy(session, site)
-    return [_visit(b, occupancy.get(b.room, False), now) for b in bookings.bookings_between(
-        session, start=start, end=end, site=site, include_cancelled=True)]
+    found = bookings.bookings_between(session, start=start, end=end, site=site,
+                                      include_cancelled=True)
+    return _visits(session, found, lambda b: occupancy.get(b.room, False), now)
 
 
 def site_rooms(session: Session, *, registry: Registry, site: str, visits: list[Visit],
@@ -208,11 +220,6 @@ def authority_day(session: Session, *, authority: str, now: datetime) -> list[Ex
     """The authority's visits of today at every site, by time (cancelled ones left out)."""
     start, end = day_window(local_day(now))
     occupancy = {(s, r): o for s, r, o, _ in twin.room_occupancy(db=session)}
-    out = []
-    for booking in bookings.bookings_between(session, start=start, end=end,
-                                             authority=authority):
-        occupied = occupancy.get((booking.site, booking.room), False)
-        out.append(ExpertVisit(_visit(booking, occupied, now),
-                               arrival(booking.status, start=booking.start, end=booking.end,
-                                       occupied=occupied, now=now)))
-    return out
+    found = bookings.bookings_between(session, start=start, end=end, authority=authority)
+    visits = _visits(session, found, lambda b: occupancy.get((b.site, b.room), False), now)
+    return [ExpertVisit(visit, arrival(visit.status)) for visit in visits]

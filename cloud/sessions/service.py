@@ -446,6 +446,31 @@ def feedback_between(*, db: Session, start: datetime, end: datetime) -> list[Fee
                            f.media_ok, f.matter_resolved, f.at) for f in rows]
 
 
+NOT_STARTED, LIVE, ENDED = "not_started", "live", "ended"
+
+
+@dataclass(frozen=True)
+class BookingVideo:
+    """Where a booking's video session stands: ``not_started`` (opened; the room and the
+    expert not both in yet), ``live`` or ``ended``; and whether the room terminal ever
+    joined."""
+
+    state: str
+    terminal_joined: bool
+
+
+def booking_videos(*, db: Session, booking_ids: list[int]) -> dict[int, BookingVideo]:
+    """The video sessions of ``booking_ids`` that exist, by booking id."""
+    if not booking_ids:
+        return {}
+    joined = set(db.scalars(select(Participant.session_id).where(
+        Participant.role == TERMINAL, Participant.connected_at.is_not(None))))
+    found = db.scalars(select(VideoSession).where(VideoSession.booking_id.in_(booking_ids)))
+    return {s.booking_id: BookingVideo(
+        ENDED if s.ended_at else LIVE if s.started_at else NOT_STARTED, s.id in joined)
+        for s in found}
+
+
 def no_show_candidates(*, db: Session, site: str, now: datetime) -> list[int]:
     """Bookings of the site whose session's slot began with no room terminal ever joined: the
     advisor decides whether the customer did not come."""

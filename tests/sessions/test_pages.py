@@ -11,6 +11,7 @@ import threading
 import pytest
 from aiortc.mediastreams import AudioStreamTrack
 
+from cloud.bookings import service as bookings
 from cloud.sessions import service
 from cloud.sessions.peer import GeneratedVideo, SessionPeer
 from cloud.sessions.service import room_token
@@ -136,6 +137,38 @@ def test_the_expert_asks_the_advisor_to_check_the_identity_and_sees_it_checked(c
     with live.app.state.sessionmaker() as db:
         kinds = [(e.kind, e.role) for e in service.events_of(db=db, session_id=session["id"])]
     assert ("advisor_asked", "advisor") in kinds and ("identity_checked", "advisor") in kinds
+
+
+def test_the_advisors_day_shows_a_missing_terminal_then_the_visit_in_session(chromium, live):
+    from tests.sessions.test_api import _booking
+
+    booking_id = _booking(live)  # half an hour ahead, on a Monday morning
+    with live.client() as client:
+        opened = client.post("/api/sessions", json={"booking_id": booking_id},
+                             headers=live.staff("adv-porvoo"))
+        assert opened.status_code == 201, opened.text
+    with live.app.state.sessionmaker() as db:
+        start = bookings.booking_by_id(db, booking_id=booking_id).start
+    live.clock.jump_to(start + _MINUTE * 2)  # the slot has begun; no terminal has joined
+    with browser_page(chromium) as advisor, browser_page(chromium) as expert:
+        log_in(advisor, live.base, "adv-porvoo", PASSWORD, path="/console/advisor")
+        row = advisor.locator(f"#visit-{booking_id}")
+        assert row.get_attribute("data-status") == "due"
+        assert "Asiakaspääte ei ole liittynyt" in row.inner_text()
+        checked(advisor, "consoles-terminal-missing")
+        terminals = SimulatedTerminals(live.base, [("porvoo", "r1")], settings=live.settings,
+                                       period_s=0.2).start()
+        try:
+            log_in(expert, live.base, "exp-kela", PASSWORD,
+                   path=f"/sessions/{opened.json()['id']}")
+            expert.get_by_role("button", name="Liity tapaamiseen").click()
+            expert.wait_for_function(PLAYING, arg="[data-main-video]", timeout=20000)
+            advisor.reload()
+            assert row.get_attribute("data-status") == "in_session"
+            assert "Istunnossa" in row.inner_text()
+            assert row.locator("[data-terminal-missing]").count() == 0
+        finally:
+            terminals.stop()
 
 
 def _expert_ends_when_the_room_is_seen(live, session_id: int, may_end: threading.Event,
