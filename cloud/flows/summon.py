@@ -283,7 +283,7 @@ def _text_backup_number(db: Session, call: Call, registry: Registry, now: dateti
         return
     pressed = call.pressed_at.astimezone(ZoneInfo(site.timezone))
     waited = max(1, round((now - call.pressed_at) / timedelta(minutes=1)))
-    room = site.rooms[call.room].name if call.room in site.rooms else call.room
+    room = site.rooms[call.room].local_name(language) if call.room in site.rooms else call.room
     template = "identity_unanswered" if call.reason == IDENTITY else "call_unanswered"
     enqueue(db, channel="sms", to=site.backup_phone, template=template,
             language=language, reference=f"call:{call.id}", now=now,
