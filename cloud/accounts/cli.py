@@ -37,6 +37,14 @@ def accounts() -> None:
     """Staff accounts of the cloud (database from ETP_DATABASE_URL)."""
 
 
+def support_parties(registry) -> list[str]:
+    """The parties of the responsibility matrix the cloud routes incidents to."""
+    from cloud.incidents.matrix import load_matrix
+    from cloud.incidents.settings import IncidentSettings
+
+    return list(load_matrix(IncidentSettings().matrix_file, list(registry.sites)).data.parties)
+
+
 @accounts.command("create-admin")
 @click.option("--username", required=True)
 @click.option("--display-name", default="Administrator", show_default=True)
@@ -101,6 +109,7 @@ def import_staff(path: Path, issuer: str | None) -> None:
     log in with OIDC, or get a password with ``set-password``."""
     settings, sessions = _store()
     registry = load_registry(settings.registry_file)
+    parties = support_parties(registry)
     created = skipped = 0
     with sessions() as session:
         for row in read_staff_file(path):
@@ -110,7 +119,7 @@ def import_staff(path: Path, issuer: str | None) -> None:
             try:
                 service.create_staff(session, registry, now=datetime.now(UTC),
                                      oidc_issuer=issuer if row.get("oidc_subject") else None,
-                                     **row)
+                                     parties=parties, **row)
             except service.AccountError as error:
                 raise click.ClickException(f"{row['username']}: {error}") from None
             created += 1

@@ -60,14 +60,19 @@ def principal_of(staff: Staff) -> Principal:
 
 
 def check_scope(registry: Registry, *, role: str, organisation: str | None,
-                sites: list[str]) -> None:
-    """Refuse a role without the organisation or sites it is scoped to."""
+                sites: list[str], parties: Collection[str] | None = None) -> None:
+    """Refuse a role without the organisation or sites it is scoped to; a support agent's
+    organisation must be a party of the responsibility matrix (``parties``, when given), or
+    their queue would stay empty without a word."""
     if role not in ROLES:
         raise AccountError(f"role is one of {ROLES}")
     if role in (EXPERT, PHONE_AGENT) and organisation not in registry.authorities:
         raise AccountError(f"an {role} belongs to one authority of {sorted(registry.authorities)}")
     if role == SUPPORT and not organisation:
         raise AccountError("a support agent belongs to one support party")
+    if role == SUPPORT and parties is not None and organisation not in parties:
+        raise AccountError(f"a support agent belongs to one party of the responsibility "
+                           f"matrix: {sorted(parties)}")
     if role == ADVISOR and (not sites or set(sites) - set(registry.sites)):
         raise AccountError(f"an advisor serves one or more sites of {sorted(registry.sites)}")
     if role != ADVISOR and sites:
@@ -78,10 +83,12 @@ def create_staff(session: Session, registry: Registry, *, username: str, display
                  role: str, now: datetime, organisation: str | None = None,
                  sites: list[str] | None = None, password: str | None = None,
                  email: str | None = None, oidc_issuer: str | None = None,
-                 oidc_subject: str | None = None) -> Staff:
-    """Add a member of staff (commits). Without a password, only OIDC can log them in."""
+                 oidc_subject: str | None = None,
+                 parties: Collection[str] | None = None) -> Staff:
+    """Add a member of staff (commits). Without a password, only OIDC can log them in.
+    ``parties``: the support parties of the responsibility matrix, where the caller has it."""
     sites = sorted(set(sites or ()))
-    check_scope(registry, role=role, organisation=organisation, sites=sites)
+    check_scope(registry, role=role, organisation=organisation, sites=sites, parties=parties)
     if session.scalar(select(Staff.id).where(Staff.username == username)) is not None:
         raise AccountError(f"username {username!r} is taken")
     staff = Staff(username=username, display_name=display_name, role=role,

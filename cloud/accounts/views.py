@@ -18,6 +18,7 @@ from cloud.accounts.deps import (
 from cloud.accounts.models import AuditEntry, Staff
 from cloud.api.deps import RegistryDep, SessionDep
 from cloud.api.inputs import AuditLimit, PlainText, UnicodeText
+from cloud.incidents.views import RoutingDep
 from cloud.instants import ApiInstant
 
 router = APIRouter(prefix="/accounts", tags=["accounts"])
@@ -131,11 +132,12 @@ def me(principal: CurrentStaff) -> Me:
 
 @router.post("/staff", response_model=StaffOut, status_code=201)
 def create_staff(body: StaffIn, access: AccessDep, session: SessionDep, registry: RegistryDep,
-                 now: NowDep) -> Staff:
+                 routing: RoutingDep, now: NowDep) -> Staff:
     """Add a member of staff (administrators)."""
     access.require("staff.manage", resource=f"staff:{body.username}")
     try:
-        return service.create_staff(session, registry, now=now, **body.model_dump())
+        return service.create_staff(session, registry, now=now,
+                                    parties=routing.matrix.data.parties, **body.model_dump())
     except service.AccountError as error:
         raise HTTPException(422, str(error)) from None
 

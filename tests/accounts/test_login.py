@@ -93,4 +93,11 @@ def test_admin_token_bootstraps_staff_creation(app):
         bad = client.post("/api/accounts/staff", headers=token, json={
             "username": "exp-x", "display_name": "X", "role": "expert", "organisation": "nasa"})
         assert bad.status_code == 422
+        unrouted = client.post("/api/accounts/staff", headers=token, json={
+            "username": "sup-x", "display_name": "X", "role": "support", "organisation": "elisa"})
+        assert unrouted.status_code == 422  # no incident is routed to "elisa": an empty queue
+        assert "supplier" in unrouted.json()["detail"]
+        support = client.post("/api/accounts/staff", headers=token, json={
+            "username": "sup-v", "display_name": "V", "role": "support", "organisation": "valtori"})
+        assert support.status_code == 201
         assert login(client, "adv-nurmes")
