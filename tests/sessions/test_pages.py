@@ -119,18 +119,18 @@ def test_the_expert_asks_the_advisor_to_check_the_identity_and_sees_it_checked(c
             expert.get_by_role("button", name="Pyydä neuvojaa tarkistamaan henkilöllisyys").click()
             expert.get_by_text("Pyyntö lähetetty palveluneuvojalle").wait_for()
             banner = advisor.locator("#call-list li[data-reason=identity]")
-            banner.wait_for(timeout=5_000)
+            banner.wait_for(timeout=10_000)
             assert banner.inner_text().startswith("Identitetskontroll: ")
             assert "kontrollera kundens identitet" in banner.inner_text()
             advisor.get_by_role("button", name=re.compile("^Jag går: ")).click()
-            expert.get_by_text("adv-porvoo on tulossa huoneeseen").wait_for(timeout=5_000)
+            expert.get_by_text("adv-porvoo on tulossa huoneeseen").wait_for(timeout=10_000)
             checked(advisor, "consoles-identity-check")
             checked(expert, "session-expert-identity-coming")
 
             advisor.get_by_role("button", name=re.compile("^Identiteten är kontrollerad: ")).click()
-            banner.wait_for(state="detached", timeout=5_000)
+            banner.wait_for(state="detached", timeout=10_000)
             expert.get_by_text(re.compile(r"Henkilöllisyys tarkistettu \(adv-porvoo, klo "
-                                          r"\d\d\.\d\d\)")).wait_for(timeout=5_000)
+                                          r"\d\d\.\d\d\)")).wait_for(timeout=10_000)
             checked(expert, "session-expert-identity-checked")
     finally:
         terminals.stop()
