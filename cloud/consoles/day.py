@@ -105,7 +105,7 @@ class OpenIncident:
     category: str
     severity: str
     state: str
-    party: str
+    party: dict[str, str] | str  # per language, as the template's name(...) takes it
     opened: datetime
     due: datetime | None
     acknowledged: bool
@@ -189,9 +189,9 @@ def site_incidents(session: Session, *, routing: incidents.Routing, site: str
             for i in sorted(found, key=lambda i: i.opened_at)]
 
 
-def _party_name(routing: incidents.Routing, party: str) -> str:
+def _party_name(routing: incidents.Routing, party: str) -> dict[str, str] | str:
     try:
-        return routing.matrix.party(party).name
+        return routing.matrix.party(party).shown_name
     except KeyError:
         return party
 

@@ -67,16 +67,32 @@ class Hours(BaseModel):
         return ServiceHours(parse_weekly(self.weekly), self.timezone, closed, self.always)
 
 
+class PartyNames(BaseModel):
+    """A party's name as staff read it in Finnish, Swedish and English."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    fi: str
+    sv: str
+    en: str
+
+
 class Party(BaseModel):
-    """Who handles a fault: channels, language, hours, response target, escalation."""
+    """Who handles a fault: channels, language, hours, response target, escalation.
+    ``name`` is the party's own (its messages use it); ``names`` what the pages show."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     name: str
+    names: PartyNames | None = None
     language: Literal["fi", "en"] = "fi"
     channels: tuple[Channel, ...] = Field(min_length=1)
     hours: Hours
     response_minutes: int = Field(gt=0)
     escalation: tuple[Channel, ...] = ()
+
+    @property
+    def shown_name(self) -> dict[str, str] | str:
+        """The name as a page's ``name(...)`` takes it: per language where known."""
+        return self.names.model_dump() if self.names else self.name
 
     @property
     def response_time(self) -> timedelta:

@@ -140,7 +140,7 @@ def _row(routing: service.Routing, incident: Incident, now: datetime) -> dict:
     site, room = _place(routing, incident)
     return {"incident": incident, "site": site, "room": room,
             "clock": service.response_clock(incident=incident, matrix=routing.matrix, now=now),
-            "party": routing.matrix.party(incident.party).name}
+            "party": routing.matrix.party(incident.party).shown_name}
 
 
 def _party_of(access: Access) -> str | None:
@@ -153,11 +153,11 @@ def _party_of(access: Access) -> str | None:
     return None
 
 
-def _party_name(routing: service.Routing, party: str | None) -> str | None:
+def _party_name(routing: service.Routing, party: str | None) -> dict[str, str] | str | None:
     """The party's name (its id when the matrix does not know it: an account set up with a
     party that is not, or no longer, in the matrix sees an empty queue, not an error)."""
     known = routing.matrix.data.parties.get(party) if party else None
-    return known.name if known else party
+    return known.shown_name if known else party
 
 
 def _urgency(row: dict) -> tuple:
@@ -303,9 +303,9 @@ def _report_site(access: Access, routing: service.Routing, site: str | None):
 def _report_page(request: Request, access: Access, routing: service.Routing, site_id: str,
                  *, values: dict, errors: list[tuple[str, str]], status_code: int = 200):
     site = routing.registry.sites[site_id]
-    handlers = {c: routing.matrix.party(routing.matrix.party_id(c, site_id)).name
+    handlers = {c: routing.matrix.party(routing.matrix.party_id(c, site_id)).shown_name
                 for c in CATEGORIES}
-    senaatti = {c: routing.matrix.party(routing.matrix.party_id(c, site_id, "state")).name
+    senaatti = {c: routing.matrix.party(routing.matrix.party_id(c, site_id, "state")).shown_name
                 for c in STATE_OWNED}
     return page(request, "incident-report.html", status_code=status_code,
                 principal=access.principal, site_id=site_id, site=site.name.model_dump(),

@@ -23,6 +23,7 @@ from cloud.incidents.settings import IncidentSettings
 from cloud.instants import utc_text
 from cloud.notify import accepted_at, enqueue
 from cloud.registry import Registry
+from cloud.texts import localized
 
 ENGINE = "engine"
 SEVERITY_WORDS = {"fi": {"critical": "KRIITTINEN", "major": "merkittävä", "minor": "vähäinen"},
@@ -122,7 +123,7 @@ def incident_context(incident: Incident, routing: Routing, language: str) -> dic
         "severity": SEVERITY_WORDS[language].get(incident.severity, incident.severity),
         "site_name": getattr(site.name, language) if site else incident.site,
         "device": incident.device or "-", "what": incident.rule, "code": incident.code or "-",
-        "party": routing.matrix.party(incident.party).name,
+        "party": localized(routing.matrix.party(incident.party).shown_name, language),
         "opened": incident.opened_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
         "due": (incident.due_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
                 if incident.due_at else "-"),

@@ -160,6 +160,7 @@ def display_names(registry: Registry, lang: str) -> dict[str, dict[str, str]]:
     responsibility matrix names them."""
     from cloud.incidents.matrix import load_matrix
     from cloud.incidents.settings import IncidentSettings
+    from cloud.texts import localized
     from cloud.texts import texts as page_texts
 
     prefix = "tasktime.task."
@@ -169,7 +170,8 @@ def display_names(registry: Registry, lang: str) -> dict[str, dict[str, str]]:
         "authority": {a: getattr(e.name, lang) for a, e in registry.authorities.items()},
         "task": {k.removeprefix(prefix): v[lang] for k, v in page_texts().items()
                  if k.startswith(prefix)},
-        "party": {p: party.name for p, party in matrix.data.parties.items()},
+        "party": {p: localized(party.shown_name, lang)
+                  for p, party in matrix.data.parties.items()},
     }
 
 

@@ -21,6 +21,8 @@ pytestmark = pytest.mark.browser
 ROOM = {"fi": "Porvoo-infon neuvotteluhuone", "sv": "Borgå-infos mötesrum",
         "en": "Porvoo Info meeting room"}
 PORVOO = {"fi": "Porvoo-info", "sv": "Borgå-info", "en": "Porvoo Info"}  # the registry's names
+DESK = {"fi": "Videoratkaisun toimittajan palvelupiste",  # the matrix's names of the party
+        "sv": "Videolösningens leverantörs servicedesk", "en": "Video solution supplier's service desk"}
 HEADINGS = {"fi": "Tukitahon tapaukset", "sv": "Stödpartens ärenden",
             "en": "Support party's incidents"}
 
@@ -45,6 +47,7 @@ def test_the_support_pages_are_accessible_in_each_language_at_both_widths(chromi
         log_in(page, base, "sup-desk", PASSWORD, path=f"/console/support?lang={lang}")
         assert page.get_by_role("heading", level=1).inner_text() == HEADINGS[lang]
         assert page.locator("html").get_attribute("lang") == lang
+        assert page.locator("p.lead").first.inner_text() == DESK[lang]
         assert page.locator(f"#incident-{fresh} .facts dd").first.inner_text().startswith(
             f"{PORVOO[lang]}, {ROOM[lang]}")  # the room in the page's language too
         checked(page, f"support-queue-{lang}")

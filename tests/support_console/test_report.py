@@ -45,7 +45,7 @@ def send_report(page, *, category: str, summary: str, state_owned: bool = False)
     ("Palveluneuvojan työaseman verkko", False, "porvoo-it",
      "Porvoon kaupungin IT-yhteyshenkilö",
      "Vasteaikatavoite: 60 min palveluaikana (ma–pe 08:00–16:00, ei arkipyhinä)."),
-    ("Laitevika", False, "supplier", "Video solution supplier's service desk",
+    ("Laitevika", False, "supplier", "Videoratkaisun toimittajan palvelupiste",
      "Vasteaikatavoite: 30 min palveluaikana (ma–pe 08:00–16:15, ei arkipyhinä)."),
 ])
 def test_an_advisors_report_goes_to_the_party_of_the_matrix_and_says_so(
