@@ -247,9 +247,9 @@ def escalation_round(sessions: sessionmaker, *, bus, registry: Registry,
             step = next_step(calls.times_of(call), rules, now=now)
             if step is None:
                 continue
-            event = _step(db, call, step, registry, now, language)
+            events = _step(db, call, step, registry, now, language)
             db.commit()
-            if event is not None:
+            for event in events:
                 bus.publish_threadsafe(*event)
             done[step] += 1
     if any(done.values()):
@@ -258,21 +258,27 @@ def escalation_round(sessions: sessionmaker, *, bus, registry: Registry,
 
 
 def _step(db: Session, call: Call, step: str, registry: Registry, now: datetime,
-          language: str) -> LiveEvent | None:
+          language: str) -> list[LiveEvent]:
     if step == ESCALATE:
         changed = calls.escalate(db=db, call_id=call.id, at=now)
         if changed is None:
-            return None
+            return []
         log.warning("call.escalated call=%s site=%s room=%s level=2", call.id, call.site,
                     call.room)
-        return site_channel(call.site), live_event(ESCALATED, changed.change.id, {
-            "call_id": call.id, "level": 2, "at": utc_text(now)})
+        return [(site_channel(call.site), live_event(ESCALATED, changed.change.id, {
+            "call_id": call.id, "level": 2, "at": utc_text(now)}))]
     if step == SMS:
         if calls.mark_sms_sent(db=db, call_id=call.id, at=now):
             _text_backup_number(db, call, registry, now, language)
-        return None
+        return []
     changed = calls.clear_by_id(db=db, call_id=call.id, reason=TIMEOUT, at=now)
-    return None if changed is None else _cleared(changed)
+    if changed is None:
+        return []
+    if call.session_id is None:
+        return [_cleared(changed)]
+    # the expert's request went unanswered: their view says so, not "sent" for ever
+    return [_cleared(changed), (session_channel(call.session_id),
+                                _to_expert("timeout", None, utc_text(now)))]
 
 
 def _text_backup_number(db: Session, call: Call, registry: Registry, now: datetime,

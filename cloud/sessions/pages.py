@@ -37,7 +37,8 @@ VIEW_TEXTS = {"camera": "room_camera", "document": "document_camera", "someone":
               "reconnected": "reconnected", "left": "left", "lobbyWait": "lobby_wait",
               "denied": "denied", "identityAsked": "identity_asked",
               "identityAlready": "identity_already", "identityComing": "identity_coming",
-              "identityChecked": "identity_checked", "identityFailed": "identity_failed"}
+              "identityChecked": "identity_checked", "identityFailed": "identity_failed",
+              "identityTimeout": "identity_timeout"}
 TERMINAL_TEXTS = {"nextVisit": "next_visit", "noVisit": "no_visit", "offline": "offline",
                   "reconnecting": "reconnecting", "called": "called",
                   "callFailed": "call_failed"}

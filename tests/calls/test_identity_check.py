@@ -4,13 +4,18 @@ the advisor confirms the check, texts the backup number in its own words when no
 it, and stays out of the call-button statistics."""
 from __future__ import annotations
 
+import json
+import queue
+import threading
 from datetime import UTC, datetime, timedelta
 
+import paho.mqtt.client as mqtt
 from sqlalchemy import select
 
 from cloud.calls import service
 from cloud.calls.rules import EscalationRules
 from cloud.flows import summon
+from cloud.live import LIVE_ROOT
 from cloud.notify.models import OutboxMessage
 from cloud.sessions import service as sessions_service
 from cloud.sessions.settings import SessionSettings
@@ -67,19 +72,36 @@ def test_an_open_customer_call_stands_and_cannot_be_confirmed_as_a_check(session
         assert changed is None and service.get_call(db=db, call_id=call.id).cleared_at is None
 
 
-def test_an_unanswered_request_texts_the_backup_number_as_a_request_not_a_call(
-        sessions, registry, start_bus):
+def test_an_unanswered_request_texts_the_backup_number_and_at_its_timeout_tells_the_expert(
+        sessions, registry, start_bus, broker):
     bus, _ = start_bus(listen=False)
     with sessions() as db:
-        call, _ = _ask(db, _session(db))
+        session_id = _session(db)
+        call, _ = _ask(db, session_id)
         db.commit()
+    heard, subscribed = queue.Queue(), threading.Event()
+    expert_view = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="test-identity-view")
+    expert_view.on_connect = lambda client, *_: client.subscribe(
+        f"{LIVE_ROOT}/session/{session_id}", qos=1)
+    expert_view.on_subscribe = lambda *_: subscribed.set()
+    expert_view.on_message = lambda _c, _u, msg: heard.put(json.loads(msg.payload))
+    expert_view.connect("127.0.0.1", broker.port)
+    expert_view.loop_start()
     rules = EscalationRules(second_alert_s=60, sms_after_s=60, expire_after_s=3600)
-    for minutes in (1, 2):
-        summon.escalation_round(sessions, bus=bus, registry=registry, rules=rules,
-                                now=NOW + timedelta(minutes=minutes, seconds=1))
+    try:
+        assert subscribed.wait(10), "the expert's channel was not subscribed"
+        for minutes in (1, 2, 61):
+            summon.escalation_round(sessions, bus=bus, registry=registry, rules=rules,
+                                    now=NOW + timedelta(minutes=minutes, seconds=1))
+        told = heard.get(timeout=10)
+    finally:
+        expert_view.loop_stop()
+        expert_view.disconnect()
+    assert (told["type"], told["event"], told["to_role"]) == ("advisor", "timeout", "expert")
     with sessions() as db:
         [sms] = db.scalars(select(OutboxMessage).where(
             OutboxMessage.reference == f"call:{call.id}")).all()
+        assert service.get_call(db=db, call_id=call.id).clear_reason == "timeout"
     assert sms.template == "identity_unanswered"
 
 

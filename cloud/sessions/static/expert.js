@@ -130,6 +130,7 @@ function clockText(iso) {
 function showIdentity(message) {
   const line = $("[data-identity]");
   if (message.event === "coming") line.textContent = fill(texts.identityComing, { by: message.by || texts.advisor });
+  if (message.event === "timeout") line.textContent = texts.identityTimeout;
   if (message.event === "verified") {
     line.textContent = fill(texts.identityChecked, { by: message.by || texts.advisor, time: clockText(message.at) });
   }
