@@ -191,6 +191,29 @@ async def announce_acknowledged(bus, outcome: calls.Acknowledgement, shown: dict
              call.room, call.acknowledged_by)
 
 
+# the room terminal: the call's state, and the advisor's "I am here" --------------------------
+def room_call_state(db: Session, *, site: str, room: str) -> str | None:
+    """What the room's terminal says of the customer's open call: ``called`` (nobody has
+    taken it yet), ``coming`` (someone has), or None (no customer's call open)."""
+    call = calls.open_call_of_room(db=db, site=site, room=room)
+    if call is None or call.reason != CUSTOMER:
+        return None
+    return "coming" if call.acknowledged_at else "called"
+
+
+def advisor_arrived(db: Session, *, site: str, room: str, now: datetime) -> LiveEvent | None:
+    """The advisor is in the room (a tap on its terminal): the customer's open call is
+    cleared as arrived (the caller commits, then publishes); None when there is none."""
+    call = calls.open_call_of_room(db=db, site=site, room=room)
+    if call is None or call.reason != CUSTOMER:
+        return None
+    changed = calls.clear_by_id(db=db, call_id=call.id, reason=ARRIVED, at=now)
+    if changed is None:
+        return None
+    log.info("call.arrived call=%s site=%s room=%s by=terminal", call.id, site, room)
+    return _cleared(changed)
+
+
 # the expert's request for an identity check -------------------------------------------------
 def ask_for_identity_check(db: Session, *, site: str, room: str, session_id: int,
                            now: datetime) -> tuple[Call, LiveEvent | None]:

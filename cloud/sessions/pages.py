@@ -40,7 +40,7 @@ VIEW_TEXTS = {"camera": "room_camera", "document": "document_camera", "someone":
               "identityChecked": "identity_checked", "identityFailed": "identity_failed",
               "identityTimeout": "identity_timeout"}
 TERMINAL_TEXTS = {"nextVisit": "next_visit", "noVisit": "no_visit", "offline": "offline",
-                  "reconnecting": "reconnecting", "called": "called",
+                  "reconnecting": "reconnecting", "called": "called", "coming": "advisor_coming",
                   "callFailed": "call_failed"}
 
 

@@ -74,6 +74,7 @@ class NextVisitOut(BaseModel):
 
     session_id: int | None
     next_visit: ApiInstant | None
+    call: str | None = None  # the room's open call: "called" (nobody took it yet) or "coming"
 
 
 class InvitationOut(BaseModel):

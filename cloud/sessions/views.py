@@ -216,7 +216,27 @@ def next_visit(body: TerminalIn, request: Request, db: SessionDep, now: NowDep
                 if b.room == body.room and b.end > now and b.status in ("booked",
                                                                        "checked_in")]
     return NextVisitOut(session_id=current.id if current else None,
-                        next_visit=upcoming[0].start if upcoming else None)
+                        next_visit=upcoming[0].start if upcoming else None,
+                        call=summon.room_call_state(db, site=body.site, room=body.room))
+
+
+@router.post("/terminal/arrived")
+async def advisor_arrived(body: TerminalIn, request: Request, db: SessionDep,
+                          now: NowDep) -> dict:
+    """The advisor taps "I am here" on the room terminal: the customer's call ends as
+    answered, with the arrival's time (when the occupancy sensor cannot tell: the customer
+    is in the room already)."""
+    settings = session_settings(request.app)
+    check_room(settings, site=body.site, room=body.room, token=body.room_token)
+
+    def arrive():
+        event = summon.advisor_arrived(db, site=body.site, room=body.room, now=now)
+        db.commit()
+        return event
+    event = await run_in_threadpool(arrive)
+    if event is not None:
+        await request.app.state.live_bus.publish(*event)
+    return {"arrived": event is not None}
 
 
 @router.post("/terminal/call", status_code=202)

@@ -30,6 +30,7 @@ async function poll() {
   try {
     const next = await postJson("/api/sessions/terminal/next", room);
     $("[data-next-visit]").textContent = next.next_visit ? `${texts.nextVisit} ${timeText(next.next_visit)}` : texts.noVisit;
+    showCall(next.call);
     if (next.session_id && !client) await join(next.session_id);
   } catch (error) {
     $("[data-next-visit]").textContent = texts.offline;
@@ -83,10 +84,23 @@ for (const face of root.querySelectorAll("[data-face]")) {
     setTimeout(() => { $("[data-warning]").hidden = true; show("waiting"); }, 10000);
   });
 }
+// the customer's open call as the room sees it; the advisor taps "I am here" on arrival
+function showCall(state) {
+  const note = $("[data-call-status]");
+  if (state === "called") note.textContent = texts.called;
+  else if (state === "coming") note.textContent = texts.coming;
+  else if (note.textContent === texts.called || note.textContent === texts.coming) note.textContent = "";
+  $("[data-arrived]").hidden = !state;
+}
+
+$("[data-arrived]").addEventListener("click", async () => {
+  try { await postJson("/api/sessions/terminal/arrived", room); showCall(null); }
+  catch (error) { $("[data-call-status]").textContent = texts.callFailed; }
+});
 for (const button of root.querySelectorAll("[data-call]")) {
   button.addEventListener("click", async () => {
     const note = $("[data-call-status]");
-    try { await postJson("/api/sessions/terminal/call", room); note.textContent = texts.called; }
+    try { await postJson("/api/sessions/terminal/call", room); note.textContent = texts.called; poll(); }
     catch (error) { note.textContent = texts.callFailed; }
   });
 }
