@@ -12,7 +12,7 @@ import logging
 import socket
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import sessionmaker
 
@@ -148,6 +148,7 @@ def schedule_service(sessions: sessionmaker, registry: Registry, settings: Cloud
     from cloud.calls.settings import CallSettings
     from cloud.flows.schedule import calls_round, tick
     from cloud.live import LiveBus
+    from cloud.probe.settings import ProbeSettings
     from cloud.stats.daily import DailyStatistics, influx_write
     from cloud.stats.sources import installed_sources
 
@@ -159,8 +160,10 @@ def schedule_service(sessions: sessionmaker, registry: Registry, settings: Cloud
         if settings.influx_url else None
     statistics = DailyStatistics(registry, installed_sources(), write)
     bus = LiveBus(settings, listen=False).start()
+    probe_horizon = timedelta(hours=ProbeSettings().booking_horizon_h)
     schedule = Periodic(name, settings.schedule_period_s, lambda now: tick(
-        sessions, rules, booking_settings, now=now, statistics=statistics)).start()
+        sessions, rules, booking_settings, now=now, statistics=statistics, bus=bus,
+        probe_horizon=probe_horizon)).start()
     escalation = Periodic(f"{name}-calls", call_settings.round_s, lambda now: calls_round(
         sessions, bus, registry, call_settings, now=now)).start()
     rounds = (schedule, escalation)

@@ -121,8 +121,10 @@ def cloud_identities(settings: FleetSettings) -> list[Identity]:
              for i in range(1, settings.cloud_workers.ingest + 1)]
             + [Identity(f"cloud.api.{i}", "cloud", api)
                for i in range(1, settings.cloud_workers.api + 1)]
-            # the schedule only publishes the escalated calls' alerts to the consoles
-            + [Identity(f"cloud.schedule.{i}", "cloud", tuple(live))
+            # the schedule publishes the escalated calls' alerts to the consoles and tells
+            # the agents their rooms' coming visits, nothing else
+            + [Identity(f"cloud.schedule.{i}", "cloud",
+                        tuple(live + _publish(f"{ROOT}/+/+/agent/cmd/probe_schedule")))
                for i in range(1, settings.cloud_workers.schedule + 1)])
 
 

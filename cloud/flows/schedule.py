@@ -2,7 +2,8 @@
 readiness before each visit (``flows.readiness``: twin, incidents, accounts, notify) -> the
 purge of personal data after retention (``flows.purge``: bookings, notify) -> the end of
 video sessions past their slot (``flows.sessions``: sessions, bookings) -> the statistics
-of the finished days (``stats.daily``: occupancy kept, aggregates to InfluxDB). Beside it,
+of the finished days (``stats.daily``: occupancy kept, aggregates to InfluxDB) -> the rooms'
+coming visits to their agents (``flows.probe_schedule``), when the process has a bus. Beside it,
 every few seconds, ``calls_round``: the call-button calls' escalation (``flows.summon``).
 
 ``tick`` does one round; ``etapalvelu cloud schedule`` runs it every period. Each step is
@@ -19,6 +20,7 @@ from sqlalchemy.orm import sessionmaker
 from cloud.bookings.reminders import send_due_reminders
 from cloud.bookings.rules import BookingRules
 from cloud.bookings.settings import BookingSettings
+from cloud.flows.probe_schedule import tell_agents
 from cloud.flows.purge import purge_personal_data
 from cloud.flows.readiness import check_readiness
 from cloud.flows.sessions import end_overdue_sessions
@@ -28,9 +30,11 @@ log = logging.getLogger(__name__)
 
 
 def tick(sessions: sessionmaker, rules: BookingRules, settings: BookingSettings, *,
-         now: datetime, statistics=None) -> dict:
+         now: datetime, statistics=None, bus=None, probe_horizon: timedelta | None = None
+         ) -> dict:
     """One round of the schedule at ``now``; returns what was done. ``statistics``: the
-    ``DailyStatistics`` step, when the process runs it."""
+    ``DailyStatistics`` step, when the process runs it; ``bus`` and ``probe_horizon``: tell
+    the agents their rooms' coming visits."""
     with sessions() as session:
         reminders = send_due_reminders(session, rules, now=now, lead=settings.reminder_lead)
         session.commit()
@@ -44,6 +48,8 @@ def tick(sessions: sessionmaker, rules: BookingRules, settings: BookingSettings,
         if statistics is not None:
             done["stats_points"] = statistics.run(session, now=now)
             session.commit()
+        if bus is not None and probe_horizon is not None:
+            done["agents_told"] = tell_agents(session, bus, now=now, horizon=probe_horizon)
     log.info("schedule.tick %s", " ".join(f"{k}={v}" for k, v in done.items()))
     return done
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from cloud.api.deps import RegistryDep, SessionDep
-from cloud.bookings.service import bookings_between
+from cloud.flows.probe_schedule import coming_starts
 from cloud.probe.peers import ProbePeers, ProbesBusy, UnusableOffer
 from cloud.probe.settings import ProbeSettings
 from cloud.probe.tokens import token_matches
@@ -58,9 +58,9 @@ MAX_STARTS = 64
 
 def booking_starts(session: Session, *, site: str, room: str, now: datetime,
                    horizon: timedelta) -> list[int]:
-    """Starts of the room's bookings within ``horizon`` of ``now``, as epoch ms."""
-    bookings = bookings_between(session, start=now, end=now + horizon, site=site)
-    return [int(b.start.timestamp() * 1000) for b in bookings if b.room == room][:MAX_STARTS]
+    """Starts of the room's visits to come within ``horizon`` of ``now``, as epoch ms."""
+    starts = coming_starts(session, now=now, horizon=horizon, site=site).get((site, room), [])
+    return [int(start.timestamp() * 1000) for start in sorted(starts)][:MAX_STARTS]
 
 
 def _peers(request: Request) -> ProbePeers:

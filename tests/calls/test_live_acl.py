@@ -23,3 +23,17 @@ def test_only_cloud_identities_publish_on_the_live_tree_and_only_api_replicas_re
     assert wait_message(heard, LIVE) == b'{"type":"call.pressed"}'
     assert [topic for topic, _ in heard.messages] == [LIVE]  # the refused ones never arrived
     close(ingest, api)
+
+
+def test_the_schedule_may_tell_agents_their_bookings_and_give_no_other_command(
+        fleet, fleet_broker):  # noqa: F811
+    agent, heard = login(fleet, fleet_broker, "porvoo.r1.agent")
+    assert subscribe_and_wait(agent, heard, "etp/v1/porvoo/r1/agent/cmd/+") == ["Granted QoS 1"]
+    schedule, acks = login(fleet, fleet_broker, "cloud.schedule.1")
+    topic = "etp/v1/porvoo/r1/agent/cmd/probe_schedule"
+    assert publish_and_wait_ack(schedule, acks, topic, b"{}") == "Success"
+    assert wait_message(heard, topic) == b"{}"
+    restart = "etp/v1/porvoo/r1/agent/cmd/restart"
+    assert publish_and_wait_ack(schedule, acks, restart, b"{}") == "Not authorized"
+    assert [t for t, _ in heard.messages] == [topic]
+    close(schedule, agent)

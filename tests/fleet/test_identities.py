@@ -20,7 +20,7 @@ def test_every_room_device_gets_one_identity_and_the_cloud_one_per_process():
 def test_only_cloud_identities_may_publish_commands():
     for identity in fleet_identities(load_registry(), FleetSettings()):
         sends = [g.topic for g in identity.grants if g.acltype == "publishClientSend"]
-        commanding = identity.name.startswith(("cloud.ingest.", "cloud.api."))
+        commanding = identity.name.startswith(("cloud.ingest.", "cloud.api.", "cloud.schedule."))
         assert any("/cmd/" in t for t in sends) == commanding, identity.name
 
 
@@ -32,11 +32,12 @@ def test_of_the_rooms_topics_an_api_replica_publishes_only_commands_and_terminal
     assert sends == {"etp/v1/+/+/+/cmd/+", "etp/v1/+/+/callbutton/event"}
 
 
-def test_the_schedule_may_only_publish_on_the_live_tree():
+def test_the_schedule_may_only_publish_on_the_live_tree_and_tell_agents_their_bookings():
     schedule = next(i for i in fleet_identities(load_registry(), FleetSettings())
                     if i.name == "cloud.schedule.1")
     assert [(g.acltype, g.topic) for g in schedule.grants] == [
-        ("publishClientSend", "etp/live/v1/#")]
+        ("publishClientSend", "etp/live/v1/#"),
+        ("publishClientSend", "etp/v1/+/+/agent/cmd/probe_schedule")]
 
 
 def test_rooms_whose_agent_client_ids_would_collide_are_refused():
