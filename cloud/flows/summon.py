@@ -22,6 +22,7 @@ from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cloud.accounts.service import display_names
@@ -221,9 +222,13 @@ def ask_for_identity_check(db: Session, *, site: str, room: str, session_id: int
     caller commits, then publishes the event, if any). When the room's call is open already
     (the customer pressed, or the expert asked before) that call stands: whoever comes,
     comes for both."""
-    opened = calls.open_call(db=db, site=site, room=room, at=now, reason=IDENTITY,
-                             press_event_id=f"identity-{session_id}-{uuid4().hex[:16]}",
-                             session_id=session_id)
+    try:
+        with db.begin_nested():  # a press committed meanwhile wins the room's one open call
+            opened = calls.open_call(db=db, site=site, room=room, at=now, reason=IDENTITY,
+                                     press_event_id=f"identity-{session_id}-{uuid4().hex[:16]}",
+                                     session_id=session_id)
+    except IntegrityError:
+        opened = None
     if opened is None:
         return calls.open_call_of_room(db=db, site=site, room=room), None
     note_advisor(db=db, session_id=session_id, kind=ADVISOR_ASKED, now=now)
