@@ -128,6 +128,15 @@ def accessibility_violations(page) -> list[dict]:
             for v in results.response["violations"] if v.get("impact") in BLOCKING]
 
 
+def checked(page, name: str) -> None:
+    """axe-core at a laptop's and a phone's width, then the screenshots at both."""
+    for viewport in (LAPTOP, PHONE):
+        page.set_viewport_size(viewport)
+        assert_accessible(page)
+    page.set_viewport_size(LAPTOP)
+    at_both_widths(page, name)
+
+
 def assert_accessible(page) -> None:
     """Fail on any serious or critical axe-core violation, naming each."""
     violations = accessibility_violations(page)

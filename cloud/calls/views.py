@@ -60,6 +60,18 @@ def list_calls(access: AccessDep, session: SessionDep, registry: RegistryDep,
     return summon.calls_json(session, service.list_calls(db=session, site=site, open_only=open))
 
 
+def _staff_may_act(session, access: Access, call_id: int, doing: str) -> None:
+    """404 for an unknown call; 403 (audited) outside the caller's sites or without a staff
+    account (``doing`` says what needs one)."""
+    try:
+        call = service.get_call(db=session, call_id=call_id)
+    except service.CallNotFound:
+        raise HTTPException(404, "no such call") from None
+    access.require("call.acknowledge", site=call.site, resource=f"call:{call_id}")
+    if access.principal.staff_id is None:
+        raise HTTPException(403, f"{doing} needs a staff account")
+
+
 @router.post("/calls/{call_id}/acknowledge", response_model=CallOut,
              responses={409: {"description": "someone else took the call, or it was cleared"}})
 async def acknowledge(call_id: RowId, access: AccessDep, session: SessionDep,
@@ -67,13 +79,7 @@ async def acknowledge(call_id: RowId, access: AccessDep, session: SessionDep,
     """Take the call: every console shows it taken, and the room's button lights steady.
     409 names who took it when someone else was first."""
     def take():
-        try:
-            call = service.get_call(db=session, call_id=call_id)
-        except service.CallNotFound:
-            raise HTTPException(404, "no such call") from None
-        access.require("call.acknowledge", site=call.site, resource=f"call:{call_id}")
-        if access.principal.staff_id is None:
-            raise HTTPException(403, "acknowledging a call needs a staff account")
+        _staff_may_act(session, access, call_id, "acknowledging a call")
         outcome, shown = summon.acknowledge_call(session, call_id=call_id,
                                                  staff_id=access.principal.staff_id,
                                                  now=access.now)
@@ -99,13 +105,7 @@ async def confirm_identity(call_id: RowId, access: AccessDep, session: SessionDe
     """The advisor has checked the customer's identity: the call goes from every console and
     the expert's view shows the check done, by whom and when."""
     def confirm():
-        try:
-            call = service.get_call(db=session, call_id=call_id)
-        except service.CallNotFound:
-            raise HTTPException(404, "no such call") from None
-        access.require("call.acknowledge", site=call.site, resource=f"call:{call_id}")
-        if access.principal.staff_id is None:
-            raise HTTPException(403, "confirming a check needs a staff account")
+        _staff_may_act(session, access, call_id, "confirming a check")
         changed, by = summon.confirm_identity(session, call_id=call_id,
                                               staff_id=access.principal.staff_id,
                                               now=access.now)

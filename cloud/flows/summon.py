@@ -193,11 +193,16 @@ async def announce_acknowledged(bus, outcome: calls.Acknowledgement, shown: dict
 
 
 # the room terminal: the call's state, and the advisor's "I am here" --------------------------
+def _customers_call(db: Session, site: str, room: str) -> Call | None:
+    call = calls.open_call_of_room(db=db, site=site, room=room)
+    return call if call is not None and call.reason == CUSTOMER else None
+
+
 def room_call_state(db: Session, *, site: str, room: str) -> str | None:
     """What the room's terminal says of the customer's open call: ``called`` (nobody has
     taken it yet), ``coming`` (someone has), or None (no customer's call open)."""
-    call = calls.open_call_of_room(db=db, site=site, room=room)
-    if call is None or call.reason != CUSTOMER:
+    call = _customers_call(db, site, room)
+    if call is None:
         return None
     return "coming" if call.acknowledged_at else "called"
 
@@ -205,8 +210,8 @@ def room_call_state(db: Session, *, site: str, room: str) -> str | None:
 def advisor_arrived(db: Session, *, site: str, room: str, now: datetime) -> LiveEvent | None:
     """The advisor is in the room (a tap on its terminal): the customer's open call is
     cleared as arrived (the caller commits, then publishes); None when there is none."""
-    call = calls.open_call_of_room(db=db, site=site, room=room)
-    if call is None or call.reason != CUSTOMER:
+    call = _customers_call(db, site, room)
+    if call is None:
         return None
     changed = calls.clear_by_id(db=db, call_id=call.id, reason=ARRIVED, at=now)
     if changed is None:

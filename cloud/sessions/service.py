@@ -463,9 +463,11 @@ def booking_videos(*, db: Session, booking_ids: list[int]) -> dict[int, BookingV
     """The video sessions of ``booking_ids`` that exist, by booking id."""
     if not booking_ids:
         return {}
+    found = list(db.scalars(select(VideoSession).where(
+        VideoSession.booking_id.in_(booking_ids))))
     joined = set(db.scalars(select(Participant.session_id).where(
-        Participant.role == TERMINAL, Participant.connected_at.is_not(None))))
-    found = db.scalars(select(VideoSession).where(VideoSession.booking_id.in_(booking_ids)))
+        Participant.session_id.in_([s.id for s in found]), Participant.role == TERMINAL,
+        Participant.connected_at.is_not(None)))) if found else set()
     return {s.booking_id: BookingVideo(
         ENDED if s.ended_at else LIVE if s.started_at else NOT_STARTED, s.id in joined)
         for s in found}

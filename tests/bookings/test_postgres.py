@@ -6,33 +6,24 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, func, select
 
 import cloud.accounts.models  # noqa: F401  (registers the tables compared below)
 from cloud.bookings import service
 from cloud.bookings.models import BookedSlot, Booking
 from cloud.bookings.service import BookingRefused, Customer
-from cloud.db import Base, make_engine, make_sessionmaker, migrate
+from cloud.db import make_sessionmaker, migrate
 from tests.bookings.conftest import at
+from tests.store import schema_differences
 
 pytestmark = pytest.mark.postgres
 OURS = ("accounts_", "bookings_")
 
 
-def our_differences(url: str) -> list:
-    engine = make_engine(url)
-    with engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
-    engine.dispose()
-    return [d for d in diff if any(name in repr(d) for name in OURS)]
-
-
 def test_migrations_match_the_models_on_sqlite_and_postgresql(tmp_path, postgres):
     for url in (f"sqlite:///{tmp_path / 'm.sqlite'}", postgres.create_database("bk_schema")):
         migrate(url)
-        assert our_differences(url) == []
+        assert schema_differences(url, *OURS) == []
 
 
 def test_fifty_concurrent_attempts_at_one_slot_book_it_once(postgres, rules):

@@ -6,24 +6,17 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 
 from cloud.calls import service
 from cloud.calls.models import Call, CallChange
-from cloud.db import Base, make_engine
+from tests.store import schema_differences
 
 AT = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
 
 def test_migrations_create_exactly_the_calls_models(database):
-    engine = make_engine(database)
-    with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
-    engine.dispose()
-    ours = [d for d in diff if any(f"'{t}'" in repr(d) for t in (Call.__tablename__,
-                                                                    CallChange.__tablename__))]
-    assert ours == []
+    assert schema_differences(database, *(f"'{t}'" for t in (Call.__tablename__,
+                                                        CallChange.__tablename__))) == []
 
 
 def test_a_redelivered_press_or_a_second_press_opens_no_second_call(sessions):

@@ -5,31 +5,20 @@ import subprocess
 import sys
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 
 import cloud.ingest.models
 import cloud.twin.models  # noqa: F401
-from cloud.db import Base, alembic_config, make_engine, migrate
+from cloud.db import alembic_config, make_engine, migrate
+from tests.store import schema_differences
 
 OWN_TABLES = {"twin_agent", "twin_device", "twin_transition", "twin_event", "twin_occupancy",
               "ingest_counter"}
 
 
-def _differences(url: str) -> list:
-    engine = make_engine(url)
-    with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
-    engine.dispose()
-
-    # other domains' tables are theirs to check
-    return [d for d in diff if any(f"'{table}'" in repr(d) for table in OWN_TABLES)]
-
-
 def test_migrations_create_exactly_the_twin_and_ingest_models_on_sqlite(tmp_path):
     url = f"sqlite:///{tmp_path}/m.sqlite"
     migrate(url)
-    assert _differences(url) == []
+    assert schema_differences(url, *(f"'{t}'" for t in OWN_TABLES)) == []
 
 
 @pytest.mark.postgres
@@ -37,7 +26,7 @@ def test_migrations_create_exactly_the_twin_and_ingest_models_on_postgresql(post
     url = postgres.create_database("twin_migrations")
     migrate(url)
     migrate(url)  # a second run is a no-op
-    assert _differences(url) == []
+    assert schema_differences(url, *(f"'{t}'" for t in OWN_TABLES)) == []
 
 
 def test_upgrading_keeps_each_rooms_occupancy_from_its_events(tmp_path):

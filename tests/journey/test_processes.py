@@ -201,14 +201,7 @@ def test_cloud_run_starts_every_service_in_one_process_and_stops_it_on_sigterm(
 
 
 def test_the_heartbeat_migration_creates_exactly_its_model(database):
-    from alembic.autogenerate import compare_metadata
-    from alembic.runtime.migration import MigrationContext
-
     import cloud.runtime.models  # noqa: F401  (the table registers on import)
-    from cloud.db import Base
+    from tests.store import schema_differences
 
-    engine = make_engine(database)
-    with engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
-    engine.dispose()
-    assert [d for d in diff if "'runtime_heartbeat'" in repr(d)] == []
+    assert schema_differences(database, "'runtime_heartbeat'") == []

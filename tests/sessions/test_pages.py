@@ -17,20 +17,11 @@ from cloud.sessions.peer import GeneratedVideo, SessionPeer
 from cloud.sessions.service import room_token
 from etapalvelu.demo_terminal import SimulatedTerminals
 from tests.accounts.conftest import PASSWORD
-from tests.pages import LAPTOP, PHONE, assert_accessible, at_both_widths, browser_page, log_in
+from tests.pages import browser_page, checked, log_in
 
 pytestmark = pytest.mark.browser
 PLAYING = """selector => { const v = document.querySelector(selector);
   return v && v.videoWidth > 0 && v.currentTime > 0.5; }"""
-
-
-def checked(page, name: str) -> None:
-    """axe at both widths, then the screenshots."""
-    for viewport in (LAPTOP, PHONE):
-        page.set_viewport_size(viewport)
-        assert_accessible(page)
-    page.set_viewport_size(LAPTOP)
-    at_both_widths(page, name)
 
 
 def test_the_expert_in_a_browser_receives_the_terminals_camera_and_document_camera(chromium,

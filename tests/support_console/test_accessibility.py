@@ -6,15 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.accounts.conftest import PASSWORD
-from tests.pages import (
-    LAPTOP,
-    PHONE,
-    assert_accessible,
-    at_both_widths,
-    browser_page,
-    log_in,
-    served,
-)
+from tests.pages import browser_page, checked, log_in, served
 from tests.support_console.conftest import helsinki, incident
 
 pytestmark = pytest.mark.browser
@@ -25,15 +17,6 @@ DESK = {"fi": "Videoratkaisun toimittajan palvelupiste",  # the matrix's names o
         "sv": "Videolösningens leverantörs servicedesk", "en": "Video solution supplier's service desk"}
 HEADINGS = {"fi": "Tukitahon tapaukset", "sv": "Stödpartens ärenden",
             "en": "Support party's incidents"}
-
-
-def checked(page, name: str) -> None:
-    """axe at both widths, then the screenshots."""
-    for viewport in (LAPTOP, PHONE):
-        page.set_viewport_size(viewport)
-        assert_accessible(page)
-    page.set_viewport_size(LAPTOP)
-    at_both_widths(page, name)
 
 
 @pytest.mark.parametrize("lang", ["fi", "sv", "en"])

@@ -10,8 +10,7 @@ import pytest
 from cloud.calls import service as calls
 from cloud.sessions.service import room_token
 from cloud.sessions.settings import SessionSettings
-from tests.pages import LAPTOP, PHONE, assert_accessible, at_both_widths, browser_page, \
-    staff_page
+from tests.pages import browser_page, checked, staff_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("background")]
 PASSWORD = "correct horse battery staple"  # the summon loop's advisors'
@@ -35,11 +34,7 @@ def test_a_call_from_the_kiosk_is_answered_and_the_advisors_tap_there_ends_it_as
         here = kiosk.get_by_role("button", name="Palveluneuvoja: olen paikalla")
         here.wait_for(timeout=15_000)  # the terminal looks every 5 s
         kiosk.get_by_text("Palveluneuvoja on tulossa.").wait_for(timeout=15_000)
-        for viewport in (LAPTOP, PHONE):
-            kiosk.set_viewport_size(viewport)
-            assert_accessible(kiosk)
-        kiosk.set_viewport_size(LAPTOP)
-        at_both_widths(kiosk, "session-terminal-advisor-coming")
+        checked(kiosk, "session-terminal-advisor-coming")
         here.click()
         banner.wait_for(state="detached", timeout=10_000)
         here.wait_for(state="hidden")
