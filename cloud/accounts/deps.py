@@ -8,16 +8,21 @@ a change is written to the audit log, in a transaction of its own so a refusal i
 from __future__ import annotations
 
 import hmac
+import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from starlette.requests import HTTPConnection
 
 from cloud.accounts import service
 from cloud.accounts.access import ADMIN, Principal, may
 from cloud.accounts.settings import AccountSettings
-from cloud.api.deps import SessionDep, SettingsDep
+from cloud.api.credentials import MalformedAuthorization, bearer_token
+from cloud.api.deps import NowDep, SessionDep, SettingsDep, app_settings, get_now
+from cloud.api.refusals import Refusal, not_found
 
 SESSION_COOKIE = "etp_session"
 ADMIN_TOKEN_PRINCIPAL = Principal(username="admin-token", role=ADMIN)
@@ -29,18 +34,8 @@ POLLED_READS = frozenset({"site.day_list", "authority.list", "incident.read", "f
 REPEAT_WINDOW = timedelta(minutes=5)
 
 
-def get_account_settings(request: Request) -> AccountSettings:
-    """The account settings of the app (from the environment unless the app was given some)."""
-    settings = getattr(request.app.state, "account_settings", None)
-    if settings is None:
-        settings = request.app.state.account_settings = AccountSettings()
-    return settings
-
-
-def get_now(request: Request) -> datetime:
-    """The current instant (the app's ``clock`` when one is set, for tests and demos)."""
-    clock = getattr(request.app.state, "clock", None)
-    return clock() if clock else datetime.now(UTC)
+get_account_settings = app_settings("account_settings")
+__all__ = ["NowDep", "get_now"]  # the one clock, named here for the accounts' callers
 
 
 def client_address(request: Request) -> str | None:
@@ -50,7 +45,6 @@ def client_address(request: Request) -> str | None:
 
 
 AccountSettingsDep = Annotated[AccountSettings, Depends(get_account_settings)]
-NowDep = Annotated[datetime, Depends(get_now)]
 
 
 def _audit(request: Request, now: datetime, **entry) -> None:
@@ -80,12 +74,25 @@ def _seen_lately(request: Request, now: datetime, entry: dict) -> bool:
     return False
 
 
-def presented_token(request: Request) -> str | None:
-    """The bearer token or session cookie of the request."""
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:].strip()
-    return request.cookies.get(SESSION_COOKIE)
+class BadAuthorization(Refusal):
+    """An ``Authorization`` header that is not ``Bearer <token>``: refused, never answered by
+    the cookie that may ride beside it."""
+
+    def __init__(self) -> None:
+        super().__init__(401, "not_authenticated",
+                         "the Authorization header must be Bearer with a token",
+                         headers={"WWW-Authenticate": "Bearer"})
+
+
+def presented_token(request: HTTPConnection) -> str | None:
+    """The bearer token, else the session cookie of the request. Any other ``Authorization``
+    (Basic, Negotiate, a bare Bearer) is refused: the cross-site check lets a request with an
+    ``Authorization`` header pass, so its cookie must never authenticate it."""
+    try:
+        token = bearer_token(request.headers.get("authorization"))
+    except MalformedAuthorization:
+        raise BadAuthorization() from None
+    return token if token is not None else request.cookies.get(SESSION_COOKIE)
 
 
 def current_principal(request: Request, session: SessionDep, settings: SettingsDep,
@@ -100,11 +107,54 @@ def current_principal(request: Request, session: SessionDep, settings: SettingsD
         _audit(request, now, actor="anonymous", action="authenticate", outcome="refused",
                resource=request.url.path[:120],
                reason="expired session" if token else "no credentials")
-        raise HTTPException(401, "log in first", headers={"WWW-Authenticate": "Bearer"})
+        raise Refusal(401, "not_authenticated", "log in first",
+                      headers={"WWW-Authenticate": "Bearer"})
     return principal
 
 
 CurrentStaff = Annotated[Principal, Depends(current_principal)]
+
+
+class StaffSessionWatch:
+    """Whether the staff session that opened a long-lived connection (a console's live
+    stream, a staff member's session socket) still stands: the connection asks at every
+    keep-alive and ends once logout, expiry or a disabled account has ended the session."""
+
+    def __init__(self, app, token: str | None, every_s: float) -> None:
+        self.app, self.token, self.every_s = app, token, every_s
+        self._checked = time.monotonic()
+
+    @classmethod
+    def of(cls, connection: HTTPConnection, every_s: float) -> StaffSessionWatch:
+        """The watch of a request's or a socket's credential (bearer or cookie), asking at
+        most every ``every_s`` seconds (the connection's keep-alive)."""
+        try:
+            token = presented_token(connection)
+        except BadAuthorization:
+            token = None
+        return cls(connection.app, token, every_s)
+
+    async def ended(self) -> bool:
+        """Whether the session has ended, asked once ``every_s`` has passed since the last
+        time (so a busy stream asks as often as an idle one)."""
+        if time.monotonic() - self._checked < self.every_s * 0.9:
+            return False
+        self._checked = time.monotonic()
+        return not await self.alive()
+
+    def _alive(self) -> bool:
+        state = self.app.state
+        if not self.token:
+            return False
+        if hmac.compare_digest(self.token, state.settings.admin_token.get_secret_value()):
+            return True
+        with state.sessionmaker() as session:
+            return service.session_alive(session, state.account_settings, token=self.token,
+                                         now=state.clock())
+
+    async def alive(self) -> bool:
+        """Whether the session stands (read in a worker thread)."""
+        return await run_in_threadpool(self._alive)
 
 
 @dataclass
@@ -116,8 +166,11 @@ class Access:
     now: datetime
 
     def require(self, action: str, *, site: str | None = None, authority: str | None = None,
-                resource: str | None = None, party: str | None = None) -> None:
-        """Raise 403 unless the caller may do ``action`` here; audit the decision."""
+                resource: str | None = None, party: str | None = None,
+                hidden: str | None = None) -> None:
+        """Refuse unless the caller may do ``action`` here; audit the decision. A thing
+        reached by its id names itself in ``hidden`` (``"booking"``): its refusal is then the
+        same 404 as a missing one, so no one learns which ids exist outside their scope."""
         allowed = may(self.principal, action, site=site, authority=authority, party=party)
         if allowed and action in UNAUDITED:
             return
@@ -126,7 +179,8 @@ class Access:
                outcome="allowed" if allowed else "refused",
                reason=None if allowed else f"role {self.principal.role} out of scope")
         if not allowed:  # the answer names no site or authority: they are not the caller's
-            raise HTTPException(403, f"not allowed: {action}")
+            raise not_found(hidden) if hidden else Refusal(403, "not_allowed",
+                                                           f"not allowed: {action}")
 
     def visible_sites(self, action: str, sites: list[str]) -> list[str]:
         """The ``sites`` where the caller may do ``action`` (403 when none); one audit entry

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Annotated
 from urllib.parse import urlencode
 
 import httpx
 from authlib.common.security import generate_token
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from joserfc import jwt
@@ -34,6 +35,7 @@ from cloud.accounts.deps import (
 from cloud.accounts.models import Staff
 from cloud.accounts.settings import AccountSettings
 from cloud.api.deps import SessionDep
+from cloud.api.refusals import Refusal
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/oidc", tags=["accounts"])
@@ -67,7 +69,7 @@ def _serializer(settings: AccountSettings) -> URLSafeTimedSerializer:
 
 def _configured(settings: AccountSettings) -> None:
     if not (settings.oidc_issuer and settings.oidc_client_id and settings.oidc_redirect_url):
-        raise HTTPException(404, "OIDC login is not configured")
+        raise Refusal(404, "not_found", "OIDC login is not configured")
 
 
 def authorization_url(settings: AccountSettings, **extra: str) -> tuple[str, list[str]]:
@@ -124,8 +126,9 @@ def exchange_code(settings: AccountSettings, *, code: str, verifier: str, nonce:
 
 @router.get("/callback")
 def callback(request: Request, session: SessionDep, accounts: AccountSettingsDep, now: NowDep,
-             code: str | None = None, state: str | None = None,
-             error: str | None = None) -> RedirectResponse:
+             code: Annotated[str | None, Query(max_length=2048)] = None,
+             state: Annotated[str | None, Query(max_length=2048)] = None,
+             error: Annotated[str | None, Query(max_length=200)] = None) -> RedirectResponse:
     """Finish the login: check the flow, the tokens and the staff account; start a session."""
     _configured(accounts)
     client = client_address(request)
@@ -138,14 +141,15 @@ def callback(request: Request, session: SessionDep, accounts: AccountSettingsDep
     except (BadSignature, OidcError, ValueError) as refusal:
         service.audit(session, actor="oidc", action="login", outcome="failed", now=now,
                       client=client, reason=str(refusal)[:120] or "bad flow")
-        raise HTTPException(401, "login through the identity provider failed") from None
+        raise Refusal(401, "not_authenticated",
+                      "login through the identity provider failed") from None
     staff = session.scalar(select(Staff).where(Staff.oidc_issuer == accounts.oidc_issuer,
                                                Staff.oidc_subject == claims["sub"],
                                                Staff.active.is_(True)))
     if staff is None:
         service.audit(session, actor="oidc", action="login", outcome="refused", now=now,
                       client=client, reason="no staff account for this identity")
-        raise HTTPException(403, "no staff account for this identity")
+        raise Refusal(403, "not_allowed", "no staff account for this identity")
     service.audit(session, actor=staff.username, action="login", outcome="ok", now=now,
                   client=client, reason="oidc")
     new = service.open_session(session, accounts, staff=staff, method="oidc", client=client,

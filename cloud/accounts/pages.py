@@ -4,7 +4,7 @@ session as the API login, the logout, and ``/console``, which sends each role to
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import parse_qs, quote
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
@@ -13,6 +13,7 @@ from cloud.accounts import service
 from cloud.accounts.access import Principal
 from cloud.accounts.deps import (
     SESSION_COOKIE,
+    Access,
     AccountSettingsDep,
     NowDep,
     client_address,
@@ -20,6 +21,7 @@ from cloud.accounts.deps import (
 )
 from cloud.accounts.views import set_session_cookie
 from cloud.api.deps import SessionDep
+from cloud.api.forms import read_form
 from cloud.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -57,6 +59,14 @@ def page_principal(request: Request, session: SessionDep, accounts: AccountSetti
 PageStaff = Annotated[Principal, Depends(page_principal)]
 
 
+def page_access(request: Request, principal: PageStaff, now: NowDep) -> Access:
+    """The one access check of a staff page: the same rules and audit as the API's."""
+    return Access(principal=principal, request=request, now=now)
+
+
+PageAccess = Annotated[Access, Depends(page_access)]
+
+
 def _local(target: str | None) -> str:
     # only a path of this site: a login link must not send anyone elsewhere
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
@@ -74,8 +84,7 @@ def login_page(request: Request, next: str | None = None) -> Response:
 async def login_form(request: Request, session: SessionDep, accounts: AccountSettingsDep,
                      now: NowDep) -> Response:
     """Check the form's username and password; on success open a session and go on."""
-    form = {k: v[0][:MAX_FIELD] for k, v in
-            parse_qs((await request.body()).decode("utf-8", "replace")).items()}
+    form = await read_form(request)
     username, password = form.get("username", "").strip(), form.get("password", "")
     target = _local(form.get("next"))
     if not username or not password:

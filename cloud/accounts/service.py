@@ -90,7 +90,7 @@ def create_staff(session: Session, registry: Registry, *, username: str, display
     sites = sorted(set(sites or ()))
     check_scope(registry, role=role, organisation=organisation, sites=sites, parties=parties)
     if session.scalar(select(Staff.id).where(Staff.username == username)) is not None:
-        raise AccountError(f"username {username!r} is taken")
+        raise AccountError("the username is taken")
     staff = Staff(username=username, display_name=display_name, role=role,
                   organisation=None if role == ADMIN else organisation, sites=sites,
                   password_hash=hash_password(password) if password else None, email=email,
@@ -225,9 +225,8 @@ def resolve_session(session: Session, settings: AccountSettings, *, token: str,
     row = session.get(StaffSession, _digest(token))
     if row is None:
         return None
-    idle_limit = row.last_seen_at + timedelta(minutes=settings.idle_minutes)
     staff = session.get(Staff, row.staff_id)
-    if now >= row.expires_at or now >= idle_limit or staff is None or not staff.active:
+    if not _stands(row, staff, settings, now):
         session.delete(row)
         session.commit()
         return None
@@ -235,6 +234,20 @@ def resolve_session(session: Session, settings: AccountSettings, *, token: str,
         row.last_seen_at = now
         session.commit()
     return principal_of(staff)
+
+
+def session_alive(session: Session, settings: AccountSettings, *, token: str,
+                  now: datetime) -> bool:
+    """Whether a session token still stands (logged in, not idle, not expired, the account
+    active); reads only, so a live stream's check keeps no idle session alive."""
+    row = session.get(StaffSession, _digest(token))
+    return row is not None and _stands(row, session.get(Staff, row.staff_id), settings, now)
+
+
+def _stands(row: StaffSession, staff: Staff | None, settings: AccountSettings,
+            now: datetime) -> bool:
+    idle_limit = row.last_seen_at + timedelta(minutes=settings.idle_minutes)
+    return now < row.expires_at and now < idle_limit and staff is not None and staff.active
 
 
 def close_session(session: Session, *, token: str) -> None:

@@ -1,7 +1,7 @@
 """Staff login, logout, the caller's own account, staff administration and the audit log."""
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
@@ -17,7 +17,8 @@ from cloud.accounts.deps import (
 )
 from cloud.accounts.models import AuditEntry, Staff
 from cloud.api.deps import RegistryDep, SessionDep
-from cloud.api.inputs import AuditLimit, PlainText, UnicodeText
+from cloud.api.inputs import AuditLimit, Code, Name, Secret, free_text
+from cloud.api.refusals import Refusal, invalid
 from cloud.incidents.views import RoutingDep
 from cloud.instants import ApiInstant
 
@@ -28,8 +29,8 @@ class Credentials(BaseModel):
     """A password login."""
 
     model_config = ConfigDict(extra="forbid")
-    username: PlainText = Field(min_length=1, max_length=64)
-    password: UnicodeText = Field(min_length=1, max_length=200)
+    username: free_text(64, min_length=1)
+    password: Secret = Field(min_length=1, max_length=200)
 
 
 class LoginOut(BaseModel):
@@ -55,12 +56,12 @@ class StaffIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     username: str = Field(min_length=2, max_length=64, pattern=r"^[a-z0-9._@-]+$")
-    display_name: PlainText = Field(min_length=1, max_length=100)
-    role: str
-    organisation: str | None = None
-    sites: list[str] = []
-    password: UnicodeText | None = Field(None, min_length=12, max_length=200)
-    email: str | None = Field(None, max_length=254)
+    display_name: Name
+    role: Code
+    organisation: Code | None = None
+    sites: list[Code] = Field([], max_length=100)
+    password: Secret | None = Field(None, min_length=12, max_length=200)
+    email: str | None = Field(None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class StaffOut(BaseModel):
@@ -106,7 +107,9 @@ def login(body: Credentials, request: Request, response: Response, session: Sess
         staff = service.authenticate(session, accounts, username=body.username,
                                      password=body.password, client=client, now=now)
     except service.LoginRefused as refusal:
-        raise HTTPException(429 if refusal.throttled else 401, str(refusal)) from None
+        if refusal.throttled:
+            raise Refusal(429, "too_many_requests", str(refusal)) from None
+        raise Refusal(401, "not_authenticated", str(refusal)) from None
     new = service.open_session(session, accounts, staff=staff, method="password", client=client,
                                now=now)
     set_session_cookie(response, new, accounts)
@@ -139,7 +142,7 @@ def create_staff(body: StaffIn, access: AccessDep, session: SessionDep, registry
         return service.create_staff(session, registry, now=now,
                                     parties=routing.matrix.data.parties, **body.model_dump())
     except service.AccountError as error:
-        raise HTTPException(422, str(error)) from None
+        raise invalid(str(error)) from None
 
 
 @router.get("/staff", response_model=list[StaffOut])

@@ -8,20 +8,19 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cloud.api.inputs import PlainText
+from cloud.api.inputs import Name
+from cloud.api.refusals import Refusal
 from cloud.bookings.catalogue import Catalogue, Service, load_catalogue
 from cloud.bookings.hours import REFUSALS
 from cloud.registry import Registry
 from cloud.sites.service import FINNISH_HOLIDAYS
 
 
-class BookingRefused(Exception):
+class BookingRefused(Refusal):
     """A refused booking action, with a machine-readable reason and an HTTP status."""
 
     def __init__(self, reason: str, detail: str | None = None, status: int = 422) -> None:
-        super().__init__(detail or REFUSALS.get(reason, reason))
-        self.reason, self.detail, self.status = reason, detail or REFUSALS.get(reason, reason), \
-            status
+        super().__init__(status, reason, detail or REFUSALS.get(reason, reason))
 
 
 # Conflicts with other data (409): the same request may succeed at another time.
@@ -39,7 +38,7 @@ class Customer(BaseModel):
     reminder, a preferred language. Nothing else."""
 
     model_config = ConfigDict(extra="forbid")
-    name: PlainText = Field(min_length=1, max_length=100)
+    name: Name
     phone: str | None = Field(None, pattern=r"^\+?[0-9][0-9 ]{5,19}$")
     email: str | None = Field(None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     language: str = Field("fi", pattern=r"^(fi|sv|en)$")

@@ -1,13 +1,15 @@
 """Request and response shapes of the booking API."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from cloud.api.inputs import Code, Reason, free_text
 from cloud.bookings.rules import Customer
 from cloud.instants import ApiInstant
 
+HoursSpan = Annotated[str, StringConstraints(max_length=11, pattern=r"^\d\d:\d\d-\d\d:\d\d$")]
 VERSION_READ = "the version read; a booking changed since is refused (409 changed_meanwhile)"
 
 
@@ -32,24 +34,24 @@ class BookingIn(BaseModel):
     """A new booking."""
 
     model_config = ConfigDict(extra="forbid")
-    site: str
-    service: str
+    site: Code
+    service: Code
     start: ApiInstant
     minutes: Literal[30, 60] = 30
     channel: Literal["on_site", "phone_service", "service_number"]
     customer: Customer
-    room: str | None = None
+    room: Code | None = None
 
 
 class WalkInIn(BaseModel):
     """A visit starting now without a prior booking."""
 
     model_config = ConfigDict(extra="forbid")
-    site: str
-    service: str
+    site: Code
+    service: Code
     minutes: Literal[30, 60] = 30
     customer: Customer
-    room: str | None = None
+    room: Code | None = None
 
 
 class MoveIn(BaseModel):
@@ -58,7 +60,7 @@ class MoveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     start: ApiInstant
     minutes: Literal[30, 60] | None = None
-    room: str | None = None
+    room: Code | None = None
     version: int | None = Field(None, ge=1, le=2**31 - 1, description=VERSION_READ)
 
 
@@ -66,7 +68,7 @@ class CancelIn(BaseModel):
     """Why a booking is cancelled (no personal data, please)."""
 
     model_config = ConfigDict(extra="forbid")
-    reason: str = Field(min_length=1, max_length=200)
+    reason: Reason
     version: int | None = Field(None, ge=1, le=2**31 - 1, description=VERSION_READ)
 
 
@@ -84,16 +86,16 @@ class ClosureIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     start: ApiInstant
     end: ApiInstant
-    reason: str = Field(min_length=1, max_length=200)
-    incident: str | None = Field(None, max_length=64)
+    reason: Reason
+    incident: free_text(64) | None = None
 
 
 class ExceptionIn(BaseModel):
     """Building hours of one day, ``["10:00-14:00"]``; empty: closed."""
 
     model_config = ConfigDict(extra="forbid")
-    hours: list[str] = []
-    reason: str = Field(min_length=1, max_length=200)
+    hours: list[HoursSpan] = Field([], max_length=8)
+    reason: Reason
 
 
 class BookingOut(BaseModel):

@@ -1,19 +1,18 @@
 """The booking API: catalogue, free visits, booking changes, the advisor's day list and the
 expert's list. Every request is scoped by ``cloud.accounts.access``; a refusal of the rules
-comes back as 409 (a conflict with other bookings) or 422 with ``reason`` and ``detail``."""
+comes back as 409 (a conflict with other bookings) or 422, as every refusal does
+(``cloud.api.problems``)."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
-from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
+from fastapi import APIRouter, Depends, Query
 
-from cloud.accounts.deps import AccessDep, NowDep
-from cloud.api.deps import RegistryDep, SessionDep
-from cloud.api.inputs import RowId, check_span
+from cloud.accounts.deps import AccessDep
+from cloud.api.deps import NowDep, SessionDep, app_settings
+from cloud.api.inputs import Code, RowId, check_span
+from cloud.api.refusals import invalid, not_found
 from cloud.bookings import service
 from cloud.bookings.hours import HELSINKI, local_instant
 from cloud.bookings.models import Booking
@@ -32,7 +31,8 @@ from cloud.bookings.schemas import (
     ServiceOut,
     WalkInIn,
 )
-from cloud.bookings.service import BookingRefused, BookingRules
+from cloud.bookings.service import BookingRules
+from cloud.bookings.settings import BookingSettings
 from cloud.flows.purge import purge_personal_data
 from cloud.instants import ApiDay, ApiInstant
 from cloud.sites import service as sites
@@ -41,52 +41,26 @@ MAX_RANGE_DAYS = 62
 MAX_CLOSURE, CLOSURE_HORIZON = timedelta(days=366), timedelta(days=2 * 366)
 
 
-class RefusalRoute(APIRoute):
-    """Answers a ``BookingRefused`` from the rules as ``{"reason", "detail"}`` with its status
-    (409 conflict, 422 invalid), so every refusal says why."""
-
-    def get_route_handler(self) -> Callable:
-        """The route's handler, answering refusals of the rules."""
-        handler = super().get_route_handler()
-
-        async def handle(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except BookingRefused as refusal:
-                return JSONResponse({"reason": refusal.reason, "detail": refusal.detail},
-                                    status_code=refusal.status)
-
-        return handle
-
-
-router = APIRouter(prefix="/bookings", tags=["bookings"], route_class=RefusalRoute)
-
-
-def get_rules(request: Request, registry: RegistryDep) -> BookingRules:
-    """The booking rules of the app, built once from its registry."""
-    rules = getattr(request.app.state, "booking_rules", None)
-    if rules is None:
-        rules = request.app.state.booking_rules = BookingRules.load(registry)
-    return rules
-
-
+router = APIRouter(prefix="/bookings", tags=["bookings"])
+get_rules = app_settings("booking_rules")  # built once from the app's registry
 RulesDep = Annotated[BookingRules, Depends(get_rules)]
+BookingSettingsDep = Annotated[BookingSettings, Depends(app_settings("booking_settings"))]
 
 
 # --- helpers --------------------------------------------------------------------------------
 
 def _range(first: date, last: date) -> None:
     if last < first or (last - first).days > MAX_RANGE_DAYS:
-        raise HTTPException(422, f"a date range runs forward, at most {MAX_RANGE_DAYS} days")
+        raise invalid(f"a date range runs forward, at most {MAX_RANGE_DAYS} days")
 
 
 def _booking(session, access, booking_id: int, action: str) -> Booking:
     booking = session.get(Booking, booking_id)
     if booking is None:
-        access.require(action, resource=f"booking:{booking_id}")  # refuse before saying 404
-        raise HTTPException(404, "no such booking")
+        access.require(action, resource=f"booking:{booking_id}", hidden="booking")
+        raise not_found("booking")
     access.require(action, site=booking.site, authority=booking.authority,
-                   resource=f"booking:{booking.id}")
+                   resource=f"booking:{booking.id}", hidden="booking")
     return booking
 
 
@@ -100,20 +74,21 @@ def _service_authority(rules: BookingRules, service_id: str) -> str | None:
 # --- catalogue and availability -------------------------------------------------------------
 
 @router.get("/services", response_model=list[ServiceOut])
-def services(site: str, access: AccessDep, rules: RulesDep) -> list[ServiceOut]:
+def services(site: Code, access: AccessDep, rules: RulesDep) -> list[ServiceOut]:
     """The services bookable at ``site``, with names in fi/sv/en and allowed lengths."""
     access.require("catalogue.read", site=site)
     if site not in rules.registry.sites:
-        raise HTTPException(404, "no such site")
+        raise not_found("site")
     return [ServiceOut(id=sid, authority=s.authority, name=s.name.model_dump(),
                        lengths=list(s.lengths))
             for sid, s in rules.catalogue.offered_at(rules.registry, site).items()]
 
 
 @router.get("/availability", response_model=list[FreeVisitOut])
-def availability(site: str, service_id: Annotated[str, Query(alias="service")],
+def availability(site: Code, service_id: Annotated[Code, Query(alias="service")],
                  first: ApiDay, last: ApiDay, access: AccessDep, session: SessionDep,
-                 rules: RulesDep, now: NowDep, minutes: int | None = None
+                 rules: RulesDep, now: NowDep,
+                 minutes: Annotated[int, Query(ge=1, le=240)] | None = None
                  ) -> list[service.FreeVisit]:
     """Free visits of a service at a site between two local days."""
     access.require("availability.read", site=site,
@@ -226,7 +201,7 @@ def _local_day_window(day: date) -> tuple[datetime, datetime]:
 
 
 @router.get("/sites/{site}/day", response_model=list[BookingOut])
-def day_list(site: str, access: AccessDep, session: SessionDep, now: NowDep,
+def day_list(site: Code, access: AccessDep, session: SessionDep, now: NowDep,
              day: ApiDay | None = None) -> list[Booking]:
     """The advisor's view: a site's bookings of one local day (today by default)."""
     access.require("site.day_list", site=site, resource=f"site:{site}")
@@ -236,7 +211,7 @@ def day_list(site: str, access: AccessDep, session: SessionDep, now: NowDep,
 
 
 @router.get("/authorities/{authority}", response_model=list[BookingOut])
-def authority_list(authority: str, first: ApiDay, last: ApiDay, access: AccessDep,
+def authority_list(authority: Code, first: ApiDay, last: ApiDay, access: AccessDep,
                    session: SessionDep) -> list[Booking]:
     """The expert's list: the authority's bookings at every site between two local days."""
     access.require("authority.list", authority=authority, resource=f"authority:{authority}")
@@ -248,7 +223,7 @@ def authority_list(authority: str, first: ApiDay, last: ApiDay, access: AccessDe
 # --- rooms and buildings --------------------------------------------------------------------
 
 @router.post("/sites/{site}/rooms/{room}/closures", status_code=201)
-def close_room(site: str, room: str, body: ClosureIn, access: AccessDep, session: SessionDep,
+def close_room(site: Code, room: Code, body: ClosureIn, access: AccessDep, session: SessionDep,
                rules: RulesDep, now: NowDep) -> dict:
     """Take a room out of use (at most a year, within two years of now); the answer lists
     the bookings to move."""
@@ -265,18 +240,18 @@ def close_room(site: str, room: str, body: ClosureIn, access: AccessDep, session
 
 
 @router.delete("/sites/{site}/rooms/{room}/closures/{closure_id}", status_code=204)
-def end_closure(site: str, room: str, closure_id: RowId, access: AccessDep,
+def end_closure(site: Code, room: Code, closure_id: RowId, access: AccessDep,
                 session: SessionDep, now: NowDep) -> None:
     """Put a closed room back in use now (a closure not yet begun is removed)."""
     access.require("room.close", site=site, resource=f"room:{site}/{room}")
     if not service.end_room_closure(session, site=site, room=room, closure_id=closure_id,
                                     now=now):
-        raise HTTPException(404, "no such closure")
+        raise not_found("closure")
     session.commit()
 
 
 @router.get("/sites/{site}/rooms/{room}/affected", response_model=AffectedOut)
-def affected(site: str, room: str, start: ApiInstant, access: AccessDep,
+def affected(site: Code, room: Code, start: ApiInstant, access: AccessDep,
              session: SessionDep, end: ApiInstant | None = None) -> AffectedOut:
     """How many and which live bookings a room's unusability from ``start`` to ``end`` hits
     (ids and times only)."""
@@ -286,30 +261,29 @@ def affected(site: str, room: str, start: ApiInstant, access: AccessDep,
 
 
 @router.put("/sites/{site}/exceptions/{day}")
-def building_exception(site: str, day: ApiDay, body: ExceptionIn, access: AccessDep,
+def building_exception(site: Code, day: ApiDay, body: ExceptionIn, access: AccessDep,
                        session: SessionDep, rules: RulesDep) -> dict:
     """Set the building's hours of one day (an empty list closes it)."""
     from cloud.bookings.catalogue import parse_span
 
     access.require("building.exception", site=site, resource=f"site:{site}")
     if site not in rules.registry.sites:
-        raise HTTPException(404, "no such site")
+        raise not_found("site")
     try:
         spans = [parse_span(text)[:2] for text in body.hours]
-    except ValueError as error:
-        raise HTTPException(422, str(error)) from None
+    except ValueError:
+        raise invalid("building hours are written hh:mm-hh:mm") from None
     sites.set_building_exception(session, site=site, day=day, spans=spans, reason=body.reason)
     session.commit()
     return {"site": site, "day": day, "hours": body.hours}
 
 
 @router.post("/purge")
-def purge(access: AccessDep, session: SessionDep, now: NowDep) -> dict:
+def purge(access: AccessDep, session: SessionDep, now: NowDep,
+          settings: BookingSettingsDep) -> dict:
     """Remove personal data past retention now (it also runs on a schedule)."""
     access.require("bookings.purge", resource="bookings")
-    from cloud.bookings.settings import BookingSettings
-
-    retention = BookingSettings().retention
+    retention = settings.retention
     purged = purge_personal_data(session, now=now, retention=retention)
     session.commit()
     return {"purged": purged}

@@ -4,7 +4,8 @@
   admin: any, ``?site=``). First a ``hello`` with the open calls (after ``Last-Event-ID``:
   also those cleared since), then ``call.pressed``, ``call.escalated``, ``call.acknowledged``
   and ``call.cleared`` as they happen; ``id:`` is the change cursor; a comment every 15 s
-  keeps the link alive and lets the console see it is up (docs/consoles-live.md).
+  keeps the link alive and lets the console see it is up (docs/consoles-live.md). Once the
+  staff session that opened it ends, the stream says ``logged_out`` and stops.
 - ``GET /api/calls?site=&open=true``, ``POST /api/calls/{id}/acknowledge``,
   ``POST /api/calls/{id}/identity-confirmed`` (the advisor has checked the customer's
   identity the expert asked about).
@@ -15,14 +16,21 @@ import asyncio
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
-from cloud.accounts.deps import Access, AccessDep, current_principal, get_account_settings, get_now
-from cloud.api.deps import RegistryDep, SessionDep
+from cloud.accounts.deps import (
+    Access,
+    AccessDep,
+    StaffSessionWatch,
+    current_principal,
+    get_account_settings,
+)
+from cloud.api.deps import RegistryDep, SessionDep, app_settings, get_now
 from cloud.api.inputs import RowId
+from cloud.api.refusals import Refusal, invalid, not_found
 from cloud.calls import service
 from cloud.calls.settings import CallSettings
 from cloud.flows import summon
@@ -56,20 +64,21 @@ def list_calls(access: AccessDep, session: SessionDep, registry: RegistryDep,
     """A site's calls, newest first."""
     access.require("call.read", site=site)
     if site not in registry.sites:
-        raise HTTPException(404, "no such site")
+        raise not_found("site")
     return summon.calls_json(session, service.list_calls(db=session, site=site, open_only=open))
 
 
 def _staff_may_act(session, access: Access, call_id: int, doing: str) -> None:
-    """404 for an unknown call; 403 (audited) outside the caller's sites or without a staff
-    account (``doing`` says what needs one)."""
+    """404 for an unknown call and (audited) for one outside the caller's sites; 403 without
+    a staff account (``doing`` says what needs one)."""
     try:
         call = service.get_call(db=session, call_id=call_id)
     except service.CallNotFound:
-        raise HTTPException(404, "no such call") from None
-    access.require("call.acknowledge", site=call.site, resource=f"call:{call_id}")
+        raise not_found("call") from None
+    access.require("call.acknowledge", site=call.site, resource=f"call:{call_id}",
+                   hidden="call")
     if access.principal.staff_id is None:
-        raise HTTPException(403, f"{doing} needs a staff account")
+        raise Refusal(403, "staff_account_needed", f"{doing} needs a staff account")
 
 
 @router.post("/calls/{call_id}/acknowledge", response_model=CallOut,
@@ -93,9 +102,11 @@ async def acknowledge(call_id: RowId, access: AccessDep, session: SessionDep,
     mine = outcome.call.acknowledged_by == access.principal.staff_id
     if mine:
         return shown
-    detail = (f"already acknowledged by {shown['acknowledged_by']}" if shown["acknowledged_at"]
-              else f"already cleared ({shown['clear_reason']})")
-    return JSONResponse({"detail": detail, "call": shown}, status_code=409)
+    if shown["acknowledged_at"]:  # the page tells the race in its language from the call
+        raise Refusal(409, "already_acknowledged",
+                      f"already acknowledged by {shown['acknowledged_by']}", call=shown)
+    raise Refusal(409, "already_cleared", f"already cleared ({shown['clear_reason']})",
+                  call=shown)
 
 
 @router.post("/calls/{call_id}/identity-confirmed", response_model=CallOut,
@@ -115,8 +126,8 @@ async def confirm_identity(call_id: RowId, access: AccessDep, session: SessionDe
 
     changed, by, shown = await run_in_threadpool(confirm)
     if changed is None:
-        return JSONResponse({"detail": "not an open identity check", "call": shown},
-                            status_code=409)
+        raise Refusal(409, "not_open_identity_check", "not an open identity check",
+                      call=shown)
     await summon.announce_confirmed(request.app.state.live_bus, changed, by)
     return shown
 
@@ -130,7 +141,7 @@ async def live_events(request: Request, registry: RegistryDep,
                       ) -> StreamingResponse:
     """The live stream of the caller's sites' calls (server-sent events)."""
     if site is not None and site not in registry.sites:
-        raise HTTPException(404, "no such site")
+        raise not_found("site")
     sites = await run_in_threadpool(_visible_sites, request,
                                     [site] if site else list(registry.sites))
     cursor = _cursor(last_event_id)
@@ -154,7 +165,7 @@ def _cursor(last_event_id: str | None) -> int | None:
     try:
         return max(0, int(last_event_id))
     except ValueError:
-        raise HTTPException(422, "Last-Event-ID must be a cursor this stream sent") from None
+        raise invalid("Last-Event-ID must be a cursor this stream sent") from None
 
 
 def _snapshot(request: Request, sites: list[str], since: int | None) -> tuple[int, list[dict]]:
@@ -172,17 +183,14 @@ def frame(event_name: str, cursor: int, data: dict) -> str:
     return f"id: {cursor}\nevent: {event_name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
 
 
-def call_settings(request: Request) -> CallSettings:
-    """The calls' settings of the app (``app.state.call_settings`` or the environment)."""
-    state = request.app.state
-    if getattr(state, "call_settings", None) is None:
-        state.call_settings = CallSettings()
-    return state.call_settings
+call_settings = app_settings("call_settings")
+CallSettingsDep = Annotated[CallSettings, Depends(call_settings)]
 
 
 async def _stream(request: Request, sites: list[str], since: int | None):
     bus = request.app.state.live_bus
     keepalive_s = call_settings(request).keepalive_s
+    staff = StaffSessionWatch.of(request, keepalive_s)
     # a replica that just started may not hear the broker yet; a console that joined then
     # is dropped when it does (it may have missed events) and starts again from a snapshot
     await bus.ready(LINK_WAIT_S)
@@ -195,10 +203,15 @@ async def _stream(request: Request, sites: list[str], since: int | None):
             try:
                 event = await asyncio.wait_for(events.__anext__(), keepalive_s)
             except TimeoutError:
-                yield ": keep-alive\n\n"
-                continue
+                event = None
             except SubscriberDropped:
                 return  # the browser reconnects with Last-Event-ID and gets a snapshot
+            if await staff.ended():  # logged out, expired or disabled: the stream stops
+                yield frame("logged_out", cursor, {})
+                return
+            if event is None:
+                yield ": keep-alive\n\n"
+                continue
             if not _well_formed(event):
                 bus.counts["malformed"] += 1
                 continue

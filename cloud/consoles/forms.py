@@ -4,15 +4,16 @@ id so the error summary can link to it."""
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from urllib.parse import parse_qs
 
-from fastapi import Request
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
+from cloud.api.forms import read_form  # noqa: F401 - the one form reader, named for the pages
+from cloud.api.inputs import Reason
 from cloud.bookings import service as bookings
+from cloud.instants import EARLIEST_YEAR, LATEST_YEAR
 from cloud.sites.hours import HELSINKI, local_instant
 
-MAX_FIELD = 200  # no console form takes longer text
+REASON = TypeAdapter(Reason)
 
 
 class FormError(Exception):
@@ -22,12 +23,6 @@ class FormError(Exception):
     def __init__(self, field: str, key: str, *, status: int = 422, **values) -> None:
         super().__init__(key)
         self.field, self.key, self.values, self.status = field, key, values, status
-
-
-async def read_form(request: Request) -> dict[str, str]:
-    """The fields of a posted form, each stripped and cut to a bound."""
-    body = (await request.body()).decode("utf-8", "replace")
-    return {k: v[0].strip()[:MAX_FIELD] for k, v in parse_qs(body).items()}
 
 
 def known(value: str | None, allowed) -> str | None:
@@ -48,6 +43,8 @@ def local_start(form: dict, *, day_field: str, time_field: str, default_day: dat
         day = date.fromisoformat(raw_day) if raw_day else default_day
     except ValueError:
         raise FormError(day_field, "advisor.error.date") from None
+    if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:  # 9999-12-31 has no next midnight
+        raise FormError(day_field, "advisor.error.date")
     try:
         wall = time.fromisoformat(form.get("time", ""))
     except ValueError:
@@ -67,3 +64,12 @@ def customer_of(form: dict, prefix: str) -> bookings.Customer:
         fields = {str(e["loc"][0]) for e in error.errors() if e.get("loc")}
         field = "phone" if "phone" in fields else "name"
         raise FormError(f"{prefix}-{field}", f"advisor.error.{field}") from None
+
+
+def reason_of(form: dict, field: str) -> str:
+    """The form's ``reason`` as the one free-text type takes it (``field`` names the input
+    for the error summary)."""
+    try:
+        return REASON.validate_python(form.get("reason", ""))
+    except ValidationError:
+        raise FormError(field, "advisor.error.reason") from None

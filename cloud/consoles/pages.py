@@ -15,14 +15,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from cloud.accounts.access import ADVISOR, EXPERT
-from cloud.accounts.deps import NowDep
 from cloud.accounts.pages import PageStaff
-from cloud.api.deps import RegistryDep, SessionDep
+from cloud.api.deps import NowDep, RegistryDep, SessionDep
+from cloud.api.inputs import RowId
+from cloud.api.refusals import Refusal, not_found
 from cloud.bookings import service as bookings
 from cloud.bookings.views import RulesDep
 from cloud.consoles import day as days
@@ -34,6 +35,7 @@ from cloud.consoles.forms import (
     known,
     local_start,
     read_form,
+    reason_of,
     whole_number,
 )
 from cloud.consoles.rules import MAX_DAY_MINUTES, STEPS, TASKS
@@ -163,9 +165,7 @@ def _move(session, rules, booking, form, actor, now) -> str:
 
 
 def _cancel(session, rules, booking, form, actor, now) -> str:
-    reason = form.get("reason", "")
-    if not reason:
-        raise FormError(f"cancel-reason-{booking.id}", "advisor.error.reason")
+    reason = reason_of(form, f"cancel-reason-{booking.id}")
     bookings.cancel_booking(session, booking=booking, reason=reason, actor=actor, now=now,
                             version=whole_number(form.get("version")))
     return "cancelled"
@@ -181,10 +181,10 @@ def _act(request: Request, booking_id: int, name: str, form: dict, *, principal,
     booking = bookings.booking_by_id(session, booking_id=booking_id)
     checks = access(request, principal, now)
     if booking is None:
-        checks.require(action, resource=f"booking:{booking_id}")  # refused before saying 404
-        raise HTTPException(404, "no such booking")
+        checks.require(action, resource=f"booking:{booking_id}", hidden="booking")
+        raise not_found("booking")
     checks.require(action, site=booking.site, authority=booking.authority,
-                   resource=f"booking:{booking.id}")
+                   resource=f"booking:{booking.id}", hidden="booking")
     try:
         done = change(session, rules, booking, form, principal.username, now)
         session.commit()
@@ -202,12 +202,12 @@ def _act(request: Request, booking_id: int, name: str, form: dict, *, principal,
 
 
 @router.post("/console/advisor/bookings/{booking_id}/{name}")
-async def booking_action(booking_id: int, name: str, request: Request, principal: PageStaff,
+async def booking_action(booking_id: RowId, name: str, request: Request, principal: PageStaff,
                          session: SessionDep, registry: RegistryDep, rules: RulesDep,
                          routing: RoutingDep, now: NowDep) -> Response:
     """Check in, mark a no-show, move or cancel one booking (the form's ``name``)."""
     if name not in ACTIONS:
-        raise HTTPException(404, "no such action")
+        raise not_found("action")
     form = await read_form(request)
     return await run_in_threadpool(_act, request, booking_id, name, form, principal=principal,
                                    session=session, registry=registry, rules=rules,
@@ -289,7 +289,7 @@ async def create_form(request: Request, principal: PageStaff, session: SessionDe
 
 def _own_log(principal) -> None:
     if principal.role != ADVISOR or principal.staff_id is None:
-        raise HTTPException(403, "not allowed: the task-time log is the advisor's own")
+        raise Refusal(403, "not_allowed", "the task-time log is the advisor's own")
 
 
 def _tasks_page(request: Request, *, principal, session, registry, site: str,

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
 
 from cloud.accounts.access import ADMIN, ADVISOR, Principal
 from cloud.accounts.deps import Access
+from cloud.api.refusals import not_found
 from cloud.incidents.service import Routing
 from cloud.incidents.views import get_routing
 from cloud.registry import Registry
@@ -40,5 +41,5 @@ def chosen_site(request: Request, principal: Principal, registry: Registry, now:
     access(request, principal, now).require("site.day_list", site=site,
                                             resource=f"site:{site}")
     if site not in registry.sites:
-        raise HTTPException(404, "no such site")
+        raise not_found("site")
     return site

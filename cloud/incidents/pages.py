@@ -9,19 +9,20 @@ Europe/Helsinki; the SLA clock is the incidents' own (``service.response_clock``
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated
 from urllib.parse import parse_qs, urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from cloud.accounts.access import SUPPORT
-from cloud.accounts.deps import Access, NowDep
-from cloud.accounts.pages import PageStaff
-from cloud.api.deps import SessionDep
+from cloud.accounts.deps import Access
+from cloud.accounts.pages import PageAccess
+from cloud.api.deps import NowDep, SessionDep
+from cloud.api.forms import read_form
 from cloud.api.inputs import RowId
+from cloud.api.refusals import not_found
 from cloud.flows import incidents as journey
 from cloud.incidents import service
 from cloud.incidents.lifecycle import ACTIVE_STATES, STATES, InvalidTransition
@@ -51,20 +52,6 @@ LABELS = {"category": CATEGORIES, "report_hint": CATEGORIES, "severity": SEVERIT
           "event": EVENT_KINDS, "done": ACTIONS}
 URGENCY = ("breached", "running", "paused", "stopped", "ended")
 FILTERS = ("state", "site", "category", "breached")
-
-
-def page_access(request: Request, principal: PageStaff, now: NowDep) -> Access:
-    """The access checks of a staff page (the same rules and audit as the API's)."""
-    return Access(principal=principal, request=request, now=now)
-
-
-PageAccess = Annotated[Access, Depends(page_access)]
-
-
-async def _form(request: Request) -> dict[str, str]:
-    """A URL-encoded form's fields, each cut to a sane length."""
-    body = (await request.body()).decode("utf-8", "replace")
-    return {k: v[0][:MAX_COMMENT] for k, v in parse_qs(body, keep_blank_values=True).items()}
 
 
 def helsinki(instant: datetime | None) -> str:
@@ -178,10 +165,7 @@ def support_console(request: Request, session: SessionDep, access: PageAccess,
                     breached: str | None = None) -> Response:
     """The party's queue: its incidents by state, site and category, each with its SLA
     clock; counts of open, acknowledged and breached; refreshed by a small script."""
-    try:
-        party = _party_of(access)
-    except HTTPException as refusal:
-        return _refused(request, access, refusal)
+    party = _party_of(access)
     state = state if state in STATE_FILTERS else "active"
     site = site if site in routing.registry.sites else None
     category = category if category in CATEGORIES else None
@@ -221,17 +205,8 @@ def _detail_page(request: Request, session: Session, access: Access, routing: se
 def support_incident(incident_id: RowId, request: Request, session: SessionDep,
                      access: PageAccess, routing: RoutingDep, now: NowDep) -> Response:
     """One incident: where, what, its SLA clock, its history and comments, and the actions."""
-    try:
-        incident = _incident(session, access, incident_id, "incident.read")
-    except HTTPException as refusal:
-        return _refused(request, access, refusal)
+    incident = _incident(session, access, incident_id, "incident.read")
     return _detail_page(request, session, access, routing, incident, now)
-
-
-def _refused(request: Request, access: Access, refusal: HTTPException) -> Response:
-    """The page of a refusal (403) or of a missing incident (404); it names nothing."""
-    return page(request, "incident-refused.html", status_code=refusal.status_code,
-                principal=access.principal)
 
 
 @router.post("/console/support/incidents/{incident_id}/{action}")
@@ -239,13 +214,10 @@ async def support_action(incident_id: RowId, action: str, request: Request, sess
                          access: PageAccess, routing: RoutingDep, now: NowDep) -> Response:
     """Acknowledge, resolve (with an optional comment) or comment, then back to the page the
     form was on; a refused or impossible action is shown on the incident's page."""
-    form = await _form(request)
+    form = await read_form(request)
     if action not in ACTIONS:
-        raise HTTPException(404, "no such action")
-    try:
-        incident = _incident(session, access, incident_id, "incident.act")
-    except HTTPException as refusal:
-        return _refused(request, access, refusal)
+        raise not_found("action")
+    incident = _incident(session, access, incident_id, "incident.act")
     text = form.get("comment", "").strip()
     if action == "comment" and not text:
         return _detail_page(request, session, access, routing, incident, now, status_code=422,
@@ -296,7 +268,7 @@ def _report_site(access: Access, routing: service.Routing, site: str | None):
         site = next(iter(access.principal.sites))
     access.require("incident.report", site=site)
     if site not in routing.registry.sites:
-        raise HTTPException(404, "no such site")
+        raise not_found("site")
     return site, routing.registry.sites[site]
 
 
@@ -317,10 +289,7 @@ def _report_page(request: Request, access: Access, routing: service.Routing, sit
 def report_form(request: Request, access: PageAccess, routing: RoutingDep,
                 site: str | None = None) -> Response:
     """The advisor's form to report a fault by hand for their site."""
-    try:
-        site_id, _ = _report_site(access, routing, site)
-    except HTTPException as refusal:
-        return _refused(request, access, refusal)
+    site_id, _ = _report_site(access, routing, site)
     return _report_page(request, access, routing, site_id,
                         values={"severity": MAJOR, "room": "", "category": "", "summary": ""},
                         errors=[])
@@ -345,11 +314,8 @@ async def report_submit(request: Request, session: SessionDep, access: PageAcces
                         routing: RoutingDep, now: NowDep) -> Response:
     """Open the reported incident, routed by the responsibility matrix, and show whom it
     went to; a form with mistakes comes back with an error summary."""
-    form = await _form(request)
-    try:
-        site_id, site = _report_site(access, routing, form.get("site") or None)
-    except HTTPException as refusal:
-        return _refused(request, access, refusal)
+    form = await read_form(request)
+    site_id, site = _report_site(access, routing, form.get("site") or None)
     errors = _report_errors(form, site.rooms)
     if errors:
         return _report_page(request, access, routing, site_id, values=form, errors=errors,
@@ -369,10 +335,7 @@ async def report_submit(request: Request, session: SessionDep, access: PageAcces
 def report_done(incident_id: RowId, request: Request, session: SessionDep, access: PageAccess,
                 routing: RoutingDep, now: NowDep) -> Response:
     """The confirmation: the incident, who it went to and their response target."""
-    try:
-        incident = _incident(session, access, incident_id, "incident.read")
-    except HTTPException as refusal:
-        return _refused(request, access, refusal)
+    incident = _incident(session, access, incident_id, "incident.read")
     party = routing.matrix.party(incident.party)
     return page(request, "incident-reported.html", principal=access.principal,
                 row=_row(routing, incident, now), party=party,

@@ -4,11 +4,11 @@ account-free action links sent to parties."""
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from html import escape
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -16,15 +16,15 @@ from sqlalchemy.orm import Session
 
 from cloud.accounts.access import ADMIN, ADVISOR, SUPPORT
 from cloud.accounts.deps import AccessDep
-from cloud.api.deps import RegistryDep, SessionDep
-from cloud.api.inputs import RowId, check_span
+from cloud.api.deps import NowDep, RegistryDep, SessionDep
+from cloud.api.inputs import Code, Comment, Reason, RowId, Summary, Token, check_span
+from cloud.api.refusals import Refusal, invalid, not_found
 from cloud.flows import incidents as journey
 from cloud.incidents import service
 from cloud.incidents.lifecycle import InvalidTransition
-from cloud.incidents.matrix import CATEGORIES, CATEGORY_OWNERS, load_matrix
+from cloud.incidents.matrix import CATEGORIES, CATEGORY_OWNERS
 from cloud.incidents.models import Incident, IncidentEvent, SilenceRow
 from cloud.incidents.rules import MAJOR
-from cloud.incidents.settings import IncidentSettings
 from cloud.instants import ApiInstant, ApiYear
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
@@ -32,15 +32,9 @@ MAX_SILENCE, SILENCE_HORIZON = timedelta(days=31), timedelta(days=366)
 
 
 def get_routing(request: Request, registry: RegistryDep) -> service.Routing:
-    """The matrix and settings of incidents (``app.state.incident_settings`` or the
-    environment), loaded once per app."""
+    """The matrix and settings of incidents, as the app factory loaded them."""
     state = request.app.state
-    routing = getattr(state, "incident_routing", None)
-    if routing is None:
-        settings = getattr(state, "incident_settings", None) or IncidentSettings()
-        matrix = load_matrix(settings.matrix_file, list(registry.sites))
-        routing = state.incident_routing = service.Routing(matrix, registry, settings)
-    return routing
+    return service.Routing(state.matrix, registry, state.incident_settings)
 
 
 RoutingDep = Annotated[service.Routing, Depends(get_routing)]
@@ -108,45 +102,43 @@ class ManualReport(BaseModel):
     """A fault staff report by hand (no personal data in ``summary``)."""
 
     model_config = ConfigDict(extra="forbid")
-    site: str
-    room: str | None = None
+    site: Code
+    room: Code | None = None
     category: Literal[CATEGORIES]  # type: ignore[valid-type]
-    owner: str | None = None
+    owner: Code | None = None
     severity: Literal["critical", "major", "minor"] = MAJOR
-    summary: str = Field(min_length=3, max_length=500)
+    summary: Summary
 
 
 class CommentIn(BaseModel):
     """A comment on an incident."""
 
-    text: str = Field(min_length=1, max_length=2000)
+    text: Comment
 
 
 class SilenceIn(BaseModel):
     """A maintenance window or silence of a site, room or device."""
 
     model_config = ConfigDict(extra="forbid")
-    site: str
-    room: str | None = None
-    device: str | None = None
+    site: Code
+    room: Code | None = None
+    device: Code | None = None
     starts_at: ApiInstant
     ends_at: ApiInstant
-    reason: str = Field(min_length=3, max_length=200)
+    reason: Reason
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _incident(session: Session, access, incident_id: int, action: str) -> Incident:
-    """The incident, when the caller may do ``action`` on it; a missing id is refused like
-    one out of scope (same 403) before anyone in scope hears 404."""
+    """The incident, when the caller may do ``action`` on it; a missing id and one out of
+    scope are the same 404."""
     incident = session.get(Incident, incident_id)
     if incident is None:
-        access.require(action, resource=f"incident:{incident_id}")
-        raise HTTPException(404, "no such incident")
+        access.require(action, resource=f"incident:{incident_id}", hidden="incident")
+        raise not_found("incident")
     access.require(action, site=incident.site, party=incident.party,
-                   resource=f"incident:{incident.id}")
+                   resource=f"incident:{incident.id}", hidden="incident")
     return incident
 
 
@@ -164,9 +156,9 @@ def _affected(session: Session, incident: Incident) -> list[AffectedBooking]:
 
 
 @router.get("", response_model=list[IncidentOut])
-def list_incidents(session: SessionDep, access: AccessDep, site: str | None = None,
-                   room: str | None = None, party: str | None = None,
-                   state: str | None = None, severity: str | None = None,
+def list_incidents(session: SessionDep, access: AccessDep, site: Code | None = None,
+                   room: Code | None = None, party: Code | None = None,
+                   state: Code | None = None, severity: Code | None = None,
                    limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[Incident]:
     """Incidents, newest first, filtered by site, room, party, state and severity; an advisor
     sees those of their sites, a support party its own."""
@@ -193,22 +185,22 @@ def _visible(access, query):
 
 @router.post("", response_model=IncidentDetail, status_code=201)
 def report_incident(report: ManualReport, session: SessionDep, access: AccessDep,
-                    routing: RoutingDep) -> IncidentDetail:
+                    routing: RoutingDep, now: NowDep) -> IncidentDetail:
     """Report a fault by hand (space, furniture, signage, workstation network, threat...)."""
     access.require("incident.report", site=report.site)
     site = routing.registry.sites.get(report.site)
     if site is None:
-        raise HTTPException(422, f"unknown site {report.site!r}")
+        raise invalid("unknown site")
     if report.room is not None and report.room not in site.rooms:
-        raise HTTPException(422, f"site {report.site!r} has no room {report.room!r}")
+        raise invalid("the site has no such room")
     if report.owner is not None and report.owner not in CATEGORY_OWNERS[report.category]:
-        raise HTTPException(422, f"owner of {report.category} is one of "
-                                 f"{CATEGORY_OWNERS[report.category]}")
+        raise invalid(f"owner of {report.category} is one of "
+                      f"{', '.join(CATEGORY_OWNERS[report.category])}")
     incident = service.open_incident(
         session, routing=routing, site=report.site, room=report.room, device=None,
         rule=f"reported_{report.category}", category=report.category, owner=report.owner,
         severity=report.severity, summary=report.summary, manual=True,
-        actor=access.principal.username, now=_now())
+        actor=access.principal.username, now=now)
     session.commit()
     return _detail(session, incident)
 
@@ -229,9 +221,9 @@ class SilenceOut(SilenceIn):
 
 
 @router.get("/silences", response_model=list[SilenceOut])
-def list_silences(session: SessionDep, access: AccessDep) -> list[SilenceOut]:
+def list_silences(session: SessionDep, access: AccessDep, now: NowDep) -> list[SilenceOut]:
     """Silences and maintenance windows that have not ended (an advisor's sites only)."""
-    query = select(SilenceRow).where(SilenceRow.ends_at > _now())
+    query = select(SilenceRow).where(SilenceRow.ends_at > now)
     if access.principal.role == ADVISOR:
         query = query.where(SilenceRow.site.in_(sorted(access.principal.sites)))
     elif access.principal.role != ADMIN:
@@ -242,28 +234,30 @@ def list_silences(session: SessionDep, access: AccessDep) -> list[SilenceOut]:
 
 
 @router.delete("/silences/{silence_id}", status_code=204)
-def end_silence(silence_id: RowId, session: SessionDep, access: AccessDep) -> None:
+def end_silence(silence_id: RowId, session: SessionDep, access: AccessDep,
+                now: NowDep) -> None:
     """End a silence now (detection resumes at the engine's next round)."""
     row = session.get(SilenceRow, silence_id)
     if row is None:
-        access.require("incident.silence", resource=f"silence:{silence_id}")
-        raise HTTPException(404, "no such silence")
-    access.require("incident.silence", site=row.site, resource=f"silence:{row.id}")
-    row.ends_at = _now()
+        access.require("incident.silence", resource=f"silence:{silence_id}", hidden="silence")
+        raise not_found("silence")
+    access.require("incident.silence", site=row.site, resource=f"silence:{row.id}",
+                   hidden="silence")
+    row.ends_at = now
     session.commit()
 
 
 @router.post("/silences", status_code=201)
 def add_silence(silence: SilenceIn, session: SessionDep, access: AccessDep,
-                registry: RegistryDep) -> dict:
+                registry: RegistryDep, now: NowDep) -> dict:
     """Mute a site, a room or a device of the registry for a time (maintenance: at most a
     month, within a year of now)."""
     access.require("incident.silence", site=silence.site)
     _known_target(registry, silence)
-    check_span(silence.starts_at, silence.ends_at, now=_now(), longest=MAX_SILENCE,
+    check_span(silence.starts_at, silence.ends_at, now=now, longest=MAX_SILENCE,
                horizon=SILENCE_HORIZON, what="silence")
     row = SilenceRow(**silence.model_dump(), created_by=access.principal.username,
-                     created_at=_now())
+                     created_at=now)
     session.add(row)
     session.commit()
     return {"id": row.id}
@@ -272,34 +266,37 @@ def add_silence(silence: SilenceIn, session: SessionDep, access: AccessDep,
 def _known_target(registry, silence: SilenceIn) -> None:
     site = registry.sites.get(silence.site)
     if site is None:
-        raise HTTPException(422, "unknown site")
+        raise invalid("unknown site")
     if silence.room is not None and silence.room not in site.rooms:
-        raise HTTPException(422, "the site has no such room")
+        raise invalid("the site has no such room")
     if silence.device is not None and (silence.room is None or silence.device
                                        not in site.rooms[silence.room].devices):
-        raise HTTPException(422, "a silenced device is one of the room's devices")
+        raise invalid("a silenced device is one of the room's devices")
 
 
 @router.get("/links/{token}", response_class=HTMLResponse)
-def link_page(token: str, session: SessionDep) -> str:
+def link_page(token: Token, session: SessionDep) -> str:
     """A confirmation page: link scanners that fetch the URL must not act on it."""
     action = service.link_action(session, token=token)
     if action is None:
-        raise HTTPException(404, "unknown link")
+        raise not_found("link")
     label = {"acknowledge": "Kuittaa / Acknowledge", "resolve": "Korjattu / Resolved"}[action]
     return (f"<!doctype html><meta charset=utf-8><title>{label}</title>"
             f"<form method=post><button>{escape(label)}</button></form>")
 
 
 @router.post("/links/{token}", response_model=IncidentOut)
-def use_link(token: str, session: SessionDep, routing: RoutingDep) -> Incident:
+def use_link(token: Token, session: SessionDep, routing: RoutingDep,
+             now: NowDep) -> Incident:
     """Carry out a link's action, once, before it expires (no account needed)."""
     try:
-        incident = journey.use_link(session, token=token, routing=routing, now=_now())
+        incident = journey.use_link(session, token=token, routing=routing, now=now)
     except service.LinkError as exc:
-        raise HTTPException(410 if "unknown" not in str(exc) else 404, str(exc)) from None
+        if "unknown" in str(exc):
+            raise not_found("link") from None
+        raise Refusal(410, "gone", str(exc)) from None
     except InvalidTransition as exc:
-        raise HTTPException(409, str(exc)) from None
+        raise Refusal(409, "conflict", str(exc)) from None
     session.commit()
     return incident
 
@@ -311,26 +308,28 @@ def get_incident(incident_id: RowId, session: SessionDep, access: AccessDep) -> 
 
 
 @router.post("/{incident_id}/acknowledge", response_model=IncidentOut)
-def acknowledge(incident_id: RowId, session: SessionDep, access: AccessDep) -> Incident:
+def acknowledge(incident_id: RowId, session: SessionDep, access: AccessDep,
+                now: NowDep) -> Incident:
     """Staff acknowledge (a support party its own incident; an advisor on its behalf)."""
     return _act(session, access, incident_id, lambda i: service.acknowledge(
-        session, incident=i, actor=access.principal.username, now=_now()))
+        session, incident=i, actor=access.principal.username, now=now))
 
 
 @router.post("/{incident_id}/resolve", response_model=IncidentOut)
-def resolve(incident_id: RowId, session: SessionDep, access: AccessDep) -> Incident:
+def resolve(incident_id: RowId, session: SessionDep, access: AccessDep,
+            now: NowDep) -> Incident:
     """Staff mark the incident resolved."""
     return _act(session, access, incident_id, lambda i: journey.resolve(
-        session, incident=i, actor=access.principal.username, now=_now()))
+        session, incident=i, actor=access.principal.username, now=now))
 
 
 @router.post("/{incident_id}/comments", status_code=201)
 def add_comment(incident_id: RowId, body: CommentIn, session: SessionDep,
-                access: AccessDep) -> dict:
+                access: AccessDep, now: NowDep) -> dict:
     """Comment on an incident (kept in its audit trail)."""
     incident = _incident(session, access, incident_id, "incident.act")
     service.comment(session, incident=incident, actor=access.principal.username,
-                    text=body.text, now=_now())
+                    text=body.text, now=now)
     session.commit()
     return {"ok": True}
 
@@ -340,7 +339,7 @@ def _act(session: Session, access, incident_id: int, action) -> Incident:
     try:
         action(incident)
     except InvalidTransition as exc:
-        raise HTTPException(409, str(exc)) from None
+        raise Refusal(409, "conflict", str(exc)) from None
     session.commit()
     return incident
 

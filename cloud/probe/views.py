@@ -3,18 +3,20 @@ answer of an echoing peer (``cloud.probe.peers``)."""
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
 
-from cloud.api.deps import RegistryDep, SessionDep
+from cloud.api.credentials import MalformedAuthorization, bearer_token
+from cloud.api.deps import NowDep, RegistryDep, SessionDep
+from cloud.api.inputs import Code, free_text
+from cloud.api.refusals import Refusal, invalid, not_found
 from cloud.flows.probe_schedule import coming_starts
 from cloud.probe.peers import ProbePeers, ProbesBusy, UnusableOffer
-from cloud.probe.settings import ProbeSettings
 from cloud.probe.tokens import token_matches
 
 MAX_SDP = 16_000  # an offer of two data channels and a few candidates is about 1-2 kB
@@ -23,8 +25,7 @@ MAX_SDP = 16_000  # an offer of two data channels and a few candidates is about 
 @asynccontextmanager
 async def lifespan(app: FastAPI):
     """The replica's probe peers: made at start, every one closed at shutdown."""
-    settings = ProbeSettings()
-    app.state.probe_settings = settings
+    settings = app.state.probe_settings  # loaded once by the app factory
     app.state.probe_peers = ProbePeers(settings.max_concurrent, settings.max_duration_s,
                                        settings.stun_urls)
     yield
@@ -38,10 +39,10 @@ class Offer(BaseModel):
     """An agent's SDP offer for a link probe of its room."""
 
     model_config = ConfigDict(extra="forbid")
-    site: str = Field(max_length=32)
-    room: str = Field(max_length=32)
+    site: Code
+    room: Code
     type: Literal["offer"]
-    sdp: str = Field(max_length=MAX_SDP)
+    sdp: free_text(MAX_SDP, lines=True)
 
 
 class Answer(BaseModel):
@@ -74,26 +75,31 @@ def _peers(request: Request) -> ProbePeers:
                         503: {"description": "every probe slot taken; try at the next turn"}})
 async def probe_offer(offer: Offer, request: Request, registry: RegistryDep,
                       session: SessionDep, peers: Annotated[ProbePeers, Depends(_peers)],
-                      authorization: Annotated[str, Header()] = "") -> Answer:
+                      now: NowDep,
+                      authorization: Annotated[str | None, Header(max_length=300)] = None) -> Answer:
     """Answer a room agent's probe offer. The agent shows its room's probe token as
     ``Authorization: Bearer <token>``; the peer echoes the ``echo`` channel, answers
     ``{"op":"counts"}`` on ``control`` and is closed after the probe or a short timeout."""
     settings = request.app.state.probe_settings
     secret = settings.secret.get_secret_value()
-    token = authorization.removeprefix("Bearer ").strip()
+    try:
+        token = bearer_token(authorization) or ""
+    except MalformedAuthorization:
+        token = ""
     if not token or not token_matches(secret, offer.site, offer.room, token):
-        raise HTTPException(401, "not this room's probe token",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise Refusal(401, "not_authenticated", "not this room's probe token",
+                      headers={"WWW-Authenticate": "Bearer"})
     site = registry.sites.get(offer.site)
     if site is None or offer.room not in site.rooms:
-        raise HTTPException(404, f"no room {offer.site}/{offer.room} in the registry")
+        raise not_found("room")
     try:
         sdp, kind = await peers.answer(offer.sdp, site=offer.site, room=offer.room)
     except ProbesBusy as exc:
-        raise HTTPException(503, f"probe slots taken: {exc}", headers={"Retry-After": "60"})
+        raise Refusal(503, "probes_busy", f"probe slots taken: {exc}",
+                      headers={"Retry-After": "60"}) from None
     except UnusableOffer as exc:
-        raise HTTPException(422, f"unusable offer: {exc}") from None
+        raise invalid(f"unusable offer: {exc}") from None
     starts = await run_in_threadpool(
-        booking_starts, session, site=offer.site, room=offer.room, now=datetime.now(UTC),
+        booking_starts, session, site=offer.site, room=offer.room, now=now,
         horizon=timedelta(hours=settings.booking_horizon_h))
     return Answer(type=kind, sdp=sdp, booking_starts=starts)

@@ -11,6 +11,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from cloud.api.problems import problem
+
 router = APIRouter(tags=["health"])
 log = logging.getLogger(__name__)
 
@@ -29,5 +31,5 @@ def readyz(request: Request) -> JSONResponse:
             connection.execute(text("SELECT 1"))
     except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
         log.warning("api.not_ready reason=database error=%s", type(exc).__name__)
-        return JSONResponse({"status": "unavailable", "reason": "database"}, status_code=503)
+        return problem(503, "unavailable", "the database does not answer")
     return JSONResponse({"status": "ready"})

@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from typing import Annotated
-from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from cloud.accounts.access import EXPERT
-from cloud.accounts.deps import Access, NowDep
-from cloud.accounts.pages import PageStaff
-from cloud.api.deps import RegistryDep, SessionDep
+from cloud.accounts.deps import Access
+from cloud.accounts.pages import PageAccess
+from cloud.api.deps import NowDep, RegistryDep, SessionDep
+from cloud.api.forms import read_form
+from cloud.api.inputs import RowId
+from cloud.api.refusals import invalid, not_found
 from cloud.bookings import service as bookings
-from cloud.bookings.service import BookingRefused
 from cloud.bookings.views import RulesDep
 from cloud.sessions import service, thirdparty
 from cloud.sessions.rules import SessionRefused
@@ -44,28 +44,12 @@ TERMINAL_TEXTS = {"nextVisit": "next_visit", "noVisit": "no_visit", "offline": "
                   "callFailed": "call_failed"}
 
 
-def page_access(request: Request, principal: PageStaff, now: NowDep) -> Access:
-    """The access checks of a staff page (the same rules and audit as the API's)."""
-    return Access(principal=principal, request=request, now=now)
-
-
-PageAccess = Annotated[Access, Depends(page_access)]
-
-
 def texts_json(request: Request, keys: dict[str, str]) -> str:
     """The texts a page's script shows, in the page's language."""
     lang = language(request)
     return json.dumps({name: translate(lang, f"sessions.{key}") for name, key in keys.items()},
                       ensure_ascii=False)
 
-
-async def _form(request: Request) -> dict[str, str]:
-    body = (await request.body()).decode("utf-8", "replace")
-    return {k: v[0][:200] for k, v in parse_qs(body, keep_blank_values=True).items()}
-
-
-def _refused(request: Request, refusal: Exception, status: int = 403) -> Response:
-    return render(request, "session-refused.html", status_code=status, message=str(refusal))
 
 
 
@@ -75,7 +59,7 @@ def terminal_page(request: Request, registry: RegistryDep, site: str = "", room:
     """The room terminal's kiosk page; the room's token follows in the URL's fragment
     (``#token=...``), which the browser never sends to the server."""
     if site not in registry.sites or room not in registry.sites[site].rooms:
-        raise HTTPException(404, "no such room")
+        raise not_found("room")
     return render(request, "session-terminal.html", site=site, room=room,
                   texts_json=texts_json(request, TERMINAL_TEXTS),
                   site_name=registry.sites[site].name.model_dump())
@@ -105,55 +89,49 @@ def start_page(request: Request, access: PageAccess, registry: RegistryDep,
 async def start(request: Request, db: SessionDep, access: PageAccess, rules: RulesDep,
                 registry: RegistryDep, now: NowDep) -> Response:
     """Start the session; its page follows."""
-    form = await _form(request)
+    form = await read_form(request)
     site, _, room = form.get("room", "").partition("/")
     if site not in registry.sites or room not in registry.sites[site].rooms:
-        return _refused(request, "?", 422)
-    try:
-        offered = rules.service(site, form.get("service", ""))
-        access.require("session.open", site=site, authority=offered.authority)
-        video_session = service.open_session(
-            db=db, settings=session_settings(request.app), site=site, room=room,
-            authority=offered.authority, service=form["service"], slot_start=now,
-            slot_end=now + timedelta(minutes=30), created_by=access.principal.username,
-            now=now)
-    except (BookingRefused, SessionRefused) as refusal:
-        return _refused(request, refusal, 422)
+        raise invalid("choose a room")
+    offered = rules.service(site, form.get("service", ""))
+    access.require("session.open", site=site, authority=offered.authority)
+    video_session = service.open_session(
+        db=db, settings=session_settings(request.app), site=site, room=room,
+        authority=offered.authority, service=form["service"], slot_start=now,
+        slot_end=now + timedelta(minutes=30), created_by=access.principal.username, now=now)
     db.commit()
     return RedirectResponse(f"/sessions/{video_session.id}", 303)
 
 
 @router.post("/sessions/booking/{booking_id:int}")
-def booking_session(booking_id: int, request: Request, db: SessionDep, access: PageAccess,
+def booking_session(booking_id: RowId, request: Request, db: SessionDep, access: PageAccess,
                     now: NowDep) -> Response:
     """The video session of a booked visit, opened on first use (the expert's day and the
     advisor's come here); its page follows."""
     booking = bookings.booking_by_id(db, booking_id=booking_id)
     if booking is None:
-        raise HTTPException(404, "no such booking")
+        raise not_found("booking")
     access.require("session.open", site=booking.site, authority=booking.authority,
-                   resource=f"booking:{booking_id}")
-    try:
-        video_session = service.open_session(
-            db=db, settings=session_settings(request.app), site=booking.site,
-            room=booking.room, authority=booking.authority, service=booking.service,
-            slot_start=booking.start, slot_end=booking.end,
-            created_by=access.principal.username, now=now, booking_id=booking.id)
-    except SessionRefused as refusal:
-        return _refused(request, refusal, 422)
+                   resource=f"booking:{booking_id}", hidden="booking")
+    video_session = service.open_session(
+        db=db, settings=session_settings(request.app), site=booking.site, room=booking.room,
+        authority=booking.authority, service=booking.service, slot_start=booking.start,
+        slot_end=booking.end, created_by=access.principal.username, now=now,
+        booking_id=booking.id)
     db.commit()
     return RedirectResponse(f"/sessions/{video_session.id}", 303)
 
 
 @router.get("/sessions/{session_id:int}")
-def session_page(session_id: int, request: Request, db: SessionDep,
+def session_page(session_id: RowId, request: Request, db: SessionDep,
                  access: PageAccess) -> Response:
     """The expert's session view; for the site's staff, who is in the session."""
     video_session = service.get(db=db, session_id=session_id)
     if video_session is None:
-        raise HTTPException(404, "no such session")
+        raise not_found("session")
     access.require("session.read", site=video_session.site,
-                   authority=video_session.authority, resource=f"session:{session_id}")
+                   authority=video_session.authority, resource=f"session:{session_id}",
+                   hidden="session")
     if access.principal.role != EXPERT:
         return render(request, "session-overview.html", principal=access.principal,
                       session=video_session,
@@ -166,18 +144,15 @@ def session_page(session_id: int, request: Request, db: SessionDep,
 @router.get("/sessions/invite/affirm", name="affirmation_page")
 def affirmation_page(request: Request) -> Response:
     """After strong authentication: the affirmation that the place is fit."""
-    try:
-        who = thirdparty.pending(session_settings(request.app),
-                                 request.cookies.get(thirdparty.PENDING_COOKIE, ""))
-    except SessionRefused as refusal:
-        return _refused(request, refusal)
+    who = thirdparty.pending(session_settings(request.app),
+                             request.cookies.get(thirdparty.PENDING_COOKIE, ""))
     return render(request, "session-affirm.html", who=who["name"], error=False)
 
 
 @router.post("/sessions/invite/affirm")
 async def affirm(request: Request, db: SessionDep, now: NowDep) -> Response:
     """The affirmation given: the lobby and, once admitted, the session."""
-    form = await _form(request)
+    form = await read_form(request)
     settings = session_settings(request.app)
     cookie = request.cookies.get(thirdparty.PENDING_COOKIE, "")
     try:
@@ -186,7 +161,7 @@ async def affirm(request: Request, db: SessionDep, now: NowDep) -> Response:
             affirmed=form.get("affirmed") == "yes")
     except SessionRefused as refusal:
         if refusal.reason != "no_affirmation":
-            return _refused(request, refusal)
+            raise
         return render(request, "session-affirm.html", status_code=422, error=True,
                       who=thirdparty.pending(settings, cookie)["name"])
     db.commit()

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from cloud.api.refusals import Refusal
+
 TERMINAL, EXPERT, THIRD_PARTY, ADVISOR = "terminal", "expert", "third_party", "advisor"
 ROLES = (TERMINAL, EXPERT, THIRD_PARTY, ADVISOR)
 WAITING, ADMITTED, DENIED, LEFT, REMOVED = "waiting", "admitted", "denied", "left", "removed"
@@ -36,12 +38,16 @@ SKIPS_LOBBY = frozenset({EXPERT, TERMINAL})  # the room and the expert are in at
 MAX_ADMITTED = 4  # the mesh's limit (docs/decisions.md): room, expert and two more
 
 
-class SessionRefused(Exception):
+# the status of each refusal's reason that is not "you may not" (403)
+REFUSAL_STATUS = {"room_busy": 409, "bad_times": 422, "bad_score": 422, "bad_state": 409,
+                  "no_participant": 404, "no_identity_provider": 404, "not_found": 404}
+
+
+class SessionRefused(Refusal):
     """A session action that cannot be allowed; ``reason`` is a stable code for clients."""
 
     def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
+        super().__init__(REFUSAL_STATUS.get(reason, 403), reason, message)
 
 
 def next_state(state: str, action: str) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cloud.api.inputs import Code, Id, Token
 from cloud.instants import ApiInstant
 
 
@@ -10,11 +11,11 @@ class OpenIn(BaseModel):
     """Open the session of a booking, or of a walk-in (site, room, authority, service)."""
 
     model_config = ConfigDict(extra="forbid")
-    booking_id: int | None = Field(None, ge=1)
-    site: str | None = None
-    room: str | None = None
-    authority: str | None = None
-    service: str | None = Field(None, max_length=64)
+    booking_id: Id | None = None
+    site: Code | None = None
+    room: Code | None = None
+    authority: Code | None = None
+    service: Code | None = None
     minutes: int = Field(30, ge=15, le=60)
 
 
@@ -63,10 +64,10 @@ class TerminalIn(BaseModel):
     """A room terminal proves its room with the room's token."""
 
     model_config = ConfigDict(extra="forbid")
-    site: str = Field(max_length=32)
-    room: str = Field(max_length=32)
-    room_token: str = Field(max_length=200)
-    session_id: int | None = Field(None, ge=1)
+    site: Code
+    room: Code
+    room_token: Token
+    session_id: Id | None = None
 
 
 class NextVisitOut(BaseModel):
@@ -89,7 +90,7 @@ class FeedbackIn(BaseModel):
     expert's score and two yes/no questions."""
 
     model_config = ConfigDict(extra="forbid")
-    credential: str = Field(max_length=200)
+    credential: Token
     score: int = Field(ge=1, le=5)
     media_ok: bool | None = None
     matter_resolved: bool | None = None

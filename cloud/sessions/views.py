@@ -1,20 +1,22 @@
 """The session API: open a visit's session, join it (staff, the room terminal, a third party
 through the invitation and strong authentication), the signalling socket, the end and the
-feedback. A refusal of the rules comes back with its ``reason``."""
+feedback. A refusal of the rules (``SessionRefused``) comes back as every refusal does, in
+the one problem shape (``cloud.api.problems``)."""
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
 from datetime import timedelta
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Request, Response, WebSocket
-from fastapi.responses import JSONResponse, RedirectResponse
-from fastapi.routing import APIRoute
+from fastapi import APIRouter, Query, Request, Response, WebSocket
+from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from cloud.accounts.access import ADVISOR, EXPERT
-from cloud.accounts.deps import AccessDep, NowDep
-from cloud.api.deps import RegistryDep, SessionDep
+from cloud.accounts.deps import AccessDep
+from cloud.api.deps import NowDep, RegistryDep, SessionDep
+from cloud.api.inputs import Code, RowId, Token
+from cloud.api.refusals import Refusal, invalid, not_found
 from cloud.bookings import service as bookings
 from cloud.bookings.service import BookingRefused
 from cloud.bookings.views import RulesDep
@@ -38,36 +40,12 @@ from cloud.sessions.schemas import (
 from cloud.sessions.settings import SessionSettings
 from cloud.sessions.signalling import Signalling, peer_view
 
-STATUS = {"room_busy": 409, "bad_times": 422, "bad_score": 422, "bad_state": 409,
-          "no_participant": 404, "no_identity_provider": 404, "not_found": 404}
-
-
-class RefusalRoute(APIRoute):
-    """Answers a ``SessionRefused`` as ``{"reason", "detail"}`` (403 unless listed)."""
-
-    def get_route_handler(self) -> Callable:
-        """The route's handler, answering refusals of the rules."""
-        handler = super().get_route_handler()
-
-        async def handle(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except SessionRefused as refusal:
-                return JSONResponse({"reason": refusal.reason, "detail": str(refusal)},
-                                    status_code=STATUS.get(refusal.reason, 403))
-
-        return handle
-
-
-router = APIRouter(prefix="/sessions", tags=["sessions"], route_class=RefusalRoute)
+router = APIRouter(prefix="/sessions", tags=["sessions"])
 
 
 def session_settings(app) -> SessionSettings:
-    """The session settings of the app (from the environment unless given)."""
-    settings = getattr(app.state, "session_settings", None)
-    if settings is None:
-        settings = app.state.session_settings = SessionSettings()
-    return settings
+    """The session settings the app factory loaded."""
+    return app.state.session_settings
 
 
 def signalling(app) -> Signalling:
@@ -75,7 +53,7 @@ def signalling(app) -> Signalling:
     existing = getattr(app.state, "signalling", None)
     if existing is None:
         bus = app.state.live_bus
-        clock = getattr(app.state, "clock", None)
+        clock = app.state.clock
         existing = app.state.signalling = Signalling(
             sessionmaker=app.state.sessionmaker, settings=session_settings(app), bus=bus,
             clock=clock, on_ended=lambda session_id, now: session_ended(
@@ -105,7 +83,7 @@ def _joined(participant, credential: str, video_session: VideoSession) -> JoinOu
 def _session(db, session_id: int) -> VideoSession:
     video_session = service.get(db=db, session_id=session_id)
     if video_session is None:
-        raise HTTPException(404, "no such session")
+        raise not_found("session")
     return video_session
 
 
@@ -116,24 +94,25 @@ def open_session(body: OpenIn, request: Request, db: SessionDep, access: AccessD
     if body.booking_id is not None:
         booking = bookings.booking_by_id(db, booking_id=body.booking_id)
         if booking is None:
-            raise HTTPException(404, "no such booking")
+            raise not_found("booking")
         visit = {"site": booking.site, "room": booking.room, "authority": booking.authority,
                  "service": booking.service, "slot_start": booking.start,
                  "slot_end": booking.end, "booking_id": booking.id}
     else:
         site = registry.sites.get(body.site or "")
         if site is None or body.room not in site.rooms or not body.service:
-            raise HTTPException(422, "a walk-in names a site, its room and a service")
+            raise invalid("a walk-in names a site, its room and a service")
         try:
             authority = rules.service(body.site, body.service).authority
         except BookingRefused as refusal:
-            raise HTTPException(422, refusal.detail) from None
+            raise invalid(refusal.detail) from None
         if body.authority not in (None, authority):
-            raise HTTPException(422, f"the service {body.service} is {authority}'s")
+            raise invalid("the service is another authority's")
         visit = {"site": body.site, "room": body.room, "authority": authority,
                  "service": body.service, "slot_start": now,
                  "slot_end": now + timedelta(minutes=body.minutes)}
-    access.require("session.open", site=visit["site"], authority=visit["authority"])
+    access.require("session.open", site=visit["site"], authority=visit["authority"],
+                   hidden="booking" if body.booking_id is not None else None)
     video_session = service.open_session(db=db, settings=session_settings(request.app),
                                          created_by=access.principal.username, now=now,
                                          **visit)
@@ -142,7 +121,7 @@ def open_session(body: OpenIn, request: Request, db: SessionDep, access: AccessD
 
 
 @router.get("/no-show-candidates")
-def no_show_candidates(site: str, db: SessionDep, access: AccessDep, now: NowDep) -> dict:
+def no_show_candidates(site: Code, db: SessionDep, access: AccessDep, now: NowDep) -> dict:
     """The site's bookings whose session began with no room terminal ever joined: the
     advisor decides whether the customer did not come."""
     access.require("session.read", site=site)
@@ -150,22 +129,24 @@ def no_show_candidates(site: str, db: SessionDep, access: AccessDep, now: NowDep
 
 
 @router.get("/{session_id:int}")
-def read_session(session_id: int, db: SessionDep, access: AccessDep) -> SessionOut:
+def read_session(session_id: RowId, db: SessionDep, access: AccessDep) -> SessionOut:
     """A session and its participants."""
     video_session = _session(db, session_id)
     access.require("session.read", site=video_session.site,
-                   authority=video_session.authority, resource=f"session:{session_id}")
+                   authority=video_session.authority, resource=f"session:{session_id}",
+                   hidden="session")
     return _out(db, video_session)
 
 
 @router.post("/{session_id:int}/join")
-def join_as_staff(session_id: int, db: SessionDep, access: AccessDep, now: NowDep
+def join_as_staff(session_id: RowId, db: SessionDep, access: AccessDep, now: NowDep
                   ) -> JoinOut:
     """The expert of the session's authority joins (in at once); the site's advisor joins
     when asked to verify the customer's identity (waits to be admitted)."""
     video_session = _session(db, session_id)
     access.require("session.join", site=video_session.site,
-                   authority=video_session.authority, resource=f"session:{session_id}")
+                   authority=video_session.authority, resource=f"session:{session_id}",
+                   hidden="session")
     role = {EXPERT: "expert", ADVISOR: "advisor"}[access.principal.role]
     participant, credential = service.join(db=db, video_session=video_session, role=role,
                                            now=now, staff_id=access.principal.staff_id)
@@ -248,18 +229,18 @@ async def call_advisor(body: TerminalIn, request: Request, now: NowDep) -> dict:
         await run_in_threadpool(publish_press, request.app.state.settings, site=body.site,
                                 room=body.room, now=now)
     except BrokerUnavailable:
-        raise HTTPException(503, "the call could not be sent: tell the staff at the desk") \
-            from None
+        raise Refusal(503, "unavailable", "the call could not be sent: tell the staff at the "
+                      "desk") from None
     return {"called": True}
 
 
 @router.post("/{session_id:int}/invitations", status_code=201)
-def invite(session_id: int, request: Request, db: SessionDep, access: AccessDep,
+def invite(session_id: RowId, request: Request, db: SessionDep, access: AccessDep,
            now: NowDep) -> InvitationOut:
     """The expert invites a third party: a link to strong authentication and the lobby."""
     video_session = _session(db, session_id)
     access.require("session.manage", authority=video_session.authority,
-                   resource=f"session:{session_id}")
+                   resource=f"session:{session_id}", hidden="session")
     settings = session_settings(request.app)
     thirdparty.configured(settings)
     token = service.invite(db=db, settings=settings, video_session=video_session,
@@ -272,7 +253,9 @@ def invite(session_id: int, request: Request, db: SessionDep, access: AccessDep,
 
 @router.get("/invite/callback")
 def invitation_callback(request: Request, db: SessionDep, now: NowDep,
-                        code: str | None = None, state: str | None = None) -> Response:
+                        code: Annotated[str | None, Query(max_length=2048)] = None,
+                        state: Annotated[str | None, Query(max_length=2048)] = None
+                        ) -> Response:
     """The identity provider's answer: on success the person is asked to affirm."""
     settings = session_settings(request.app)
     pending = thirdparty.finish_login(db=db, settings=settings, now=now, code=code,
@@ -307,7 +290,7 @@ def affirm(body: AffirmIn, request: Request, db: SessionDep, now: NowDep) -> Joi
 
 
 @router.get("/invite/{token}", name="open_invitation")
-def open_invitation(token: str, request: Request, db: SessionDep, now: NowDep
+def open_invitation(token: Token, request: Request, db: SessionDep, now: NowDep
                     ) -> RedirectResponse:
     """Opening the invitation link starts strong authentication."""
     settings = session_settings(request.app)
@@ -320,7 +303,7 @@ def open_invitation(token: str, request: Request, db: SessionDep, now: NowDep
 
 
 @router.post("/{session_id:int}/identity-check", status_code=202)
-async def ask_identity_check(session_id: int, request: Request, db: SessionDep,
+async def ask_identity_check(session_id: RowId, request: Request, db: SessionDep,
                              access: AccessDep) -> dict:
     """The expert asks the site's advisor to come and check the customer's identity: the
     site's consoles ring as for the call button. ``asked`` is False when the room's call was
@@ -328,9 +311,9 @@ async def ask_identity_check(session_id: int, request: Request, db: SessionDep,
     def ask():
         video_session = _session(db, session_id)
         access.require("session.manage", authority=video_session.authority,
-                       resource=f"session:{session_id}")
+                       resource=f"session:{session_id}", hidden="session")
         if video_session.ended_at is not None or access.now >= video_session.ends_at:
-            raise HTTPException(409, "the session has ended")
+            raise Refusal(409, "ended", "the session has ended")
         call, event = summon.ask_for_identity_check(
             db, site=video_session.site, room=video_session.room, session_id=session_id,
             now=access.now)
@@ -344,17 +327,17 @@ async def ask_identity_check(session_id: int, request: Request, db: SessionDep,
 
 
 @router.post("/{session_id:int}/end")
-async def end(session_id: int, request: Request, db: SessionDep, access: AccessDep) -> dict:
+async def end(session_id: RowId, request: Request, db: SessionDep, access: AccessDep) -> dict:
     """The expert closes the session: every peer is disconnected."""
     video_session = _session(db, session_id)
     access.require("session.manage", authority=video_session.authority,
-                   resource=f"session:{session_id}")
+                   resource=f"session:{session_id}", hidden="session")
     ended = await signalling(request.app).end(session_id, by=BY_EXPERT)
     return {"ended": ended}
 
 
 @router.post("/{session_id:int}/feedback", status_code=201)
-def feedback(session_id: int, body: FeedbackIn, db: SessionDep, now: NowDep) -> dict:
+def feedback(session_id: RowId, body: FeedbackIn, db: SessionDep, now: NowDep) -> dict:
     """The customer's five faces (with the room's credential) or the expert's short form,
     up to half an hour after the end."""
     participant = service.authenticate(db=db, session_id=session_id,
@@ -368,7 +351,7 @@ def feedback(session_id: int, body: FeedbackIn, db: SessionDep, now: NowDep) -> 
 
 
 @router.websocket("/{session_id:int}/signal")
-async def signal(websocket: WebSocket, session_id: int) -> None:
+async def signal(websocket: WebSocket, session_id: RowId) -> None:
     """The signalling channel of one participant (see ``cloud.sessions.signalling``)."""
     await signalling(websocket.app).serve(websocket, session_id)
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from cloud.accounts.access import ADMIN, ADVISOR, RULES
 from cloud.accounts.deps import AccessDep, NowDep
 from cloud.api.deps import RegistryDep, SessionDep
+from cloud.api.inputs import Code
+from cloud.api.refusals import invalid
 from cloud.instants import ApiDay
 from cloud.stats import export, figures, service
 from cloud.stats.facts import Sources
@@ -41,9 +43,9 @@ def scope(access, registry, family: str, site: str | None, authority: str | None
     """The sites and authorities the caller reads (403, audited, outside their scope)."""
     reach = RULES[ACTION].get(access.principal.role)
     if authority is not None and "authority" not in figures.FAMILIES[family].dims:
-        raise HTTPException(422, f"{family} has no authority to filter by")
+        raise invalid(f"{family} has no authority to filter by")
     if site is not None and site not in registry.sites:
-        raise HTTPException(422, f"no site {site!r}")
+        raise invalid("no such site")
     if reach == "authority":
         authority = authority or access.principal.organisation
         if "authority" not in figures.FAMILIES[family].dims:
@@ -62,18 +64,18 @@ def scope(access, registry, family: str, site: str | None, authority: str | None
 def read_figures(family: Family, session: SessionDep, access: AccessDep, now: NowDep,
                  registry: RegistryDep, request: Request, first: ApiDay, last: ApiDay,
                  period: Literal["day", "week", "month", "weekday"] = "month",
-                 by: Annotated[list[str] | None, Query()] = None, site: str | None = None,
-                 authority: str | None = None,
+                 by: Annotated[list[Code] | None, Query(max_length=4)] = None,
+                 site: Code | None = None, authority: Code | None = None,
                  format: Literal["json", "csv", "xlsx"] = "json"):
     """The figures of ``family`` for the local days ``first``..``last`` (Europe/Helsinki),
     per ``period`` and the dimensions ``by`` (default: site)."""
     by = by or ["site"]
     if not first <= last or (last - first).days > MAX_DAYS:
-        raise HTTPException(422, f"first..last runs forward over at most {MAX_DAYS} days")
+        raise invalid(f"first..last runs forward over at most {MAX_DAYS} days")
     try:
         figures.check_by(family, by)
     except ValueError as error:
-        raise HTTPException(422, str(error)) from None
+        raise invalid(str(error)) from None
     sites, authorities = scope(access, registry, family, site, authority)
     rows = service.answer(session, registry=registry, sources=get_sources(request),
                           family=family, first=first, last=last, period=period, by=by,

@@ -1,11 +1,13 @@
 """REST views of the twin: the fleet overview and one room's status."""
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 from sqlalchemy import select
 
 from cloud.accounts.deps import AccessDep
 from cloud.api.deps import RegistryDep, SessionDep
+from cloud.api.inputs import Code
+from cloud.api.refusals import not_found
 from cloud.twin.models import AgentPresence, DeviceState
 from cloud.twin.rules import room_condition
 from cloud.twin.service import room_links
@@ -77,14 +79,14 @@ def fleet(session: SessionDep, registry: RegistryDep, access: AccessDep) -> dict
 
 
 @router.get("/rooms/{site}/{room}")
-def room_status(site: str, room: str, session: SessionDep, registry: RegistryDep,
+def room_status(site: Code, room: Code, session: SessionDep, registry: RegistryDep,
                 access: AccessDep) -> dict:
     """One room's status (staff who may read the fleet of its site)."""
     known = registry.sites.get(site)
     # refused before 404, so another site's rooms cannot be told from missing ones
     access.require("fleet.read", site=site, resource=f"room:{site}/{room}"[:120])
     if known is None or room not in known.rooms:
-        raise HTTPException(404, f"no room {site}/{room} in the registry")
+        raise not_found("room")
     agents, devices = _load(session, site, room)
     links = room_links(db=session, site=site, room=room)
     return _room_view(site, room, known.rooms[room], agents.get((site, room)),

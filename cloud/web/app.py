@@ -11,12 +11,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import fastapi_offline
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from cloud.api import problems
+from cloud.api.deps import wall_clock
 from cloud.db import make_engine, make_sessionmaker
 from cloud.live import LiveBus
 from cloud.registry import Registry, load_registry
@@ -54,6 +54,8 @@ def create_app(settings: CloudSettings | None = None, web: WebSettings | None = 
                   docs_url=None, redoc_url=None)
     app.state.settings, app.state.web_settings = settings, web
     app.state.registry = registry or load_registry(settings.registry_file)
+    app.state.clock = wall_clock
+    _load_domain_settings(app)
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.audit_sessionmaker = make_sessionmaker(audit_engine)
@@ -76,27 +78,32 @@ def create_app(settings: CloudSettings | None = None, web: WebSettings | None = 
         if folder.is_dir():
             app.mount(f"/static/{domain}", StaticFiles(directory=folder), name=f"{domain}-static")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    _answer_bad_input(app)
+    problems.install(app)
     _document_refusals(app)
     _secure(app, web)
     return app
 
 
 def _document_refusals(app: FastAPI) -> None:
-    """Say in the OpenAPI what a 422 really holds: the validator's list of errors, or one
-    sentence from a rule (with the rule's ``reason`` for the booking rules)."""
+    """Say in the OpenAPI what every refusal holds: one problem-details shape (RFC 9457,
+    ``application/problem+json``), for a 422 with the validator's ``errors``."""
     generate = app.openapi
 
     def openapi() -> dict:
         if app.openapi_schema is None:
             schema = generate()
-            refusal = schema.get("components", {}).get("schemas", {}).get("HTTPValidationError")
-            if refusal is not None:
-                listed = refusal["properties"]["detail"]
-                refusal["properties"] = {
-                    "detail": {"title": "Detail", "anyOf": [
-                        {k: v for k, v in listed.items() if k != "title"}, {"type": "string"}]},
-                    "reason": {"title": "Reason", "type": "string"}}
+            schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+            schemas.pop("HTTPValidationError", None)
+            schemas.pop("ValidationError", None)
+            schemas["Problem"] = problems.PROBLEM_SCHEMA
+            problem = {problems.PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+            for operations in schema.get("paths", {}).values():
+                for operation in operations.values():
+                    answers = operation.setdefault("responses", {})
+                    if "422" in answers:
+                        answers["422"] = {"description": "invalid input", "content": problem}
+                    answers.setdefault("default", {"description": "a refusal",
+                                                   "content": problem})
         return app.openapi_schema
 
     app.openapi = openapi
@@ -112,18 +119,24 @@ def _secure(app: FastAPI, web: WebSettings) -> None:
     app.add_middleware(SecurityHeaders)
 
 
-def _answer_bad_input(app: FastAPI) -> None:
-    @app.exception_handler(RequestValidationError)
-    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        # where and why, never the input itself: it may be huge, or someone's personal data
-        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")}
-                  for e in exc.errors()]
-        return JSONResponse({"detail": errors}, status_code=422)
+def _load_domain_settings(app: FastAPI) -> None:
+    """Every domain's settings, read from the environment once, here; routes reach them
+    through ``cloud.api.deps.app_settings`` (a test may set others on ``app.state``)."""
+    from cloud.accounts.settings import AccountSettings
+    from cloud.bookings.service import BookingRules
+    from cloud.bookings.settings import BookingSettings
+    from cloud.calls.settings import CallSettings
+    from cloud.incidents.matrix import load_matrix
+    from cloud.incidents.settings import IncidentSettings
+    from cloud.probe.settings import ProbeSettings
+    from cloud.sessions.settings import SessionSettings
 
-    @app.exception_handler(UnicodeEncodeError)
-    async def not_unicode(request: Request, exc: UnicodeEncodeError) -> JSONResponse:
-        return JSONResponse({"detail": "text must be valid Unicode (no lone surrogates)"},
-                            status_code=422)
+    state, registry = app.state, app.state.registry
+    state.account_settings, state.booking_settings = AccountSettings(), BookingSettings()
+    state.call_settings, state.incident_settings = CallSettings(), IncidentSettings()
+    state.probe_settings, state.session_settings = ProbeSettings(), SessionSettings()
+    state.matrix = load_matrix(state.incident_settings.matrix_file, list(registry.sites))
+    state.booking_rules = BookingRules.load(registry)
 
 
 def _domain_module(domain: str, module: str):

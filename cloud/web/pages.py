@@ -5,11 +5,12 @@ from __future__ import annotations
 import hmac
 from pathlib import Path
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
+from cloud.api.refusals import Refusal
 from cloud.ingest import service as ingest
 from cloud.twin import service as twin
 
@@ -79,7 +80,8 @@ def _require_metrics_token(request: Request) -> None:
     token = state.web_settings.metrics_token or state.settings.admin_token
     expected = f"Bearer {token.get_secret_value()}"
     if not hmac.compare_digest(request.headers.get("authorization", ""), expected):
-        raise HTTPException(401, "metrics token required", headers={"WWW-Authenticate": "Bearer"})
+        raise Refusal(401, "not_authenticated", "metrics token required",
+                      headers={"WWW-Authenticate": "Bearer"})
 
 
 @router.get("/metrics", include_in_schema=False)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from cloud.api.credentials import MalformedAuthorization, bearer_token
+from cloud.api.problems import problem
 
 SECURITY_HEADERS = [
     (b"content-security-policy",
@@ -77,8 +79,7 @@ class BodyLimit:
                 return b"".join(chunks)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        answer = JSONResponse({"detail": f"request body larger than {self.max_bytes} bytes"},
-                              status_code=413)
+        answer = problem(413, "too_large", f"request body larger than {self.max_bytes} bytes")
         await answer(scope, receive, send)
 
 
@@ -100,9 +101,10 @@ class CrossSiteCheck:
 
     A change (any method but GET, HEAD, OPTIONS) that names an ``Origin`` must come from the
     request's own origin or ``allowed_origins``. A change that rides on the session cookie
-    alone (no ``Authorization`` header) must prove where it comes from, by ``Origin`` or, from
-    an older browser, ``Referer``. API clients sending a bearer token carry no ambient
-    credential and pass."""
+    alone must prove where it comes from, by ``Origin`` or, from an older browser, ``Referer``.
+    API clients sending a bearer token carry no ambient credential and pass; the header is
+    read as the authentication reads it (``cloud.api.credentials``), so a Basic or bare
+    ``Authorization`` beside a cookie is no bearer token and does not pass."""
 
     def __init__(self, app: ASGIApp, allowed_origins: list[str]) -> None:
         self.app = app
@@ -112,7 +114,7 @@ class CrossSiteCheck:
         if scope["type"] == "http" and scope["method"] not in SAFE_METHODS:
             reason = self._refusal(scope)
             if reason:
-                answer = JSONResponse({"detail": reason}, status_code=403)
+                answer = problem(403, "cross_site", reason)
                 return await answer(scope, receive, send)
         await self.app(scope, receive, send)
 
@@ -124,13 +126,20 @@ class CrossSiteCheck:
         if origin is not None:
             return None if origin in allowed else "cross-site request refused"
         cookie_only = SESSION_COOKIE in headers.get("cookie", "").encode() \
-            and "authorization" not in headers and scope["path"] != LOGIN_PATH
+            and not _bearer(headers) and scope["path"] != LOGIN_PATH
         if not cookie_only:
             return None
         referer = headers.get("referer")
         if referer is None or _origin(referer) not in allowed:
             return "a change with the session cookie needs the Origin header of this site"
         return None
+
+
+def _bearer(headers: Headers) -> bool:
+    try:
+        return bearer_token(headers.get("authorization")) is not None
+    except MalformedAuthorization:
+        return False
 
 
 def _origin(url: str) -> str:
