@@ -103,9 +103,10 @@ def install(app: FastAPI) -> None:
         # where and why, never the input itself
         errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")}
                   for e in exc.errors()]
-        where = ", ".join(".".join(str(p) for p in e["loc"]) for e in errors[:5])
+        said = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                         for e in errors[:5])
         return refusal_answer(request, Refusal(422, "invalid_input",
-                                               f"the request's input is not valid: {where}",
+                                               f"the request's input is not valid: {said}",
                                                errors=errors))
 
     @app.exception_handler(UnicodeEncodeError)

@@ -36,9 +36,9 @@ def test_incidents_are_seen_and_handled_only_within_the_callers_scope(app):
         assert [i["id"] for i in client.get("/api/incidents", headers=support).json()] == [
             porvoo["id"]]
         assert client.get("/api/incidents", headers=expert).status_code == 403
-        assert client.get(f"/api/incidents/{imatra['id']}", headers=advisor).status_code == 403
+        assert client.get(f"/api/incidents/{imatra['id']}", headers=advisor).status_code == 404
         assert client.post(f"/api/incidents/{imatra['id']}/acknowledge",
-                           headers=support).status_code == 403
+                           headers=support).status_code == 404
         assert client.post("/api/incidents", headers=advisor, json={
             "site": "imatra", "room": "r1", "category": "space", "summary": "x y z"}
         ).status_code == 403

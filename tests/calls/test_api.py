@@ -42,7 +42,9 @@ def test_an_advisor_may_not_listen_to_or_list_or_take_another_sites_calls(api, s
                    ).status_code == 403
     assert api.get("/api/calls", params={"site": "porvoo"}, headers=imatra).status_code == 403
     taken = api.post(f"/api/calls/{porvoo_call}/acknowledge", headers=imatra)
-    assert taken.status_code == 403 and "porvoo" not in taken.text
+    missing = api.post("/api/calls/999999/acknowledge", headers=imatra)
+    assert taken.status_code == 404 and "porvoo" not in taken.text
+    assert taken.json() == missing.json()  # another site's call is told as a missing one
     mine = api.get("/api/calls", params={"site": "porvoo", "open": "true"},
                    headers=bearer(staff["adv-porvoo-1"][1]))
     assert [c["id"] for c in mine.json()] == [porvoo_call]

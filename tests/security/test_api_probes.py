@@ -85,7 +85,8 @@ def test_a_login_posted_from_another_site_is_refused(client):
 def test_an_id_outside_the_databases_integers_is_a_clear_422(client, method, path, row_id):
     answer = client.request(method, path.format(id=row_id), headers=ADMIN)
     assert answer.status_code == 422, answer.text
-    assert answer.json()["detail"][0]["loc"][0] == "path"
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["errors"][0]["loc"][0] == "path"
 
 
 @pytest.mark.parametrize("start,end,reason", [
@@ -139,7 +140,7 @@ def test_a_customer_name_with_control_or_direction_override_characters_is_refuse
         "site": "porvoo", "service": "kela-benefits", "start": start.isoformat(),
         "channel": "on_site", "customer": {"name": name}})
     assert answer.status_code == 422
-    assert answer.json()["detail"][0]["loc"] == ["body", "customer", "name"]
+    assert answer.json()["errors"][0]["loc"] == ["body", "customer", "name"]
     assert name not in answer.text
 
 
@@ -153,7 +154,7 @@ def test_another_sites_incident_and_a_missing_one_get_the_same_answer(client, ap
     there = client.get(f"/api/incidents/{existing}", headers=headers)
     missing = client.get(f"/api/incidents/{existing + 1000}", headers=headers)
     assert (there.status_code, there.json()) == (missing.status_code, missing.json())
-    assert there.status_code == 403 and "porvoo" not in there.text
+    assert there.status_code == 404 and "porvoo" not in there.text
 
 
 def test_another_sites_booking_and_a_missing_one_get_the_same_answer(client, app):
@@ -163,7 +164,8 @@ def test_another_sites_booking_and_a_missing_one_get_the_same_answer(client, app
     there = client.get(f"/api/bookings/{existing}", headers=headers)
     missing = client.get(f"/api/bookings/{existing + 1000}", headers=headers)
     assert (there.status_code, there.json()) == (missing.status_code, missing.json()) \
-        == (403, {"detail": "not allowed: booking.read"})
+        == (404, {"type": "not_found", "title": "Not Found", "status": 404,
+                  "detail": "no such booking", "reason": "not_found"})
 
 
 # --- headers on every page ----------------------------------------------------------------------

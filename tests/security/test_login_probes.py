@@ -113,7 +113,7 @@ def test_a_refused_login_body_is_not_echoed_in_the_error(client):
                                                       "password": secret})
     assert answer.status_code == 422
     assert "my-secret-password" not in answer.text
-    assert answer.json()["detail"][0]["loc"] == ["body", "password"]
+    assert answer.json()["errors"][0]["loc"] == ["body", "password"]
 
 
 @pytest.mark.parametrize("field", ["username", "password"])
