@@ -27,7 +27,7 @@ _EXAMPLE = "2026-03-02T09:00:00+02:00 or 2026-03-02T07:00:00Z"
 def _year_in_range(year: int) -> int:
     if not EARLIEST_YEAR <= year <= LATEST_YEAR:
         raise PydanticCustomError(
-            "year_out_of_range", "year {year} is outside {earliest}-{latest}",
+            "year_out_of_range", "the year is outside {earliest}-{latest}",
             {"year": year, "earliest": EARLIEST_YEAR, "latest": LATEST_YEAR})
     return year
 

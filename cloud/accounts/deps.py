@@ -120,19 +120,23 @@ class StaffSessionWatch:
     stream, a staff member's session socket) still stands: the connection asks at every
     keep-alive and ends once logout, expiry or a disabled account has ended the session."""
 
-    def __init__(self, app, token: str | None, every_s: float) -> None:
-        self.app, self.token, self.every_s = app, token, every_s
+    def __init__(self, app, token: str | None, every_s: float,
+                 staff_id: int | None = None) -> None:
+        self.app, self.token, self.every_s, self.staff_id = app, token, every_s, staff_id
         self._checked = time.monotonic()
 
     @classmethod
-    def of(cls, connection: HTTPConnection, every_s: float) -> StaffSessionWatch:
+    def of(cls, connection: HTTPConnection, every_s: float,
+           staff_id: int | None = None) -> StaffSessionWatch:
         """The watch of a request's or a socket's credential (bearer or cookie), asking at
-        most every ``every_s`` seconds (the connection's keep-alive)."""
+        most every ``every_s`` seconds (the connection's keep-alive). A socket opened with
+        a session's own credential and no staff credential (an API client's) is watched by
+        its ``staff_id``: it stands while the person has a session that stands."""
         try:
             token = presented_token(connection)
         except BadAuthorization:
             token = None
-        return cls(connection.app, token, every_s)
+        return cls(connection.app, token, every_s, staff_id)
 
     async def ended(self) -> bool:
         """Whether the session has ended, asked once ``every_s`` has passed since the last
@@ -144,13 +148,17 @@ class StaffSessionWatch:
 
     def _alive(self) -> bool:
         state = self.app.state
-        if not self.token:
-            return False
-        if hmac.compare_digest(self.token, state.settings.admin_token.get_secret_value()):
+        if self.token and hmac.compare_digest(self.token,
+                                              state.settings.admin_token.get_secret_value()):
             return True
         with state.sessionmaker() as session:
-            return service.session_alive(session, state.account_settings, token=self.token,
-                                         now=state.clock())
+            if self.token:
+                return service.session_alive(session, state.account_settings,
+                                             token=self.token, now=state.clock())
+            if self.staff_id is not None:
+                return service.staff_logged_in(session, state.account_settings,
+                                               staff_id=self.staff_id, now=state.clock())
+        return False
 
     async def alive(self) -> bool:
         """Whether the session stands (read in a worker thread)."""

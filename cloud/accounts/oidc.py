@@ -35,6 +35,7 @@ from cloud.accounts.deps import (
 from cloud.accounts.models import Staff
 from cloud.accounts.settings import AccountSettings
 from cloud.api.deps import SessionDep
+from cloud.api.inputs import Token
 from cloud.api.refusals import Refusal
 
 log = logging.getLogger(__name__)
@@ -126,9 +127,8 @@ def exchange_code(settings: AccountSettings, *, code: str, verifier: str, nonce:
 
 @router.get("/callback")
 def callback(request: Request, session: SessionDep, accounts: AccountSettingsDep, now: NowDep,
-             code: Annotated[str | None, Query(max_length=2048)] = None,
-             state: Annotated[str | None, Query(max_length=2048)] = None,
-             error: Annotated[str | None, Query(max_length=200)] = None) -> RedirectResponse:
+             code: Token | None = None, state: Token | None = None,
+             error: Token | None = None) -> RedirectResponse:
     """Finish the login: check the flow, the tokens and the staff account; start a session."""
     _configured(accounts)
     client = client_address(request)

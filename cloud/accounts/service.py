@@ -244,6 +244,14 @@ def session_alive(session: Session, settings: AccountSettings, *, token: str,
     return row is not None and _stands(row, session.get(Staff, row.staff_id), settings, now)
 
 
+def staff_logged_in(session: Session, settings: AccountSettings, *, staff_id: int,
+                    now: datetime) -> bool:
+    """Whether the member of staff has any session that stands (reads only)."""
+    staff = session.get(Staff, staff_id)
+    rows = session.scalars(select(StaffSession).where(StaffSession.staff_id == staff_id))
+    return any(_stands(row, staff, settings, now) for row in rows)
+
+
 def _stands(row: StaffSession, staff: Staff | None, settings: AccountSettings,
             now: datetime) -> bool:
     idle_limit = row.last_seen_at + timedelta(minutes=settings.idle_minutes)

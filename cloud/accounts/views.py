@@ -30,7 +30,7 @@ class Credentials(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     username: free_text(64, min_length=1)
-    password: Secret = Field(min_length=1, max_length=200)
+    password: Secret = Field(min_length=1)
 
 
 class LoginOut(BaseModel):
@@ -60,7 +60,7 @@ class StaffIn(BaseModel):
     role: Code
     organisation: Code | None = None
     sites: list[Code] = Field([], max_length=100)
-    password: Secret | None = Field(None, min_length=12, max_length=200)
+    password: Secret | None = Field(None, min_length=12)
     email: str | None = Field(None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 

@@ -82,7 +82,11 @@ Name = free_text(100, min_length=1)  # a person's or a thing's name, a username
 Reason = free_text(200, min_length=1)  # why: a cancellation, a closure, a silence, an exception
 Summary = free_text(200, min_length=1)  # an incident's one line
 Comment = free_text(4000, lines=True, min_length=1)  # a comment of several lines
-Secret = Annotated[str, AfterValidator(valid_unicode)]  # a password: anything a person types
+# a password: anything a person types, never shown, so no character is refused
+Secret = Annotated[str, StringConstraints(max_length=200), AfterValidator(valid_unicode),
+                   WithJsonSchema({"type": "string", "format": "password", "maxLength": 200})]
+# what a header of the HTTP standard may carry: printable ASCII
+HeaderText = Annotated[str, StringConstraints(max_length=300, pattern=r"^[\x20-\x7e]*$")]
 PlainText = free_text(1000)
 UnicodeText = Secret
 

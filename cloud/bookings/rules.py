@@ -39,9 +39,9 @@ class Customer(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     name: Name
-    phone: str | None = Field(None, pattern=r"^\+?[0-9][0-9 ]{5,19}$")
+    phone: str | None = Field(None, max_length=20, pattern=r"^\+?[0-9][0-9 ]{5,19}$")
     email: str | None = Field(None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-    language: str = Field("fi", pattern=r"^(fi|sv|en)$")
+    language: str = Field("fi", max_length=2, pattern=r"^(fi|sv|en)$")
 
 
 @dataclass

@@ -29,7 +29,7 @@ from cloud.accounts.deps import (
     get_account_settings,
 )
 from cloud.api.deps import RegistryDep, SessionDep, app_settings, get_now
-from cloud.api.inputs import RowId
+from cloud.api.inputs import Code, HeaderText, RowId
 from cloud.api.refusals import Refusal, invalid, not_found
 from cloud.calls import service
 from cloud.calls.settings import CallSettings
@@ -58,7 +58,7 @@ class CallOut(BaseModel):
 
 @router.get("/calls", response_model=list[CallOut])
 def list_calls(access: AccessDep, session: SessionDep, registry: RegistryDep,
-               site: Annotated[str, Query(description="the site's id, e.g. porvoo")],
+               site: Annotated[Code, Query(description="the site's id, e.g. porvoo")],
                open: Annotated[bool, Query(description="only calls not yet cleared")] = False
                ) -> list[dict]:
     """A site's calls, newest first."""
@@ -136,8 +136,8 @@ async def confirm_identity(call_id: RowId, access: AccessDep, session: SessionDe
             responses={200: {"content": {"text/event-stream": {}},
                              "description": "server-sent events (docs/consoles-live.md)"}})
 async def live_events(request: Request, registry: RegistryDep,
-                      site: Annotated[str | None, Query(description="one site only")] = None,
-                      last_event_id: Annotated[str | None, Header()] = None
+                      site: Annotated[Code | None, Query(description="one site only")] = None,
+                      last_event_id: Annotated[HeaderText | None, Header()] = None
                       ) -> StreamingResponse:
     """The live stream of the caller's sites' calls (server-sent events)."""
     if site is not None and site not in registry.sites:

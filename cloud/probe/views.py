@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from cloud.api.credentials import MalformedAuthorization, bearer_token
 from cloud.api.deps import NowDep, RegistryDep, SessionDep
-from cloud.api.inputs import Code, free_text
+from cloud.api.inputs import Code, HeaderText, free_text
 from cloud.api.refusals import Refusal, invalid, not_found
 from cloud.flows.probe_schedule import coming_starts
 from cloud.probe.peers import ProbePeers, ProbesBusy, UnusableOffer
@@ -76,7 +76,7 @@ def _peers(request: Request) -> ProbePeers:
 async def probe_offer(offer: Offer, request: Request, registry: RegistryDep,
                       session: SessionDep, peers: Annotated[ProbePeers, Depends(_peers)],
                       now: NowDep,
-                      authorization: Annotated[str | None, Header(max_length=300)] = None) -> Answer:
+                      authorization: Annotated[HeaderText | None, Header()] = None) -> Answer:
     """Answer a room agent's probe offer. The agent shows its room's probe token as
     ``Authorization: Bearer <token>``; the peer echoes the ``echo`` channel, answers
     ``{"op":"counts"}`` on ``control`` and is closed after the probe or a short timeout."""

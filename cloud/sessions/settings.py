@@ -20,6 +20,8 @@ class SessionSettings(BaseSettings):
     warning_minutes: int = Field(5, ge=1)  # the peers are warned this long before the end
     early_minutes: int = Field(10, ge=0)  # the room and the expert may join this early
     watch_period_s: float = Field(1.0, gt=0)  # how often a replica checks its sessions' ends
+    # a staff member's socket ends at most this long after their staff session ends
+    staff_check_s: float = Field(15.0, gt=0)
     stun_urls: list[str] = []
     turn_urls: list[str] = []  # e.g. ["turn:turn.example.invalid:3478?transport=udp"]
     turn_secret: SecretStr | None = None  # coturn's static-auth-secret (use-auth-secret)

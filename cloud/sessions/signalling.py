@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from fastapi import WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
+from cloud.accounts.deps import StaffSessionWatch
 from cloud.live.bus import LiveBus
 from cloud.sessions import service
 from cloud.sessions.models import Participant
@@ -173,6 +174,7 @@ class Connection:
         self.closed = asyncio.Event()
         self.finished = False  # left, removed, superseded or ended: no "reconnecting"
         self.connected_at: datetime | None = None
+        self.staff: StaffSessionWatch | None = None  # an expert's or advisor's login
 
     async def run(self) -> None:
         """Subscribe, announce, then relay until the socket closes."""
@@ -200,6 +202,9 @@ class Connection:
         kind = service.connected(db=db, participant=participant, now=now)
         self.connected_at, self.role, self.state = participant.connected_at, \
             participant.role, participant.state
+        if participant.staff_id is not None:
+            self.staff = StaffSessionWatch.of(self.websocket, sig.settings.staff_check_s,
+                                              participant.staff_id)
         video_session = service.get(db=db, session_id=self.session_id)
         everyone = service.participants(db=db, session_id=self.session_id)
         welcome = {"type": "welcome", "you": peer_view(participant),
@@ -229,10 +234,13 @@ class Connection:
         reader = asyncio.create_task(self._read())
         writer = asyncio.create_task(self._write(events))
         closed = asyncio.create_task(self.closed.wait())
-        await asyncio.wait({reader, writer, closed}, return_when=asyncio.FIRST_COMPLETED)
-        for task in (reader, writer, closed):
+        tasks = {reader, writer, closed}
+        if self.staff is not None:
+            tasks.add(asyncio.create_task(self._watch_staff(self.staff)))
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in tasks:
             task.cancel()
-        outcomes = await asyncio.gather(reader, writer, closed, return_exceptions=True)
+        outcomes = await asyncio.gather(*tasks, return_exceptions=True)
         for outcome in outcomes:
             if isinstance(outcome, Exception):  # e.g. the bus dropped this subscriber
                 log.warning("signal.channel_lost session=%s participant=%s error=%s",
@@ -378,6 +386,24 @@ class Connection:
             pass
         await _close(self.websocket, CLOSE_ENDED)
         self.closed.set()
+
+    async def _watch_staff(self, staff: StaffSessionWatch) -> None:
+        """End the socket once the staff session that opened it has ended (logout, expiry,
+        a disabled account): the person has left, and the socket is refused, so the page
+        does not come back on its own."""
+        while not await staff.ended():
+            await asyncio.sleep(staff.every_s)
+        sig, now = self.signalling, self.signalling.clock()
+        self.finished = True
+        left = await sig.db(lambda db: peer_view(service.leave(
+            db=db, participant=db.get(Participant, self.participant_id), now=now)))
+        await sig.publish(self.session_id, self._peer_event("left", left))
+        try:
+            await self.websocket.send_json({"type": "refused", "reason": "logged_out",
+                                            "message": "the staff session has ended"})
+        except (RuntimeError, WebSocketDisconnect, OSError):
+            pass
+        await _close(self.websocket, CLOSE_REFUSED)
 
     async def _dropped(self) -> None:
         sig, now = self.signalling, self.signalling.clock()

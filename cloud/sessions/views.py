@@ -253,9 +253,7 @@ def invite(session_id: RowId, request: Request, db: SessionDep, access: AccessDe
 
 @router.get("/invite/callback")
 def invitation_callback(request: Request, db: SessionDep, now: NowDep,
-                        code: Annotated[str | None, Query(max_length=2048)] = None,
-                        state: Annotated[str | None, Query(max_length=2048)] = None
-                        ) -> Response:
+                        code: Token | None = None, state: Token | None = None) -> Response:
     """The identity provider's answer: on success the person is asked to affirm."""
     settings = session_settings(request.app)
     pending = thirdparty.finish_login(db=db, settings=settings, now=now, code=code,

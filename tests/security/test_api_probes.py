@@ -90,7 +90,7 @@ def test_an_id_outside_the_databases_integers_is_a_clear_422(client, method, pat
 
 
 @pytest.mark.parametrize("start,end,reason", [
-    ("0001-01-01T00:00:00Z", "9999-12-31T00:00:00Z", "year 1 is outside"),
+    ("0001-01-01T00:00:00Z", "9999-12-31T00:00:00Z", "year is outside 2000-2099"),
     ("2001-01-01T00:00:00Z", "2098-12-31T00:00:00Z", "closure"),  # sane years, absurd span
 ])
 def test_a_room_closure_of_millennia_or_of_a_century_is_refused(client, start, end, reason):
@@ -116,7 +116,7 @@ def test_a_room_closure_can_be_ended_and_the_room_is_bookable_again(client):
 
 
 @pytest.mark.parametrize("silence,reason", [
-    ({"site": "porvoo", "ends_at": "9999-01-01T00:00:00Z"}, "year 9999"),
+    ({"site": "porvoo", "ends_at": "9999-01-01T00:00:00Z"}, "year is outside"),
     ({"site": "porvoo", "ends_at": "2099-01-01T00:00:00Z"}, "lasts at most"),
     ({"site": "espoo"}, "unknown site"),
     ({"site": "porvoo", "room": "r9"}, "no such room"),

@@ -322,3 +322,27 @@ def test_a_room_token_that_is_not_even_ascii_is_refused_plainly(live):
         answer = client.post("/api/sessions/terminal/join", json={
             "site": "porvoo", "room": "r1", "room_token": "ä" * 64})
     assert answer.status_code == 403 and answer.json()["reason"] == "bad_room_token"
+
+
+def test_a_staff_socket_ends_soon_after_the_staff_session_logs_out(sqlite_url, broker):
+    live, stop = make_live(sqlite_url, broker, staff_check_s=0.3)
+    try:
+        in_own_loop(_a_staff_socket_ends_after_logout(live))
+    finally:
+        stop()
+
+
+async def _a_staff_socket_ends_after_logout(live):
+    session = live.open_walk_in()
+    expert, terminal, _, _ = await _pair(live, session["id"])
+    with live.client() as client:
+        assert client.post("/api/accounts/logout",
+                           headers=live.staff("exp-kela")).status_code == 204
+    refused = await expert.wait_for(lambda m: m["type"] == "refused", timeout=3)
+    assert refused["reason"] == "logged_out"
+    assert (await expert.wait_for(_closed, timeout=3))["code"] == 4403  # final: no retry
+    left = await terminal.wait_for(lambda m: m["type"] == "peer"
+                                   and m["event"] == "left", timeout=3)
+    assert left["peer"]["role"] == "expert"
+    assert not any(_closed(m) for m in terminal.messages)  # the room's socket stays
+    await terminal.close()
