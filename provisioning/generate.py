@@ -12,6 +12,7 @@ Layout::
     secrets/<identity>.password     0600  MQTT password
     secrets/<identity>.key          0600  TLS client key
     secrets/probe-secret            0600  the cloud's secret that room probe tokens derive from
+    secrets/sessions-*-secret       0600  the video sessions' terminal and login-state secrets
     secrets/<agent>.probe-token     0600  a room's link-probe token
     pki/ca.crt, pki/crl.pem, pki/certs/<identity>.crt, pki/certs/broker.crt
     pki/revoked.yaml                revoked serials and disabled identities (state)
@@ -50,6 +51,9 @@ DYNSEC = "broker/dynamic-security.json"
 REVOKED = "pki/revoked.yaml"
 INVENTORY = "inventory/hosts.yml"
 PROBE_SECRET = "secrets/probe-secret"
+# the video sessions' secrets: room terminal tokens derive from the first, the third
+# parties' signed login state from the second (the API refuses development ones)
+SESSION_SECRETS = ("secrets/sessions-terminal-secret", "secrets/sessions-state-secret")
 
 
 @dataclass(frozen=True)
@@ -159,6 +163,9 @@ def build(fleet_dir: Path, registry: Registry, settings: FleetSettings,
     files[INVENTORY] = FileSpec(render_inventory(registry, settings))
     probe_secret = _kept_secret(fleet_dir, PROBE_SECRET)
     files[PROBE_SECRET] = FileSpec(probe_secret.encode() + b"\n", SECRET, True)
+    for relpath in SESSION_SECRETS:
+        files[relpath] = FileSpec(_kept_secret(fleet_dir, relpath).encode() + b"\n", SECRET,
+                                  True)
     for site, room_id, room in registry.rooms():
         files[f"agents/{site}/{room_id}/agent.yaml"] = FileSpec(
             render_agent_config(site, room_id, room.devices, settings))
@@ -264,7 +271,8 @@ MANAGED = ("agents/", "pki/", "broker/", "inventory/")
 def managed(relpath: str) -> bool:
     """Whether a file of the folder belongs to the generator (operator files are left alone)."""
     if relpath.startswith("secrets/"):
-        return relpath.endswith((".password", ".key", ".probe-token")) or relpath == PROBE_SECRET
+        return relpath.endswith((".password", ".key", ".probe-token")) \
+            or relpath in (PROBE_SECRET, *SESSION_SECRETS)
     return relpath.startswith(MANAGED)
 
 

@@ -175,10 +175,11 @@ class Access:
 
     def require(self, action: str, *, site: str | None = None, authority: str | None = None,
                 resource: str | None = None, party: str | None = None,
-                hidden: str | None = None) -> None:
+                hidden: str | None = None, seen_by: str | None = None) -> None:
         """Refuse unless the caller may do ``action`` here; audit the decision. A thing
         reached by its id names itself in ``hidden`` (``"booking"``): its refusal is then the
-        same 404 as a missing one, so no one learns which ids exist outside their scope."""
+        same 404 as a missing one, so no one learns which ids exist outside their scope,
+        unless the caller may see it (``seen_by``, e.g. ``booking.read``): then 403."""
         allowed = may(self.principal, action, site=site, authority=authority, party=party)
         if allowed and action in UNAUDITED:
             return
@@ -187,8 +188,11 @@ class Access:
                outcome="allowed" if allowed else "refused",
                reason=None if allowed else f"role {self.principal.role} out of scope")
         if not allowed:  # the answer names no site or authority: they are not the caller's
-            raise not_found(hidden) if hidden else Refusal(403, "not_allowed",
-                                                           f"not allowed: {action}")
+            seen = seen_by is not None and may(self.principal, seen_by, site=site,
+                                               authority=authority, party=party)
+            if hidden and not seen:
+                raise not_found(hidden)
+            raise Refusal(403, "not_allowed", f"not allowed: {action}")
 
     def visible_sites(self, action: str, sites: list[str]) -> list[str]:
         """The ``sites`` where the caller may do ``action`` (403 when none); one audit entry

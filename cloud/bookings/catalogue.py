@@ -40,12 +40,15 @@ class Catalogue(BaseModel):
     experts: dict[str, dict[str, list[str]]] = {}
 
     def check(self, registry: Registry) -> Catalogue:
-        """Refuse services of unknown authorities or sites."""
+        """Refuse services of unknown authorities, or at a site of the registry that the
+        authority does not serve. A site the registry does not hold is not this deployment's
+        (a smaller or a test registry): its services are offered nowhere here."""
         for service_id, service in self.services.items():
             if service.authority not in registry.authorities:
                 raise ValueError(f"service {service_id}: unknown authority {service.authority}")
             for site in service.sites or ():
-                if service.authority not in registry.sites[site].authorities:
+                if site in registry.sites and \
+                        service.authority not in registry.sites[site].authorities:
                     raise ValueError(f"service {service_id}: {service.authority} not at {site}")
         return self
 

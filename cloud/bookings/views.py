@@ -60,7 +60,8 @@ def _booking(session, access, booking_id: int, action: str) -> Booking:
         access.require(action, resource=f"booking:{booking_id}", hidden="booking")
         raise not_found("booking")
     access.require(action, site=booking.site, authority=booking.authority,
-                   resource=f"booking:{booking.id}", hidden="booking")
+                   resource=f"booking:{booking.id}", hidden="booking",
+                   seen_by="booking.read")
     return booking
 
 

@@ -76,7 +76,7 @@ def _staff_may_act(session, access: Access, call_id: int, doing: str) -> None:
     except service.CallNotFound:
         raise not_found("call") from None
     access.require("call.acknowledge", site=call.site, resource=f"call:{call_id}",
-                   hidden="call")
+                   hidden="call", seen_by="call.read")
     if access.principal.staff_id is None:
         raise Refusal(403, "staff_account_needed", f"{doing} needs a staff account")
 

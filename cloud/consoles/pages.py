@@ -184,7 +184,8 @@ def _act(request: Request, booking_id: int, name: str, form: dict, *, principal,
         checks.require(action, resource=f"booking:{booking_id}", hidden="booking")
         raise not_found("booking")
     checks.require(action, site=booking.site, authority=booking.authority,
-                   resource=f"booking:{booking.id}", hidden="booking")
+                   resource=f"booking:{booking.id}", hidden="booking",
+                   seen_by="booking.read")
     try:
         done = change(session, rules, booking, form, principal.username, now)
         session.commit()

@@ -138,7 +138,8 @@ def _incident(session: Session, access, incident_id: int, action: str) -> Incide
         access.require(action, resource=f"incident:{incident_id}", hidden="incident")
         raise not_found("incident")
     access.require(action, site=incident.site, party=incident.party,
-                   resource=f"incident:{incident.id}", hidden="incident")
+                   resource=f"incident:{incident.id}", hidden="incident",
+                   seen_by="incident.read")
     return incident
 
 

@@ -112,7 +112,8 @@ def booking_session(booking_id: RowId, request: Request, db: SessionDep, access:
     if booking is None:
         raise not_found("booking")
     access.require("session.open", site=booking.site, authority=booking.authority,
-                   resource=f"booking:{booking_id}", hidden="booking")
+                   resource=f"booking:{booking_id}", hidden="booking",
+                   seen_by="booking.read")
     video_session = service.open_session(
         db=db, settings=session_settings(request.app), site=booking.site, room=booking.room,
         authority=booking.authority, service=booking.service, slot_start=booking.start,

@@ -112,7 +112,8 @@ def open_session(body: OpenIn, request: Request, db: SessionDep, access: AccessD
                  "service": body.service, "slot_start": now,
                  "slot_end": now + timedelta(minutes=body.minutes)}
     access.require("session.open", site=visit["site"], authority=visit["authority"],
-                   hidden="booking" if body.booking_id is not None else None)
+                   hidden="booking" if body.booking_id is not None else None,
+                   seen_by="booking.read")
     video_session = service.open_session(db=db, settings=session_settings(request.app),
                                          created_by=access.principal.username, now=now,
                                          **visit)
@@ -239,8 +240,9 @@ def invite(session_id: RowId, request: Request, db: SessionDep, access: AccessDe
            now: NowDep) -> InvitationOut:
     """The expert invites a third party: a link to strong authentication and the lobby."""
     video_session = _session(db, session_id)
-    access.require("session.manage", authority=video_session.authority,
-                   resource=f"session:{session_id}", hidden="session")
+    access.require("session.manage", site=video_session.site,
+                   authority=video_session.authority, resource=f"session:{session_id}",
+                   hidden="session", seen_by="session.read")
     settings = session_settings(request.app)
     thirdparty.configured(settings)
     token = service.invite(db=db, settings=settings, video_session=video_session,
@@ -308,8 +310,9 @@ async def ask_identity_check(session_id: RowId, request: Request, db: SessionDep
     open already (the customer pressed, or the expert asked before): that call stands."""
     def ask():
         video_session = _session(db, session_id)
-        access.require("session.manage", authority=video_session.authority,
-                       resource=f"session:{session_id}", hidden="session")
+        access.require("session.manage", site=video_session.site,
+                       authority=video_session.authority, resource=f"session:{session_id}",
+                       hidden="session", seen_by="session.read")
         if video_session.ended_at is not None or access.now >= video_session.ends_at:
             raise Refusal(409, "ended", "the session has ended")
         call, event = summon.ask_for_identity_check(
@@ -328,8 +331,9 @@ async def ask_identity_check(session_id: RowId, request: Request, db: SessionDep
 async def end(session_id: RowId, request: Request, db: SessionDep, access: AccessDep) -> dict:
     """The expert closes the session: every peer is disconnected."""
     video_session = _session(db, session_id)
-    access.require("session.manage", authority=video_session.authority,
-                   resource=f"session:{session_id}", hidden="session")
+    access.require("session.manage", site=video_session.site,
+                   authority=video_session.authority, resource=f"session:{session_id}",
+                   hidden="session", seen_by="session.read")
     ended = await signalling(request.app).end(session_id, by=BY_EXPERT)
     return {"ended": ended}
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import click
 
-from etapalvelu.bench.ingest import percentile, registry_yaml
+from etapalvelu.bench.ingest import MATRIX, percentile, registry_yaml
 from etapalvelu.localservers import Mosquitto, PostgreSQL, free_port, http_ok, wait_for
 from protocol.topics import LIVE_ROOT
 
@@ -88,9 +88,11 @@ def run_callbutton(workdir: Path, *, replicas: int, consoles: int, presses: int,
         url = database.create_database("bench_callbutton")
         migrate(url)
         (workdir / "registry.yaml").write_text(registry_yaml(rooms))
+        (workdir / "matrix.yaml").write_text(MATRIX)  # the API loads it at start
         env = {k: v for k, v in os.environ.items() if not k.startswith("ETP_")} | {
             "ETP_DATABASE_URL": url, "ETP_BROKER_URL": broker.url,
             "ETP_REGISTRY_FILE": str(workdir / "registry.yaml"),
+            "ETP_INCIDENTS_MATRIX_FILE": str(workdir / "matrix.yaml"),
             "ETP_ADMIN_TOKEN": ADMIN_TOKEN, "ETP_SPOOL_FILE": str(workdir / "spool.sqlite")}
         processes.append(_process(["cloud", "ingest", "--name", "bench-ingest"], env,
                                   workdir / "ingest.log"))

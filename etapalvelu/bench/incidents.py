@@ -20,22 +20,8 @@ from pathlib import Path
 
 import click
 
-from etapalvelu.bench.ingest import ingest_process, registry_yaml
+from etapalvelu.bench.ingest import MATRIX, ingest_process, registry_yaml
 from etapalvelu.localservers import Mosquitto, PostgreSQL, free_port, wait_for
-
-MATRIX = """
-parties:
-  supplier:
-    name: Bench service desk
-    language: fi
-    channels: [{type: email, to: servicedesk@supplier.example.invalid}]
-    hours: {always: true}
-    response_minutes: 30
-routes:
-""" + "".join(f"  {c}: {{'*': supplier}}\n" for c in (
-    "equipment", "system", "terminal_network", "workstation_network", "space", "furniture",
-    "signage", "threat", "vandalism"))
-
 
 def streamer(port: int, rooms: int, rate: float, stop) -> None:
     """Every room online, then telemetry of agent, terminal and network at ``rate`` msg/s."""

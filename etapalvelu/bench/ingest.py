@@ -29,9 +29,26 @@ MIX = ("agent/telemetry", "terminal/telemetry", "network/telemetry", "doccam/tel
 QOS = {"telemetry": 0, "event": 1, "health": 1}
 
 
+# the responsibility matrix of a bench registry: every category to one service desk
+MATRIX = """
+parties:
+  supplier:
+    name: Bench service desk
+    language: fi
+    channels: [{type: email, to: servicedesk@supplier.example.invalid}]
+    hours: {always: true}
+    response_minutes: 30
+routes:
+""" + "".join(f"  {c}: {{'*': supplier}}\n" for c in (
+    "equipment", "system", "terminal_network", "workstation_network", "space", "furniture",
+    "signage", "threat", "vandalism"))
+
+
 def registry_yaml(rooms: int) -> str:
     """A registry of ``rooms`` sites with one room each."""
-    lines = ["authorities:", "  kela: {name: {fi: Kela, sv: FPA, en: Kela}}", "sites:"]
+    # the pilot's authorities, so the booking catalogue checks out against it
+    lines = ["authorities:", *(f"  {a}: {{name: {{fi: {a}, sv: {a}, en: {a}}}}}"
+                               for a in ("kela", "dvv", "vero", "poliisi")), "sites:"]
     for i in range(rooms):
         lines += [f"  s{i:04d}:", "    name: {fi: B, sv: B, en: B}", "    municipality: Bench",
                   "    authorities: [kela]", "    rooms: {r1: {name: Bench}}"]

@@ -37,7 +37,8 @@ def test_a_bookings_session_is_opened_once_and_joined_only_by_its_authoritys_exp
     assert [o.status_code for o in opened] == [201, 201]
     assert opened[1].json()["id"] == session_id  # the same session, not a second one
     assert opened[0].json()["booking_id"] == booking_id
-    assert foreign.status_code == 403 and other_expert.status_code == 403
+    # another site's booking and another authority's session: told as missing ones
+    assert foreign.status_code == 404 and other_expert.status_code == 404
     assert expert.status_code == 200 and expert.json()["role"] == "expert"
     assert [p["role"] for p in read.json()["participants"]] == ["expert"]
     assert "credential" not in read.text
@@ -66,7 +67,7 @@ def test_only_the_sessions_expert_asks_for_an_identity_check_and_only_the_sites_
         twice = client.post(confirm, headers=live.staff("adv-porvoo"))
         client.post(f"/api/sessions/{session['id']}/end", headers=live.staff("exp-kela"))
         after_end = client.post(path, headers=live.staff("exp-kela"))
-    assert refused == [403, 403]
+    assert refused == [404, 403]  # another authority's session is told as a missing one
     assert asked.status_code == 202 and asked.json()["asked"] is True
     assert asked.json()["call"]["reason"] == "identity"
     assert again.json() == {"asked": False, "call": asked.json()["call"]}  # the call stands

@@ -180,13 +180,13 @@ def test_a_support_agent_sees_and_touches_no_other_partys_incidents(chromium, ap
         assert {c.get_attribute("id") for c in page.locator(".incident-card").all()} == {
             f"incident-{ids['foreign']}"}
         page.goto(f"{base}{QUEUE}/incidents/{ids['fresh']}")
-        assert page.get_by_role("heading", name="Ei käyttöoikeutta").is_visible()
+        assert page.get_by_role("heading", name="Sivua ei löydy").is_visible()
         assert "Dokumenttikamera" not in page.content()
         answer = page.request.post(f"{base}{QUEUE}/incidents/{ids['fresh']}/acknowledge",
                                    headers={"Origin": base}, form={"from": "queue"})
-        assert answer.status == 403
+        assert answer.status == 404
         missing = page.request.get(f"{base}{QUEUE}/incidents/999999")
-        assert missing.status == 403  # a missing incident is refused like a foreign one
+        assert missing.status == 404  # a foreign incident is told as a missing one
     with served(app) as base, staff_page(chromium, base, "adv-porvoo", PASSWORD,
                                          path=QUEUE) as page:
         assert page.get_by_role("heading", name="Ei käyttöoikeutta").is_visible()

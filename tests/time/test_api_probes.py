@@ -52,7 +52,7 @@ def client(tmp_path_factory):
 
 def refusal(answer) -> str:
     assert answer.status_code == 422, (answer.status_code, answer.text)
-    return " ".join(error["msg"] for error in answer.json()["detail"])
+    return " ".join(error["msg"] for error in answer.json()["errors"])
 
 
 @pytest.mark.parametrize("year", YEARS)
