@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Annotated
 from urllib.parse import urlencode
 
 import httpx
 from authlib.common.security import generate_token
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from joserfc import jwt

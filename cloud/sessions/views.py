@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import hmac
 from datetime import timedelta
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, WebSocket
+from fastapi import APIRouter, Request, Response, WebSocket
 from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 

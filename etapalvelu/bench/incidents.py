@@ -23,6 +23,7 @@ import click
 from etapalvelu.bench.ingest import MATRIX, ingest_process, registry_yaml
 from etapalvelu.localservers import Mosquitto, PostgreSQL, free_port, wait_for
 
+
 def streamer(port: int, rooms: int, rate: float, stop) -> None:
     """Every room online, then telemetry of agent, terminal and network at ``rate`` msg/s."""
     import paho.mqtt.client as mqtt
