@@ -12,14 +12,12 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import case, delete, literal, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from cloud.accounts.access import ADMIN, ADVISOR, EXPERT, PHONE_AGENT, ROLES, SUPPORT, Principal
 from cloud.accounts.models import AuditEntry, LoginThrottle, Staff, StaffSession
 from cloud.accounts.settings import AccountSettings
-from cloud.db import Instant
+from cloud.db import Instant, dialect_insert
 from cloud.registry import Registry
 
 log = logging.getLogger(__name__)
@@ -120,9 +118,8 @@ def _take_slot(session: Session, key: str, *, limit: int, window: timedelta,
     """Take one login attempt of ``key``'s window (commits); False when ``limit`` attempts
     were already taken in it. One conditional UPDATE decides, so parallel attempts on any
     replica are counted exactly."""
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" \
-        else sqlite_insert
-    session.execute(insert(LoginThrottle).values(key=key, window_start=now, attempts=0)
+    session.execute(dialect_insert(session, LoginThrottle)
+                    .values(key=key, window_start=now, attempts=0)
                     .on_conflict_do_nothing(index_elements=["key"]))
     expired = LoginThrottle.window_start <= now - window
     taken = session.execute(

@@ -23,6 +23,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from cloud.db import dialect_insert
 from cloud.incidents import service
 from cloud.incidents.matrix import ResponsibilityMatrix, load_matrix
 from cloud.incidents.models import EngineCursor, Incident, SilenceRow
@@ -196,9 +197,11 @@ class IncidentEngine:
             return True
         if time.monotonic() < self._resting_until:
             return False  # gave the lease up after failing: let a standby have it
-        if session.get(EngineCursor, CURSOR) is None:
+        if session.get(EngineCursor, CURSOR) is None:  # the first start: engines may race
             last = twin.last_transition_id(db=session)
-            session.add(EngineCursor(name=CURSOR, last_id=last, updated_at=now))
+            session.execute(dialect_insert(session, EngineCursor)
+                            .values(name=CURSOR, last_id=last, updated_at=now)
+                            .on_conflict_do_nothing(index_elements=["name"]))
             session.commit()
         free = or_(EngineCursor.holder == self.name, EngineCursor.holder.is_(None),
                    EngineCursor.lease_until < now)
