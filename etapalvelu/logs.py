@@ -69,7 +69,7 @@ def render(fields: dict[str, Any]) -> str:
                     for key, value in fields.items() if value is not None)
 
 
-class Event:
+class LogEvent:
     """A record's message: the event's name and fields (``str()`` gives them rendered, so
     ``caplog`` and foreign handlers show the same escaped text)."""
 
@@ -122,7 +122,7 @@ class EventLog:
 
     def _write(self, level: int, event: str, fields: dict, exc_info: bool) -> None:
         if self.logger.isEnabledFor(level):
-            self.logger.log(level, Event(event, fields), exc_info=exc_info, stacklevel=3)
+            self.logger.log(level, LogEvent(event, fields), exc_info=exc_info, stacklevel=3)
 
 
 def event_log(name: str) -> EventLog:
@@ -131,9 +131,9 @@ def event_log(name: str) -> EventLog:
 
 
 def record_fields(record: logging.LogRecord) -> dict[str, Any]:
-    """``event`` and the fields of any record: an ``Event``, a uvicorn access line, or
+    """``event`` and the fields of any record: a ``LogEvent``, a uvicorn access line, or
     another library's message (``event=<library>.log message="..."``)."""
-    if isinstance(record.msg, Event):
+    if isinstance(record.msg, LogEvent):
         return {"event": record.msg.name, **record.msg.fields}
     if record.name == "uvicorn.access" and isinstance(record.args, tuple) \
             and len(record.args) == 5:
