@@ -13,9 +13,9 @@ from pydantic import ValidationError
 
 from cloud.db import make_engine, make_sessionmaker, migrate
 from cloud.registry import Registry, load_registry
-from cloud.runtime.logs import setup_logging
 from cloud.runtime.process import EX_CONFIG, run_until_stopped
 from cloud.settings import CloudSettings
+from etapalvelu.logs import setup_logging
 
 
 def _settings(**overrides) -> CloudSettings:

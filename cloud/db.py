@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Connection, DateTime, MetaData, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.orm import DeclarativeBase, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from cloud.settings import DatabasePool
@@ -120,6 +121,14 @@ def _sqlite_pragmas(connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def dialect_insert(session: Session, table):
+    """An ``INSERT`` into ``table`` that can say ``on_conflict_do_nothing`` (or ``_update``)
+    on the session's store: PostgreSQL and SQLite spell the clause alike, so a row that a
+    concurrent writer may insert first is written by one statement on both."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker:

@@ -8,7 +8,6 @@ flight) and hands back what it holds (the engine's lease).
 """
 from __future__ import annotations
 
-import logging
 import socket
 import threading
 import time
@@ -20,8 +19,9 @@ from cloud.db import make_engine, make_sessionmaker
 from cloud.registry import Registry
 from cloud.runtime.heartbeat import Component, Health
 from cloud.settings import CloudSettings
+from etapalvelu.logs import event_log
 
-log = logging.getLogger(__name__)
+log = event_log(__name__)
 
 
 def process_name(kind: str, given: str | None = None) -> str:
@@ -63,8 +63,8 @@ class Periodic:
                 self.last_ok_at, self.failed_rounds = now, 0
             except Exception:  # a failed round is logged and tried again next period
                 self.failed_rounds += 1
-                log.exception("periodic.round_failed name=%s failed_rounds=%s",
-                              self._thread.name, self.failed_rounds)
+                log.exception("runtime.periodic_round_failed", service=self._thread.name,
+                              failed_rounds=self.failed_rounds)
             self._stop.wait(self._period_s)
 
 

@@ -18,7 +18,6 @@ In-process use::
 """
 from __future__ import annotations
 
-import logging
 import signal
 import threading
 import time
@@ -32,11 +31,12 @@ from edge.config import AgentConfig
 from edge.mqtt import BrokerLink
 from edge.outbox import Outbox, OutboxFull, Pending
 from edge.probe import LinkLimits, ProbePlan, ProbeRunner, ProbeTarget, next_probe_at
+from etapalvelu.logs import event_log
 from protocol.codec import Message
 from protocol.payloads import Command, LinkFigures
 from protocol.topics import topic
 
-log = logging.getLogger(__name__)
+log = event_log(__name__)
 
 QOS = {"health": 1, "telemetry": 0, "event": 1, "ack": 1}
 RETAIN = {"health": True, "telemetry": False, "event": False, "ack": False}
@@ -104,8 +104,8 @@ class Agent:
         self._thread = threading.Thread(target=self._run, daemon=True,
                                         name=f"agent-{self.config.site}-{self.config.room}")
         self._thread.start()
-        log.info("event=agent_started site=%s room=%s devices=%s", self.config.site,
-                 self.config.room, ",".join(self.adapters))
+        log.info("edge.agent_started", site=self.config.site, room=self.config.room,
+                 devices=list(self.adapters))
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -196,7 +196,7 @@ class Agent:
             try:
                 metrics = dict(adapter.read_telemetry())
             except Exception:
-                log.exception("event=telemetry_read_failed device=%s", device)
+                log.exception("edge.telemetry_read_failed", device=device)
                 continue
             if device == "agent" and self.outbox is not None:
                 metrics.update(outbox_bytes=self.outbox.bytes, outbox_msgs=len(self.outbox),
@@ -217,8 +217,8 @@ class Agent:
                 try:
                     self._tick(due, intervals)
                 except Exception:  # never let one bad reading or message end the agent
-                    log.exception("event=agent_tick_failed site=%s room=%s", self.config.site,
-                                  self.config.room)
+                    log.exception("edge.agent_tick_failed", site=self.config.site,
+                                  room=self.config.room)
                     self._stopping.wait(0.5)
         finally:
             self.link.close(clean=self._clean_stop)
@@ -328,8 +328,7 @@ class Agent:
             return
         self._resend = None
         count = self.outbox.resend(time.time() - since)
-        log.info("event=resend site=%s room=%s events=%d", self.config.site, self.config.room,
-                 count)
+        log.info("edge.resend", site=self.config.site, room=self.config.room, events=count)
 
     @staticmethod
     def _store_quietly(publish: Callable[[], None]) -> None:
@@ -349,8 +348,8 @@ class Agent:
         self._thread = None
         if self.outbox is not None:
             self.outbox.close()
-        log.info("event=agent_stopped site=%s room=%s clean=%s", self.config.site,
-                 self.config.room, clean)
+        log.info("edge.agent_stopped", site=self.config.site, room=self.config.room,
+                 clean=clean)
 
     # -- messages --------------------------------------------------------------------------
     def _now_ms(self) -> int:
@@ -382,7 +381,7 @@ class Agent:
                     payload = build(self._now_ms(), seq)
                 except ValueError:  # a reading outside the contract: skip it, keep the seq
                     self._seqs[device] -= 1
-                    log.exception("event=message_invalid device=%s kind=%s", device, kind)
+                    log.exception("edge.message_invalid", device=device, kind=kind)
                     continue
                 batch.append(Pending(device, kind, topic(site, room, device, kind), payload,
                                      QOS[kind], RETAIN[kind], seq))
@@ -391,7 +390,7 @@ class Agent:
             except OutboxFull as exc:
                 self._outbox_full = True
                 self._seqs.clear()  # refused messages used seqs: restart from what is stored
-                log.error("event=outbox_full site=%s room=%s detail=%r", site, room, str(exc))
+                log.error("edge.outbox_full", site=site, room=room, detail=str(exc))
                 raise
             if any(kind == "event" for _, kind, _ in items):
                 self._outbox_full = False
@@ -401,7 +400,7 @@ class Agent:
         try:
             reading = adapter.read_health()
         except Exception as exc:
-            log.exception("event=health_read_failed device=%s", device)
+            log.exception("edge.health_read_failed", device=device)
             reading = Reading("fault", "adapter_error", str(exc))
         if device == "agent" and self._outbox_full and (reading is None or reading.state == "ok"):
             reading = Reading("degraded", "outbox_full", "events refused: outbox full")
@@ -426,7 +425,7 @@ class Agent:
             event_id = self.emit_event(device, data)
         except OutboxFull:
             return  # logged in _store_many; the agent's health reports it
-        log.info("event=device_event device=%s type=%s id=%s", device, data.get("type"), event_id)
+        log.info("edge.device_event", device=device, type=data.get("type"), id=event_id)
 
     # -- commands --------------------------------------------------------------------------
     def _on_command(self, message: Message) -> None:
@@ -442,7 +441,7 @@ class Agent:
             self._answers[command.id] = (ok, detail)
             while len(self._answers) > 256:
                 self._answers.popitem(last=False)
-        log.info("event=command device=%s cmd=%s id=%s ok=%s", device, name, command.id, ok)
+        log.info("edge.command", device=device, cmd=name, id=command.id, ok=ok)
         cmd = name if name and set(name) <= _CODE_OK and name[0].isalpha() else "unknown"
         try:
             self._store(device, "ack", lambda ts, seq: messages.ack(
@@ -476,5 +475,5 @@ class Agent:
         except AdapterError as exc:
             return False, str(exc)
         except Exception as exc:  # an adapter bug answers the command instead of killing it
-            log.exception("event=command_error cmd=%s", name)
+            log.exception("edge.command_error", cmd=name)
             return False, f"{type(exc).__name__}: {exc}"

@@ -1,13 +1,13 @@
 """``etapalvelu edge``: run the room agent, check its config before a deploy."""
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 
 import click
 
 from edge.config import AgentConfig, ConfigError, load_config, missing_files
+from etapalvelu.logs import setup_logging
 
 
 @click.group()
@@ -59,6 +59,5 @@ def run(config_file: Path, log_level: str) -> None:
     from edge.agent import Agent
 
     config = _load(config_file)
-    logging.basicConfig(level=log_level, stream=sys.stderr,
-                        format="ts=%(asctime)s level=%(levelname)s logger=%(name)s %(message)s")
+    setup_logging(log_level, f"agent@{config.site}/{config.room}")
     Agent(config).run_forever()

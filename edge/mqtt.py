@@ -27,7 +27,6 @@ dead connection is ever re-sent behind the outbox's back):
 """
 from __future__ import annotations
 
-import logging
 import random
 import socket
 import time
@@ -39,10 +38,11 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from edge import messages
 from edge.config import AgentConfig
 from edge.outbox import Outbox
+from etapalvelu.logs import event_log
 from protocol.codec import Message, Rejected, decode
 from protocol.topics import ROOT, topic
 
-log = logging.getLogger(__name__)
+log = event_log(__name__)
 
 OnCommand = Callable[[Message], None]
 
@@ -110,7 +110,7 @@ class BrokerLink:
                 self._connect(now)
             return
         if not self._connected and now - self._connecting_since > self._connack_timeout():
-            log.warning("event=connack_timeout client=%s", self.client_id)
+            log.warning("edge.connack_timeout", client=self.client_id)
             self._teardown(now)
             return
         busy = self._ready and self._has_more() and len(self._inflight) < self.inflight_limit
@@ -197,8 +197,7 @@ class BrokerLink:
             if sock is not None:
                 sock.close()
         if was_ready:
-            log.warning("event=connection_lost client=%s pending=%d", self.client_id,
-                        len(self.outbox))
+            log.warning("edge.connection_lost", client=self.client_id, pending=len(self.outbox))
         self._schedule_retry(now, "connection lost" if was_ready else "no connection")
 
     def _schedule_retry(self, now: float, why: str) -> None:
@@ -206,8 +205,8 @@ class BrokerLink:
         delay = backoff_delay(self._attempt, broker.reconnect_min_s, broker.reconnect_max_s)
         self._attempt += 1
         self._next_attempt = now + delay
-        log.info("event=reconnect_scheduled client=%s in_s=%.2f attempt=%d reason=%r",
-                 self.client_id, delay, self._attempt, why)
+        log.info("edge.reconnect_scheduled", client=self.client_id, in_s=round(delay, 2),
+                 attempt=self._attempt, reason=why)
 
     def _publish_online(self, now: float) -> None:
         assert self._client is not None
@@ -215,7 +214,7 @@ class BrokerLink:
         self._backlog_end = self.outbox.last_row
         self._ready = True
         self._attempt = 0
-        log.info("event=online client=%s pending=%d", self.client_id, len(self.outbox))
+        log.info("edge.online", client=self.client_id, pending=len(self.outbox))
 
     def _status(self, state: str) -> bytes:
         ts = int(time.time() * 1000)
@@ -258,7 +257,7 @@ class BrokerLink:
     # -- paho callbacks (run inside ``step``, in the agent's thread) -------------------------
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
-            log.error("event=connect_refused client=%s reason=%s", self.client_id, reason_code)
+            log.error("edge.connect_refused", client=self.client_id, reason=reason_code)
             self._lost = True
             return
         self._connected = True
@@ -268,8 +267,7 @@ class BrokerLink:
 
     def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
         if any(code.is_failure for code in reason_codes):
-            log.error("event=subscribe_refused client=%s filter=%s", self.client_id,
-                      self.command_filter)
+            log.error("edge.subscribe_refused", client=self.client_id, filter=self.command_filter)
             self._lost = True  # not online: end this connection, try again after a backoff
             return
         self._subscribed = True
@@ -286,11 +284,11 @@ class BrokerLink:
         try:
             decoded = decode(message.topic, message.payload)
         except Rejected as exc:
-            log.warning("event=command_rejected reason=%s detail=%r", exc.reason, exc.detail)
+            log.warning("edge.command_rejected", reason=exc.reason, detail=exc.detail)
             return
         if decoded.topic.kind != "cmd":
             return
         try:
             self.on_command(decoded)
         except Exception:  # a bad command must never take the link down
-            log.exception("event=command_failed topic=%s", message.topic)
+            log.exception("edge.command_failed", topic=message.topic)

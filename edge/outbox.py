@@ -17,7 +17,6 @@ last sequence number used per device, in the same transaction as the message car
 """
 from __future__ import annotations
 
-import logging
 import sqlite3
 import threading
 import time
@@ -26,7 +25,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-log = logging.getLogger(__name__)
+from etapalvelu.logs import event_log
+
+log = event_log(__name__)
 
 # Bytes counted per row beyond topic and payload: the row's own columns and b-tree overhead.
 ROW_OVERHEAD = 48
@@ -293,8 +294,7 @@ class Outbox:
                 self._count -= 1
                 self._dropped += 1
         if freed:
-            log.warning("event=outbox_dropped freed_bytes=%d dropped_total=%d", freed,
-                        self._dropped)
+            log.warning("edge.outbox_dropped", freed_bytes=freed, dropped_total=self._dropped)
         return freed
 
     def _load_totals(self) -> None:

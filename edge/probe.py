@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import logging
 import statistics
 import struct
 import threading
@@ -36,9 +35,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from edge.adapters.base import OK, Reading
+from etapalvelu.logs import event_log
 from protocol.payloads import LinkFigures
 
-log = logging.getLogger(__name__)
+log = event_log(__name__)
 
 PING, BURST = b"p", b"b"
 _PING = struct.Struct("!cI")  # kind, sequence number
@@ -320,18 +320,18 @@ class ProbeRunner:
             figures = samples.figures()
             reading = judge(figures, self.limits)
         except ProbeUnavailable as exc:
-            log.warning("event=probe_unavailable site=%s room=%s detail=%r", self.target.site,
-                        self.target.room, str(exc))
+            log.warning("edge.probe_unavailable", site=self.target.site, room=self.target.room,
+                        detail=str(exc))
             self.done(None, None, None)
             return
         except Exception as exc:  # noqa: BLE001 - any failure is a finding about the link
-            log.warning("event=probe_failed site=%s room=%s detail=%r", self.target.site,
-                        self.target.room, str(exc))
+            log.warning("edge.probe_failed", site=self.target.site, room=self.target.room,
+                        detail=str(exc))
             self.done(None, failed_reading(exc), None)
             return
-        log.info("event=probe site=%s room=%s rtt_ms=%s jitter_ms=%s loss_up_pct=%s "
-                 "loss_down_pct=%s bitrate_kbps=%s state=%s", self.target.site,
-                 self.target.room, figures.probe_rtt_ms, figures.probe_jitter_ms,
-                 figures.probe_loss_up_pct, figures.probe_loss_down_pct,
-                 figures.probe_bitrate_kbps, reading.state)
+        log.info("edge.probe", site=self.target.site, room=self.target.room,
+                 rtt_ms=figures.probe_rtt_ms, jitter_ms=figures.probe_jitter_ms,
+                 loss_up_pct=figures.probe_loss_up_pct,
+                 loss_down_pct=figures.probe_loss_down_pct,
+                 bitrate_kbps=figures.probe_bitrate_kbps, state=reading.state)
         self.done(figures, reading, samples.booking_starts_ms)

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import click
 
-log = logging.getLogger("etapalvelu.demo")
 DEMO_PASSWORD = "etapalvelu-demo"  # of the demo's staff only; printed at start
 # username: (role, organisation, sites)
 DEMO_STAFF = {
@@ -180,7 +179,7 @@ Ctrl-C stops everything.
                    "and of the agents' outboxes")
 def demo(host: str, port: int, mqtt_port: int, data: Path) -> None:
     """Run the broker, the cloud and the three pilot rooms locally; Ctrl-C stops."""
-    from cloud.runtime.logs import setup_logging
+    from etapalvelu.logs import setup_logging
 
     setup_logging("info", "demo")
     for noisy in ("amqtt", "alembic", "transitions", "httpx"):

@@ -5,12 +5,13 @@ audio, and leaves when the session ends. They run in one thread with their own e
 from __future__ import annotations
 
 import asyncio
-import logging
 import threading
 
 import httpx
 
-log = logging.getLogger("etapalvelu.demo")
+from etapalvelu.logs import event_log
+
+log = event_log("etapalvelu.demo")
 
 
 class SimulatedTerminals:
@@ -49,10 +50,10 @@ class SimulatedTerminals:
                     if answer.status_code == 200:
                         await self._take_part(answer.json())
                 except (httpx.HTTPError, OSError) as error:
-                    log.debug("demo.terminal_waiting site=%s room=%s error=%s", site, room,
-                              type(error).__name__)
+                    log.debug("demo.terminal_waiting", site=site, room=room,
+                              error=type(error).__name__)
                 except Exception:  # one failed session must not stop the room's terminal
-                    log.exception("demo.terminal_failed site=%s room=%s", site, room)
+                    log.exception("demo.terminal_failed", site=site, room=room)
                 await asyncio.sleep(self.period_s)
 
     async def _take_part(self, joined: dict) -> None:
@@ -61,7 +62,7 @@ class SimulatedTerminals:
         ws = self.base_url.replace("http://", "ws://")
         peer = SessionPeer(ws, joined["session_id"], joined["credential"],
                            tracks=terminal_tracks())
-        log.info("demo.terminal_joined session=%s", joined["session_id"])
+        log.info("demo.terminal_joined", session=joined["session_id"])
         await peer.join()
         try:
             while not self._stop.is_set():
@@ -72,4 +73,4 @@ class SimulatedTerminals:
                     continue
         finally:
             await peer.close()
-        log.info("demo.terminal_left session=%s", joined["session_id"])
+        log.info("demo.terminal_left", session=joined["session_id"])

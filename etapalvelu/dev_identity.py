@@ -20,6 +20,7 @@ from fastapi.responses import RedirectResponse
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
 
+from cloud.web.serve import route_uvicorn_logs
 from etapalvelu.localservers import free_port
 
 
@@ -40,8 +41,10 @@ class Provider:
         self.replay = False
         self.last_id_token: str | None = None
         self.app = self._app()
+        # no log config of uvicorn's own: its records go to the process's one renderer
         self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port,
-                                                    log_level="warning"))
+                                                    log_level=None, log_config=None))
+        route_uvicorn_logs()
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> Self:

@@ -9,7 +9,6 @@ platform's own account says what they may do.
 """
 from __future__ import annotations
 
-import logging
 import time
 from urllib.parse import urlencode
 
@@ -37,7 +36,6 @@ from cloud.api.deps import SessionDep
 from cloud.api.inputs import Token
 from cloud.api.refusals import Refusal
 
-log = logging.getLogger(__name__)
 router = APIRouter(prefix="/oidc", tags=["accounts"])
 FLOW_COOKIE = "etp_oidc_flow"
 FLOW_SECONDS = 600

@@ -3,7 +3,6 @@ absolute timeouts, and the audit log. Functions take the session and ``now``."""
 from __future__ import annotations
 
 import hashlib
-import logging
 import secrets
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -12,17 +11,16 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import case, delete, literal, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from cloud.accounts.access import ADMIN, ADVISOR, EXPERT, PHONE_AGENT, ROLES, SUPPORT, Principal
 from cloud.accounts.models import AuditEntry, LoginThrottle, Staff, StaffSession
 from cloud.accounts.settings import AccountSettings
-from cloud.db import Instant
+from cloud.db import Instant, dialect_insert
 from cloud.registry import Registry
+from etapalvelu.logs import event_log
 
-log = logging.getLogger(__name__)
+log = event_log(__name__)
 _HASHER = PasswordHasher()  # argon2id with the library's (RFC 9106) defaults
 _DUMMY_HASH = _HASHER.hash("never-a-password")  # equal work for unknown usernames
 
@@ -98,7 +96,7 @@ def create_staff(session: Session, registry: Registry, *, username: str, display
                   created_at=now)
     session.add(staff)
     session.commit()
-    log.info("staff created id=%s role=%s organisation=%s", staff.id, role, organisation)
+    log.info("accounts.staff_created", id=staff.id, role=role, organisation=organisation)
     return staff
 
 
@@ -110,9 +108,9 @@ def audit(session: Session, *, actor: str, action: str, outcome: str, now: datet
                            outcome=outcome, client=client, reason=reason))
     session.commit()
     # a failed login's "actor" is whatever was typed, perhaps a password: kept out of logs
-    log.info("audit actor=%s action=%s resource=%s outcome=%s reason=%s",
-             "-" if action == "login" and outcome != "ok" else actor[:64], action, resource,
-             outcome, reason)
+    log.info("accounts.audit",
+             actor="-" if action == "login" and outcome != "ok" else actor[:64],
+             action=action, resource=resource, outcome=outcome, reason=reason)
 
 
 def _take_slot(session: Session, key: str, *, limit: int, window: timedelta,
@@ -120,9 +118,8 @@ def _take_slot(session: Session, key: str, *, limit: int, window: timedelta,
     """Take one login attempt of ``key``'s window (commits); False when ``limit`` attempts
     were already taken in it. One conditional UPDATE decides, so parallel attempts on any
     replica are counted exactly."""
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" \
-        else sqlite_insert
-    session.execute(insert(LoginThrottle).values(key=key, window_start=now, attempts=0)
+    session.execute(dialect_insert(session, LoginThrottle)
+                    .values(key=key, window_start=now, attempts=0)
                     .on_conflict_do_nothing(index_elements=["key"]))
     expired = LoginThrottle.window_start <= now - window
     taken = session.execute(

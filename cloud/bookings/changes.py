@@ -10,7 +10,6 @@ back only for the slots the change actually deleted.
 """
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -37,8 +36,9 @@ from cloud.bookings.models import (
     ExpertLoad,
 )
 from cloud.bookings.rules import BookingRefused, BookingRules, Customer, refused
+from etapalvelu.logs import event_log
 
-log = logging.getLogger(__name__)
+log = event_log(__name__)
 LOCK_CONFLICTS = ("40P01", "40001")  # PostgreSQL broke a lock cycle / a serialisation failure
 
 
@@ -180,8 +180,8 @@ def _insert(session: Session, rules: BookingRules, *, site: str, room: str, auth
         _hold_slots(session, rules, booking)
     _record(session, booking, action="created", actor=actor, now=now, before=None)
     reminders.confirm(session, rules, booking=booking, now=now)
-    log.info("booking created id=%s site=%s room=%s authority=%s channel=%s", booking.id, site,
-             room, authority, channel)
+    log.info("bookings.created", id=booking.id, site=site, room=room, authority=authority,
+             channel=channel)
     return booking
 
 

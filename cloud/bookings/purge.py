@@ -7,7 +7,6 @@ over both is the purge flow (``flows/purge.py``).
 """
 from __future__ import annotations
 
-import logging
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select, update
@@ -16,8 +15,9 @@ from sqlalchemy.orm import Session
 from cloud.bookings.hours import HELSINKI, local_instant
 from cloud.bookings.models import CANCELLED, COMPLETED, NO_SHOW, Booking, BookingChange
 from cloud.bookings.reminders import message_reference
+from etapalvelu.logs import event_log
 
-log = logging.getLogger(__name__)
+log = event_log(__name__)
 PERSONAL = ("customer_name", "customer_phone", "customer_email")
 CHUNK = 500  # ids per statement: well inside every driver's limit on bound parameters
 
@@ -35,7 +35,7 @@ def purge_bookings(session: Session, *, now: datetime, retention: timedelta) -> 
     for first in range(0, len(due), CHUNK):
         session.execute(update(Booking).where(Booking.id.in_(due[first:first + CHUNK]))
                         .values({**{f: None for f in PERSONAL}, "purged_at": now}))
-    log.info("bookings purge cutoff=%s purged=%s", cutoff.isoformat(), len(due))
+    log.info("bookings.purged", cutoff=cutoff.isoformat(), purged=len(due))
     return [message_reference(booking_id) for booking_id in due]
 
 

@@ -6,15 +6,15 @@ address. Both steps run in the caller's transaction, so a purge is all or nothin
 """
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from cloud.bookings.purge import purge_bookings
 from cloud.notify import forget_recipients
+from etapalvelu.logs import event_log
 
-log = logging.getLogger(__name__)
+log = event_log(__name__)
 
 
 def purge_personal_data(session: Session, *, now: datetime, retention: timedelta) -> int:
@@ -22,5 +22,5 @@ def purge_personal_data(session: Session, *, now: datetime, retention: timedelta
     messages (the caller commits); returns how many bookings were purged."""
     references = purge_bookings(session, now=now, retention=retention)
     forget_recipients(session, references=references)
-    log.info("purge bookings=%s", len(references))
+    log.info("purge.done", bookings=len(references))
     return len(references)

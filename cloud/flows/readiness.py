@@ -5,7 +5,6 @@ exception made after the booking); when the room cannot serve, the site's adviso
 authority's experts are alerted through the outbox, naming the room's open incident."""
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -22,8 +21,9 @@ from cloud.registry import Registry
 from cloud.sites import service as sites
 from cloud.twin.rules import RoomReadiness, room_readiness
 from cloud.twin.service import room_state
+from etapalvelu.logs import event_log
 
-log = logging.getLogger(__name__)
+log = event_log(__name__)
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,6 @@ def _alert(session: Session, registry: Registry, booking: Booking, problems: tup
                 idempotency_key=f"booking:{booking.id}:not_ready:{booking.start.isoformat()}:"
                                 f"{username}")
         alerted.append(username)
-    log.warning("room not ready booking=%s site=%s room=%s problems=%s incident=%s",
-                booking.id, booking.site, booking.room, list(problems), incident)
+    log.warning("readiness.room_not_ready", booking=booking.id, site=booking.site,
+                room=booking.room, problems=list(problems), incident=incident)
     return NotReady(booking.id, booking.site, booking.room, problems, incident, tuple(alerted))

@@ -12,7 +12,6 @@ each step commits on its own, so a failing step keeps what the earlier ones did.
 """
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import sessionmaker
@@ -25,8 +24,9 @@ from cloud.flows.purge import purge_personal_data
 from cloud.flows.readiness import check_readiness
 from cloud.flows.sessions import end_overdue_sessions
 from cloud.flows.summon import escalation_round
+from etapalvelu.logs import event_log
 
-log = logging.getLogger(__name__)
+log = event_log(__name__)
 
 
 def tick(sessions: sessionmaker, rules: BookingRules, settings: BookingSettings, *,
@@ -50,7 +50,7 @@ def tick(sessions: sessionmaker, rules: BookingRules, settings: BookingSettings,
             session.commit()
         if bus is not None and probe_horizon is not None:
             done["agents_told"] = tell_agents(session, bus, now=now, horizon=probe_horizon)
-    log.info("schedule.tick %s", " ".join(f"{k}={v}" for k, v in done.items()))
+    log.info("schedule.tick", **done)
     return done
 
 

@@ -3,7 +3,6 @@ and end become the booking's realised times, and the visit is completed. A walk-
 booking, or a session the room never really started, leaves no booking to complete."""
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 
 from sqlalchemy.orm import sessionmaker
@@ -12,8 +11,9 @@ from cloud.bookings import service as bookings
 from cloud.bookings.models import BOOKED, CHECKED_IN
 from cloud.sessions import service as sessions
 from cloud.sessions.rules import BY_SLOT_END
+from etapalvelu.logs import event_log
 
-log = logging.getLogger(__name__)
+log = event_log(__name__)
 
 
 def session_ended(db_sessions: sessionmaker, *, session_id: int, now: datetime) -> bool:
@@ -31,8 +31,8 @@ def session_ended(db_sessions: sessionmaker, *, session_id: int, now: datetime) 
             bookings.complete(db, booking=booking, realised_start=video_session.started_at,
                               realised_end=video_session.ended_at, actor="session", now=now)
         except bookings.BookingRefused as refusal:
-            log.warning("session.booking_not_completed session=%s booking=%s reason=%s",
-                        session_id, booking.id, refusal.reason)
+            log.warning("sessions.booking_not_completed", session=session_id, booking=booking.id,
+                        reason=refusal.reason)
             return False
         db.commit()
         return True

@@ -16,7 +16,6 @@ console that reconnects reads from the store what it missed (``hello``).
 """
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 from zoneinfo import ZoneInfo
@@ -49,9 +48,10 @@ from cloud.registry import Registry
 from cloud.sessions.rules import EXPERT
 from cloud.sessions.service import ADVISOR_ASKED, IDENTITY_VERIFIED, note_advisor
 from cloud.sessions.signalling import session_channel
+from etapalvelu.logs import event_log
 from protocol.payloads import ButtonCancel, ButtonPress, Event, Occupancy
 
-log = logging.getLogger(__name__)
+log = event_log(__name__)
 PRESSED, ESCALATED, ACKNOWLEDGED, CLEARED = ("call.pressed", "call.escalated",
                                              "call.acknowledged", "call.cleared")
 KINDS = (PRESSED, ESCALATED, ACKNOWLEDGED, CLEARED)
@@ -111,14 +111,13 @@ def on_device_event(db: Session, *, site: str, room: str, device: str, event: Ev
     if device == "callbutton" and isinstance(data, ButtonPress):
         age_ms = received_at.timestamp() * 1000 - event.ts
         if event.synced and age_ms > stale_after / timedelta(milliseconds=1):
-            log.info("call.stale_press_ignored site=%s room=%s age_s=%d", site, room,
-                     age_ms // 1000)
+            log.info("calls.stale_press_ignored", site=site, room=room, age_s=age_ms // 1000)
             return None
         opened = calls.open_call(db=db, site=site, room=room, press_event_id=event.id,
                                  at=received_at)
         if opened is None:
             return None
-        log.info("call.pressed call=%s site=%s room=%s", opened.call.id, site, room)
+        log.info("calls.pressed", call=opened.call.id, site=site, room=room)
         return _pressed(opened)
     if device == "callbutton" and isinstance(data, ButtonCancel):
         changed = calls.clear_call(db=db, site=site, room=room, reason=CANCELLED, at=received_at)
@@ -188,8 +187,8 @@ async def announce_acknowledged(bus, outcome: calls.Acknowledgement, shown: dict
     elif call.session_id is not None:
         await bus.publish(session_channel(call.session_id), _to_expert(
             "coming", shown["acknowledged_by"], shown["acknowledged_at"]))
-    log.info("call.acknowledged call=%s site=%s room=%s staff=%s", call.id, call.site,
-             call.room, call.acknowledged_by)
+    log.info("calls.acknowledged", call=call.id, site=call.site, room=call.room,
+             staff=call.acknowledged_by)
 
 
 # the room terminal: the call's state, and the advisor's "I am here" --------------------------
@@ -216,7 +215,7 @@ def advisor_arrived(db: Session, *, site: str, room: str, now: datetime) -> Live
     changed = calls.clear_by_id(db=db, call_id=call.id, reason=ARRIVED, at=now)
     if changed is None:
         return None
-    log.info("call.arrived call=%s site=%s room=%s by=terminal", call.id, site, room)
+    log.info("calls.arrived", call=call.id, site=site, room=room, by="terminal")
     return _cleared(changed)
 
 
@@ -237,8 +236,8 @@ def ask_for_identity_check(db: Session, *, site: str, room: str, session_id: int
     if opened is None:
         return calls.open_call_of_room(db=db, site=site, room=room), None
     note_advisor(db=db, session_id=session_id, kind=ADVISOR_ASKED, now=now)
-    log.info("call.identity_asked call=%s site=%s room=%s session=%s", opened.call.id, site,
-             room, session_id)
+    log.info("calls.identity_asked", call=opened.call.id, site=site, room=room,
+             session=session_id)
     return opened.call, _pressed(opened)
 
 
@@ -262,7 +261,7 @@ async def announce_confirmed(bus, changed: calls.Changed, by: str | None) -> Non
     if call.session_id is not None:
         await bus.publish(session_channel(call.session_id),
                           _to_expert("verified", by, utc_text(call.cleared_at)))
-    log.info("call.identity_verified call=%s site=%s room=%s", call.id, call.site, call.room)
+    log.info("calls.identity_verified", call=call.id, site=call.site, room=call.room)
 
 
 def _to_expert(event: str, by: str | None, at: str | None) -> dict:
@@ -286,7 +285,7 @@ def escalation_round(sessions: sessionmaker, *, bus, registry: Registry,
                 bus.publish_threadsafe(*event)
             done[step] += 1
     if any(done.values()):
-        log.info("calls.round escalated=%s sms=%s expired=%s", *done.values())
+        log.info("calls.round", **done)
     return done
 
 
@@ -296,8 +295,8 @@ def _step(db: Session, call: Call, step: str, registry: Registry, now: datetime,
         changed = calls.escalate(db=db, call_id=call.id, at=now)
         if changed is None:
             return []
-        log.warning("call.escalated call=%s site=%s room=%s level=2", call.id, call.site,
-                    call.room)
+        log.warning("calls.escalated", call=call.id, site=call.site, room=call.room,
+                    escalation=2)
         return [(site_channel(call.site), live_event(ESCALATED, changed.change.id, {
             "call_id": call.id, "level": 2, "at": utc_text(now)}))]
     if step == SMS:
@@ -318,7 +317,7 @@ def _text_backup_number(db: Session, call: Call, registry: Registry, now: dateti
                         language: str) -> None:
     site = registry.sites[call.site]
     if site.backup_phone is None:
-        log.warning("call.sms_skipped call=%s site=%s reason=no_backup_phone", call.id, call.site)
+        log.warning("calls.sms_skipped", call=call.id, site=call.site, reason="no_backup_phone")
         return
     pressed = call.pressed_at.astimezone(ZoneInfo(site.timezone))
     waited = max(1, round((now - call.pressed_at) / timedelta(minutes=1)))
@@ -330,4 +329,4 @@ def _text_backup_number(db: Session, call: Call, registry: Registry, now: dateti
             context={"site_name": getattr(site.name, language, site.name.fi),
                      "room_name": room, "pressed": pressed.strftime("%H:%M"),
                      "waited": waited})
-    log.warning("call.sms_queued call=%s site=%s", call.id, call.site)
+    log.warning("calls.sms_queued", call=call.id, site=call.site)

@@ -10,7 +10,6 @@ counted and the round goes on; an engine whose rounds keep failing gives up its 
 """
 from __future__ import annotations
 
-import logging
 import threading
 import time
 import uuid
@@ -23,6 +22,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from cloud.db import dialect_insert
 from cloud.incidents import service
 from cloud.incidents.matrix import ResponsibilityMatrix, load_matrix
 from cloud.incidents.models import EngineCursor, Incident, SilenceRow
@@ -49,8 +49,9 @@ from cloud.registry import Registry
 from cloud.sites import service as sites
 from cloud.sites.hours import OpeningHours
 from cloud.twin import service as twin
+from etapalvelu.logs import event_log
 
-log = logging.getLogger(__name__)
+log = event_log(__name__)
 CURSOR = "transitions"
 BATCH = 5000
 GAP_WAIT_S = 10.0  # how long an id skipped in the log may still turn up (late commit)
@@ -110,12 +111,12 @@ class IncidentEngine:
         self._release()
 
     def _run(self) -> None:
-        log.info("incidents.engine.started name=%s", self.name)
+        log.info("incidents.engine_started", engine=self.name)
         while not self._stop.is_set():
             if not self.run_round():
                 self._stop.wait(self.settings.failure_pause_s)
             self._stop.wait(self.settings.poll_interval_s)
-        log.info("incidents.engine.stopped name=%s", self.name)
+        log.info("incidents.engine_stopped", engine=self.name)
 
     def run_round(self, now: datetime | None = None) -> bool:
         """``tick`` that never raises: a failed round is logged and counted, and after
@@ -126,8 +127,7 @@ class IncidentEngine:
         except Exception:  # keep detecting: the round is retried, or a standby takes over
             self._failures += 1
             self.counts["failed_rounds"] += 1
-            log.exception("incidents.engine.round_failed name=%s in_a_row=%s", self.name,
-                          self._failures)
+            log.exception("incidents.round_failed", engine=self.name, in_a_row=self._failures)
             if self._failures >= self.settings.give_up_after_failures:
                 self._step_down()
             return False
@@ -135,15 +135,14 @@ class IncidentEngine:
         return True
 
     def _step_down(self) -> None:
-        log.error("incidents.engine.stepping_down name=%s failed_rounds=%s", self.name,
-                  self._failures)
+        log.error("incidents.engine_stepping_down", engine=self.name, failed_rounds=self._failures)
         self.counts["stepped_down"] += 1
         self._failures = 0
         self._resting_until = time.monotonic() + self.settings.lease_s
         try:
             self._release()
         except Exception:  # the lease runs out by itself then
-            log.exception("incidents.engine.release_failed name=%s", self.name)
+            log.exception("incidents.lease_release_failed", engine=self.name)
         self._forget()
 
     @property
@@ -196,9 +195,11 @@ class IncidentEngine:
             return True
         if time.monotonic() < self._resting_until:
             return False  # gave the lease up after failing: let a standby have it
-        if session.get(EngineCursor, CURSOR) is None:
+        if session.get(EngineCursor, CURSOR) is None:  # the first start: engines may race
             last = twin.last_transition_id(db=session)
-            session.add(EngineCursor(name=CURSOR, last_id=last, updated_at=now))
+            session.execute(dialect_insert(session, EngineCursor)
+                            .values(name=CURSOR, last_id=last, updated_at=now)
+                            .on_conflict_do_nothing(index_elements=["name"]))
             session.commit()
         free = or_(EngineCursor.holder == self.name, EngineCursor.holder.is_(None),
                    EngineCursor.lease_until < now)
@@ -207,11 +208,11 @@ class IncidentEngine:
         session.commit()
         if taken:
             if self._lease_until is None:
-                log.info("incidents.engine.leading name=%s", self.name)
+                log.info("incidents.engine_leading", engine=self.name)
             self._lease_until = now + lease
             return True
         if self._lease_until is not None:
-            log.warning("incidents.engine.lease_lost name=%s", self.name)
+            log.warning("incidents.lease_lost", engine=self.name)
         self._forget()
         return False
 
@@ -352,7 +353,7 @@ class IncidentEngine:
             raise
         except Exception:
             self.counts["rule_errors"] += 1
-            log.exception("incidents.engine.rule_failed site=%s room=%s", *room)
+            log.exception("incidents.rule_failed", site=room[0], room=room[1])
 
     def _recent_gaps(self, device: tuple[str, str, str], gaps: int, now: datetime) -> int:
         """Messages lost within the data-loss window (the twin counts them since ever)."""
@@ -402,8 +403,8 @@ class IncidentEngine:
             condition.incident = None
             if condition.active and condition.since < resolved_at:
                 condition.since = resolved_at
-            log.info("incidents.resolved_by_hand id=%s condition=%s still_active=%s",
-                     incident_id, condition.key, condition.active)
+            log.info("incidents.resolved_by_hand", id=incident_id, condition=condition.key,
+                     still_active=condition.active)
 
     def _opening(self, session: Session, site: str, now: datetime) -> OpeningHours:
         """The site's opening hours around ``now`` (the one model bookings use too), every
@@ -444,8 +445,8 @@ class IncidentEngine:
             self.opened += 1
         condition.incident = incident.id
         self._queued = True
-        log.info("incidents.opened id=%s condition=%s severity=%s party=%s", incident.id, key,
-                 level, incident.party)
+        log.info("incidents.opened", id=incident.id, condition=key, severity=level,
+                 party=incident.party)
 
     def _recently_resolved(self, session: Session, key: ConditionKey,
                            now: datetime) -> Incident | None:
@@ -464,7 +465,7 @@ class IncidentEngine:
         if self.on_resolved is not None:
             self.on_resolved(session, incident, now)
         self._queued = True
-        log.info("incidents.resolved id=%s condition=%s", incident.id, condition.key)
+        log.info("incidents.resolved", id=incident.id, condition=condition.key)
 
     def _raise_severity(self, session: Session, conditions: list[Condition],
                         now: datetime) -> None:

@@ -14,7 +14,6 @@ paho's: the resend request after a reconnect and the retention of ``twin_event``
 from __future__ import annotations
 
 import gc
-import logging
 import threading
 import time
 from collections import Counter, deque
@@ -37,11 +36,12 @@ from cloud.telemetry.lines import event_line, health_line, status_line, telemetr
 from cloud.telemetry.writer import TelemetryWriter
 from cloud.twin.batch import TwinBatch, summarize
 from cloud.twin.service import apply_batch, existing_event_ids, purge_events
+from etapalvelu.logs import event_log
 from protocol.codec import Received
 from protocol.payloads import Health, Telemetry
 from protocol.topics import ROOT
 
-log = logging.getLogger(__name__)
+log = event_log(__name__)
 COUNTER = IngestCounter.__table__
 RETENTION_EVERY_S = 3600.0  # how often a worker purges events past their retention
 PURGE_CHUNK = 10_000  # events deleted per transaction, between batches
@@ -89,7 +89,7 @@ class IngestWorker:
     @staticmethod
     def _telemetry_writer(settings: CloudSettings) -> TelemetryWriter | None:
         if not settings.influx_url:
-            log.info("telemetry history off: no InfluxDB URL configured (set ETP_INFLUX_URL)")
+            log.info("ingest.telemetry_off", reason="no InfluxDB URL configured (set ETP_INFLUX_URL)")
             return None
         return TelemetryWriter(url=settings.influx_url, org=settings.influx_org,
                                token=settings.influx_token.get_secret_value(),
@@ -137,14 +137,14 @@ class IngestWorker:
     # paho's network thread -------------------------------------------------------------
     def _on_connect(self, client, _userdata, _flags, reason_code, _properties) -> None:
         if reason_code.is_failure:
-            log.error("ingest connect refused worker=%s reason=%s", self.name, reason_code)
+            log.error("ingest.connect_refused", worker=self.name, reason=reason_code)
             return
         client.subscribe(self.subscription, qos=1)  # again on every connect [MQTT-3.1.2-6]
-        log.info("ingest connected worker=%s subscription=%s", self.name, self.subscription)
+        log.info("ingest.connected", worker=self.name, subscription=self.subscription)
 
     def _on_subscribe(self, _client, _userdata, _mid, reason_codes, _properties) -> None:
         if any(code.is_failure for code in reason_codes):
-            log.error("ingest subscription refused worker=%s reasons=%s", self.name, reason_codes)
+            log.error("ingest.subscription_refused", worker=self.name, reasons=reason_codes)
             return
         self.connected.set()  # receiving from here on
         self._resend_due = True
@@ -155,7 +155,7 @@ class IngestWorker:
             self._lost_at_ms = time.time_ns() // 1_000_000
         self.connected.clear()
         if self._running:
-            log.warning("ingest disconnected worker=%s reason=%s", self.name, reason_code)
+            log.warning("ingest.disconnected", worker=self.name, reason=reason_code)
 
     def _on_message(self, _client, _userdata, msg: mqtt.MQTTMessage) -> None:
         self._on_raw_message(msg._topic, msg.payload, msg.qos, msg.mid, msg.retain)
@@ -195,8 +195,7 @@ class IngestWorker:
             return
         for topic, payload in resend_commands(self._rooms, since):
             self._client.publish(topic, payload, qos=1)
-        log.info("ingest asked rooms to resend events rooms=%d since_ms=%d",
-                 len(self._rooms), since)
+        log.info("ingest.resend_asked", rooms=len(self._rooms), since_ms=since)
 
     def _purge_expired_events(self) -> None:
         """Delete one chunk of events past their retention; the next chunk follows the next
@@ -207,11 +206,11 @@ class IngestWorker:
             with self._engine.begin() as conn:
                 purged = purge_events(db=conn, before=before, limit=PURGE_CHUNK)
         except Exception:
-            log.exception("purging expired events failed worker=%s", self.name)
+            log.exception("ingest.purge_failed", worker=self.name)
             self._purge_at = time.monotonic() + 60
             return
         if purged:
-            log.info("expired events purged worker=%s events=%d", self.name, purged)
+            log.info("ingest.expired_events_purged", worker=self.name, events=purged)
         self._purge_at = time.monotonic() + (0 if purged == PURGE_CHUNK else RETENTION_EVERY_S)
 
     def _process_with_retry(self, batch: list[RawMessage]) -> None:
@@ -222,11 +221,10 @@ class IngestWorker:
                 return
             except Exception:  # the database is away: keep the batch, unacknowledged
                 if not self._running:  # stopping: the broker delivers it again later
-                    log.error("ingest batch left unacknowledged worker=%s size=%d",
-                              self.name, len(batch))
+                    log.error("ingest.batch_left_unacknowledged", worker=self.name, size=len(batch))
                     return
-                log.exception("ingest batch failed worker=%s size=%d; retrying in %.1fs",
-                              self.name, len(batch), delay)
+                log.exception("ingest.batch_failed", worker=self.name, size=len(batch),
+                              retry_in_s=round(delay, 1))
                 time.sleep(delay)
                 delay = min(delay * 2, 10.0)
 
@@ -270,7 +268,7 @@ class IngestWorker:
                 last = conn.scalar(select(func.max(COUNTER.c.updated_at))
                                    .where(COUNTER.c.worker == self.name))
         except Exception:
-            log.exception("reading the last ingest time failed worker=%s", self.name)
+            log.exception("ingest.last_time_unread", worker=self.name)
             return None
         return None if last is None else int(last.timestamp() * 1000)
 
@@ -291,7 +289,7 @@ class IngestWorker:
                           "updated_at": stmt.excluded.updated_at}), rows)
         except Exception:
             self._unsaved.update(deltas)
-            log.exception("saving ingest counters failed worker=%s", self.name)
+            log.exception("ingest.counters_unsaved", worker=self.name)
         self._counts_saved_at = time.monotonic()
 
 

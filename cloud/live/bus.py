@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import socket
 import threading
 from collections import Counter
@@ -14,9 +13,10 @@ import paho.mqtt.client as mqtt
 
 from cloud.mqtt import connect, make_client
 from cloud.settings import CloudSettings
+from etapalvelu.logs import event_log
 from protocol.topics import LIVE_ROOT, check_level
 
-log = logging.getLogger(__name__)
+log = event_log(__name__)
 # LIVE_ROOT lies outside the devices' tree (etp/v1/#): the ingest never sees live events,
 # and no device identity is granted anything under it (provisioning/identities.py)
 QUEUE_MAX = 256  # events one subscriber may lag behind before it is dropped
@@ -180,7 +180,7 @@ class LiveBus:
     # paho's network thread ----------------------------------------------------------------
     def _on_connect(self, client, _userdata, _flags, reason_code, _properties) -> None:
         if reason_code.is_failure:
-            log.error("live.connect_refused reason=%s", reason_code)
+            log.error("live.connect_refused", reason=reason_code)
             return
         _no_delay(client.socket())
         if self._listen:  # again on every connect [MQTT-3.1.2-6]: the session is clean
@@ -190,7 +190,7 @@ class LiveBus:
 
     def _on_subscribe(self, _client, _userdata, _mid, reason_codes, _properties) -> None:
         if any(code.is_failure for code in reason_codes):
-            log.error("live.subscribe_refused reasons=%s", reason_codes)
+            log.error("live.subscribe_refused", reasons=reason_codes)
             return
         if self._loop is None or self._loop.is_closed():
             self.connected.set()
@@ -201,7 +201,7 @@ class LiveBus:
         was = self.connected.is_set()
         self.connected.clear()
         if was and not self._stopping:
-            log.warning("live.disconnected reason=%s", reason_code)
+            log.warning("live.disconnected", reason=reason_code)
         if was and self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._drop_all)  # what passes meanwhile is lost
 
@@ -211,7 +211,7 @@ class LiveBus:
         if event is None:
             with self._lock:
                 self.counts["malformed"] += 1
-            log.warning("live.malformed_dropped channel=%s bytes=%d", channel, len(msg.payload))
+            log.warning("live.malformed_dropped", channel=channel, bytes=len(msg.payload))
             return
         if self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._deliver, channel, event)
@@ -223,7 +223,7 @@ class LiveBus:
                 self.counts["delivered"] += 1
             else:
                 self.counts["slow_dropped"] += 1
-                log.warning("live.slow_subscriber_dropped channel=%s", channel)
+                log.warning("live.slow_subscriber_dropped", channel=channel)
 
     def release_all(self) -> None:
         """The replica is stopping: end every subscription now (on the loop), so the live

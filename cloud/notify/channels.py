@@ -7,7 +7,6 @@ Every adapter sends the message's idempotency key so the receiver can drop a rep
 from __future__ import annotations
 
 import hashlib
-import logging
 import socket
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -18,8 +17,9 @@ import httpx
 from cloud.notify.models import OutboxMessage
 from cloud.notify.settings import NotifySettings
 from cloud.notify.templates import Rendered
+from etapalvelu.logs import event_log
 
-log = logging.getLogger(__name__)
+log = event_log(__name__)
 
 
 class ChannelError(Exception):
@@ -77,7 +77,7 @@ class Channels:
         s = self.settings
         mail = self.email(message, rendered)
         if s.smtp_host is None:
-            log.info("notify.email.logged id=%s template=%s", message.id, message.template)
+            log.info("notify.email_logged", id=message.id, template=message.template)
             return
         try:
             await aiosmtplib.send(
@@ -95,7 +95,7 @@ class Channels:
 
     async def _sms(self, message: OutboxMessage, rendered: Rendered) -> None:
         if self.settings.sms_url is None:
-            log.info("notify.sms.logged id=%s template=%s", message.id, message.template)
+            log.info("notify.sms_logged", id=message.id, template=message.template)
             return
         await self._post(self.settings.sms_url, message,
                          {"to": message.recipient, "text": rendered.body},

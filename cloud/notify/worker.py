@@ -21,8 +21,9 @@ from cloud.notify.channels import ChannelError, Channels, PermanentError
 from cloud.notify.models import FAILED, PENDING, SENT, Attempt, OutboxMessage
 from cloud.notify.outbox import retry_delay
 from cloud.notify.settings import NotifySettings
+from etapalvelu.logs import event_log
 
-log = logging.getLogger(__name__)
+log = event_log(__name__)
 
 
 class NotifyWorker:
@@ -75,7 +76,7 @@ class NotifyWorker:
         in_flight: set[asyncio.Task] = set()
         self._outcomes: list[tuple] = []
         self._started.set()
-        log.info("notify.worker.started name=%s", self.name)
+        log.info("notify.worker_started", worker=self.name)
         try:
             while not self._stopping.is_set():
                 try:
@@ -83,7 +84,7 @@ class NotifyWorker:
                     room = self.settings.batch_size - len(in_flight)
                     claimed = self._claim(room) if room > 0 else []
                 except Exception:
-                    log.exception("notify.worker.round_failed name=%s", self.name)
+                    log.exception("notify.round_failed", worker=self.name)
                     claimed = []
                 for message in claimed:
                     task = asyncio.create_task(self._deliver(channels, limit, message))
@@ -98,7 +99,7 @@ class NotifyWorker:
             self._record_outcomes()
         finally:
             await channels.close()
-            log.info("notify.worker.stopped name=%s", self.name)
+            log.info("notify.worker_stopped", worker=self.name)
 
     async def _pause(self) -> None:
         """Wait for a wake-up, a stop or the poll interval; a wake-up that came while the
@@ -179,9 +180,9 @@ class NotifyWorker:
                             duration_ms=duration_ms, error=error))
         session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id)
                         .values(attempts=attempts, claimed_until=None, **values))
-        log.log(logging.INFO if error is None else logging.WARNING,
-                "notify.attempt id=%s channel=%s outcome=%s attempt=%s ms=%s error=%s",
-                message.id, message.channel, outcome, attempts, duration_ms, error)
+        log.log(logging.INFO if error is None else logging.WARNING, "notify.attempt",
+                id=message.id, channel=message.channel, outcome=outcome, attempt=attempts,
+                ms=duration_ms, error=error)
 
 
 def _describe(exc: BaseException, recipient: str) -> str:

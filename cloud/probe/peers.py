@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import time
 from dataclasses import dataclass
 
-log = logging.getLogger(__name__)
+from etapalvelu.logs import event_log
+
+log = event_log(__name__)
 
 PING, BURST = ord("p"), ord("b")
 
@@ -100,8 +101,8 @@ class ProbePeers:
         @pc.on("connectionstatechange")
         async def on_state() -> None:
             if pc.connectionState in ("failed", "closed"):
-                log.info("event=probe_closed site=%s room=%s state=%s pings=%d", site, room,
-                         pc.connectionState, counts.pings)
+                log.info("probe.closed", site=site, room=room, state=pc.connectionState,
+                         pings=counts.pings)
                 await self._close(pc)
 
     async def _close(self, pc) -> None:

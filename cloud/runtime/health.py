@@ -5,16 +5,15 @@ the database, so a replica whose database is gone leaves the load balancer's poo
 """
 from __future__ import annotations
 
-import logging
-
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from cloud.api.problems import problem
+from etapalvelu.logs import event_log
 
 router = APIRouter(tags=["health"])
-log = logging.getLogger(__name__)
+log = event_log(__name__)
 
 
 @router.get("/healthz")
@@ -30,6 +29,6 @@ def readyz(request: Request) -> JSONResponse:
         with request.app.state.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
-        log.warning("api.not_ready reason=database error=%s", type(exc).__name__)
+        log.warning("api.not_ready", reason="database", error=type(exc).__name__)
         return problem(503, "unavailable", "the database does not answer")
     return JSONResponse({"status": "ready"})

@@ -8,7 +8,6 @@ a database that cannot be written only costs the row (the worker itself may stil
 """
 from __future__ import annotations
 
-import logging
 import os
 import socket
 import threading
@@ -20,8 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cloud.runtime.models import ProcessBeat
+from etapalvelu.logs import event_log
 
-log = logging.getLogger(__name__)
+log = event_log(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +74,7 @@ def sd_notify(message: str) -> bool:
             sock.connect(address)
             sock.sendall(message.encode())
     except OSError as exc:
-        log.warning("runtime.sd_notify_failed error=%s", type(exc).__name__)
+        log.warning("runtime.sd_notify_failed", error=type(exc).__name__)
         return False
     return True
 
@@ -137,7 +137,7 @@ class Heartbeat:
                     record_stop(session, name=component.name, now=datetime.now(UTC))
                 session.commit()
         except Exception as exc:  # noqa: BLE001 - the row goes stale instead
-            log.warning("runtime.heartbeat_stop_unrecorded error=%s", type(exc).__name__)
+            log.warning("runtime.heartbeat_stop_unrecorded", error=type(exc).__name__)
 
     def beat(self) -> dict[str, Health]:
         """Check every component once, record it and tell systemd; returns what each said."""
@@ -151,16 +151,16 @@ class Heartbeat:
                                 now=now)
                 session.commit()
         except Exception as exc:  # noqa: BLE001 - e.g. the database is down for a while
-            log.warning("runtime.heartbeat_unrecorded error=%s", type(exc).__name__)
+            log.warning("runtime.heartbeat_unrecorded", error=type(exc).__name__)
         dead = [name for name, health in healths.items() if not health.alive]
         if dead:
-            log.error("runtime.component_dead components=%s", ",".join(dead))
+            log.error("runtime.component_dead", components=dead)
             self.on_dead(dead[0])
             return healths
         if not self.ready.is_set() and all(h.ready for h in healths.values()):
             self.ready.set()
             sd_notify("READY=1")
-            log.info("runtime.ready components=%s", ",".join(healths))
+            log.info("runtime.ready", components=list(healths))
         sd_notify("WATCHDOG=1")
         return healths
 

@@ -7,7 +7,6 @@ handed back its lease); 1 when a component died (systemd's ``Restart=`` brings i
 """
 from __future__ import annotations
 
-import logging
 import signal
 import threading
 from collections.abc import Callable
@@ -16,8 +15,9 @@ from typing import Protocol
 from sqlalchemy.orm import sessionmaker
 
 from cloud.runtime.heartbeat import Component, Heartbeat, sd_notify
+from etapalvelu.logs import event_log
 
-log = logging.getLogger(__name__)
+log = event_log(__name__)
 EX_OK, EX_FAILURE, EX_CONFIG = 0, 1, 78
 
 
@@ -42,7 +42,7 @@ class StopSignal:
         return self
 
     def _on_signal(self, signum, _frame) -> None:
-        log.info("runtime.stopping signal=%s", signal.Signals(signum).name)
+        log.info("runtime.stopping", signal=signal.Signals(signum).name)
         self.event.set()
 
     def component_died(self, name: str) -> None:
@@ -65,7 +65,7 @@ def run_until_stopped(start: Callable[[], tuple[list[Service], list[Component]]]
     for service in services:
         service.stop()
     if stop.failed:
-        log.error("runtime.stopped status=failed component=%s", stop.failed)
+        log.error("runtime.stopped", status="failed", component=stop.failed)
         return EX_FAILURE
-    log.info("runtime.stopped status=clean")
+    log.info("runtime.stopped", status="clean")
     return EX_OK

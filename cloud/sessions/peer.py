@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import logging
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -30,7 +29,9 @@ from aiortc.mediastreams import AudioStreamTrack, MediaStreamError
 from aiortc.sdp import candidate_from_sdp
 from av import VideoFrame
 
-log = logging.getLogger(__name__)
+from etapalvelu.logs import event_log
+
+log = event_log(__name__)
 # the media lines of every offer: the room terminal's camera, its document camera, audio
 # (videos first: aiortc 1.16 drops the second video's packets when audio comes before it)
 MEDIA_LINES = ("video", "video", "audio")
@@ -128,7 +129,7 @@ class SessionPeer:
                 try:
                     await self._handle(message)
                 except Exception:  # one bad exchange must not stop the peer
-                    log.exception("peer.message_failed type=%s", message.get("type"))
+                    log.exception("sessions.peer_message_failed", type=message.get("type"))
                 async with self._changed:
                     self.messages.append(message)
                     self._changed.notify_all()

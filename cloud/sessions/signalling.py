@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import logging
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -42,8 +41,9 @@ from cloud.sessions.rules import (
 )
 from cloud.sessions.settings import SessionSettings
 from cloud.sessions.turn import ice_servers
+from etapalvelu.logs import event_log
 
-log = logging.getLogger(__name__)
+log = event_log(__name__)
 HELLO_S = 10  # a socket that says nothing this long is closed
 RELAYED = ("offer", "answer", "candidate")
 DECISIONS = {"admit": "admitted", "deny": "denied", "remove": "removed"}
@@ -130,7 +130,7 @@ class Signalling:
                                        actor=actor)
         ended = await self.db(work)
         if ended:
-            log.info("session.ended session=%s by=%s", session_id, by)
+            log.info("sessions.ended", session=session_id, by=by)
             if self.on_ended is not None:
                 await run_in_threadpool(self.on_ended, session_id, now)
         await self.publish(session_id, {"type": "ended", "by": by})
@@ -243,8 +243,8 @@ class Connection:
         outcomes = await asyncio.gather(*tasks, return_exceptions=True)
         for outcome in outcomes:
             if isinstance(outcome, Exception):  # e.g. the bus dropped this subscriber
-                log.warning("signal.channel_lost session=%s participant=%s error=%s",
-                            self.session_id, self.participant_id, type(outcome).__name__)
+                log.warning("sessions.channel_lost", session=self.session_id,
+                            participant=self.participant_id, error=type(outcome).__name__)
 
     # --- from the peer ---------------------------------------------------------------------
 

@@ -8,8 +8,8 @@ import click
 
 from cloud.db import make_engine, make_sessionmaker
 from cloud.registry import load_registry
-from cloud.runtime.logs import setup_logging
 from cloud.settings import CloudSettings
+from etapalvelu.logs import setup_logging
 
 
 @click.group()

@@ -3,7 +3,6 @@ measurements named in docs/telemetry.md ("Statistics aggregates"), and the job o
 process that keeps each day's occupancy and writes its points."""
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
@@ -14,8 +13,9 @@ from cloud.sites.hours import local_instant
 from cloud.stats.facts import Sources
 from cloud.stats.figures import local_day
 from cloud.stats.service import answer, days_not_kept, keep_occupancy
+from etapalvelu.logs import event_log
 
-log = logging.getLogger(__name__)
+log = event_log(__name__)
 CATCH_UP = timedelta(days=60)  # inside the event log's retention (90 days by default)
 
 # measurement -> (figure family, tags, fields); the fields are the family's of the same name
@@ -82,7 +82,7 @@ class DailyStatistics:
         self.registry, self.sources, self.write = registry, sources, write
         self._done: set[tuple[date | None, date]] = set()
         if write is None:
-            log.info("stats.daily influx=off reason=no ETP_INFLUX_URL")
+            log.info("stats.daily_off", influx="off", reason="no ETP_INFLUX_URL")
 
     def run(self, session: Session, *, now: datetime) -> int:
         """Do what is due at ``now`` (the caller commits); returns the points written."""
@@ -102,5 +102,5 @@ class DailyStatistics:
                 self.write(lines)
                 points += len(lines)
             self._done.add((day, today))
-            log.info("stats.daily day=%s points=%s", day.isoformat(), points)
+            log.info("stats.daily_written", day=day.isoformat(), points=points)
         return points

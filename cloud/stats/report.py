@@ -4,7 +4,6 @@ a PDF when a PDF tool (Chromium) is installed. Finnish by default, Swedish and E
 request. The steering group is outside the sites' own staff: small counts are suppressed."""
 from __future__ import annotations
 
-import logging
 import shutil
 import subprocess
 from collections.abc import Mapping
@@ -24,8 +23,9 @@ from cloud.stats import export, figures
 from cloud.stats.charts import bar_chart
 from cloud.stats.facts import Sources
 from cloud.stats.service import answer
+from etapalvelu.logs import event_log
 
-log = logging.getLogger(__name__)
+log = event_log(__name__)
 HERE = Path(__file__).parent
 LANGUAGES = ("fi", "sv", "en")
 # table key -> (family, grouping); the report's tables, in order
@@ -224,7 +224,7 @@ def write_report(session: Session, *, registry: Registry, sources: Sources, mont
     written["xlsx"].write_bytes(workbook(tables))
     tool = pdf_tool()
     if tool is None:
-        log.info("stats.report pdf=skipped reason=no PDF tool (chromium) installed")
+        log.info("stats.report_pdf_skipped", pdf="skipped", reason="no PDF tool (chromium) installed")
         return written
     pdf = stem.with_suffix(".pdf")
     subprocess.run([tool, "--headless", "--no-sandbox", "--disable-gpu",
@@ -232,5 +232,5 @@ def write_report(session: Session, *, registry: Registry, sources: Sources, mont
                     written["html"].resolve().as_uri()], check=True, timeout=120,
                    capture_output=True)
     written["pdf"] = pdf
-    log.info("stats.report month=%s lang=%s files=%s", month, lang, len(written))
+    log.info("stats.report_written", month=month, lang=lang, files=len(written))
     return written

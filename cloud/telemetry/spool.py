@@ -3,12 +3,13 @@ take them. When a chunk would take it past ``max_points``, the oldest chunks go 
 their points are counted in ``dropped`` (persisted), the figure to alarm on."""
 from __future__ import annotations
 
-import logging
 import sqlite3
 import threading
 from pathlib import Path
 
-log = logging.getLogger(__name__)
+from etapalvelu.logs import event_log
+
+log = event_log(__name__)
 
 
 class Spool:
@@ -49,8 +50,8 @@ class Spool:
             self._db.execute("COMMIT")
             self._points += len(lines)
         if dropped:
-            log.warning("telemetry spool full, oldest points dropped points=%d dropped_total=%d",
-                        dropped, self._dropped)
+            log.warning("telemetry.spool_full_oldest_dropped", points=dropped,
+                        dropped_total=self._dropped)
 
     def _make_room(self, incoming: int, clipped: int) -> int:
         dropped = clipped

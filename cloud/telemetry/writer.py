@@ -8,7 +8,6 @@ invalid (4xx) is counted and logged, not retried forever.
 """
 from __future__ import annotations
 
-import logging
 import queue
 import random
 import threading
@@ -20,8 +19,9 @@ from influxdb_client.client.exceptions import InfluxDBError
 from influxdb_client.client.write_api import SYNCHRONOUS
 
 from cloud.telemetry.spool import Spool
+from etapalvelu.logs import event_log
 
-log = logging.getLogger(__name__)
+log = event_log(__name__)
 CHUNK = 5000
 
 
@@ -114,21 +114,20 @@ class TelemetryWriter:
             status = getattr(exc.response, "status", None)
             if status is not None and 400 <= status < 500 and status not in (401, 403, 429):
                 self.rejected += len(lines)
-                log.error("telemetry rejected status=%s points=%d reason=%s", status, len(lines),
-                          str(exc)[:200])
+                log.error("telemetry.rejected", status=status, points=len(lines), reason=str(exc)[:200])
                 return True
             return self._failed(exc)
         except Exception as exc:  # connection refused, timeout: the store is away
             return self._failed(exc)
         self.written += len(lines)
         if self._backoff_s:
-            log.info("telemetry store reachable again; spooled=%d", self._spool.points())
+            log.info("telemetry.store_reachable", spooled=self._spool.points())
         self._backoff_s = 0.0
         return True
 
     def _failed(self, exc: Exception) -> bool:
         if not self._backoff_s:
-            log.warning("telemetry store unavailable, spooling error=%s", type(exc).__name__)
+            log.warning("telemetry.store_unavailable", spooling=True, error=type(exc).__name__)
         self._backoff_s = min(self._backoff_max_s, max(0.25, self._backoff_s * 2))
         self._retry_at = time.monotonic() + self._backoff_s * random.uniform(0.5, 1.0)
         return False

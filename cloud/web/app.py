@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -24,7 +23,6 @@ from cloud.settings import CloudSettings
 from cloud.web.security import BodyLimit, CrossSiteCheck, SecurityHeaders
 from cloud.web.settings import WebSettings
 
-log = logging.getLogger(__name__)
 DOMAINS = ("twin", "ingest", "incidents", "accounts", "bookings", "sessions", "stats", "notify",
            "consoles", "probe", "calls")
 STATIC = Path(__file__).parent / "static"

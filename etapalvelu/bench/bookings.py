@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import random
 import statistics
 import tempfile
@@ -22,7 +21,9 @@ from pathlib import Path
 
 import click
 
-log = logging.getLogger("bench.bookings")
+from etapalvelu.logs import event_log, setup_logging
+
+log = event_log("bench.bookings")
 AUTHORITIES = ("kela", "dvv", "vero")
 SERVICES = ("kela-benefits", "dvv-population", "vero-taxation")
 MONTH_START = date(2026, 3, 2)  # a Monday; the month holds the spring DST change
@@ -255,7 +256,7 @@ def command(database_url: str | None, postgres: bool, sites: int, rooms_per_site
             think_ms: float, seconds: float, workers: int, bookers: int, utilisation: float,
             seed: int) -> None:
     """Availability p50/p99 and bookings per second over a month across the rooms."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    setup_logging("info", "bench-bookings")
     from cloud.db import make_engine, make_sessionmaker, migrate
 
     with tempfile.TemporaryDirectory(prefix="bench-bookings-") as folder, \
@@ -275,7 +276,8 @@ def command(database_url: str | None, postgres: bool, sites: int, rooms_per_site
         with engine.connect() as connection:  # statistics as a store in service would have
             connection.exec_driver_sql("ANALYZE")
             connection.commit()
-        log.info("filled bookings=%s seconds=%.1f", filled, time.perf_counter() - started)
+        log.info("bench.bookings_filled", bookings=filled,
+                 seconds=round(time.perf_counter() - started, 1))
         engine.dispose()  # no connection crosses the fork
         latencies = run_availability_in_workers(url, rules, workers=workers, clients=clients,
                                                 seconds=seconds, think_ms=think_ms, seed=seed)

@@ -11,7 +11,6 @@ process until its ``call.pressed`` event is read by a console, over every consol
 from __future__ import annotations
 
 import json
-import logging
 import multiprocessing as mp
 import os
 import signal
@@ -26,6 +25,7 @@ import click
 
 from etapalvelu.bench.ingest import MATRIX, percentile, registry_yaml
 from etapalvelu.localservers import Mosquitto, PostgreSQL, free_port, http_ok, wait_for
+from etapalvelu.logs import setup_logging
 from protocol.topics import LIVE_ROOT
 
 ADMIN_TOKEN = "bench-callbutton-admin-token"
@@ -196,7 +196,7 @@ def _presses(button, streams, presses: int, live_at: dict):
 @click.option("--rooms", default=200, show_default=True, help="rooms of the registry")
 def command(replicas: int, consoles: int, presses: int, telemetry: float, rooms: int) -> None:
     """Press to console alert under background telemetry, over API replicas."""
-    logging.basicConfig(level=logging.WARNING)
+    setup_logging("warning", "bench-callbutton")
     with tempfile.TemporaryDirectory(prefix="etp-bench-callbutton-") as workdir:
         print(json.dumps(run_callbutton(Path(workdir), replicas=replicas, consoles=consoles,
                                         presses=presses, telemetry=telemetry, rooms=rooms)),

@@ -9,7 +9,6 @@ subtracted and reported as ``debounce_s``.
 from __future__ import annotations
 
 import json
-import logging
 import multiprocessing as mp
 import os
 import tempfile
@@ -22,6 +21,7 @@ import click
 
 from etapalvelu.bench.ingest import MATRIX, ingest_process, registry_yaml
 from etapalvelu.localservers import Mosquitto, PostgreSQL, free_port, wait_for
+from etapalvelu.logs import setup_logging
 
 
 def streamer(port: int, rooms: int, rate: float, stop) -> None:
@@ -82,7 +82,7 @@ class SmtpSink:
 def command(rooms: int, rate: float, faults: int, interval: float, debounce: float,
             database_url: str | None, postgres: bool) -> None:
     """Measure detect-to-notify latency; print one JSON line."""
-    logging.basicConfig(level=logging.WARNING)
+    setup_logging("warning", "bench-incidents")
     faults = min(faults, rooms)
     with tempfile.TemporaryDirectory(prefix="etp-bench-incidents-") as tmp:
         if postgres:

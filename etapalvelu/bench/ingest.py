@@ -11,7 +11,6 @@ Publishers, subscriber and workers are separate processes, as in production.
 from __future__ import annotations
 
 import json
-import logging
 import multiprocessing as mp
 import os
 import tempfile
@@ -22,6 +21,7 @@ from pathlib import Path
 import click
 
 from etapalvelu.localservers import Mosquitto, VictoriaMetrics, wait_for
+from etapalvelu.logs import setup_logging
 
 MIX = ("agent/telemetry", "terminal/telemetry", "network/telemetry", "doccam/telemetry",
        "agent/telemetry", "terminal/telemetry", "network/telemetry", "doccam/telemetry",
@@ -131,7 +131,7 @@ def plain_subscriber(port: int, expected: int, result) -> None:
 
 def ingest_process(settings: dict, commands, replies) -> None:
     """One ingest worker; answers ``stats`` and ``latency`` requests on its pipe."""
-    logging.basicConfig(level=logging.WARNING)
+    setup_logging("warning", "bench-ingest")
     from cloud.ingest.worker import IngestWorker, tune_garbage_collector
     from cloud.registry import load_registry
     from cloud.settings import CloudSettings

@@ -10,7 +10,6 @@ and how many events the broker accepted that never reached the twin (``lost``).
 from __future__ import annotations
 
 import json
-import logging
 import signal
 import tempfile
 import time
@@ -21,6 +20,7 @@ import click
 
 from etapalvelu.bench.ingest import _client
 from etapalvelu.localservers import Mosquitto, PostgreSQL, wait_for
+from etapalvelu.logs import setup_logging
 
 READ_PASS_SLACK = 100  # messages one read pass of paho may take past the inbox bound
 T0 = 1764500000000
@@ -115,7 +115,7 @@ def run_outage(workdir: Path, *, outage_s: float, rate: int = 2_000,
               help="the worker's inbox bound (ETP_INGEST_INBOX_MAX)")
 def command(outage_s: float, rate: int, inbox_max: int) -> None:
     """The database stopped under load: the inbox bound held, memory, nothing lost."""
-    logging.basicConfig(level=logging.WARNING)
+    setup_logging("warning", "bench-outage")
     with tempfile.TemporaryDirectory(prefix="etp-bench-outage-") as workdir:
         print(json.dumps(run_outage(Path(workdir), outage_s=outage_s, rate=rate,
                                     inbox_max=inbox_max)), flush=True)

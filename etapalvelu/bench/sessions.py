@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import statistics
 import tempfile
 import threading
@@ -26,7 +25,8 @@ from pathlib import Path
 
 import click
 
-log = logging.getLogger("bench.sessions")
+from etapalvelu.logs import setup_logging
+
 VISIT = timedelta(minutes=30)
 
 
@@ -144,7 +144,7 @@ async def _three_party_cpu(bench: Bench, seconds: float) -> float:
               help="how long the three-party session runs for the CPU figure")
 def command(sessions: int, cpu_seconds: float) -> None:
     """Session set-up, first frame and CPU per three-party session minute, as one JSON line."""
-    logging.basicConfig(level=logging.WARNING)
+    setup_logging("warning", "bench-sessions")
     with tempfile.TemporaryDirectory() as folder:
         bench = Bench(Path(folder))
         try:

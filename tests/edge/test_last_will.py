@@ -103,6 +103,6 @@ def test_agent_process_stopped_with_sigterm_says_offline_itself_and_exits_cleanl
     log = agent.stderr.read()
     agent.stderr.close()
     subscriber.wait(lambda s: s.statuses() == ["online", "offline"], 5, "offline")
-    assert "event=agent_stopped site=porvoo room=r1 clean=True" in log
+    assert "event=edge.agent_stopped site=porvoo room=r1 clean=true" in log
     network = subscriber.received("network", "telemetry")[0].payload["metrics"]
     assert network["reachable"] == 1  # the Linux backend measured the real broker

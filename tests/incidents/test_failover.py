@@ -3,6 +3,8 @@ keeps failing, stuck occupancy that clears, a resolve by hand while the fault ho
 history across a restart. Each on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
+import itertools
+import threading
 from datetime import UTC, timedelta
 
 from sqlalchemy import event, select
@@ -11,9 +13,11 @@ from cloud.db import make_engine, make_sessionmaker
 from cloud.flows import incidents as journey
 from cloud.incidents.engine import IncidentEngine
 from cloud.incidents.models import Incident
+from cloud.twin import service as twin
 from cloud.twin.models import RoomOccupancy
 from tests.incidents.conftest import quick_settings
 from tests.incidents.test_engine import T0, at, transition
+from tests.servers import wait_for
 
 
 def incidents(store) -> list[Incident]:
@@ -187,3 +191,30 @@ def test_a_pending_debounce_survives_an_engine_restart(any_store, registry):
     assert incidents(any_store) == []
     second.tick(at(60.5))
     assert [i.rule for i in incidents(any_store)] == ["network_fault"]
+
+
+def test_two_engines_starting_together_on_an_empty_store_both_come_up_without_a_failed_round(
+        any_store, registry, monkeypatch):
+    # both engines find no cursor row before either writes one: the first start of two hosts
+    both_looked = threading.Barrier(2, timeout=10)
+    calls = itertools.count()
+    newest = twin.last_transition_id
+
+    def together(*, db):
+        found = newest(db=db)
+        if next(calls) < 2:
+            both_looked.wait()
+        return found
+
+    monkeypatch.setattr(twin, "last_transition_id", together)
+    engines = [engine_on(any_store, registry, poll_interval_s=0.05) for _ in range(2)]
+    for engine in engines:
+        engine.start()
+    try:
+        wait_for(lambda: all(e.last_round_at is not None for e in engines), 20,
+                 "both engines to finish a round")
+        assert [e.counts["failed_rounds"] for e in engines] == [0, 0]
+        assert sorted(e.leading for e in engines) == [False, True]
+    finally:
+        for engine in engines:
+            engine.stop()

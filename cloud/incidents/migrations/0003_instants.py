@@ -15,7 +15,6 @@ counted in the log. PostgreSQL's ``timestamptz`` converted every value right: no
 A silence entered through the API with a non-UTC offset kept its wall time without the offset;
 nothing in the row says which offset it had, so silences are left as stored (they are short).
 """
-import logging
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -23,13 +22,14 @@ import sqlalchemy as sa
 from alembic import op
 
 from cloud.db import SQLITE_INSTANT, rewrite_sqlite_instants, stored_instant
+from etapalvelu.logs import event_log
 
 revision = "incidents_0003_instants"
 down_revision = "incidents_0002"
 branch_labels = None
 depends_on = None
 
-log = logging.getLogger("alembic.runtime.migration")
+log = event_log("alembic.runtime.migration")
 INSTANTS = {
     "incident": ("opened_at", "notified_at", "due_at", "acknowledged_at", "resolved_at",
                  "closed_at", "escalated_at", "updated_at"),
@@ -56,7 +56,7 @@ def _repair_due_times(connection) -> None:
     try:
         matrix = _matrix()
     except Exception as error:  # noqa: BLE001 - the upgrade must not stop on a bad matrix file
-        log.warning("incident due times not checked: the matrix does not load (%s)", error)
+        log.warning("incidents.due_times_not_checked", reason="the matrix does not load", error=error)
         return
     repaired = unexplained = 0
     for incident_id, party, notified_at, opened_at, due_at in rows:
@@ -71,7 +71,7 @@ def _repair_due_times(connection) -> None:
             repaired += 1
         else:
             unexplained += 1
-    log.info("incident due times repaired=%s left_as_stored=%s", repaired, unexplained)
+    log.info("incidents.due_times_repaired", repaired=repaired, left_as_stored=unexplained)
 
 
 def _matrix():
