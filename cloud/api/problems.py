@@ -8,7 +8,6 @@ language, never JSON. Framework refusals (an unknown route, a validation error, 
 not Unicode, an uncaught error) go through the same two shapes."""
 from __future__ import annotations
 
-import logging
 from http import HTTPStatus
 from typing import Any
 
@@ -18,9 +17,10 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cloud.api.refusals import STATUS_REASONS, Refusal
+from etapalvelu.logs import event_log
 
 PROBLEM_JSON = "application/problem+json"
-log = logging.getLogger(__name__)
+log = event_log(__name__)
 PROBLEM_SCHEMA = {
     "title": "Problem", "type": "object", "required": ["type", "title", "status", "detail"],
     "description": "RFC 9457 problem details; `type` and `reason` are the refusal's reason",
@@ -116,7 +116,6 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
-        log.error("api.unexpected_error path=%s error=%s", request.url.path,
-                  type(exc).__name__, exc_info=exc)
+        log.exception("api.unexpected_error", path=request.url.path, error=type(exc).__name__)
         return refusal_answer(request, Refusal(500, "internal_error",
                                                "the service failed; try again"))
