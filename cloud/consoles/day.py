@@ -19,7 +19,7 @@ from cloud.incidents import service as incidents
 from cloud.registry import Registry
 from cloud.sessions import service as video_sessions
 from cloud.sites import service as sites
-from cloud.sites.hours import DEFAULT_ZONE, local_instant, site_zone
+from cloud.sites.hours import DEFAULT_ZONE, day_window, site_zone
 from cloud.twin import service as twin
 from cloud.twin.rules import RoomReadiness, room_readiness
 
@@ -34,11 +34,6 @@ def names(value) -> dict | str:
 def room_names(room) -> dict[str, str]:
     """A registry room's name in each language (its own name where it has no such form)."""
     return {lang: room.local_name(lang) for lang in ("fi", "sv", "en")}
-
-
-def day_window(day: date, zone: ZoneInfo = DEFAULT_ZONE) -> tuple[datetime, datetime]:
-    """The UTC instants of a local calendar day, [midnight, next midnight)."""
-    return local_instant(day, 0, zone), local_instant(day, 1440, zone)
 
 
 def local_day(now: datetime, zone: ZoneInfo = DEFAULT_ZONE) -> date:

@@ -142,6 +142,12 @@ def local_instant(day: date, minute: int, tz: ZoneInfo = HELSINKI) -> datetime:
     return wall.astimezone(UTC)
 
 
+def day_window(day: date, tz: ZoneInfo = DEFAULT_ZONE) -> Interval:
+    """A local calendar day as UTC instants, [midnight, next midnight) (23 or 25 hours on the
+    days the clocks change)."""
+    return Interval(local_instant(day, 0, tz), local_instant(day, 1440, tz))
+
+
 @dataclass(frozen=True)
 class OpeningHours:
     """When a site serves customers: its remote-service hours capped by the building's hours
