@@ -8,14 +8,19 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cloud.incidents.hours import SlaClock
 from cloud.sites.calendar import FINNISH_HOLIDAYS
-from cloud.sites.hours import DEFAULT_ZONE, ROUND_THE_CLOCK, OpeningHours, WeeklyHours
+from cloud.sites.hours import (
+    DEFAULT_ZONE,
+    ROUND_THE_CLOCK,
+    OpeningHours,
+    WeeklyHours,
+    zone_named,
+)
 
 SAMPLE_MATRIX = Path(__file__).parent / "responsibility.yaml"
 
@@ -67,17 +72,17 @@ class Hours(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        ZoneInfo(value)  # an unknown zone fails at load, not at the first incident
+        zone_named(value)  # an unknown zone fails at load, not at the first incident
         return value
 
     def service_hours(self) -> OpeningHours:
         """The pure schedule: the party's week (around the clock when ``always``, holidays
         too) in its zone, closed on Finnish public holidays when asked."""
         if self.always:
-            return OpeningHours(service=ROUND_THE_CLOCK, tz=ZoneInfo(self.timezone))
+            return OpeningHours(service=ROUND_THE_CLOCK, tz=zone_named(self.timezone))
         closed = FINNISH_HOLIDAYS if self.holidays == "FI" else frozenset()
         return OpeningHours(service=WeeklyHours.parse(self.weekly), holidays=closed,
-                            tz=ZoneInfo(self.timezone))
+                            tz=zone_named(self.timezone))
 
 
 class PartyNames(BaseModel):

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from cloud.sites.hours import REMOTE_SERVICE_HOURS, ROUND_THE_CLOCK, WeeklyHours
+from cloud.sites.hours import REMOTE_SERVICE_HOURS, ROUND_THE_CLOCK, WeeklyHours, zone_named
 from protocol.topics import DEVICE_TYPES
 
 PILOT_REGISTRY = Path(__file__).parent / "pilot.yaml"
@@ -86,7 +86,7 @@ class Site(BaseModel):
     @cached_property
     def zone(self) -> ZoneInfo:
         """The zone of the site's local times (``cloud.sites.hours.site_zone`` asks it)."""
-        return ZoneInfo(self.timezone)
+        return zone_named(self.timezone)
 
     @cached_property
     def service_week(self) -> WeeklyHours:

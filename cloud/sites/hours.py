@@ -57,6 +57,15 @@ class Interval(NamedTuple):
         return starts
 
 
+def zone_named(name: str) -> ZoneInfo:
+    """The zone of an IANA name (``Europe/Helsinki``); ``ValueError`` for one that is not
+    known, so a registry or matrix file naming it is refused when it loads."""
+    try:
+        return ZoneInfo(name)
+    except (KeyError, ValueError):  # ZoneInfoNotFoundError is a KeyError
+        raise ValueError(f"not a known time zone: {name!r}") from None
+
+
 def site_zone(registry: Registry, site: str) -> ZoneInfo:
     """The zone a site's local times are in: the registry's ``timezone`` of the site,
     Europe/Helsinki for a site the registry does not know (an old row, a removed site)."""
