@@ -12,9 +12,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from cloud.bookings.hours import HELSINKI, local_instant
 from cloud.bookings.models import CANCELLED, COMPLETED, NO_SHOW, Booking, BookingChange
 from cloud.bookings.reminders import message_reference
+from cloud.sites.hours import day_window
 from etapalvelu.logs import event_log
 
 log = event_log(__name__)
@@ -42,7 +42,7 @@ def purge_bookings(session: Session, *, now: datetime, retention: timedelta) -> 
 def statistics(session: Session, *, site: str, first: date, last: date) -> dict:
     """What the pilot measures from bookings of a site between two local days: visits by
     status and channel, booked and realised minutes, moves and changes. No personal data."""
-    start, end = local_instant(first, 0, HELSINKI), local_instant(last, 1440, HELSINKI)
+    start, end = day_window(first).start, day_window(last).end
     where = (Booking.site == site, Booking.start >= start, Booking.start < end)
     by_status = dict(session.execute(select(Booking.status, func.count()).where(*where)
                                      .group_by(Booking.status)).all())

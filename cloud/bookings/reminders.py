@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from cloud import formats
 from cloud.bookings import templates  # noqa: F401  (registers the message templates)
 from cloud.bookings.hours import HELSINKI
 from cloud.bookings.models import BOOKED, Booking
 from cloud.notify import enqueue
+from cloud.sites.hours import site_zone
 
 if TYPE_CHECKING:
     from cloud.bookings.rules import BookingRules
@@ -60,8 +62,9 @@ def _recipient(booking: Booking) -> tuple[str, str] | None:
 def _context(rules: BookingRules, booking: Booking) -> dict:
     lang = booking.language
     site = rules.registry.sites[booking.site]
-    local = booking.start.astimezone(HELSINKI)
-    return {"date": f"{local.day}.{local.month}.{local.year}", "time": local.strftime("%H:%M"),
+    zone = site_zone(rules.registry, booking.site)
+    return {"date": formats.day_text(booking.start, zone),
+            "time": formats.clock(booking.start, zone),
             "place": getattr(site.name, lang),
             "service": getattr(rules.catalogue.services[booking.service].name, lang)}
 

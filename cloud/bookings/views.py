@@ -4,17 +4,16 @@ comes back as 409 (a conflict with other bookings) or 422, as every refusal does
 (``cloud.api.problems``)."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
 from cloud.accounts.deps import AccessDep
-from cloud.api.deps import NowDep, SessionDep, app_settings
+from cloud.api.deps import NowDep, RegistryDep, SessionDep, app_settings
 from cloud.api.inputs import Code, RowId, check_span
 from cloud.api.refusals import invalid, not_found
 from cloud.bookings import service
-from cloud.bookings.hours import HELSINKI, local_instant
 from cloud.bookings.models import Booking
 from cloud.bookings.schemas import (
     AffectedOut,
@@ -36,6 +35,7 @@ from cloud.bookings.settings import BookingSettings
 from cloud.flows.purge import purge_personal_data
 from cloud.instants import ApiDay, ApiInstant
 from cloud.sites import service as sites
+from cloud.sites.hours import day_window, site_zone
 
 MAX_RANGE_DAYS = 62
 MAX_CLOSURE, CLOSURE_HORIZON = timedelta(days=366), timedelta(days=2 * 366)
@@ -197,16 +197,13 @@ def complete(booking_id: RowId, body: CompleteIn, access: AccessDep, session: Se
 
 # --- lists ----------------------------------------------------------------------------------
 
-def _local_day_window(day: date) -> tuple[datetime, datetime]:
-    return local_instant(day, 0, HELSINKI), local_instant(day, 1440, HELSINKI)
-
-
 @router.get("/sites/{site}/day", response_model=list[BookingOut])
 def day_list(site: Code, access: AccessDep, session: SessionDep, now: NowDep,
-             day: ApiDay | None = None) -> list[Booking]:
+             registry: RegistryDep, day: ApiDay | None = None) -> list[Booking]:
     """The advisor's view: a site's bookings of one local day (today by default)."""
     access.require("site.day_list", site=site, resource=f"site:{site}")
-    start, end = _local_day_window(day or now.astimezone(HELSINKI).date())
+    zone = site_zone(registry, site)
+    start, end = day_window(day or now.astimezone(zone).date(), zone)
     return service.bookings_between(session, start=start, end=end, site=site,
                                     include_cancelled=True)
 
@@ -217,8 +214,8 @@ def authority_list(authority: Code, first: ApiDay, last: ApiDay, access: AccessD
     """The expert's list: the authority's bookings at every site between two local days."""
     access.require("authority.list", authority=authority, resource=f"authority:{authority}")
     _range(first, last)
-    return service.bookings_between(session, start=_local_day_window(first)[0],
-                                    end=_local_day_window(last)[1], authority=authority)
+    return service.bookings_between(session, start=day_window(first).start,
+                                    end=day_window(last).end, authority=authority)
 
 
 # --- rooms and buildings --------------------------------------------------------------------

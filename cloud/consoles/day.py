@@ -1,21 +1,25 @@
 """What the consoles show of a day, read through the domains' service functions: a site's
 visits with their status, its rooms (readiness, devices, occupancy, the visit in the room)
 and its open incidents with the party and the SLA clock; an authority's visits for its
-experts. Times are shown in the site's local time (Europe/Helsinki)."""
+experts. Times are in the site's zone (``cloud.sites.hours.site_zone``), shown through
+``cloud.formats``; the SLA clock is the incidents' own ``response_clock``, the one the support
+party's pages show."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from cloud import formats
 from cloud.bookings import service as bookings
 from cloud.consoles.rules import arrival, terminal_missing, visit_status
 from cloud.incidents import service as incidents
 from cloud.registry import Registry
 from cloud.sessions import service as video_sessions
 from cloud.sites import service as sites
-from cloud.sites.hours import HELSINKI, local_instant
+from cloud.sites.hours import DEFAULT_ZONE, day_window, site_zone
 from cloud.twin import service as twin
 from cloud.twin.rules import RoomReadiness, room_readiness
 
@@ -32,27 +36,9 @@ def room_names(room) -> dict[str, str]:
     return {lang: room.local_name(lang) for lang in ("fi", "sv", "en")}
 
 
-def day_window(day: date) -> tuple[datetime, datetime]:
-    """The UTC instants of a Helsinki calendar day, [midnight, next midnight)."""
-    return local_instant(day, 0, HELSINKI), local_instant(day, 1440, HELSINKI)
-
-
-def local_day(now: datetime) -> date:
-    """Today in Helsinki."""
-    return now.astimezone(HELSINKI).date()
-
-
-def clock(instant: datetime | None) -> str:
-    """An instant as the local wall clock, ``09:30``."""
-    return "" if instant is None else instant.astimezone(HELSINKI).strftime("%H:%M")
-
-
-def when(instant: datetime, now: datetime) -> str:
-    """An instant as the local clock, with the day (``8.12. 08:30``) when not today."""
-    local = instant.astimezone(HELSINKI)
-    if local.date() == local_day(now):
-        return clock(instant)
-    return f"{local.day}.{local.month}. {clock(instant)}"
+def local_day(now: datetime, zone: ZoneInfo = DEFAULT_ZONE) -> date:
+    """The local calendar day of ``now`` (today, for the clock's now)."""
+    return now.astimezone(zone).date()
 
 
 @dataclass(frozen=True)
@@ -71,6 +57,7 @@ class Visit:
     status: str       # due | checked_in | in_session | done | no_show | cancelled
     version: int
     terminal_missing: bool = False  # the slot began and the room terminal never joined
+    zone: ZoneInfo = DEFAULT_ZONE   # the site's
 
     @property
     def active(self) -> bool:
@@ -79,8 +66,8 @@ class Visit:
 
     @property
     def times(self) -> str:
-        """``09:30–10:00`` in local time."""
-        return f"{clock(self.start)}–{clock(self.end)}"
+        """``09:30–10:00`` in the site's local time."""
+        return f"{formats.clock(self.start, self.zone)}–{formats.clock(self.end, self.zone)}"
 
 
 @dataclass(frozen=True)
@@ -97,7 +84,8 @@ class RoomView:
 
 @dataclass(frozen=True)
 class OpenIncident:
-    """An open incident of the site, its party and where its SLA clock stands."""
+    """An open incident of the site, its party and its SLA clock (None when the matrix no
+    longer knows its party)."""
 
     id: int
     room: str | None
@@ -107,15 +95,8 @@ class OpenIncident:
     state: str
     party: dict[str, str] | str  # per language, as the template's name(...) takes it
     opened: datetime
-    due: datetime | None
     acknowledged: bool
-
-    def minutes_left(self, now: datetime) -> int | None:
-        """Minutes until the response is due (negative: overdue); None without a clock or
-        once acknowledged (the clock has stopped)."""
-        if self.due is None or self.acknowledged:
-            return None
-        return int((self.due - now).total_seconds() // 60)
+    clock: incidents.ResponseClock | None
 
 
 @dataclass(frozen=True)
@@ -135,31 +116,34 @@ def _occupancy(session: Session, site: str) -> dict[str, bool]:
             if s == site}
 
 
-def _visits(session: Session, found: list, occupied, now: datetime) -> list[Visit]:
+def _visits(session: Session, registry: Registry, found: list, occupied,
+            now: datetime) -> list[Visit]:
     """Bookings as visits: their status from the booking, their video session (when the
     platform holds one) and, without one, the room's occupancy (``occupied(booking)``)."""
     videos = video_sessions.booking_videos(db=session, booking_ids=[b.id for b in found])
-    return [_visit(b, occupied(b), videos.get(b.id), now) for b in found]
+    return [_visit(b, occupied(b), videos.get(b.id), now, site_zone(registry, b.site))
+            for b in found]
 
 
-def _visit(booking, occupied: bool, video, now: datetime) -> Visit:
+def _visit(booking, occupied: bool, video, now: datetime, zone: ZoneInfo) -> Visit:
     status = visit_status(booking.status, start=booking.start, end=booking.end,
                           occupied=occupied, now=now, video=video.state if video else None)
     missing = terminal_missing(status, start=booking.start, now=now,
                                terminal_joined=video.terminal_joined if video else None)
     return Visit(booking.id, booking.site, booking.room, booking.start, booking.end,
                  booking.authority, booking.service, booking.channel,
-                 booking.customer_name or "–", status, booking.version, missing)
+                 booking.customer_name or "–", status, booking.version, missing, zone)
 
 
-def site_visits(session: Session, *, site: str, day: date, now: datetime) -> list[Visit]:
+def site_visits(session: Session, *, registry: Registry, site: str, day: date,
+                now: datetime) -> list[Visit]:
     """The site's bookings of ``day`` by time, cancelled ones included (the advisor sees
     what changed)."""
-    start, end = day_window(day)
+    start, end = day_window(day, site_zone(registry, site))
     occupancy = _occupancy(session, site)
     found = bookings.bookings_between(session, start=start, end=end, site=site,
                                       include_cancelled=True)
-    return _visits(session, found, lambda b: occupancy.get(b.room, False), now)
+    return _visits(session, registry, found, lambda b: occupancy.get(b.room, False), now)
 
 
 def site_rooms(session: Session, *, registry: Registry, site: str, visits: list[Visit],
@@ -179,13 +163,14 @@ def site_rooms(session: Session, *, registry: Registry, site: str, visits: list[
     return rooms
 
 
-def site_incidents(session: Session, *, routing: incidents.Routing, site: str
-                   ) -> list[OpenIncident]:
-    """The site's incidents not yet resolved, oldest first, with the responsible party."""
+def site_incidents(session: Session, *, routing: incidents.Routing, site: str,
+                   now: datetime) -> list[OpenIncident]:
+    """The site's incidents not yet resolved, oldest first, with the responsible party and
+    the response clock at ``now``."""
     found = [i for i in incidents.active_incidents(session) if i.site == site]
     return [OpenIncident(i.id, i.room, i.device, i.category, i.severity, i.state,
-                         _party_name(routing, i.party), i.opened_at, i.due_at,
-                         i.acknowledged_at is not None)
+                         _party_name(routing, i.party), i.opened_at,
+                         i.acknowledged_at is not None, _clock(routing, i, now))
             for i in sorted(found, key=lambda i: i.opened_at)]
 
 
@@ -196,16 +181,26 @@ def _party_name(routing: incidents.Routing, party: str) -> dict[str, str] | str:
         return party
 
 
+def _clock(routing: incidents.Routing, incident,
+           now: datetime) -> incidents.ResponseClock | None:
+    """The incident's response clock, as the support party's pages show it."""
+    try:
+        return incidents.response_clock(incident=incident, matrix=routing.matrix, now=now)
+    except KeyError:  # a party gone from the matrix: no clock to show
+        return None
+
+
 def site_day(session: Session, *, registry: Registry, routing: incidents.Routing, site: str,
              now: datetime) -> SiteDay:
     """The advisor console's day of ``site`` at ``now``."""
-    day = local_day(now)
-    visits = site_visits(session, site=site, day=day, now=now)
+    day = local_day(now, site_zone(registry, site))
+    visits = site_visits(session, registry=registry, site=site, day=day, now=now)
     hours = sites.hours_around(session, registry=registry, site=site, instant=now,
                                ahead=timedelta(0))
     return SiteDay(site, day, visits,
                    site_rooms(session, registry=registry, site=site, visits=visits, now=now),
-                   site_incidents(session, routing=routing, site=site), hours.is_open(now))
+                   site_incidents(session, routing=routing, site=site, now=now),
+                   hours.is_open(now))
 
 
 @dataclass(frozen=True)
@@ -216,10 +211,12 @@ class ExpertVisit:
     arrival: str  # due | checked_in | in_room | done | no_show
 
 
-def authority_day(session: Session, *, authority: str, now: datetime) -> list[ExpertVisit]:
+def authority_day(session: Session, *, registry: Registry, authority: str,
+                  now: datetime) -> list[ExpertVisit]:
     """The authority's visits of today at every site, by time (cancelled ones left out)."""
     start, end = day_window(local_day(now))
     occupancy = {(s, r): o for s, r, o, _ in twin.room_occupancy(db=session)}
     found = bookings.bookings_between(session, start=start, end=end, authority=authority)
-    visits = _visits(session, found, lambda b: occupancy.get((b.site, b.room), False), now)
+    visits = _visits(session, registry, found,
+                     lambda b: occupancy.get((b.site, b.room), False), now)
     return [ExpertVisit(visit, arrival(visit.status)) for visit in visits]

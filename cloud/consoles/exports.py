@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from cloud.bookings import service as bookings
 from cloud.consoles import service as tasks
-from cloud.consoles.day import day_window
 from cloud.consoles.rules import TASKS
 from cloud.registry import Registry
+from cloud.sites.hours import day_window
 
 FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
            "csv": "text/csv; charset=utf-8"}

@@ -4,6 +4,7 @@ id so the error summary can link to it."""
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -11,7 +12,7 @@ from cloud.api.forms import read_form  # noqa: F401 - the one form reader, named
 from cloud.api.inputs import Reason
 from cloud.bookings import service as bookings
 from cloud.instants import EARLIEST_YEAR, LATEST_YEAR
-from cloud.sites.hours import HELSINKI, local_instant
+from cloud.sites.hours import DEFAULT_ZONE, local_instant
 
 REASON = TypeAdapter(Reason)
 
@@ -35,9 +36,10 @@ def whole_number(text: str | None) -> int | None:
     return int(text) if text and text.isdigit() else None
 
 
-def local_start(form: dict, *, day_field: str, time_field: str, default_day: date) -> datetime:
+def local_start(form: dict, *, day_field: str, time_field: str, default_day: date,
+                zone: ZoneInfo = DEFAULT_ZONE) -> datetime:
     """The instant of the form's local ``date`` (``default_day`` when empty) and ``time``
-    (``hh:mm``) in Helsinki."""
+    (``hh:mm``) in the site's ``zone``."""
     raw_day = form.get("date", "")
     try:
         day = date.fromisoformat(raw_day) if raw_day else default_day
@@ -49,7 +51,7 @@ def local_start(form: dict, *, day_field: str, time_field: str, default_day: dat
         wall = time.fromisoformat(form.get("time", ""))
     except ValueError:
         raise FormError(time_field, "advisor.error.time") from None
-    return local_instant(day, wall.hour * 60 + wall.minute, HELSINKI)
+    return local_instant(day, wall.hour * 60 + wall.minute, zone)
 
 
 def customer_of(form: dict, prefix: str) -> bookings.Customer:

@@ -41,6 +41,7 @@ from cloud.consoles.forms import (
 from cloud.consoles.rules import MAX_DAY_MINUTES, STEPS, TASKS
 from cloud.consoles.scope import DEVICES, RoutingDep, access, advisor_sites, chosen_site
 from cloud.registry import Registry
+from cloud.sites.hours import site_zone
 from cloud.texts import texts, translate
 from cloud.web.templating import language, render
 
@@ -69,8 +70,7 @@ def template_helpers(request: Request, registry: Registry, rules=None) -> dict:
             "authority_name": lambda a: days.names(registry.authorities[a].name)
             if a in registry.authorities else a,
             "site_name": lambda s: days.names(registry.sites[s].name),
-            "clock": days.clock, "when": days.when, "local_date": days.local_day,
-            "DEVICES": DEVICES}
+            "local_date": days.local_day, "DEVICES": DEVICES}
 
 
 def refusal_error(refusal: bookings.BookingRefused, field: str) -> FormError:
@@ -108,7 +108,7 @@ def _advisor_page(request: Request, *, principal, session, registry, rules, rout
                   status_code: int = 200) -> Response:
     day = days.site_day(session, registry=registry, routing=routing, site=site, now=now)
     return render(request, "advisor.html", status_code=status_code, principal=principal,
-                  site=site, sites=advisor_sites(principal, registry), day=day, now=now,
+                  site=site, zone=site_zone(registry, site), sites=advisor_sites(principal, registry), day=day, now=now,
                   services=rules.catalogue.offered_at(registry, site), errors=list(errors),
                   form=form or {}, alerts=alert_context(registry, principal, site),
                   refresh_ms=getattr(request.app.state, "console_refresh_ms", REFRESH_MS),
@@ -140,7 +140,7 @@ def advisor_live(request: Request, principal: PageStaff, session: SessionDep,
     site = chosen_site(request, principal, registry, now, site)
     day = days.site_day(session, registry=registry, routing=routing, site=site, now=now)
     return render(request, "advisor-live.html", principal=principal, site=site, day=day,
-                  now=now, **template_helpers(request, registry, rules))
+                  now=now, zone=site_zone(registry, site), **template_helpers(request, registry, rules))
 
 
 # --- actions on one booking ------------------------------------------------------------------
@@ -156,9 +156,10 @@ def _no_show(session, rules, booking, form, actor, now) -> str:
 
 
 def _move(session, rules, booking, form, actor, now) -> str:
+    zone = site_zone(rules.registry, booking.site)
     start = local_start(form, day_field=f"move-date-{booking.id}",
                         time_field=f"move-time-{booking.id}",
-                        default_day=days.local_day(booking.start))
+                        default_day=days.local_day(booking.start, zone), zone=zone)
     bookings.move_booking(session, rules, booking=booking, start=start, actor=actor, now=now,
                           version=whole_number(form.get("version")))
     return "moved"
@@ -223,8 +224,9 @@ def _walk_in(session, rules, site, service_id, minutes, customer, form, actor, n
 
 
 def _create(session, rules, site, service_id, minutes, customer, form, actor, now):
+    zone = site_zone(rules.registry, site)
     start = local_start(form, day_field="create-date", time_field="create-time",
-                        default_day=days.local_day(now))
+                        default_day=days.local_day(now, zone), zone=zone)
     return bookings.create_booking(session, rules, site=site, service=service_id,
                                    start=start, minutes=minutes,
                                    channel=form.get("channel") or "on_site",
@@ -295,7 +297,7 @@ def _own_log(principal) -> None:
 
 def _tasks_page(request: Request, *, principal, session, registry, site: str,
                 now: datetime, errors=(), status_code: int = 200) -> Response:
-    today = days.local_day(now)
+    today = days.local_day(now, site_zone(registry, site))
     minutes = tasks.day_minutes(session, site=site, advisor_id=principal.staff_id, day=today)
     return render(request, "tasks.html", status_code=status_code, principal=principal,
                   site=site, sites=advisor_sites(principal, registry), day=today,
@@ -326,7 +328,8 @@ def _record(request: Request, form: dict, *, principal, session, registry,
         error = FormError(f"minutes-{task}", "tasktime.error.minutes")
     else:
         record = tasks.add_minutes if add is not None else tasks.set_minutes
-        record(session, site=site, advisor_id=principal.staff_id, day=days.local_day(now),
+        record(session, site=site, advisor_id=principal.staff_id,
+               day=days.local_day(now, site_zone(registry, site)),
                task=task, minutes=minutes, now=now)
         session.commit()
         query = urlencode({"site": site, "saved": task})
@@ -376,7 +379,8 @@ def _day(request: Request, template: str, *, principal, session, registry, rules
     access(request, principal, now).require("authority.list", authority=authority,
                                             resource=f"authority:{authority}")
     return render(request, template, principal=principal, authority=authority,
-                  visits=days.authority_day(session, authority=authority, now=now),
+                  visits=days.authority_day(session, registry=registry, authority=authority,
+                                            now=now),
                   day=days.local_day(now), now=now,
                   refresh_ms=getattr(request.app.state, "console_refresh_ms", REFRESH_MS),
                   **template_helpers(request, registry, rules))

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from cloud import formats
 from cloud.accounts.service import staff_to_alert
 from cloud.bookings import templates  # noqa: F401  (registers the message templates)
 from cloud.bookings.models import Booking
@@ -19,6 +19,7 @@ from cloud.incidents.service import active_incident_of_room
 from cloud.notify import enqueue
 from cloud.registry import Registry
 from cloud.sites import service as sites
+from cloud.sites.hours import site_zone
 from cloud.twin.rules import RoomReadiness, room_readiness
 from cloud.twin.service import room_state
 from etapalvelu.logs import event_log
@@ -66,10 +67,9 @@ def check_readiness(session: Session, rules, *, now: datetime,
 def _alert(session: Session, registry: Registry, booking: Booking, problems: tuple[str, ...],
            now: datetime) -> NotReady:
     incident = active_incident_of_room(session, site=booking.site, room=booking.room)
-    zone = ZoneInfo(registry.sites[booking.site].timezone)
     context = {"site": booking.site, "room": booking.room, "booking": booking.id,
                "authority": booking.authority, "problems": ", ".join(problems),
-               "time": booking.start.astimezone(zone).strftime("%H:%M"),
+               "time": formats.clock(booking.start, site_zone(registry, booking.site)),
                "incident": f"#{incident}" if incident else "-"}
     alerted = []
     for username, email in staff_to_alert(session, site=booking.site,

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from cloud import formats
 from cloud.accounts.service import display_names
 from cloud.calls import service as calls
 from cloud.calls import templates  # noqa: F401  (registers the SMS template)
@@ -319,7 +319,6 @@ def _text_backup_number(db: Session, call: Call, registry: Registry, now: dateti
     if site.backup_phone is None:
         log.warning("calls.sms_skipped", call=call.id, site=call.site, reason="no_backup_phone")
         return
-    pressed = call.pressed_at.astimezone(ZoneInfo(site.timezone))
     waited = max(1, round((now - call.pressed_at) / timedelta(minutes=1)))
     room = site.rooms[call.room].local_name(language) if call.room in site.rooms else call.room
     template = "identity_unanswered" if call.reason == IDENTITY else "call_unanswered"
@@ -327,6 +326,6 @@ def _text_backup_number(db: Session, call: Call, registry: Registry, now: dateti
             language=language, reference=f"call:{call.id}", now=now,
             idempotency_key=f"call:{call.id}:sms",
             context={"site_name": getattr(site.name, language, site.name.fi),
-                     "room_name": room, "pressed": pressed.strftime("%H:%M"),
-                     "waited": waited})
+                     "room_name": room, "pressed": formats.clock(call.pressed_at, site.zone),
+                     "waited": formats.minutes(language, waited)})
     log.warning("calls.sms_queued", call=call.id, site=call.site)

@@ -9,11 +9,18 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-import holidays
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from cloud.incidents.hours import ServiceHours, SlaClock, parse_weekly
+from cloud.incidents.hours import SlaClock
+from cloud.sites.calendar import FINNISH_HOLIDAYS
+from cloud.sites.hours import (
+    DEFAULT_ZONE,
+    ROUND_THE_CLOCK,
+    OpeningHours,
+    WeeklyHours,
+    zone_named,
+)
 
 SAMPLE_MATRIX = Path(__file__).parent / "responsibility.yaml"
 
@@ -47,10 +54,11 @@ class Channel(BaseModel):
 
 
 class Hours(BaseModel):
-    """Service hours as written in the file."""
+    """Service hours as written in the file: weekly hours read by the sites' one parser,
+    closed on the sites' one holiday calendar (``holidays: FI``), or ``always``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    timezone: str = "Europe/Helsinki"
+    timezone: str = DEFAULT_ZONE.key
     weekly: dict[str, str] = {}
     holidays: Literal["FI"] | None = "FI"
     always: bool = False
@@ -58,13 +66,23 @@ class Hours(BaseModel):
     @field_validator("weekly")
     @classmethod
     def _parses(cls, value: dict[str, str]) -> dict[str, str]:
-        parse_weekly(value)
+        WeeklyHours.parse(value)
         return value
 
-    def service_hours(self) -> ServiceHours:
-        """The pure schedule, closed on Finnish public holidays when asked."""
-        closed = holidays.Finland() if self.holidays == "FI" else frozenset()
-        return ServiceHours(parse_weekly(self.weekly), self.timezone, closed, self.always)
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        zone_named(value)  # an unknown zone fails at load, not at the first incident
+        return value
+
+    def service_hours(self) -> OpeningHours:
+        """The pure schedule: the party's week (around the clock when ``always``, holidays
+        too) in its zone, closed on Finnish public holidays when asked."""
+        if self.always:
+            return OpeningHours(service=ROUND_THE_CLOCK, tz=zone_named(self.timezone))
+        closed = FINNISH_HOLIDAYS if self.holidays == "FI" else frozenset()
+        return OpeningHours(service=WeeklyHours.parse(self.weekly), holidays=closed,
+                            tz=zone_named(self.timezone))
 
 
 class PartyNames(BaseModel):

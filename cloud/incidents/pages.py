@@ -3,8 +3,9 @@ acknowledge, resolve and comment) and the advisor's manual incident report.
 
 Plain HTML forms that work without script (POST, then a redirect to a page to GET); each
 action goes through the same service functions and access rules as the API, so audit,
-notifications and the rooms reopened at a resolve happen the same way. Times are shown in
-Europe/Helsinki; the SLA clock is the incidents' own (``service.response_clock``).
+notifications and the rooms reopened at a resolve happen the same way. Times are shown in the
+incident's site's zone and durations as ``cloud.formats`` writes them; the SLA clock is the
+incidents' own (``service.response_clock``).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from cloud import formats
 from cloud.accounts.access import SUPPORT
 from cloud.accounts.deps import Access
 from cloud.accounts.pages import PageAccess
@@ -30,11 +32,11 @@ from cloud.incidents.matrix import CATEGORIES, CATEGORY_OWNERS
 from cloud.incidents.models import Incident
 from cloud.incidents.rules import CRITICAL, MAJOR, MINOR
 from cloud.incidents.views import RoutingDep, _incident
+from cloud.sites.hours import DEFAULT_ZONE, site_zone
 from cloud.texts import texts, translate
 from cloud.web.templating import language, render
 
 router = APIRouter(include_in_schema=False)
-ZONE = ZoneInfo("Europe/Helsinki")
 CONSOLE = "/console/support"
 # the queue's state filter -> the lifecycle states it shows
 STATE_FILTERS = {"active": ACTIVE_STATES, "open": ("open", "notified"),
@@ -54,30 +56,17 @@ URGENCY = ("breached", "running", "paused", "stopped", "ended")
 FILTERS = ("state", "site", "category", "breached")
 
 
-def helsinki(instant: datetime | None) -> str:
-    """An instant as the page shows it: day and time in Helsinki."""
-    return instant.astimezone(ZONE).strftime("%-d.%-m.%Y %H:%M") if instant else "–"
-
-
-def duration(lang: str, span: timedelta) -> str:
-    """A span in hours and minutes, rounded up to the minute (so "0 min" means none left)."""
-    minutes = -(-int(span.total_seconds()) // 60)
-    hours, minutes = divmod(minutes, 60)
-    if hours:
-        return translate(lang, "incidents.duration_hm", h=hours, m=minutes)
-    return translate(lang, "incidents.duration_m", m=minutes)
-
-
-def clock_text(lang: str, clock: service.ResponseClock) -> str:
-    """The SLA clock in words: time left, overdue by how much, or stopped."""
-    due = helsinki(clock.due)
+def clock_text(lang: str, clock: service.ResponseClock, zone: ZoneInfo = DEFAULT_ZONE) -> str:
+    """The SLA clock in words: time left, overdue by how much, or stopped (its due time in
+    the site's ``zone``)."""
+    due = formats.moment(clock.due, zone)
     if clock.status in ("running", "paused"):
-        return translate(lang, f"incidents.clock_{clock.status}", left=duration(lang, clock.left),
-                         due=due)
+        return translate(lang, f"incidents.clock_{clock.status}",
+                         left=formats.duration(lang, clock.left), due=due)
     if clock.status == "breached":
-        return translate(lang, "incidents.clock_breached", over=duration(lang, clock.over),
-                         due=due)
-    used = duration(lang, clock.used or timedelta(0))
+        return translate(lang, "incidents.clock_breached",
+                         over=formats.duration(lang, clock.over), due=due)
+    used = formats.duration(lang, clock.used or timedelta(0))
     late = "_late" if clock.breached else ""
     return translate(lang, f"incidents.clock_{clock.status}{late}", used=used, due=due)
 
@@ -91,11 +80,10 @@ def label(lang: str, kind: str, value: str, **values) -> str:
 
 
 def page(request: Request, template: str, *, status_code: int = 200, **context) -> Response:
-    """``render`` with what every incident page uses: ``label``, ``clock_text`` and
-    ``helsinki``."""
+    """``render`` with what every incident page uses: ``label`` and ``clock_text`` (times
+    through the templating's filters, in each row's ``zone``)."""
     lang = language(request)
     return render(request, template, status_code=status_code, clock_text=clock_text,
-                  helsinki=helsinki,
                   label=lambda kind, value, **values: label(lang, kind, value, **values),
                   **context)
 
@@ -126,6 +114,7 @@ def _place(routing: service.Routing, incident: Incident) -> tuple[object, str | 
 def _row(routing: service.Routing, incident: Incident, now: datetime) -> dict:
     site, room = _place(routing, incident)
     return {"incident": incident, "site": site, "room": room,
+            "zone": site_zone(routing.registry, incident.site),
             "clock": service.response_clock(incident=incident, matrix=routing.matrix, now=now),
             "party": routing.matrix.party(incident.party).shown_name}
 
@@ -186,7 +175,7 @@ def support_console(request: Request, session: SessionDep, access: PageAccess,
                 filters={"state": state, "site": site or "", "category": category or "",
                          "breached": bool(breached)},
                 states=STATE_FILTERS, sites=routing.registry.sites, categories=CATEGORIES,
-                refreshed=now.astimezone(ZONE).strftime("%H:%M:%S"),
+                refreshed=formats.clock(now, seconds=True),
                 refresh_s=routing.settings.console_refresh_s, notice=_notice(request),
                 noticed=_noticed(request),
                 back=urlencode(_kept_filters(request.url.query)))

@@ -9,12 +9,12 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import cloud.incidents.templates  # noqa: F401 - registers the incident templates
+from cloud.formats import moment
 from cloud.incidents.lifecycle import ACTIVE_STATES, Handled, next_state, sla_report
 from cloud.incidents.matrix import CATEGORY_OWNERS, Channel, ResponsibilityMatrix
 from cloud.incidents.models import ActionLink, Incident, IncidentEvent
@@ -23,6 +23,7 @@ from cloud.incidents.settings import IncidentSettings
 from cloud.instants import utc_text
 from cloud.notify import accepted_at, enqueue
 from cloud.registry import Registry
+from cloud.sites.hours import site_zone
 from cloud.texts import localized
 
 ENGINE = "engine"
@@ -117,16 +118,15 @@ def _send(session: Session, *, incident: Incident, routing: Routing,
 def incident_context(incident: Incident, routing: Routing, language: str) -> dict:
     """The facts a message about ``incident`` may show (nothing about customers)."""
     site = routing.registry.sites.get(incident.site)
-    zone = ZoneInfo(site.timezone if site else "Europe/Helsinki")
+    zone = site_zone(routing.registry, incident.site)
     return {
         "incident": incident.id, "room": incident.room or "-",
         "severity": SEVERITY_WORDS[language].get(incident.severity, incident.severity),
         "site_name": getattr(site.name, language) if site else incident.site,
         "device": incident.device or "-", "what": incident.rule, "code": incident.code or "-",
         "party": localized(routing.matrix.party(incident.party).shown_name, language),
-        "opened": incident.opened_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-        "due": (incident.due_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-                if incident.due_at else "-"),
+        "opened": moment(incident.opened_at, zone),
+        "due": moment(incident.due_at, zone) if incident.due_at else "-",
     }
 
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from cloud.sites.hours import REMOTE_SERVICE_HOURS, ROUND_THE_CLOCK, WeeklyHours
+from cloud.sites.hours import REMOTE_SERVICE_HOURS, ROUND_THE_CLOCK, WeeklyHours, zone_named
 from protocol.topics import DEVICE_TYPES
 
 PILOT_REGISTRY = Path(__file__).parent / "pilot.yaml"
@@ -79,7 +80,13 @@ class Site(BaseModel):
     @model_validator(mode="after")
     def _hours_parse(self) -> Site:
         self.service_week, self.building_week  # noqa: B018 - a bad span fails at load
+        self.zone  # noqa: B018 - and so does an unknown zone
         return self
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        """The zone of the site's local times (``cloud.sites.hours.site_zone`` asks it)."""
+        return zone_named(self.timezone)
 
     @cached_property
     def service_week(self) -> WeeklyHours:

@@ -7,18 +7,26 @@ A site is open where three layers agree:
 3. Finnish public holidays (closed like a Sunday).
 
 Local hours are minutes from local midnight (``(540, 900)`` is 09:00-15:00) in the site's zone
-(Europe/Helsinki); instants are aware datetimes, compared in UTC.
+(``site_zone``: Europe/Helsinki unless the registry says otherwise); instants are aware
+datetimes, compared in UTC.
+
+This module is the one way to read weekly hours (``WeeklyHours.parse``) and the one zone rule
+of a site (``site_zone``); ``calendar.py`` is the one Finnish public-holiday calendar. The SLA
+clocks of the support parties (``cloud.incidents.hours``) run over the same ``OpeningHours``.
 """
 from __future__ import annotations
 
 import re
-from collections.abc import Container, Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 from zoneinfo import ZoneInfo
 
-HELSINKI = ZoneInfo("Europe/Helsinki")
+if TYPE_CHECKING:
+    from cloud.registry import Registry
+
+HELSINKI = DEFAULT_ZONE = ZoneInfo("Europe/Helsinki")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _SPAN = re.compile(r"^(\d\d):(\d\d)-(\d\d):(\d\d)(?:\s*x\s*(\d+))?$")
 
@@ -47,6 +55,22 @@ class Interval(NamedTuple):
             starts.append(at)
             at += slot
         return starts
+
+
+def zone_named(name: str) -> ZoneInfo:
+    """The zone of an IANA name (``Europe/Helsinki``); ``ValueError`` for one that is not
+    known, so a registry or matrix file naming it is refused when it loads."""
+    try:
+        return ZoneInfo(name)
+    except (KeyError, ValueError):  # ZoneInfoNotFoundError is a KeyError
+        raise ValueError(f"not a known time zone: {name!r}") from None
+
+
+def site_zone(registry: Registry, site: str) -> ZoneInfo:
+    """The zone a site's local times are in: the registry's ``timezone`` of the site,
+    Europe/Helsinki for a site the registry does not know (an old row, a removed site)."""
+    entry = registry.sites.get(site)
+    return entry.zone if entry is not None else DEFAULT_ZONE
 
 
 def parse_span(text: str) -> tuple[int, int, int]:
@@ -85,10 +109,12 @@ class WeeklyHours:
         return cls({day: tuple(spans) for day in weekdays})
 
     @classmethod
-    def parse(cls, table: Mapping[str, Sequence[str]]) -> WeeklyHours:
-        """``{"mon-fri": ["09:00-15:00"], "sat": ["10:00-12:00"]}`` -> ``WeeklyHours``."""
+    def parse(cls, table: Mapping[str, Sequence[str] | str]) -> WeeklyHours:
+        """``{"mon-fri": ["09:00-15:00"], "sat": "10:00-12:00"}`` -> ``WeeklyHours`` (a day's
+        spans as a list, or one span as a string: the parties' hours in the matrix)."""
         days: dict[int, list[Span]] = {}
         for key, spans in table.items():
+            spans = [spans] if isinstance(spans, str) else spans
             for day in parse_weekdays(key):
                 days.setdefault(day, []).extend(parse_span(s)[:2] for s in spans)
         return cls({d: _merge(v) for d, v in days.items()})
@@ -123,6 +149,12 @@ def local_instant(day: date, minute: int, tz: ZoneInfo = HELSINKI) -> datetime:
     """The UTC instant of local wall time ``minute`` on ``day`` (1440 is the next midnight)."""
     wall = datetime.combine(day, time(0), tzinfo=tz) + timedelta(minutes=minute)
     return wall.astimezone(UTC)
+
+
+def day_window(day: date, tz: ZoneInfo = DEFAULT_ZONE) -> Interval:
+    """A local calendar day as UTC instants, [midnight, next midnight) (23 or 25 hours on the
+    days the clocks change)."""
+    return Interval(local_instant(day, 0, tz), local_instant(day, 1440, tz))
 
 
 @dataclass(frozen=True)
@@ -168,6 +200,15 @@ class OpeningHours:
         """Whether the site serves at ``instant``."""
         day = self.local_day(instant)
         return any(i.start <= instant < i.end for i in self.intervals(day))
+
+    def open_from(self, start: datetime, *, horizon_days: int = 400) -> Iterator[Interval]:
+        """The open intervals that end after ``start``, in order, looking ``horizon_days``
+        ahead (no service is closed longer; it guards against an always-closed week)."""
+        day = self.local_day(start)
+        for offset in range(horizon_days):
+            for interval in self.intervals(day + timedelta(days=offset)):
+                if interval.end > start:
+                    yield interval
 
     def serves_within(self, instant: datetime, lead: timedelta) -> bool:
         """Whether the site is open at ``instant`` or opens before ``instant + lead``: the

@@ -6,17 +6,15 @@ from __future__ import annotations
 from collections.abc import Container
 from dataclasses import replace
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
-import holidays as holiday_calendars
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from cloud.registry import Registry
+from cloud.sites.calendar import FINNISH_HOLIDAYS
 from cloud.sites.hours import OpeningHours
 from cloud.sites.models import BuildingException
 
-FINNISH_HOLIDAYS: Container[date] = holiday_calendars.Finland()  # closed like a Sunday
 _exception = BuildingException.__table__.c
 # built once with bound parameters: the availability path asks for it on every request
 _EXCEPTIONS = select(_exception.day, _exception.spans).where(
@@ -29,7 +27,7 @@ def weekly_hours(registry: Registry, *, site: str,
     """The site's hours by its week and the holidays alone (no dated exceptions)."""
     entry = registry.sites[site]
     return OpeningHours(building=entry.building_week, service=entry.service_week,
-                        holidays=holidays, tz=ZoneInfo(entry.timezone))
+                        holidays=holidays, tz=entry.zone)
 
 
 def opening_hours(session: Session, *, registry: Registry, site: str, first: date, last: date,

@@ -17,8 +17,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from cloud import formats
 from cloud.registry import Registry
-from cloud.sites.hours import HELSINKI, WEEKDAYS
+from cloud.sites.hours import WEEKDAYS
 from cloud.stats import export, figures
 from cloud.stats.charts import bar_chart
 from cloud.stats.facts import Sources
@@ -95,11 +96,17 @@ def month_tables(session: Session, *, registry: Registry, sources: Sources, mont
     return MonthTables(first, last, rows)
 
 
-def _cell(row: dict, field: str):
+def _cell(row: dict, field: str, lang: str) -> str:
+    """A table cell as the reader reads it: a number in the language's style, ``<5`` for a
+    suppressed count, a dash for none."""
     if field in row.get("suppressed", ()):
         return export.SUPPRESSED
     value = row.get(field)
-    return "–" if value is None else value
+    if value is None:
+        return "–"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return formats.number(lang, value)
+    return str(value)
 
 
 def _charts(tables: MonthTables, registry: Registry, lang: str) -> dict[str, Markup]:
@@ -190,14 +197,15 @@ def render_html(tables: MonthTables, *, registry: Registry, lang: str, now: date
                                       for c in shown]
         body = [[names[d].get(r[d], r[d]) if d in names else
                  t.get(f"code_{r[d]}", r[d]) for d in by]
-                + [_cell(r, FIELD_OF.get(c, c)) for c in shown]
+                + [_cell(r, FIELD_OF.get(c, c), lang) for c in shown]
                 for r in tables.rows[key]]
         sections.append({"key": key, "title": t[key], "heads": heads, "rows": body,
                          "numeric_from": len(by)})
     return env.get_template("stats_report.html").render(
         t=t, lang=lang, sections=sections, charts=_charts(tables, registry, lang),
-        first=tables.first, last=tables.last,
-        generated=now.astimezone(HELSINKI).strftime("%Y-%m-%d %H:%M"))
+        first=tables.first, period=f"{formats.day_text(tables.first)} – "
+                                   f"{formats.day_text(tables.last)}",
+        generated=formats.moment(now))
 
 
 def workbook(tables: MonthTables) -> bytes:

@@ -4,6 +4,9 @@ Each domain keeps its templates in ``cloud/<domain>/templates/`` and its texts i
 ``cloud/<domain>/texts.yaml`` (``key: {fi: ..., sv: ..., en: ...}``); ``cloud/web`` holds the
 base layout. The language comes from ``?lang=`` (remembered in a cookie), else the cookie,
 else Finnish. Names in the registry (``{fi, sv, en}`` mappings) are shown with ``name(...)``.
+Times, dates, durations and numbers go through the filters of ``cloud.formats`` (``clock``,
+``day``, ``moment``, ``when(now)``, ``duration``, ``minutes``, ``number``), in the page's
+language and in the zone the page gives as ``zone`` (a site's; Europe/Helsinki without one).
 """
 from __future__ import annotations
 
@@ -13,8 +16,11 @@ from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
 
+from cloud import formats
+from cloud.sites.hours import DEFAULT_ZONE
 from cloud.texts import DEFAULT_LANGUAGE, LANGUAGES, localized, translate
 
 CLOUD = Path(__file__).parents[1]
@@ -39,7 +45,35 @@ def environment() -> Environment:
                       autoescape=select_autoescape(default=True), undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
     env.globals["LANGUAGES"], env.globals["LANGUAGE_NAMES"] = LANGUAGES, LANGUAGE_NAMES
+    env.filters.update(FORMAT_FILTERS)
     return env
+
+
+def _lang(context: Context) -> str:
+    return context.get("lang") or DEFAULT_LANGUAGE
+
+
+def _zone(context: Context, zone=None):
+    """The zone a filter shows local time in: the one it is given (a row's site, in a list of
+    several sites), else the page's ``zone``, else the platform's."""
+    return zone or context.get("zone") or DEFAULT_ZONE
+
+
+# the one set of filters every page formats times, durations and numbers with
+FORMAT_FILTERS = {
+    "clock": pass_context(lambda c, instant, zone=None, seconds=False:
+                          formats.clock(instant, _zone(c, zone), seconds=seconds)),
+    "day": pass_context(lambda c, day, zone=None, year=True:
+                        formats.day_text(day, _zone(c, zone), year=year)),
+    "moment": pass_context(lambda c, instant, zone=None:
+                           formats.moment(instant, _zone(c, zone))),
+    "when": pass_context(lambda c, instant, now, zone=None:
+                         formats.when(instant, now, _zone(c, zone))),
+    "duration": pass_context(lambda c, span: formats.duration(_lang(c), span)),
+    "minutes": pass_context(lambda c, count: formats.minutes(_lang(c), count)),
+    "number": pass_context(lambda c, value, decimals=None:
+                           formats.number(_lang(c), value, decimals)),
+}
 
 
 def render(request: Request, template: str, *, status_code: int = 200, **context) -> HTMLResponse:

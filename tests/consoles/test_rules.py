@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from cloud.consoles.day import when
 from cloud.consoles.rules import arrival, terminal_missing, visit_status
+from cloud.formats import when
 
 START = datetime(2026, 11, 16, 8, 30, tzinfo=UTC)  # 10:30 in Helsinki
 END = START + timedelta(minutes=30)

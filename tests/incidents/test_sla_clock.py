@@ -4,15 +4,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import holidays
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cloud.incidents.hours import ServiceHours, SlaClock, parse_weekly
+from cloud.incidents.hours import SlaClock
+from cloud.incidents.matrix import Hours
 
 HKI = ZoneInfo("Europe/Helsinki")
-SUPPLIER = SlaClock(ServiceHours(parse_weekly({"mon-fri": "08:00-16:15"}), "Europe/Helsinki",
-                                 holidays.Finland()))
+SUPPLIER_HOURS = Hours(weekly={"mon-fri": "08:00-16:15"}, holidays="FI")
+SUPPLIER = SlaClock(SUPPLIER_HOURS.service_hours())
 THIRTY = timedelta(minutes=30)
 
 
@@ -78,7 +78,7 @@ def test_breach_is_judged_against_the_due_time():
 
 
 def test_a_round_the_clock_party_is_always_open():
-    always = SlaClock(ServiceHours(always=True))
+    always = SlaClock(Hours(always=True).service_hours())
     assert always.due(local(2026, 12, 24, 23, 50), THIRTY) == local(2026, 12, 25, 0, 20)
 
 
@@ -90,5 +90,4 @@ def test_the_clock_time_until_the_due_instant_is_the_time_allowed(start, minutes
     allowed = timedelta(minutes=minutes)
     due = SUPPLIER.due(start, allowed)
     assert SUPPLIER.elapsed(start, due) == allowed
-    assert ServiceHours(parse_weekly({"mon-fri": "08:00-16:15"}), "Europe/Helsinki",
-                        holidays.Finland()).is_open(due - timedelta(microseconds=1))
+    assert SUPPLIER.hours.is_open(due - timedelta(microseconds=1))

@@ -43,7 +43,8 @@ def test_the_report_of_the_seeded_month_holds_its_figures_in_finnish_and_swedish
     assert '<html lang="fi">' in fi and "Käyttöaste" in fi and "Användningsgrad" in sv
     assert "<script" not in fi and "http" not in fi.replace("http://www.w3.org/2000/svg", "")
     porvoo = next(r for r in cells_of(fi, "utilisation") if r[0] == "Porvoo-info")
-    assert porvoo[2:] == ["7560.0", "300.0", "260.0", "270.0", "90.0", "4.0", "3.4", "3.6"]
+    # numbers in the language's style: a no-break space groups thousands, a comma marks decimals
+    assert porvoo[2:] == ["7\u00a0560,0", "300,0", "260,0", "270,0", "90,0", "4,0", "3,4", "3,6"]
     kela = next(r for r in cells_of(fi, "visits") if r[1] == "Kela")
     # visits, walk-ins, completed, no-shows, cancelled, moved: small counts suppressed
     assert kela[2:8] == ["8", "0", "7", "&lt;5", "&lt;5", "&lt;5"]
@@ -84,7 +85,7 @@ def test_the_report_command_writes_the_html_and_the_xlsx(seeded, tmp_path):
                           env=env, capture_output=True, text=True, timeout=180, check=False)
     assert done.returncode == 0, done.stderr
     html = (tmp_path / "report-2026-11-sv.html").read_text(encoding="utf-8")
-    assert "Distanstjänstpiloten" in html and "7560.0" in html
+    assert "Distanstjänstpiloten" in html and "7\u00a0560,0" in html
     assert (tmp_path / "report-2026-11-sv.xlsx").exists()
     assert ("pdf=skipped" in done.stderr) == (pdf_tool() is None)
     bad = subprocess.run([sys.executable, "-m", "etapalvelu.cli", "stats", "report",

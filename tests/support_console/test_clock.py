@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from cloud.formats import duration
 from cloud.incidents.matrix import SAMPLE_MATRIX, load_matrix
 from cloud.incidents.models import Incident
-from cloud.incidents.pages import clock_text, duration
+from cloud.incidents.pages import clock_text
 from cloud.incidents.service import response_clock
 from tests.support_console.conftest import helsinki
 
@@ -49,7 +50,7 @@ def test_past_due_the_console_says_by_how_much_in_wall_time():
     clock = response_clock(incident=incident, matrix=MATRIX, now=helsinki(10, 8, 10))
     assert clock.status == "breached" and clock.breached
     assert clock.over == timedelta(days=2, hours=16, minutes=40)
-    assert clock_text("sv", clock) == ("Svarstiden överskriden med 64 tim 40 min "
+    assert clock_text("sv", clock) == ("Svarstiden överskriden med 64 h 40 min "
                                        "(senast 7.11.2025 15:30)")
 
 

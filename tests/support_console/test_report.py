@@ -37,14 +37,14 @@ def send_report(page, *, category: str, summary: str, state_owned: bool = False)
 
 @pytest.mark.parametrize(("category", "state_owned", "party", "routed_to", "target"), [
     ("Kalusteet", False, "porvoo-property", "Porvoon kaupungin kiinteistöpalvelut",
-     "Vasteaikatavoite: 240 min palveluaikana (ma–pe 08:00–15:30, ei arkipyhinä)."),
+     "Vasteaikatavoite: 4 t 0 min palveluaikana (ma–pe 08:00–15:30, ei arkipyhinä)."),
     ("Kalusteet", True, "senaatti", "Senaatti-kiinteistöt",
-     "Vasteaikatavoite: 480 min palveluaikana (ma–pe 08:00–16:00, ei arkipyhinä)."),
+     "Vasteaikatavoite: 8 t 0 min palveluaikana (ma–pe 08:00–16:00, ei arkipyhinä)."),
     ("Uhka tai väkivalta", False, "porvoo-security", "Porvoo-infon turvallisuusyhteys",
      "Vasteaikatavoite: 15 min palveluaikana (ympäri vuorokauden)."),
     ("Palveluneuvojan työaseman verkko", False, "porvoo-it",
      "Porvoon kaupungin IT-yhteyshenkilö",
-     "Vasteaikatavoite: 60 min palveluaikana (ma–pe 08:00–16:00, ei arkipyhinä)."),
+     "Vasteaikatavoite: 1 t 0 min palveluaikana (ma–pe 08:00–16:00, ei arkipyhinä)."),
     ("Laitevika", False, "supplier", "Videoratkaisun toimittajan palvelupiste",
      "Vasteaikatavoite: 30 min palveluaikana (ma–pe 08:00–16:15, ei arkipyhinä)."),
 ])

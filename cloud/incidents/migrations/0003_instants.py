@@ -16,7 +16,6 @@ A silence entered through the API with a non-UTC offset kept its wall time witho
 nothing in the row says which offset it had, so silences are left as stored (they are short).
 """
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from alembic import op
@@ -63,7 +62,7 @@ def _repair_due_times(connection) -> None:
         due = _due(matrix, party, stored_instant(notified_at or opened_at))
         if due is None or stored_instant(due_at) == due:
             continue
-        zone = ZoneInfo(matrix.clock(party).hours.timezone)
+        zone = matrix.clock(party).hours.tz
         if datetime.fromisoformat(due_at).replace(tzinfo=zone) == due:
             connection.execute(sa.text("UPDATE incident SET due_at = :due WHERE id = :id"),
                                {"due": due.astimezone(UTC).strftime(SQLITE_INSTANT),
