@@ -63,6 +63,7 @@ def create_admin(username: str, display_name: str, email: str | None,
                                  now=datetime.now(UTC))
         except service.AccountError as error:
             raise click.ClickException(str(error)) from None
+        session.commit()
     click.echo(f"administrator {username} created")
 
 
@@ -79,6 +80,7 @@ def set_password(username: str, password_stdin: bool) -> None:
             raise click.ClickException(f"no staff {username!r}")
         try:
             service.set_password(session, staff=staff, password=password)
+            session.commit()
         except service.AccountError as error:
             raise click.ClickException(str(error)) from None
     click.echo(f"password of {username} set")
@@ -105,8 +107,9 @@ def read_staff_file(path: Path) -> list[dict]:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--issuer", help="OIDC issuer the oidc_subject values belong to")
 def import_staff(path: Path, issuer: str | None) -> None:
-    """Create staff from a YAML or CSV file; existing usernames are skipped. Imported staff
-    log in with OIDC, or get a password with ``set-password``."""
+    """Create staff from a YAML or CSV file, all or none (a refused row creates nobody);
+    existing usernames are skipped. Imported staff log in with OIDC, or get a password with
+    ``set-password``."""
     settings, sessions = _store()
     registry = load_registry(settings.registry_file)
     parties = support_parties(registry)
@@ -123,4 +126,5 @@ def import_staff(path: Path, issuer: str | None) -> None:
             except service.AccountError as error:
                 raise click.ClickException(f"{row['username']}: {error}") from None
             created += 1
+        session.commit()
     click.echo(f"created={created} skipped={skipped}")

@@ -102,13 +102,18 @@ def login(body: Credentials, request: Request, response: Response, session: Sess
           accounts: AccountSettingsDep, now: NowDep) -> LoginOut:
     """Log in with a password; a new session every time. 401 wrong, 429 throttled."""
     client = client_address(request)
+    held = service.take_login_slots(session, accounts, username=body.username, client=client,
+                                    now=now)
+    session.commit()
     try:
-        staff = service.authenticate(session, accounts, username=body.username,
-                                     password=body.password, client=client, now=now)
+        staff = service.authenticate(session, username=body.username, password=body.password,
+                                     client=client, held=held, now=now)
     except service.LoginRefused as refusal:
+        session.commit()
         raise HTTPException(429 if refusal.throttled else 401, str(refusal)) from None
     new = service.open_session(session, accounts, staff=staff, method="password", client=client,
                                now=now)
+    session.commit()
     set_session_cookie(response, new, accounts)
     return LoginOut(token=new.token, expires_at=new.expires_at, username=staff.username,
                     role=staff.role)
@@ -120,6 +125,7 @@ def logout(request: Request, response: Response, session: SessionDep) -> None:
     token = presented_token(request)
     if token:
         service.close_session(session, token=token)
+        session.commit()
     response.delete_cookie(SESSION_COOKIE, path="/")
 
 
@@ -136,10 +142,12 @@ def create_staff(body: StaffIn, access: AccessDep, session: SessionDep, registry
     """Add a member of staff (administrators)."""
     access.require("staff.manage", resource=f"staff:{body.username}")
     try:
-        return service.create_staff(session, registry, now=now,
-                                    parties=routing.matrix.data.parties, **body.model_dump())
+        staff = service.create_staff(session, registry, now=now,
+                                     parties=routing.matrix.data.parties, **body.model_dump())
     except service.AccountError as error:
         raise HTTPException(422, str(error)) from None
+    session.commit()
+    return staff
 
 
 @router.get("/staff", response_model=list[StaffOut])

@@ -54,6 +54,7 @@ def make_app(url: str):
             accounts.create_staff(session, app.state.registry, username=username,
                                   display_name=username, role=role, organisation=org,
                                   sites=sites, password=PASSWORD, now=NOW)
+        session.commit()
     return app
 
 
