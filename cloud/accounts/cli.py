@@ -37,14 +37,6 @@ def accounts() -> None:
     """Staff accounts of the cloud (database from ETP_DATABASE_URL)."""
 
 
-def support_parties(registry) -> list[str]:
-    """The parties of the responsibility matrix the cloud routes incidents to."""
-    from cloud.incidents.matrix import load_matrix
-    from cloud.incidents.settings import IncidentSettings
-
-    return list(load_matrix(IncidentSettings().matrix_file, list(registry.sites)).data.parties)
-
-
 @accounts.command("create-admin")
 @click.option("--username", required=True)
 @click.option("--display-name", default="Administrator", show_default=True)
@@ -106,13 +98,16 @@ def read_staff_file(path: Path) -> list[dict]:
 @accounts.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--issuer", help="OIDC issuer the oidc_subject values belong to")
-def import_staff(path: Path, issuer: str | None) -> None:
+@click.pass_context
+def import_staff(ctx: click.Context, path: Path, issuer: str | None) -> None:
     """Create staff from a YAML or CSV file, all or none (a refused row creates nobody);
     existing usernames are skipped. Imported staff log in with OIDC, or get a password with
-    ``set-password``."""
+    ``set-password``. A support agent's party is checked against the parties the cloud's
+    command hands over (``support_parties`` of the context: the incidents' matrix)."""
     settings, sessions = _store()
     registry = load_registry(settings.registry_file)
-    parties = support_parties(registry)
+    parties_of = (ctx.find_object(dict) or {}).get("support_parties")
+    parties = parties_of(registry) if parties_of else None
     created = skipped = 0
     with sessions() as session:
         for row in read_staff_file(path):

@@ -1,7 +1,10 @@
 """Staff login, logout, the caller's own account, staff administration and the audit log."""
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from collections.abc import Collection
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
@@ -18,7 +21,6 @@ from cloud.accounts.deps import (
 from cloud.accounts.models import AuditEntry, Staff
 from cloud.api.deps import RegistryDep, SessionDep
 from cloud.api.inputs import AuditLimit, PlainText, UnicodeText
-from cloud.incidents.views import RoutingDep
 from cloud.instants import ApiInstant
 
 router = APIRouter(prefix="/accounts", tags=["accounts"])
@@ -136,14 +138,25 @@ def me(principal: CurrentStaff) -> Me:
               organisation=principal.organisation, sites=sorted(principal.sites))
 
 
+def support_parties(request: Request) -> Collection[str] | None:
+    """The support parties a support agent may belong to, as the app hands them to accounts
+    (``app.state.support_parties``, a callable: the incidents' matrix, read when asked);
+    None where the app hands none."""
+    parties = getattr(request.app.state, "support_parties", None)
+    return None if parties is None else parties()
+
+
+SupportPartiesDep = Annotated[Collection[str] | None, Depends(support_parties)]
+
+
 @router.post("/staff", response_model=StaffOut, status_code=201)
 def create_staff(body: StaffIn, access: AccessDep, session: SessionDep, registry: RegistryDep,
-                 routing: RoutingDep, now: NowDep) -> Staff:
+                 parties: SupportPartiesDep, now: NowDep) -> Staff:
     """Add a member of staff (administrators)."""
     access.require("staff.manage", resource=f"staff:{body.username}")
     try:
         staff = service.create_staff(session, registry, now=now,
-                                     parties=routing.matrix.data.parties, **body.model_dump())
+                                     parties=parties, **body.model_dump())
     except service.AccountError as error:
         raise HTTPException(422, str(error)) from None
     session.commit()

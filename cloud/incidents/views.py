@@ -31,16 +31,21 @@ router = APIRouter(prefix="/incidents", tags=["incidents"])
 MAX_SILENCE, SILENCE_HORIZON = timedelta(days=31), timedelta(days=366)
 
 
-def get_routing(request: Request, registry: RegistryDep) -> service.Routing:
-    """The matrix and settings of incidents (``app.state.incident_settings`` or the
-    environment), loaded once per app."""
-    state = request.app.state
+def routing_of(app) -> service.Routing:
+    """The matrix and settings of incidents of ``app`` (``app.state.incident_settings`` or
+    the environment), loaded once per app."""
+    state = app.state
     routing = getattr(state, "incident_routing", None)
     if routing is None:
         settings = getattr(state, "incident_settings", None) or IncidentSettings()
-        matrix = load_matrix(settings.matrix_file, list(registry.sites))
-        routing = state.incident_routing = service.Routing(matrix, registry, settings)
+        matrix = load_matrix(settings.matrix_file, list(state.registry.sites))
+        routing = state.incident_routing = service.Routing(matrix, state.registry, settings)
     return routing
+
+
+def get_routing(request: Request) -> service.Routing:
+    """The app's incident routing, as a request's dependency."""
+    return routing_of(request.app)
 
 
 RoutingDep = Annotated[service.Routing, Depends(get_routing)]
