@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cloud.incidents import service
 from cloud.incidents.matrix import ResponsibilityMatrix, load_matrix
-from cloud.incidents.models import EngineCursor, Incident, SilenceRow
+from cloud.incidents.models import EngineCursor, Incident
 from cloud.incidents.rules import (
     AGENT,
     OPEN,
@@ -34,7 +34,6 @@ from cloud.incidents.rules import (
     Condition,
     ConditionKey,
     Finding,
-    Silence,
     category_of,
     health_finding,
     inhibited,
@@ -380,7 +379,7 @@ class IncidentEngine:
                     if inhibited(condition.key, agents_down):
                         continue
                     if silences is None:
-                        silences = self._silences(session, now)
+                        silences = service.silences_for_rules(session, now=now)
                     if silenced(condition.key, silences, now):
                         continue
                     self._open(session, condition, now)
@@ -421,11 +420,6 @@ class IncidentEngine:
     def _severity(self, session: Session, condition: Condition, now: datetime) -> str:
         return severity(condition.key, condition.state, now,
                         self._opening(session, condition.key.site, now), self._critical_lead())
-
-    def _silences(self, session: Session, now: datetime) -> list[Silence]:
-        rows = session.scalars(select(SilenceRow).where(SilenceRow.ends_at > now))
-        return [Silence(r.site, r.room, r.device, r.starts_at, r.ends_at)
-                for r in rows]
 
     def _open(self, session: Session, condition: Condition, now: datetime) -> None:
         key = condition.key

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -17,8 +18,8 @@ from sqlalchemy.orm import Session
 import cloud.incidents.templates  # noqa: F401 - registers the incident templates
 from cloud.incidents.lifecycle import ACTIVE_STATES, Handled, next_state, sla_report
 from cloud.incidents.matrix import CATEGORY_OWNERS, Channel, ResponsibilityMatrix
-from cloud.incidents.models import ActionLink, Incident, IncidentEvent
-from cloud.incidents.rules import CRITICAL
+from cloud.incidents.models import ActionLink, Incident, IncidentEvent, SilenceRow
+from cloud.incidents.rules import CRITICAL, Silence
 from cloud.incidents.settings import IncidentSettings
 from cloud.instants import utc_text
 from cloud.notify import accepted_at, enqueue
@@ -368,6 +369,44 @@ def response_clock(*, incident: Incident, matrix: ResponsibilityMatrix,
     running = critical or clock.hours.is_open(now)
     return ResponseClock("running" if running else "paused", due,
                          left=clock.elapsed(now, due, critical=critical))
+
+
+def add_silence(session: Session, *, site: str, room: str | None, device: str | None,
+                starts_at: datetime, ends_at: datetime, reason: str, actor: str,
+                now: datetime) -> SilenceRow:
+    """Mute a site, a room or a device from ``starts_at`` to ``ends_at`` (the caller has
+    checked the span and commits)."""
+    row = SilenceRow(site=site, room=room, device=device, starts_at=starts_at,
+                     ends_at=ends_at, reason=reason, created_by=actor, created_at=now)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def silence_by_id(session: Session, *, silence_id: int) -> SilenceRow | None:
+    """A silence, ended or not."""
+    return session.get(SilenceRow, silence_id)
+
+
+def end_silence(session: Session, *, silence: SilenceRow, now: datetime) -> None:
+    """End a silence now (detection resumes at the engine's next round; the caller commits)."""
+    silence.ends_at = min(silence.ends_at, now)
+
+
+def silences_not_ended(session: Session, *, now: datetime,
+                       sites: Collection[str] | None = None) -> list[SilenceRow]:
+    """Silences and maintenance windows that have not ended at ``now`` (of ``sites`` only,
+    when given), by start."""
+    query = select(SilenceRow).where(SilenceRow.ends_at > now)
+    if sites is not None:
+        query = query.where(SilenceRow.site.in_(sorted(sites)))
+    return list(session.scalars(query.order_by(SilenceRow.starts_at, SilenceRow.id)))
+
+
+def silences_for_rules(session: Session, *, now: datetime) -> list[Silence]:
+    """The silences not ended at ``now`` as the engine's pure rules take them."""
+    return [Silence(r.site, r.room, r.device, r.starts_at, r.ends_at)
+            for r in silences_not_ended(session, now=now)]
 
 
 def incidents_between(session: Session, *, start: datetime, end: datetime) -> list[Incident]:

@@ -22,7 +22,7 @@ from cloud.flows import incidents as journey
 from cloud.incidents import service
 from cloud.incidents.lifecycle import InvalidTransition
 from cloud.incidents.matrix import CATEGORIES, CATEGORY_OWNERS, load_matrix
-from cloud.incidents.models import Incident, IncidentEvent, SilenceRow
+from cloud.incidents.models import Incident, IncidentEvent
 from cloud.incidents.rules import MAJOR
 from cloud.incidents.settings import IncidentSettings
 from cloud.instants import ApiInstant, ApiYear
@@ -236,12 +236,12 @@ class SilenceOut(SilenceIn):
 @router.get("/silences", response_model=list[SilenceOut])
 def list_silences(session: SessionDep, access: AccessDep) -> list[SilenceOut]:
     """Silences and maintenance windows that have not ended (an advisor's sites only)."""
-    query = select(SilenceRow).where(SilenceRow.ends_at > _now())
+    sites = None
     if access.principal.role == ADVISOR:
-        query = query.where(SilenceRow.site.in_(sorted(access.principal.sites)))
+        sites = access.principal.sites
     elif access.principal.role != ADMIN:
         access.require("incident.silence")  # refused and audited
-    rows = session.scalars(query)
+    rows = service.silences_not_ended(session, now=_now(), sites=sites)
     return [SilenceOut(id=r.id, site=r.site, room=r.room, device=r.device,
                        starts_at=r.starts_at, ends_at=r.ends_at, reason=r.reason) for r in rows]
 
@@ -249,12 +249,12 @@ def list_silences(session: SessionDep, access: AccessDep) -> list[SilenceOut]:
 @router.delete("/silences/{silence_id}", status_code=204)
 def end_silence(silence_id: RowId, session: SessionDep, access: AccessDep) -> None:
     """End a silence now (detection resumes at the engine's next round)."""
-    row = session.get(SilenceRow, silence_id)
+    row = service.silence_by_id(session, silence_id=silence_id)
     if row is None:
         access.require("incident.silence", resource=f"silence:{silence_id}")
         raise HTTPException(404, "no such silence")
     access.require("incident.silence", site=row.site, resource=f"silence:{row.id}")
-    row.ends_at = _now()
+    service.end_silence(session, silence=row, now=_now())
     session.commit()
 
 
@@ -267,9 +267,8 @@ def add_silence(silence: SilenceIn, session: SessionDep, access: AccessDep,
     _known_target(registry, silence)
     check_span(silence.starts_at, silence.ends_at, now=_now(), longest=MAX_SILENCE,
                horizon=SILENCE_HORIZON, what="silence")
-    row = SilenceRow(**silence.model_dump(), created_by=access.principal.username,
-                     created_at=_now())
-    session.add(row)
+    row = service.add_silence(session, **silence.model_dump(), actor=access.principal.username,
+                              now=_now())
     session.commit()
     return {"id": row.id}
 

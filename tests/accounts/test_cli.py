@@ -5,8 +5,8 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from cloud.accounts.cli import accounts
-from cloud.cli import cloud
 from cloud.accounts.models import Staff
+from cloud.cli import cloud
 from cloud.db import make_engine, make_sessionmaker
 
 STAFF_CSV = """username,display_name,role,organisation,sites,email,oidc_subject
