@@ -33,6 +33,7 @@ from cloud.bookings.schemas import (
     WalkInIn,
 )
 from cloud.bookings.service import BookingRefused, BookingRules
+from cloud.flows import reminders
 from cloud.flows.purge import purge_personal_data
 from cloud.instants import ApiDay, ApiInstant
 from cloud.sites import service as sites
@@ -135,6 +136,7 @@ def create(body: BookingIn, access: AccessDep, session: SessionDep, rules: Rules
                                      start=body.start, minutes=body.minutes,
                                      channel=body.channel, customer=body.customer,
                                      room=body.room, actor=access.principal.username, now=now)
+    reminders.confirm(session, rules, booking=booking, now=now)
     session.commit()
     return booking
 
@@ -148,6 +150,7 @@ def walk_in(body: WalkInIn, access: AccessDep, session: SessionDep, rules: Rules
     booking = service.walk_in(session, rules, site=body.site, service=body.service,
                               minutes=body.minutes, customer=body.customer, room=body.room,
                               actor=access.principal.username, now=now)
+    reminders.confirm(session, rules, booking=booking, now=now)
     session.commit()
     return booking
 
@@ -174,6 +177,7 @@ def move(booking_id: RowId, body: MoveIn, access: AccessDep, session: SessionDep
     service.move_booking(session, rules, booking=booking, start=body.start,
                          minutes=body.minutes, room=body.room, version=body.version,
                          actor=access.principal.username, now=now)
+    reminders.confirm(session, rules, booking=booking, now=now)
     session.commit()
     return booking
 

@@ -38,6 +38,7 @@ from cloud.consoles.forms import (
 )
 from cloud.consoles.rules import MAX_DAY_MINUTES, STEPS, TASKS
 from cloud.consoles.scope import DEVICES, RoutingDep, access, advisor_sites, chosen_site
+from cloud.flows import reminders
 from cloud.registry import Registry
 from cloud.texts import texts, translate
 from cloud.web.templating import language, render
@@ -159,6 +160,7 @@ def _move(session, rules, booking, form, actor, now) -> str:
                         default_day=days.local_day(booking.start))
     bookings.move_booking(session, rules, booking=booking, start=start, actor=actor, now=now,
                           version=whole_number(form.get("version")))
+    reminders.confirm(session, rules, booking=booking, now=now)
     return "moved"
 
 
@@ -217,17 +219,21 @@ async def booking_action(booking_id: int, name: str, request: Request, principal
 # --- new visits ------------------------------------------------------------------------------
 
 def _walk_in(session, rules, site, service_id, minutes, customer, form, actor, now):
-    return bookings.walk_in(session, rules, site=site, service=service_id, minutes=minutes,
-                            customer=customer, actor=actor, now=now)
+    booking = bookings.walk_in(session, rules, site=site, service=service_id, minutes=minutes,
+                               customer=customer, actor=actor, now=now)
+    reminders.confirm(session, rules, booking=booking, now=now)
+    return booking
 
 
 def _create(session, rules, site, service_id, minutes, customer, form, actor, now):
     start = local_start(form, day_field="create-date", time_field="create-time",
                         default_day=days.local_day(now))
-    return bookings.create_booking(session, rules, site=site, service=service_id,
-                                   start=start, minutes=minutes,
-                                   channel=form.get("channel") or "on_site",
-                                   customer=customer, actor=actor, now=now)
+    booking = bookings.create_booking(session, rules, site=site, service=service_id,
+                                      start=start, minutes=minutes,
+                                      channel=form.get("channel") or "on_site",
+                                      customer=customer, actor=actor, now=now)
+    reminders.confirm(session, rules, booking=booking, now=now)
+    return booking
 
 
 VISITS = {"walkin": ("booking.walk_in", _walk_in, "walk_in"),

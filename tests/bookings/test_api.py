@@ -93,3 +93,24 @@ def test_an_advisor_closing_the_building_for_a_day_refuses_that_days_bookings(
         refused = client.post("/api/bookings", headers=phone,
                               json={**KELA, "start": "2025-11-12T08:00:00Z"})
         assert refused.status_code == 422 and refused.json()["reason"] == "building_closed"
+
+
+def test_a_booking_made_and_moved_through_the_api_confirms_each_to_the_customer(
+        tmp_path, migrated_file):
+    from sqlalchemy import select
+
+    from cloud.notify.models import OutboxMessage
+
+    app = make_app(tmp_path, NOW, migrated_file)
+    add_staff(app, NOW)
+    with TestClient(app) as client:
+        phone = login(client, "tel-kela")
+        made = client.post("/api/bookings", headers=phone,
+                           json={**KELA, "start": "2025-11-11T07:00:00Z"}).json()
+        moved = client.post(f"/api/bookings/{made['id']}/move", headers=phone,
+                            json={"start": "2025-11-11T08:00:00Z", "version": made["version"]})
+        assert moved.status_code == 200, moved.text
+    with app.state.sessionmaker() as session:
+        sent = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert [(m.template, m.recipient, m.reference) for m in sent] == [
+        ("booking_confirmation", "customer@example.invalid", f"booking:{made['id']}")] * 2
