@@ -18,6 +18,7 @@ from cloud.accounts.access import ADMIN, ADVISOR, SUPPORT
 from cloud.accounts.deps import AccessDep
 from cloud.api.deps import RegistryDep, SessionDep
 from cloud.api.inputs import RowId, check_span
+from cloud.flows import incident_notifications
 from cloud.flows import incidents as journey
 from cloud.incidents import service
 from cloud.incidents.lifecycle import InvalidTransition
@@ -214,6 +215,8 @@ def report_incident(report: ManualReport, session: SessionDep, access: AccessDep
         rule=f"reported_{report.category}", category=report.category, owner=report.owner,
         severity=report.severity, summary=report.summary, manual=True,
         actor=access.principal.username, now=_now())
+    incident_notifications.opened(session, incident=incident, routing=routing,
+                                  now=incident.opened_at)
     session.commit()
     return _detail(session, incident)
 

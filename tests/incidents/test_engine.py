@@ -276,6 +276,8 @@ def test_staff_report_list_comment_and_resolve_through_the_api(store, api):
     assert created.status_code == 201, created.text
     incident = created.json()
     assert (incident["party"], incident["manual"]) == ("senaatti", True)
+    assert {m.reference for m in outbox(store, "incident_opened")} == {
+        f"incident:{incident['id']}:open:0"}  # the report tells the party at once
     threat = api.post("/api/incidents", json={"site": "nurmes", "category": "threat",
                                               "severity": "critical",
                                               "summary": "Uhkaava käytös aulassa"}).json()
