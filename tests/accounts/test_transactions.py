@@ -2,7 +2,6 @@
 keeps nothing of them (a view that fails after them, a flow that refuses half-way)."""
 from __future__ import annotations
 
-import shutil
 from datetime import timedelta
 
 import pytest
@@ -11,20 +10,16 @@ from sqlalchemy import func, select
 from cloud.accounts import service
 from cloud.accounts.models import AuditEntry, LoginThrottle, Staff, StaffSession
 from cloud.accounts.settings import AccountSettings
-from cloud.db import make_engine, make_sessionmaker
 from cloud.registry import load_registry
-from tests.accounts.conftest import NOW, PASSWORD
+from tests.accounts.conftest import NOW, PASSWORD, make_app
 
 SETTINGS = AccountSettings()
 
 
 @pytest.fixture
 def sessions(tmp_path, migrated_file):
-    """A sessionmaker of a fresh migrated SQLite store."""
-    shutil.copy(migrated_file, tmp_path / "cloud.sqlite")
-    engine = make_engine(f"sqlite:///{tmp_path / 'cloud.sqlite'}")
-    yield make_sessionmaker(engine)
-    engine.dispose()
+    """The sessionmaker of an app's fresh migrated SQLite store."""
+    return make_app(tmp_path, NOW, migrated_file).state.sessionmaker
 
 
 def rows(sessions, model) -> int:
