@@ -33,12 +33,21 @@ def _start(name: str, log_level: str) -> None:
     setup_logging(log_level, name)
 
 
+def _support_parties(registry: Registry) -> list[str]:
+    """The parties of the responsibility matrix the cloud routes incidents to: the staff
+    import checks support agents against them (accounts does not import incidents)."""
+    from cloud.incidents.matrix import load_matrix
+    from cloud.incidents.settings import IncidentSettings
+
+    return list(load_matrix(IncidentSettings().matrix_file, list(registry.sites)).data.parties)
+
+
 @click.group()
 @click.option("--log-level", default="info", show_default=True)
 @click.pass_context
 def cloud(ctx: click.Context, log_level: str) -> None:
     """The cloud: ingest workers, incident engine, notifications, booking schedule, API."""
-    ctx.obj = {"log_level": log_level}
+    ctx.obj = {"log_level": log_level, "support_parties": _support_parties}
 
 
 @cloud.command("migrate")

@@ -71,6 +71,7 @@ def add_demo_staff(sessions, registry) -> None:
                                      display_name=username, role=role,
                                      organisation=organisation, sites=sites,
                                      password=DEMO_PASSWORD, now=datetime.now(UTC))
+        session.commit()
 
 
 # the demo's visits at Porvoo, by pseudonym: what the sample advisor's console shows

@@ -115,3 +115,21 @@ def test_a_page_may_start_a_journey_and_render_but_not_import_the_app():
     assert violation("incidents", "pages.py", "cloud.web.templating.render", {"incidents"}) is None
     assert violation("incidents", "pages.py", "cloud.web.app", {"incidents"}) is not None
     assert violation("incidents", "service.py", "cloud.web.templating", {"incidents"}) is not None
+
+
+# what of notify a domain may import: its message templates' registration, nothing that writes
+NOTIFY_FOR_DOMAINS = {"cloud.notify", "cloud.notify.Text", "cloud.notify.register"}
+
+
+def test_only_the_flows_queue_messages_of_another_domain():
+    """A message about an incident or a booking is a journey to notify (``flows/
+    incident_notifications.py``, ``flows/reminders.py``), so no other domain writes or reads
+    the outbox itself."""
+    found = set()
+    for domain in sorted(domains() - {"notify"}):
+        for path in sorted((CLOUD / domain).rglob("*.py")):
+            module = ".".join(path.relative_to(CLOUD.parent).with_suffix("").parts)
+            found |= {(module, name) for name in imported_modules(
+                path.read_text(encoding="utf-8"), module)
+                if name.startswith("cloud.notify") and name not in NOTIFY_FOR_DOMAINS}
+    assert found == set()

@@ -37,14 +37,6 @@ def accounts() -> None:
     """Staff accounts of the cloud (database from ETP_DATABASE_URL)."""
 
 
-def support_parties(registry) -> list[str]:
-    """The parties of the responsibility matrix the cloud routes incidents to."""
-    from cloud.incidents.matrix import load_matrix
-    from cloud.incidents.settings import IncidentSettings
-
-    return list(load_matrix(IncidentSettings().matrix_file, list(registry.sites)).data.parties)
-
-
 @accounts.command("create-admin")
 @click.option("--username", required=True)
 @click.option("--display-name", default="Administrator", show_default=True)
@@ -63,6 +55,7 @@ def create_admin(username: str, display_name: str, email: str | None,
                                  now=datetime.now(UTC))
         except service.AccountError as error:
             raise click.ClickException(str(error)) from None
+        session.commit()
     click.echo(f"administrator {username} created")
 
 
@@ -79,6 +72,7 @@ def set_password(username: str, password_stdin: bool) -> None:
             raise click.ClickException(f"no staff {username!r}")
         try:
             service.set_password(session, staff=staff, password=password)
+            session.commit()
         except service.AccountError as error:
             raise click.ClickException(str(error)) from None
     click.echo(f"password of {username} set")
@@ -104,12 +98,16 @@ def read_staff_file(path: Path) -> list[dict]:
 @accounts.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--issuer", help="OIDC issuer the oidc_subject values belong to")
-def import_staff(path: Path, issuer: str | None) -> None:
-    """Create staff from a YAML or CSV file; existing usernames are skipped. Imported staff
-    log in with OIDC, or get a password with ``set-password``."""
+@click.pass_context
+def import_staff(ctx: click.Context, path: Path, issuer: str | None) -> None:
+    """Create staff from a YAML or CSV file, all or none (a refused row creates nobody);
+    existing usernames are skipped. Imported staff log in with OIDC, or get a password with
+    ``set-password``. A support agent's party is checked against the parties the cloud's
+    command hands over (``support_parties`` of the context: the incidents' matrix)."""
     settings, sessions = _store()
     registry = load_registry(settings.registry_file)
-    parties = support_parties(registry)
+    parties_of = (ctx.find_object(dict) or {}).get("support_parties")
+    parties = parties_of(registry) if parties_of else None
     created = skipped = 0
     with sessions() as session:
         for row in read_staff_file(path):
@@ -123,4 +121,5 @@ def import_staff(path: Path, issuer: str | None) -> None:
             except service.AccountError as error:
                 raise click.ClickException(f"{row['username']}: {error}") from None
             created += 1
+        session.commit()
     click.echo(f"created={created} skipped={skipped}")

@@ -54,6 +54,7 @@ def _audit(request: Request, now: datetime, **entry) -> None:
     # an audit waiting for one from that pool would wedge every request under load.
     with request.app.state.audit_sessionmaker() as session:
         service.audit(session, now=now, client=client_address(request), **entry)
+        session.commit()
 
 
 def _seen_lately(request: Request, now: datetime, entry: dict) -> bool:
@@ -103,6 +104,7 @@ def current_principal(request: Request, session: SessionDep, settings: SettingsD
         return ADMIN_TOKEN_PRINCIPAL
     principal = service.resolve_session(session, accounts, token=token, now=now) \
         if token else None
+    session.commit()
     if principal is None:
         _audit(request, now, actor="anonymous", action="authenticate", outcome="refused",
                resource=request.url.path[:120],

@@ -138,6 +138,7 @@ def callback(request: Request, session: SessionDep, accounts: AccountSettingsDep
     except (BadSignature, OidcError, ValueError) as refusal:
         service.audit(session, actor="oidc", action="login", outcome="failed", now=now,
                       client=client, reason=str(refusal)[:120] or "bad flow")
+        session.commit()  # the audit entry stays
         raise Refusal(401, "not_authenticated",
                       "login through the identity provider failed") from None
     staff = session.scalar(select(Staff).where(Staff.oidc_issuer == accounts.oidc_issuer,
@@ -146,11 +147,13 @@ def callback(request: Request, session: SessionDep, accounts: AccountSettingsDep
     if staff is None:
         service.audit(session, actor="oidc", action="login", outcome="refused", now=now,
                       client=client, reason="no staff account for this identity")
+        session.commit()
         raise Refusal(403, "not_allowed", "no staff account for this identity")
     service.audit(session, actor=staff.username, action="login", outcome="ok", now=now,
                   client=client, reason="oidc")
     new = service.open_session(session, accounts, staff=staff, method="oidc", client=client,
                                now=now)
+    session.commit()
     response = RedirectResponse("/", 303)
     response.delete_cookie(FLOW_COOKIE, path="/")
     response.set_cookie(SESSION_COOKIE, new.token, httponly=True, secure=accounts.cookie_secure,

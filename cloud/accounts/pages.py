@@ -50,6 +50,7 @@ def page_principal(request: Request, session: SessionDep, accounts: AccountSetti
     token = request.cookies.get(SESSION_COOKIE)
     principal = service.resolve_session(session, accounts, token=token, now=now) \
         if token else None
+    session.commit()
     if principal is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise LoginRequired(target)
@@ -91,15 +92,19 @@ async def login_form(request: Request, session: SessionDep, accounts: AccountSet
         return render(request, "login.html", status_code=422, next=target, username=username,
                       error="login.missing")
     client = client_address(request)
+    held = service.take_login_slots(session, accounts, username=username, client=client, now=now)
+    session.commit()
     try:
-        staff = service.authenticate(session, accounts, username=username, password=password,
-                                     client=client, now=now)
+        staff = service.authenticate(session, username=username, password=password,
+                                     client=client, held=held, now=now)
     except service.LoginRefused as refusal:
+        session.commit()
         return render(request, "login.html", status_code=429 if refusal.throttled else 401,
                       next=target, username=username,
                       error="login.throttled" if refusal.throttled else "login.refused")
     new = service.open_session(session, accounts, staff=staff, method="password", client=client,
                                now=now)
+    session.commit()
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(response, new, accounts)
     return response
@@ -111,6 +116,7 @@ def logout_form(request: Request, session: SessionDep) -> Response:
     token = presented_token(request)
     if token:
         service.close_session(session, token=token)
+        session.commit()
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

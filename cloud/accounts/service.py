@@ -1,5 +1,7 @@
 """Staff accounts: creation, argon2 passwords, login with throttling, sessions with idle and
-absolute timeouts, and the audit log. Functions take the session and ``now``."""
+absolute timeouts, and the audit log. Functions take the session and ``now`` and leave the
+commit to the caller (they may flush); a login commits its throttle slots before the password
+check (``take_login_slots``), so no lock is held through the slow hash."""
 from __future__ import annotations
 
 import hashlib
@@ -83,7 +85,8 @@ def create_staff(session: Session, registry: Registry, *, username: str, display
                  email: str | None = None, oidc_issuer: str | None = None,
                  oidc_subject: str | None = None,
                  parties: Collection[str] | None = None) -> Staff:
-    """Add a member of staff (commits). Without a password, only OIDC can log them in.
+    """Add a member of staff (the caller commits). Without a password, only OIDC can log
+    them in.
     ``parties``: the support parties of the responsibility matrix, where the caller has it."""
     sites = sorted(set(sites or ()))
     check_scope(registry, role=role, organisation=organisation, sites=sites, parties=parties)
@@ -95,7 +98,7 @@ def create_staff(session: Session, registry: Registry, *, username: str, display
                   oidc_issuer=oidc_issuer, oidc_subject=oidc_subject, active=True,
                   created_at=now)
     session.add(staff)
-    session.commit()
+    session.flush()
     log.info("accounts.staff_created", id=staff.id, role=role, organisation=organisation)
     return staff
 
@@ -103,10 +106,9 @@ def create_staff(session: Session, registry: Registry, *, username: str, display
 def audit(session: Session, *, actor: str, action: str, outcome: str, now: datetime,
           resource: str | None = None, client: str | None = None,
           reason: str | None = None) -> None:
-    """Append one entry to the audit log (commits)."""
+    """Append one entry to the audit log (the caller commits)."""
     session.add(AuditEntry(at=now, actor=actor[:64], action=action, resource=resource,
                            outcome=outcome, client=client, reason=reason))
-    session.commit()
     # a failed login's "actor" is whatever was typed, perhaps a password: kept out of logs
     log.info("accounts.audit",
              actor="-" if action == "login" and outcome != "ok" else actor[:64],
@@ -115,7 +117,7 @@ def audit(session: Session, *, actor: str, action: str, outcome: str, now: datet
 
 def _take_slot(session: Session, key: str, *, limit: int, window: timedelta,
                now: datetime) -> bool:
-    """Take one login attempt of ``key``'s window (commits); False when ``limit`` attempts
+    """Take one login attempt of ``key``'s window; False when ``limit`` attempts
     were already taken in it. One conditional UPDATE decides, so parallel attempts on any
     replica are counted exactly."""
     session.execute(dialect_insert(session, LoginThrottle)
@@ -128,22 +130,22 @@ def _take_slot(session: Session, key: str, *, limit: int, window: timedelta,
         .values(attempts=case((expired, 1), else_=LoginThrottle.attempts + 1),
                 window_start=case((expired, literal(now, Instant())),
                                   else_=LoginThrottle.window_start)))
-    session.commit()
     return taken.rowcount == 1
 
 
 def _give_back(session: Session, *keys: str) -> None:
-    """Return the slots of a login that succeeded: only failures count (commits)."""
+    """Return the slots of a login that succeeded: only failures count."""
     session.execute(update(LoginThrottle).where(LoginThrottle.key.in_(keys),
                                                 LoginThrottle.attempts > 0)
                     .values(attempts=LoginThrottle.attempts - 1))
-    session.commit()
 
 
-def _take_slots(session: Session, settings: AccountSettings, *, username: str,
-                client: str | None, now: datetime) -> list[str] | None:
-    """The throttle keys of an attempt, each holding a slot; None when either the username
-    or the client address has used up its window (nothing is then held)."""
+def take_login_slots(session: Session, settings: AccountSettings, *, username: str,
+                     client: str | None, now: datetime) -> list[str] | None:
+    """The throttle keys of a login attempt, each holding a slot; None when either the
+    username or the client address has used up its window (nothing is then held). The caller
+    commits before ``authenticate``: the conditional UPDATE locks the throttle rows (on
+    SQLite the store) until the commit, and the password check is slow on purpose."""
     window = timedelta(minutes=settings.throttle_minutes)
     keys = [(f"user:{username[:64]}", settings.max_failed_logins)]
     if client is not None:
@@ -158,12 +160,12 @@ def _take_slots(session: Session, settings: AccountSettings, *, username: str,
     return held
 
 
-def authenticate(session: Session, settings: AccountSettings, *, username: str, password: str,
-                 client: str | None, now: datetime) -> Staff:
-    """Check a password login; every attempt is audited. Raise ``LoginRefused``: after
+def authenticate(session: Session, *, username: str, password: str, client: str | None,
+                 held: list[str] | None, now: datetime) -> Staff:
+    """Check a password login whose slots ``take_login_slots`` took (``held``); every attempt
+    is audited, and the caller commits whatever the outcome. Raise ``LoginRefused``: after
     ``max_failed_logins`` failures of a username or ``max_failed_per_client`` from one
-    address within the window, attempts are refused unchecked."""
-    held = _take_slots(session, settings, username=username, client=client, now=now)
+    address within the window (``held`` None), attempts are refused unchecked."""
     if held is None:
         audit(session, actor=username, action="login", outcome="refused", now=now,
               client=client, reason="throttled")
@@ -189,7 +191,6 @@ def _password_matches(session: Session, staff: Staff | None, password: str) -> b
         return False
     if _HASHER.check_needs_rehash(stored):
         staff.password_hash = _HASHER.hash(password)
-        session.commit()
     return True
 
 
@@ -207,29 +208,28 @@ def _digest(token: str) -> str:
 
 def open_session(session: Session, settings: AccountSettings, *, staff: Staff, method: str,
                  client: str | None, now: datetime) -> Login:
-    """Start a fresh session for ``staff`` (a new token at every login) and commit."""
+    """Start a fresh session for ``staff`` (a new token at every login; the caller
+    commits)."""
     token = secrets.token_urlsafe(32)
     expires = now + timedelta(hours=settings.absolute_hours)
     session.add(StaffSession(token_hash=_digest(token), staff_id=staff.id, created_at=now,
                              last_seen_at=now, expires_at=expires, client=client, method=method))
-    session.commit()
     return Login(token, expires)
 
 
 def resolve_session(session: Session, settings: AccountSettings, *, token: str,
                     now: datetime) -> Principal | None:
-    """The principal of a live session token, or None when unknown, idle or expired."""
+    """The principal of a live session token, or None when unknown, idle or expired; the
+    caller commits (an ended session's removal, the time it was last seen)."""
     row = session.get(StaffSession, _digest(token))
     if row is None:
         return None
     staff = session.get(Staff, row.staff_id)
     if not _stands(row, staff, settings, now):
         session.delete(row)
-        session.commit()
         return None
     if now - row.last_seen_at > timedelta(seconds=30):  # spare a write on every request
         row.last_seen_at = now
-        session.commit()
     return principal_of(staff)
 
 
@@ -256,16 +256,14 @@ def _stands(row: StaffSession, staff: Staff | None, settings: AccountSettings,
 
 
 def close_session(session: Session, *, token: str) -> None:
-    """End a session (logout)."""
+    """End a session (logout; the caller commits)."""
     session.execute(delete(StaffSession).where(StaffSession.token_hash == _digest(token)))
-    session.commit()
 
 
 def set_password(session: Session, *, staff: Staff, password: str) -> None:
-    """Replace a password and end every session of the account."""
+    """Replace a password and end every session of the account (the caller commits)."""
     staff.password_hash = hash_password(password)
     session.execute(delete(StaffSession).where(StaffSession.staff_id == staff.id))
-    session.commit()
 
 
 def staff_to_alert(session: Session, *, site: str, authority: str) -> list[tuple[str, str]]:

@@ -1,7 +1,10 @@
 """Staff login, logout, the caller's own account, staff administration and the audit log."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from collections.abc import Collection
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
@@ -19,7 +22,6 @@ from cloud.accounts.models import AuditEntry, Staff
 from cloud.api.deps import RegistryDep, SessionDep
 from cloud.api.inputs import AuditLimit, Code, Name, Secret, free_text
 from cloud.api.refusals import Refusal, invalid
-from cloud.incidents.views import RoutingDep
 from cloud.instants import ApiInstant
 
 router = APIRouter(prefix="/accounts", tags=["accounts"])
@@ -103,15 +105,20 @@ def login(body: Credentials, request: Request, response: Response, session: Sess
           accounts: AccountSettingsDep, now: NowDep) -> LoginOut:
     """Log in with a password; a new session every time. 401 wrong, 429 throttled."""
     client = client_address(request)
+    held = service.take_login_slots(session, accounts, username=body.username, client=client,
+                                    now=now)
+    session.commit()
     try:
-        staff = service.authenticate(session, accounts, username=body.username,
-                                     password=body.password, client=client, now=now)
+        staff = service.authenticate(session, username=body.username, password=body.password,
+                                     client=client, held=held, now=now)
     except service.LoginRefused as refusal:
+        session.commit()  # the attempt is counted even when refused
         if refusal.throttled:
             raise Refusal(429, "too_many_requests", str(refusal)) from None
         raise Refusal(401, "not_authenticated", str(refusal)) from None
     new = service.open_session(session, accounts, staff=staff, method="password", client=client,
                                now=now)
+    session.commit()
     set_session_cookie(response, new, accounts)
     return LoginOut(token=new.token, expires_at=new.expires_at, username=staff.username,
                     role=staff.role)
@@ -123,6 +130,7 @@ def logout(request: Request, response: Response, session: SessionDep) -> None:
     token = presented_token(request)
     if token:
         service.close_session(session, token=token)
+        session.commit()
     response.delete_cookie(SESSION_COOKIE, path="/")
 
 
@@ -133,16 +141,29 @@ def me(principal: CurrentStaff) -> Me:
               organisation=principal.organisation, sites=sorted(principal.sites))
 
 
+def support_parties(request: Request) -> Collection[str] | None:
+    """The support parties a support agent may belong to, as the app hands them to accounts
+    (``app.state.support_parties``, a callable: the incidents' matrix, read when asked);
+    None where the app hands none."""
+    parties = getattr(request.app.state, "support_parties", None)
+    return None if parties is None else parties()
+
+
+SupportPartiesDep = Annotated[Collection[str] | None, Depends(support_parties)]
+
+
 @router.post("/staff", response_model=StaffOut, status_code=201)
 def create_staff(body: StaffIn, access: AccessDep, session: SessionDep, registry: RegistryDep,
-                 routing: RoutingDep, now: NowDep) -> Staff:
+                 parties: SupportPartiesDep, now: NowDep) -> Staff:
     """Add a member of staff (administrators)."""
     access.require("staff.manage", resource=f"staff:{body.username}")
     try:
-        return service.create_staff(session, registry, now=now,
-                                    parties=routing.matrix.data.parties, **body.model_dump())
+        staff = service.create_staff(session, registry, now=now,
+                                     parties=parties, **body.model_dump())
     except service.AccountError as error:
         raise invalid(str(error)) from None
+    session.commit()
+    return staff
 
 
 @router.get("/staff", response_model=list[StaffOut])

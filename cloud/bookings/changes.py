@@ -1,6 +1,7 @@
 """Changing bookings: booking, walk-ins, moving, cancelling and the visit's life (check-in,
 no-show, completion). Every function takes the session and ``now`` and writes in the caller's
-transaction; the caller commits. A refusal decided by the database (a slot or the last expert
+transaction; the caller commits (and confirms a visit booked or moved to its customer:
+``flows.reminders``). A refusal decided by the database (a slot or the last expert
 taken a moment ago, a booking changed meanwhile) rolls the session back.
 
 Two changes of one booking cannot both win: each first claims the booking with a conditional
@@ -20,7 +21,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from cloud.bookings import reminders
 from cloud.bookings.availability import pick_room
 from cloud.bookings.hours import Interval, slot_floor
 from cloud.bookings.models import (
@@ -179,7 +179,6 @@ def _insert(session: Session, rules: BookingRules, *, site: str, room: str, auth
         session.flush()
         _hold_slots(session, rules, booking)
     _record(session, booking, action="created", actor=actor, now=now, before=None)
-    reminders.confirm(session, rules, booking=booking, now=now)
     log.info("bookings.created", id=booking.id, site=site, room=room, authority=authority,
              channel=channel)
     return booking
@@ -211,7 +210,6 @@ def move_booking(session: Session, rules: BookingRules, *, booking: Booking, sta
         session.flush()
         _hold_slots(session, rules, booking)
     _record(session, booking, action="moved", actor=actor, now=now, before=before)
-    reminders.confirm(session, rules, booking=booking, now=now)
     return booking
 
 

@@ -32,6 +32,7 @@ from cloud.bookings.schemas import (
 )
 from cloud.bookings.service import BookingRules
 from cloud.bookings.settings import BookingSettings
+from cloud.flows import reminders
 from cloud.flows.purge import purge_personal_data
 from cloud.instants import ApiDay, ApiInstant
 from cloud.sites import service as sites
@@ -111,6 +112,7 @@ def create(body: BookingIn, access: AccessDep, session: SessionDep, rules: Rules
                                      start=body.start, minutes=body.minutes,
                                      channel=body.channel, customer=body.customer,
                                      room=body.room, actor=access.principal.username, now=now)
+    reminders.confirm(session, rules, booking=booking, now=now)
     session.commit()
     return booking
 
@@ -124,6 +126,7 @@ def walk_in(body: WalkInIn, access: AccessDep, session: SessionDep, rules: Rules
     booking = service.walk_in(session, rules, site=body.site, service=body.service,
                               minutes=body.minutes, customer=body.customer, room=body.room,
                               actor=access.principal.username, now=now)
+    reminders.confirm(session, rules, booking=booking, now=now)
     session.commit()
     return booking
 
@@ -150,6 +153,7 @@ def move(booking_id: RowId, body: MoveIn, access: AccessDep, session: SessionDep
     service.move_booking(session, rules, booking=booking, start=body.start,
                          minutes=body.minutes, room=body.room, version=body.version,
                          actor=access.principal.username, now=now)
+    reminders.confirm(session, rules, booking=booking, now=now)
     session.commit()
     return booking
 

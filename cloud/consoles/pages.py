@@ -40,6 +40,7 @@ from cloud.consoles.forms import (
 )
 from cloud.consoles.rules import MAX_DAY_MINUTES, STEPS, TASKS
 from cloud.consoles.scope import DEVICES, RoutingDep, access, advisor_sites, chosen_site
+from cloud.flows import reminders
 from cloud.registry import Registry
 from cloud.sites.hours import site_zone
 from cloud.texts import texts, translate
@@ -162,6 +163,7 @@ def _move(session, rules, booking, form, actor, now) -> str:
                         default_day=days.local_day(booking.start, zone), zone=zone)
     bookings.move_booking(session, rules, booking=booking, start=start, actor=actor, now=now,
                           version=whole_number(form.get("version")))
+    reminders.confirm(session, rules, booking=booking, now=now)
     return "moved"
 
 
@@ -219,18 +221,22 @@ async def booking_action(booking_id: RowId, name: str, request: Request, princip
 # --- new visits ------------------------------------------------------------------------------
 
 def _walk_in(session, rules, site, service_id, minutes, customer, form, actor, now):
-    return bookings.walk_in(session, rules, site=site, service=service_id, minutes=minutes,
-                            customer=customer, actor=actor, now=now)
+    booking = bookings.walk_in(session, rules, site=site, service=service_id, minutes=minutes,
+                               customer=customer, actor=actor, now=now)
+    reminders.confirm(session, rules, booking=booking, now=now)
+    return booking
 
 
 def _create(session, rules, site, service_id, minutes, customer, form, actor, now):
     zone = site_zone(rules.registry, site)
     start = local_start(form, day_field="create-date", time_field="create-time",
                         default_day=days.local_day(now, zone), zone=zone)
-    return bookings.create_booking(session, rules, site=site, service=service_id,
-                                   start=start, minutes=minutes,
-                                   channel=form.get("channel") or "on_site",
-                                   customer=customer, actor=actor, now=now)
+    booking = bookings.create_booking(session, rules, site=site, service=service_id,
+                                      start=start, minutes=minutes,
+                                      channel=form.get("channel") or "on_site",
+                                      customer=customer, actor=actor, now=now)
+    reminders.confirm(session, rules, booking=booking, now=now)
+    return booking
 
 
 VISITS = {"walkin": ("booking.walk_in", _walk_in, "walk_in"),

@@ -3,6 +3,13 @@ functions (a domain never imports another's tables, and the domains do not impor
 
 - ``incidents``: an incident that stops a room -> the bookings it hits and the room closed
   for it -> the room reopened when the incident is resolved (by the engine, staff or a link);
+- ``incident_notifications``: an incident opened (engine or report) -> its party's channels
+  through the notify outbox -> a channel accepts (the response clock starts) -> past due,
+  escalated; resolved by the engine -> the party told;
+- ``reminders``: a booking made or moved -> its confirmation; the day before -> its
+  reminder, both through the notify outbox;
+- ``terminal``: the room terminal's "call the advisor" -> a press of the room's call button
+  over the replica's live bus -> the summon loop; its "I am here" tap -> the call cleared;
 - ``purge``: after the retention, the bookings' personal data blanked -> the notify outbox's
   addresses of their messages forgotten;
 - ``readiness``: fifteen minutes before a visit, the room read from the twin -> the twin's

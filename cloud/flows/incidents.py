@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cloud.bookings.models import Booking
 from cloud.bookings.service import affected_bookings, end_incident_closures
+from cloud.flows.incident_notifications import PartyNotifications
 from cloud.incidents import service as incidents
 from cloud.incidents.engine import IncidentEngine
 from cloud.incidents.models import Incident
@@ -53,5 +54,6 @@ def use_link(session: Session, *, token: str, routing: incidents.Routing,
 
 def incident_engine(sessions: sessionmaker, registry: Registry, **kwargs) -> IncidentEngine:
     """The incident engine with its cross-domain journeys wired in (every process that runs
-    the engine builds it here)."""
-    return IncidentEngine(sessions, registry, on_resolved=reopen_rooms, **kwargs)
+    the engine builds it here): the parties' notifications, the rooms reopened."""
+    return IncidentEngine(sessions, registry, on_resolved=reopen_rooms,
+                          notifications=PartyNotifications(), **kwargs)

@@ -16,12 +16,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import sessionmaker
 
-from cloud.bookings.reminders import send_due_reminders
 from cloud.bookings.rules import BookingRules
 from cloud.bookings.settings import BookingSettings
 from cloud.flows.probe_schedule import tell_agents
 from cloud.flows.purge import purge_personal_data
 from cloud.flows.readiness import check_readiness
+from cloud.flows.reminders import send_due_reminders
 from cloud.flows.sessions import end_overdue_sessions
 from cloud.flows.summon import escalation_round
 from etapalvelu.logs import event_log

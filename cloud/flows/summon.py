@@ -93,7 +93,9 @@ def _pressed(opened: calls.Changed) -> LiveEvent:
         "pressed_at": utc_text(call.pressed_at)})
 
 
-def _cleared(changed: calls.Changed) -> LiveEvent:
+def cleared_event(changed: calls.Changed) -> LiveEvent:
+    """The live event of a call cleared (by a long press, an arrival, a check or the
+    timeout)."""
     call = changed.call
     return site_channel(call.site), live_event(CLEARED, changed.change.id, {
         "call_id": call.id, "reason": call.clear_reason, "at": utc_text(call.cleared_at)})
@@ -128,7 +130,7 @@ def on_device_event(db: Session, *, site: str, room: str, device: str, event: Ev
         changed = calls.clear_by_id(db=db, call_id=call.id, reason=ARRIVED, at=received_at)
     else:
         return None
-    return None if changed is None else _cleared(changed)
+    return None if changed is None else cleared_event(changed)
 
 
 class SummonOnIngest:
@@ -191,34 +193,6 @@ async def announce_acknowledged(bus, outcome: calls.Acknowledgement, shown: dict
              staff=call.acknowledged_by)
 
 
-# the room terminal: the call's state, and the advisor's "I am here" --------------------------
-def _customers_call(db: Session, site: str, room: str) -> Call | None:
-    call = calls.open_call_of_room(db=db, site=site, room=room)
-    return call if call is not None and call.reason == CUSTOMER else None
-
-
-def room_call_state(db: Session, *, site: str, room: str) -> str | None:
-    """What the room's terminal says of the customer's open call: ``called`` (nobody has
-    taken it yet), ``coming`` (someone has), or None (no customer's call open)."""
-    call = _customers_call(db, site, room)
-    if call is None:
-        return None
-    return "coming" if call.acknowledged_at else "called"
-
-
-def advisor_arrived(db: Session, *, site: str, room: str, now: datetime) -> LiveEvent | None:
-    """The advisor is in the room (a tap on its terminal): the customer's open call is
-    cleared as arrived (the caller commits, then publishes); None when there is none."""
-    call = _customers_call(db, site, room)
-    if call is None:
-        return None
-    changed = calls.clear_by_id(db=db, call_id=call.id, reason=ARRIVED, at=now)
-    if changed is None:
-        return None
-    log.info("calls.arrived", call=call.id, site=site, room=room, by="terminal")
-    return _cleared(changed)
-
-
 # the expert's request for an identity check -------------------------------------------------
 def ask_for_identity_check(db: Session, *, site: str, room: str, session_id: int,
                            now: datetime) -> tuple[Call, LiveEvent | None]:
@@ -257,7 +231,7 @@ def confirm_identity(db: Session, *, call_id: int, staff_id: int, now: datetime
 async def announce_confirmed(bus, changed: calls.Changed, by: str | None) -> None:
     """After the commit: the consoles drop the call, the expert's view shows the check."""
     call = changed.call
-    await bus.publish(*_cleared(changed))
+    await bus.publish(*cleared_event(changed))
     if call.session_id is not None:
         await bus.publish(session_channel(call.session_id),
                           _to_expert("verified", by, utc_text(call.cleared_at)))
@@ -307,9 +281,9 @@ def _step(db: Session, call: Call, step: str, registry: Registry, now: datetime,
     if changed is None:
         return []
     if call.session_id is None:
-        return [_cleared(changed)]
+        return [cleared_event(changed)]
     # the expert's request went unanswered: their view says so, not "sent" for ever
-    return [_cleared(changed), (session_channel(call.session_id),
+    return [cleared_event(changed), (session_channel(call.session_id),
                                 _to_expert("timeout", None, utc_text(now)))]
 
 

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -25,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from cloud.db import dialect_insert
 from cloud.incidents import service
 from cloud.incidents.matrix import ResponsibilityMatrix, load_matrix
-from cloud.incidents.models import EngineCursor, Incident, SilenceRow
+from cloud.incidents.models import EngineCursor, Incident
 from cloud.incidents.rules import (
     AGENT,
     OPEN,
@@ -34,7 +35,6 @@ from cloud.incidents.rules import (
     Condition,
     ConditionKey,
     Finding,
-    Silence,
     category_of,
     health_finding,
     inhibited,
@@ -59,6 +59,25 @@ SEED_HISTORY_ROWS = 200_000  # at most this much of the log is replayed when sta
 Resolved = Callable[[Session, Incident, datetime], None]
 
 
+class Notifications(Protocol):
+    """Who tells the parties (``flows.incident_notifications``), in the round's transaction."""
+
+    def opened(self, session: Session, *, incident: Incident, routing: Routing,
+               now: datetime) -> None:
+        """An incident opened or reopened."""
+
+    def resolved(self, session: Session, *, incident: Incident, routing: Routing,
+                 now: datetime) -> None:
+        """The engine saw an incident's fault clear."""
+
+    def escalated(self, session: Session, *, incident: Incident, routing: Routing,
+                  now: datetime) -> None:
+        """An incident is past its due time."""
+
+    def accepted(self, session: Session) -> dict[int, datetime]:
+        """Open incidents whose notification a channel accepted, with when."""
+
+
 class IncidentEngine:
     """Detects room faults and keeps incidents in step with them; ``start()`` runs a thread."""
 
@@ -66,12 +85,15 @@ class IncidentEngine:
                  matrix: ResponsibilityMatrix | None = None,
                  settings: IncidentSettings | None = None, *,
                  on_queued: Callable[[], None] | None = None,
-                 on_resolved: Resolved | None = None, name: str | None = None) -> None:
+                 on_resolved: Resolved | None = None,
+                 notifications: Notifications | None = None, name: str | None = None) -> None:
         self.sessions = sessions
         self.name = name or f"engine-{uuid.uuid4().hex[:8]}"
         self.on_queued = on_queued  # e.g. ``NotifyWorker.wake``: send without waiting a poll
         # the incident-resolved journey (``flows/incidents.py``), in the round's transaction
         self.on_resolved = on_resolved
+        # the parties' notifications (``flows/incident_notifications.py``); None: none sent
+        self.notifications = notifications
         self.settings = settings or IncidentSettings()
         self.registry = registry
         self.matrix = matrix or load_matrix(self.settings.matrix_file, list(registry.sites))
@@ -176,14 +198,23 @@ class IncidentEngine:
                 # the clock starts at the channel's acceptance time, whenever we notice it
                 self._housekeeping_at = wall
                 self._notice_resolved_by_hand(session)
-                service.mark_notified(session, routing=self.routing, now=now)
-                if service.escalate_breaches(session, routing=self.routing, now=now):
-                    self._queued = True
+                self._notify_breaches(session, now)
                 service.close_resolved(session, settings=self.settings, now=now)
             session.commit()
         self.last_round_at = now
         if self._queued and self.on_queued is not None:
             self.on_queued()
+
+    def _notify_breaches(self, session: Session, now: datetime) -> None:
+        """Start the clocks of notifications accepted, escalate the incidents past due."""
+        if self.notifications is not None:
+            service.mark_notified(session, routing=self.routing, now=now,
+                                  accepted=self.notifications.accepted(session))
+        for incident in service.escalate_breaches(session, routing=self.routing, now=now):
+            if self.notifications is not None:
+                self.notifications.escalated(session, incident=incident, routing=self.routing,
+                                             now=now)
+            self._queued = True
 
     # -- the lease -------------------------------------------------------------------------
 
@@ -381,7 +412,7 @@ class IncidentEngine:
                     if inhibited(condition.key, agents_down):
                         continue
                     if silences is None:
-                        silences = self._silences(session, now)
+                        silences = service.silences_for_rules(session, now=now)
                     if silenced(condition.key, silences, now):
                         continue
                     self._open(session, condition, now)
@@ -423,19 +454,13 @@ class IncidentEngine:
         return severity(condition.key, condition.state, now,
                         self._opening(session, condition.key.site, now), self._critical_lead())
 
-    def _silences(self, session: Session, now: datetime) -> list[Silence]:
-        rows = session.scalars(select(SilenceRow).where(SilenceRow.ends_at > now))
-        return [Silence(r.site, r.room, r.device, r.starts_at, r.ends_at)
-                for r in rows]
-
     def _open(self, session: Session, condition: Condition, now: datetime) -> None:
         key = condition.key
         state = condition.state if condition.active else "flapping"
         level = self._severity(session, condition, now)
         recent = self._recently_resolved(session, key, now)
         if recent is not None:
-            incident = service.reopen(session, incident=recent, routing=self.routing, now=now,
-                                      severity=level)
+            incident = service.reopen(session, incident=recent, now=now, severity=level)
         else:
             incident = service.open_incident(
                 session, routing=self.routing, site=key.site, room=key.room, device=key.device,
@@ -443,6 +468,8 @@ class IncidentEngine:
                 category=category_of(key, condition.state), code=condition.code,
                 condition=str(key), flapping=not condition.active, now=now)
             self.opened += 1
+        if self.notifications is not None:
+            self.notifications.opened(session, incident=incident, routing=self.routing, now=now)
         condition.incident = incident.id
         self._queued = True
         log.info("incidents.opened", id=incident.id, condition=key, severity=level,
@@ -460,8 +487,10 @@ class IncidentEngine:
         condition.incident = None
         if incident is None or incident.state not in ("open", "notified", "acknowledged"):
             return  # staff resolved it already
-        service.resolve(session, incident=incident, actor=service.ENGINE, now=now,
-                        routing=self.routing)
+        service.resolve(session, incident=incident, actor=service.ENGINE, now=now)
+        if self.notifications is not None:
+            self.notifications.resolved(session, incident=incident, routing=self.routing,
+                                        now=now)
         if self.on_resolved is not None:
             self.on_resolved(session, incident, now)
         self._queued = True

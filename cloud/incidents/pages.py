@@ -25,6 +25,7 @@ from cloud.api.deps import NowDep, SessionDep
 from cloud.api.forms import read_form
 from cloud.api.inputs import RowId
 from cloud.api.refusals import not_found
+from cloud.flows import incident_notifications
 from cloud.flows import incidents as journey
 from cloud.incidents import service
 from cloud.incidents.lifecycle import ACTIVE_STATES, STATES, InvalidTransition
@@ -316,6 +317,7 @@ async def report_submit(request: Request, session: SessionDep, access: PageAcces
         rule=f"reported_{category}", category=category, owner=owner,
         severity=form["severity"], summary=form["summary"].strip(), manual=True,
         actor=access.principal.username, now=now)
+    incident_notifications.opened(session, incident=incident, routing=routing, now=now)
     session.commit()
     return RedirectResponse(f"/incidents/report/{incident.id}", status_code=303)
 

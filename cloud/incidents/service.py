@@ -1,27 +1,27 @@
-"""Service functions of incidents: open, notify, acknowledge, resolve, comment, links, SLA.
+"""Service functions of incidents: open, acknowledge, resolve, comment, links, silences, SLA.
 
 Keyword-only and transactional: each takes the caller's session and ``now`` and leaves the
-commit to the caller, so an incident, its audit entry and its notifications commit together.
+commit to the caller, so an incident, its audit entry and its notifications (queued by the
+journey ``cloud/flows/incident_notifications.py``) commit together.
 """
 from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-import cloud.incidents.templates  # noqa: F401 - registers the incident templates
 from cloud.formats import moment
 from cloud.incidents.lifecycle import ACTIVE_STATES, Handled, next_state, sla_report
 from cloud.incidents.matrix import CATEGORY_OWNERS, Channel, ResponsibilityMatrix
-from cloud.incidents.models import ActionLink, Incident, IncidentEvent
-from cloud.incidents.rules import CRITICAL
+from cloud.incidents.models import ActionLink, Incident, IncidentEvent, SilenceRow
+from cloud.incidents.rules import CRITICAL, Silence
 from cloud.incidents.settings import IncidentSettings
 from cloud.instants import utc_text
-from cloud.notify import accepted_at, enqueue
 from cloud.registry import Registry
 from cloud.sites.hours import site_zone
 from cloud.texts import localized
@@ -57,7 +57,7 @@ def open_incident(session: Session, *, routing: Routing, site: str, room: str | 
                   owner: str | None = None, code: str | None = None, summary: str | None = None,
                   condition: str | None = None, manual: bool = False, flapping: bool = False,
                   actor: str = ENGINE) -> Incident:
-    """Open an incident, route it by the matrix and queue its notification to the party."""
+    """Open an incident and route it by the matrix (the caller notifies the party)."""
     owner = owner or CATEGORY_OWNERS[category][0]
     party = routing.matrix.party_id(category, site, owner)
     incident = Incident(site=site, room=room, device=device, condition=condition, rule=rule,
@@ -68,13 +68,13 @@ def open_incident(session: Session, *, routing: Routing, site: str, room: str | 
     session.flush()
     audit(session, incident, "opened", actor, now,
           f"rule={rule} category={category} owner={owner} party={party} severity={severity}")
-    _notify_opened(session, incident=incident, routing=routing, now=now)
     return incident
 
 
-def reopen(session: Session, *, incident: Incident, routing: Routing, now: datetime,
+def reopen(session: Session, *, incident: Incident, now: datetime,
            severity: str | None = None) -> Incident:
-    """The condition came back soon after resolving: the same incident opens again."""
+    """The condition came back soon after resolving: the same incident opens again (the
+    caller notifies the party)."""
     incident.state = next_state(incident.state, "reopen")
     incident.reopened += 1
     incident.severity = severity or incident.severity
@@ -82,37 +82,12 @@ def reopen(session: Session, *, incident: Incident, routing: Routing, now: datet
     incident.due_at = incident.escalated_at = None
     incident.updated_at = now
     audit(session, incident, "reopened", ENGINE, now)
-    _notify_opened(session, incident=incident, routing=routing, now=now)
     return incident
 
 
-def opened_reference(incident: Incident) -> str:
-    """The outbox reference of the incident's current opening notification."""
-    return f"incident:{incident.id}:open:{incident.reopened}"  # as ``mark_notified`` reads it
-
-
-def _notify_opened(session: Session, *, incident: Incident, routing: Routing,
-                   now: datetime) -> None:
-    party = routing.matrix.party(incident.party)
-    links = {f"{a[:3] if a == 'acknowledge' else a}_url":
-             make_link(session, incident=incident, action=a, routing=routing, now=now)
-             for a in LINK_ACTIONS}
-    _send(session, incident=incident, routing=routing, channels=party.channels,
-          language=party.language, template="incident_opened", tag=f"open-{incident.reopened}",
-          reference=opened_reference(incident), now=now,
-          extra={**links, "response_minutes": party.response_minutes})
-
-
-def _send(session: Session, *, incident: Incident, routing: Routing,
-          channels: tuple[Channel, ...], language: str, template: str, tag: str,
-          reference: str, now: datetime, extra: dict | None = None) -> None:
-    context = incident_context(incident, routing, language) | (extra or {})
-    for index, channel in enumerate(channels):
-        enqueue(session, channel=channel.type, to=channel.to, template=template,
-                language=language, context=context, reference=reference,
-                idempotency_key=f"incident-{incident.id}-{tag}-{index}")
-    audit(session, incident, "notification_queued", ENGINE, now,
-          f"template={template} channels={len(channels)}")
+def opened_reference(incident_id: int, reopened: int) -> str:
+    """The outbox reference of an incident's opening notification (``reopened`` times)."""
+    return f"incident:{incident_id}:open:{reopened}"
 
 
 def incident_context(incident: Incident, routing: Routing, language: str) -> dict:
@@ -154,7 +129,7 @@ def use_link(session: Session, *, token: str, routing: Routing, now: datetime) -
     actor = f"party:{incident.party}"
     if link.action == "acknowledge":
         return acknowledge(session, incident=incident, actor=actor, now=now)
-    return resolve(session, incident=incident, actor=actor, now=now, routing=routing)
+    return resolve(session, incident=incident, actor=actor, now=now)
 
 
 def link_action(session: Session, *, token: str) -> str | None:
@@ -175,18 +150,11 @@ def acknowledge(session: Session, *, incident: Incident, actor: str, now: dateti
     return incident
 
 
-def resolve(session: Session, *, incident: Incident, actor: str, now: datetime,
-            routing: Routing | None = None) -> Incident:
-    """The fault is gone; tell the party when the engine saw it clear by itself."""
+def resolve(session: Session, *, incident: Incident, actor: str, now: datetime) -> Incident:
+    """The fault is gone (the engine tells the party when it saw it clear by itself)."""
     incident.state = next_state(incident.state, "resolve")
     incident.resolved_at = incident.updated_at = now
     audit(session, incident, "resolved", actor, now)
-    if actor == ENGINE and routing is not None and incident.notified_at is not None:
-        party = routing.matrix.party(incident.party)
-        _send(session, incident=incident, routing=routing, channels=party.channels,
-              language=party.language, template="incident_resolved",
-              tag=f"resolved-{incident.reopened}", reference=f"incident:{incident.id}:resolved",
-              now=now)
     return incident
 
 
@@ -197,17 +165,23 @@ def comment(session: Session, *, incident: Incident, actor: str, text: str,
     incident.updated_at = now
 
 
-def mark_notified(session: Session, *, routing: Routing, now: datetime) -> int:
-    """Start the SLA clock of open incidents whose notification a channel has accepted."""
+def awaiting_acceptance(session: Session) -> dict[str, int]:
+    """The outbox references of the open incidents' opening notifications, to their ids:
+    the notifications no channel has yet been seen to accept."""
     waiting = session.execute(select(Incident.id, Incident.reopened)
                               .where(Incident.state == "open")).all()
-    if not waiting:
-        return 0
-    references = {f"incident:{i}:open:{n}": i for i, n in waiting}
-    accepted = accepted_at(session, references=references)
-    for reference, sent_at in accepted.items():
-        incident = session.get(Incident, references[reference])
-        start = sent_at
+    return {opened_reference(i, n): i for i, n in waiting}
+
+
+def mark_notified(session: Session, *, routing: Routing, accepted: dict[int, datetime],
+                  now: datetime) -> int:
+    """Start the SLA clock of open incidents whose notification a channel has accepted
+    (``accepted``: incident id -> when); returns how many clocks started."""
+    started = 0
+    for incident_id, start in accepted.items():
+        incident = session.get(Incident, incident_id)
+        if incident is None or incident.state != "open":
+            continue
         party = routing.matrix.party(incident.party)
         incident.state = next_state(incident.state, "notify")
         incident.notified_at = start
@@ -215,12 +189,21 @@ def mark_notified(session: Session, *, routing: Routing, now: datetime) -> int:
             start, party.response_time, critical=incident.severity == CRITICAL)
         incident.updated_at = now
         audit(session, incident, "notified", ENGINE, now, f"accepted_at={utc_text(start)}")
-    return len(accepted)
+        started += 1
+    return started
 
 
-def escalate_breaches(session: Session, *, routing: Routing, now: datetime) -> int:
-    """Tell the escalation contact and the site's advisors of incidents past their due time,
-    and of incidents whose notification no channel of the party accepted in that time."""
+def escalation_contacts(routing: Routing, incident: Incident) -> tuple[Channel, ...]:
+    """Who hears of an incident past its due time: the party's escalation contacts and the
+    site's advisors."""
+    return routing.matrix.party(incident.party).escalation + routing.matrix.advisors(
+        incident.site)
+
+
+def escalate_breaches(session: Session, *, routing: Routing, now: datetime) -> list[Incident]:
+    """Mark as escalated the incidents past their due time, and those whose notification no
+    channel of the party accepted in that time; the caller tells their
+    ``escalation_contacts``."""
     overdue = list(session.scalars(select(Incident).where(
         Incident.state == "notified", Incident.due_at < now, Incident.escalated_at.is_(None))))
     for incident in session.scalars(select(Incident).where(
@@ -233,17 +216,11 @@ def escalate_breaches(session: Session, *, routing: Routing, now: datetime) -> i
             incident.due_at = due
             overdue.append(incident)
     for incident in overdue:
-        party = routing.matrix.party(incident.party)
-        contacts = party.escalation + routing.matrix.advisors(incident.site)
         incident.escalated_at = incident.updated_at = now
         audit(session, incident, "escalated", ENGINE, now,
-              f"contacts={len(contacts)} delivered={incident.state == 'notified'}")
-        if contacts:
-            _send(session, incident=incident, routing=routing, channels=contacts,
-                  language=party.language, template="incident_escalated",
-                  tag=f"escalated-{incident.reopened}",
-                  reference=f"incident:{incident.id}:escalated", now=now)
-    return len(overdue)
+              f"contacts={len(escalation_contacts(routing, incident))} "
+              f"delivered={incident.state == 'notified'}")
+    return overdue
 
 
 def close_resolved(session: Session, *, settings: IncidentSettings, now: datetime) -> int:
@@ -368,6 +345,44 @@ def response_clock(*, incident: Incident, matrix: ResponsibilityMatrix,
     running = critical or clock.hours.is_open(now)
     return ResponseClock("running" if running else "paused", due,
                          left=clock.elapsed(now, due, critical=critical))
+
+
+def add_silence(session: Session, *, site: str, room: str | None, device: str | None,
+                starts_at: datetime, ends_at: datetime, reason: str, actor: str,
+                now: datetime) -> SilenceRow:
+    """Mute a site, a room or a device from ``starts_at`` to ``ends_at`` (the caller has
+    checked the span and commits)."""
+    row = SilenceRow(site=site, room=room, device=device, starts_at=starts_at,
+                     ends_at=ends_at, reason=reason, created_by=actor, created_at=now)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def silence_by_id(session: Session, *, silence_id: int) -> SilenceRow | None:
+    """A silence, ended or not."""
+    return session.get(SilenceRow, silence_id)
+
+
+def end_silence(session: Session, *, silence: SilenceRow, now: datetime) -> None:
+    """End a silence now (detection resumes at the engine's next round; the caller commits)."""
+    silence.ends_at = min(silence.ends_at, now)
+
+
+def silences_not_ended(session: Session, *, now: datetime,
+                       sites: Collection[str] | None = None) -> list[SilenceRow]:
+    """Silences and maintenance windows that have not ended at ``now`` (of ``sites`` only,
+    when given), by start."""
+    query = select(SilenceRow).where(SilenceRow.ends_at > now)
+    if sites is not None:
+        query = query.where(SilenceRow.site.in_(sorted(sites)))
+    return list(session.scalars(query.order_by(SilenceRow.starts_at, SilenceRow.id)))
+
+
+def silences_for_rules(session: Session, *, now: datetime) -> list[Silence]:
+    """The silences not ended at ``now`` as the engine's pure rules take them."""
+    return [Silence(r.site, r.room, r.device, r.starts_at, r.ends_at)
+            for r in silences_not_ended(session, now=now)]
 
 
 def incidents_between(session: Session, *, start: datetime, end: datetime) -> list[Incident]:

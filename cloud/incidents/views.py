@@ -19,11 +19,12 @@ from cloud.accounts.deps import AccessDep
 from cloud.api.deps import NowDep, RegistryDep, SessionDep
 from cloud.api.inputs import Code, Comment, Reason, RowId, Summary, Token, check_span
 from cloud.api.refusals import Refusal, invalid, not_found
+from cloud.flows import incident_notifications
 from cloud.flows import incidents as journey
 from cloud.incidents import service
 from cloud.incidents.lifecycle import InvalidTransition
 from cloud.incidents.matrix import CATEGORIES, CATEGORY_OWNERS
-from cloud.incidents.models import Incident, IncidentEvent, SilenceRow
+from cloud.incidents.models import Incident, IncidentEvent
 from cloud.incidents.rules import MAJOR
 from cloud.instants import ApiInstant, ApiYear
 
@@ -31,10 +32,16 @@ router = APIRouter(prefix="/incidents", tags=["incidents"])
 MAX_SILENCE, SILENCE_HORIZON = timedelta(days=31), timedelta(days=366)
 
 
-def get_routing(request: Request, registry: RegistryDep) -> service.Routing:
-    """The matrix and settings of incidents, as the app factory loaded them."""
-    state = request.app.state
-    return service.Routing(state.matrix, registry, state.incident_settings)
+def routing_of(app) -> service.Routing:
+    """The matrix and settings of incidents, as the app factory loaded them (a test may
+    set other settings on ``app.state``)."""
+    state = app.state
+    return service.Routing(state.matrix, state.registry, state.incident_settings)
+
+
+def get_routing(request: Request) -> service.Routing:
+    """The app's incident routing, as a request's dependency."""
+    return routing_of(request.app)
 
 
 RoutingDep = Annotated[service.Routing, Depends(get_routing)]
@@ -202,6 +209,8 @@ def report_incident(report: ManualReport, session: SessionDep, access: AccessDep
         rule=f"reported_{report.category}", category=report.category, owner=report.owner,
         severity=report.severity, summary=report.summary, manual=True,
         actor=access.principal.username, now=now)
+    incident_notifications.opened(session, incident=incident, routing=routing,
+                                  now=incident.opened_at)
     session.commit()
     return _detail(session, incident)
 
@@ -224,12 +233,12 @@ class SilenceOut(SilenceIn):
 @router.get("/silences", response_model=list[SilenceOut])
 def list_silences(session: SessionDep, access: AccessDep, now: NowDep) -> list[SilenceOut]:
     """Silences and maintenance windows that have not ended (an advisor's sites only)."""
-    query = select(SilenceRow).where(SilenceRow.ends_at > now)
+    sites = None
     if access.principal.role == ADVISOR:
-        query = query.where(SilenceRow.site.in_(sorted(access.principal.sites)))
+        sites = access.principal.sites
     elif access.principal.role != ADMIN:
         access.require("incident.silence")  # refused and audited
-    rows = session.scalars(query)
+    rows = service.silences_not_ended(session, now=now, sites=sites)
     return [SilenceOut(id=r.id, site=r.site, room=r.room, device=r.device,
                        starts_at=r.starts_at, ends_at=r.ends_at, reason=r.reason) for r in rows]
 
@@ -238,13 +247,13 @@ def list_silences(session: SessionDep, access: AccessDep, now: NowDep) -> list[S
 def end_silence(silence_id: RowId, session: SessionDep, access: AccessDep,
                 now: NowDep) -> None:
     """End a silence now (detection resumes at the engine's next round)."""
-    row = session.get(SilenceRow, silence_id)
+    row = service.silence_by_id(session, silence_id=silence_id)
     if row is None:
         access.require("incident.silence", resource=f"silence:{silence_id}", hidden="silence")
         raise not_found("silence")
     access.require("incident.silence", site=row.site, resource=f"silence:{row.id}",
                    hidden="silence")
-    row.ends_at = now
+    service.end_silence(session, silence=row, now=now)
     session.commit()
 
 
@@ -257,9 +266,8 @@ def add_silence(silence: SilenceIn, session: SessionDep, access: AccessDep,
     _known_target(registry, silence)
     check_span(silence.starts_at, silence.ends_at, now=now, longest=MAX_SILENCE,
                horizon=SILENCE_HORIZON, what="silence")
-    row = SilenceRow(**silence.model_dump(), created_by=access.principal.username,
-                     created_at=now)
-    session.add(row)
+    row = service.add_silence(session, **silence.model_dump(), actor=access.principal.username,
+                              now=now)
     session.commit()
     return {"id": row.id}
 

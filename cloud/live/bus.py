@@ -83,7 +83,8 @@ class LiveBus:
     ``start()`` connects (paho's thread); called inside an event loop, that loop receives
     events for ``subscribe``. Processes that only publish (the ingest, the schedule) start it
     with ``listen=False``. ``counts`` holds ``published``, ``delivered``, ``malformed``,
-    ``slow_dropped``, ``link_dropped`` and ``released`` (ended by the replica's stop).
+    ``slow_dropped``, ``link_dropped``, ``released`` (ended by the replica's stop) and
+    ``confirmed``/``unconfirmed`` (``send_confirmed``).
     """
 
     def __init__(self, settings: CloudSettings, *, listen: bool = True,
@@ -150,6 +151,22 @@ class LiveBus:
     def send(self, topic: str, payload: bytes) -> None:
         """Send a device command (``cloud.commands.command``) over the same connection."""
         self._client.publish(topic, payload, qos=1)
+
+    def send_confirmed(self, topic: str, payload: bytes, *, timeout: float) -> bool:
+        """Send a message over the same connection and wait (blocking) for the broker's
+        PUBACK; False when the link is down or the broker did not take it within
+        ``timeout``. Without a link nothing is queued: the sender tells its user at once."""
+        if not self.connected.is_set():
+            return False
+        info = self._client.publish(topic, payload, qos=1)
+        try:
+            info.wait_for_publish(timeout)
+        except (RuntimeError, ValueError):  # the link lost meanwhile (it may go out on the
+            # reconnect: a late press still opens the call), or the backlog is full
+            return False
+        with self._lock:
+            self.counts["confirmed" if info.is_published() else "unconfirmed"] += 1
+        return info.is_published()
 
     # subscribing --------------------------------------------------------------------------
     @asynccontextmanager

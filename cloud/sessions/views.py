@@ -19,10 +19,9 @@ from cloud.api.refusals import Refusal, invalid, not_found
 from cloud.bookings import service as bookings
 from cloud.bookings.service import BookingRefused
 from cloud.bookings.views import RulesDep
-from cloud.flows import summon
+from cloud.flows import summon, terminal
 from cloud.flows.sessions import session_ended
 from cloud.sessions import service, thirdparty
-from cloud.sessions.callbutton import BrokerUnavailable, publish_press
 from cloud.sessions.models import VideoSession
 from cloud.sessions.rules import BY_EXPERT, SessionRefused, terminal_may_join
 from cloud.sessions.schemas import (
@@ -198,7 +197,7 @@ def next_visit(body: TerminalIn, request: Request, db: SessionDep, now: NowDep
                                                                        "checked_in")]
     return NextVisitOut(session_id=current.id if current else None,
                         next_visit=upcoming[0].start if upcoming else None,
-                        call=summon.room_call_state(db, site=body.site, room=body.room))
+                        call=terminal.room_call_state(db, site=body.site, room=body.room))
 
 
 @router.post("/terminal/arrived")
@@ -211,7 +210,7 @@ async def advisor_arrived(body: TerminalIn, request: Request, db: SessionDep,
     check_room(settings, site=body.site, room=body.room, token=body.room_token)
 
     def arrive():
-        event = summon.advisor_arrived(db, site=body.site, room=body.room, now=now)
+        event = terminal.advisor_arrived(db, site=body.site, room=body.room, now=now)
         db.commit()
         return event
     event = await run_in_threadpool(arrive)
@@ -225,12 +224,10 @@ async def call_advisor(body: TerminalIn, request: Request, now: NowDep) -> dict:
     """The room terminal's "call the advisor" button: a press of the room's call button."""
     settings = session_settings(request.app)
     check_room(settings, site=body.site, room=body.room, token=body.room_token)
-    try:
-        await run_in_threadpool(publish_press, request.app.state.settings, site=body.site,
-                                room=body.room, now=now)
-    except BrokerUnavailable:
+    if not await run_in_threadpool(terminal.call_advisor, request.app.state.live_bus,
+                                   site=body.site, room=body.room, now=now):
         raise Refusal(503, "unavailable", "the call could not be sent: tell the staff at the "
-                      "desk") from None
+                      "desk")
     return {"called": True}
 
 

@@ -65,6 +65,10 @@ def create_app(settings: CloudSettings | None = None, web: WebSettings | None = 
         if pages is not None:
             app.include_router(pages.router)
     from cloud.accounts.pages import LoginRequired, login_redirect
+    from cloud.incidents.views import routing_of
+
+    # accounts checks a support agent's party against the matrix without importing incidents
+    app.state.support_parties = lambda: routing_of(app).matrix.data.parties
     from cloud.web import pages
 
     app.include_router(pages.router)

@@ -100,7 +100,7 @@ def _run(tmp: Path, rooms: int, rate: float, faults: int, interval: float, debou
     from sqlalchemy import func, select
 
     from cloud.db import make_engine, make_sessionmaker, migrate
-    from cloud.incidents.engine import IncidentEngine
+    from cloud.flows.incidents import incident_engine
     from cloud.incidents.matrix import load_matrix
     from cloud.incidents.models import Incident
     from cloud.incidents.settings import IncidentSettings
@@ -135,9 +135,8 @@ def _run(tmp: Path, rooms: int, rate: float, faults: int, interval: float, debou
                                     matrix_file=tmp / "matrix.yaml")
         notify = NotifyWorker(sessions, NotifySettings(smtp_host="127.0.0.1", smtp_port=sink.port,
                                                        poll_interval_s=0.05))
-        engine = IncidentEngine(sessions, registry, load_matrix(tmp / "matrix.yaml",
-                                                                list(registry.sites)), settings,
-                                on_queued=notify.wake)
+        engine = incident_engine(sessions, registry, matrix=load_matrix(
+            tmp / "matrix.yaml", list(registry.sites)), settings=settings, on_queued=notify.wake)
         engine.start()
         notify.start()
         try:

@@ -67,6 +67,7 @@ def add_staff(app, now: datetime) -> None:
             service.create_staff(session, app.state.registry, username=username,
                                  display_name=username, role=role, organisation=org,
                                  sites=sites, password=PASSWORD, now=now)
+        session.commit()
 
 
 def login(client: TestClient, username: str) -> dict:

@@ -29,6 +29,7 @@ def test_incidents_are_seen_and_handled_only_within_the_callers_scope(app):
                 service.create_staff(session, app.state.registry, username=username,
                                      display_name=username, role="support", organisation=party,
                                      sites=[], password=PASSWORD, now=NOW)
+                session.commit()
         advisor, support, expert = (login(client, u) for u in
                                     ("adv-porvoo", "sup-porvoo-party", "exp-kela"))
         assert [i["id"] for i in client.get("/api/incidents", headers=advisor).json()] == [

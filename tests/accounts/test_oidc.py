@@ -32,6 +32,7 @@ def app(tmp_path, migrated_file, provider):
         service.create_staff(session, app.state.registry, username="exp-kela-oidc",
                              display_name="E", role="expert", organisation="kela", now=NOW,
                              oidc_issuer=provider.issuer, oidc_subject="subject-1")
+        session.commit()
     return app
 
 

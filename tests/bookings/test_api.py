@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from cloud.notify.models import OutboxMessage
 from tests.accounts.conftest import NOW, add_staff, login, make_app
 
 KELA = {"site": "porvoo", "service": "kela-benefits", "minutes": 30, "channel": "phone_service",
@@ -51,7 +53,7 @@ def test_booking_through_the_api_with_reasons_for_every_refusal(tmp_path, migrat
         assert "/api/bookings/availability" in client.get("/openapi.json").json()["paths"]
 
 
-def test_a_change_from_a_stale_read_of_a_booking_is_refused_as_changed_meanwhile(
+def test_a_stale_change_is_refused_as_changed_meanwhile_and_each_booking_and_move_confirmed(
         tmp_path, migrated_file):
     app = make_app(tmp_path, NOW, migrated_file)
     add_staff(app, NOW)
@@ -74,6 +76,10 @@ def test_a_change_from_a_stale_read_of_a_booking_is_refused_as_changed_meanwhile
         assert again.status_code == 422 and again.json()["reason"] == "wrong_status"
         log = client.get(f"/api/bookings/{made['id']}/changes", headers=phone).json()
         assert [c["action"] for c in log] == ["created", "moved", "cancelled"]
+    with app.state.sessionmaker() as session:
+        sent = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert [(m.template, m.recipient, m.reference) for m in sent] == [
+        ("booking_confirmation", "customer@example.invalid", f"booking:{made['id']}")] * 2
 
 
 def test_an_advisor_closing_the_building_for_a_day_refuses_that_days_bookings(
@@ -93,3 +99,4 @@ def test_an_advisor_closing_the_building_for_a_day_refuses_that_days_bookings(
         refused = client.post("/api/bookings", headers=phone,
                               json={**KELA, "start": "2025-11-12T08:00:00Z"})
         assert refused.status_code == 422 and refused.json()["reason"] == "building_closed"
+

@@ -48,6 +48,7 @@ def agent_sessions(url: str) -> list[str]:
             tokens.append(accounts.open_session(session, AccountSettings(), staff=staff,
                                                 method="password", client=None,
                                                 now=now).token)
+        session.commit()
     engine.dispose()
     return tokens
 

@@ -5,6 +5,7 @@ import time
 
 from cloud.bookings import service
 from cloud.bookings.service import Customer
+from cloud.flows.reminders import confirm
 from cloud.notify.settings import NotifySettings
 from cloud.notify.worker import NotifyWorker
 from tests.bookings.conftest import at
@@ -30,6 +31,7 @@ def test_the_confirmation_is_sent_as_sms_in_the_customers_language(store, rules)
                 start=at(2025, 11, 12, 13, 30), minutes=60, channel="service_number",
                 customer=Customer(name="S. S.", phone="+358401112222", language="sv"),
                 actor="adv", now=at(2025, 11, 10, 8))
+            confirm(session, rules, booking=booking, now=at(2025, 11, 10, 8))
             session.commit()
         worker.wake()
         wait_until(lambda: gateway.received, 10, "the SMS at the gateway")
@@ -58,6 +60,7 @@ def test_the_purge_also_blanks_the_address_kept_in_the_notify_outbox(store, rule
             start=at(2025, 11, 12, 13, 30), minutes=30, channel="on_site",
             customer=Customer(name="S. S.", phone="+358401112222", language="fi"),
             actor="adv", now=at(2025, 11, 10, 8))
+        confirm(session, rules, booking=booking, now=at(2025, 11, 10, 8))
         kept = session.scalars(select(OutboxMessage.recipient)).all()
         assert kept == ["+358401112222"]
         purge_personal_data(session, now=booking.end + timedelta(days=31),
@@ -91,6 +94,7 @@ def test_a_confirmation_refused_by_the_mail_server_fails_at_once_and_the_purge_b
                 start=at(2025, 11, 12, 13, 30), minutes=30, channel="on_site",
                 customer=Customer(name="S. S.", email=gone, language="fi"),
                 actor="adv", now=at(2025, 11, 10, 8))
+            confirm(session, rules, booking=booking, now=at(2025, 11, 10, 8))
             session.commit()
         worker.wake()
         wait_until(lambda: relay.refused, 10, "the refusal at the relay")

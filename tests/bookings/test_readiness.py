@@ -12,9 +12,9 @@ from cloud.accounts.models import Staff
 from cloud.bookings import service
 from cloud.bookings.service import BookingRefused, Customer
 from cloud.bookings.settings import BookingSettings
+from cloud.flows.incidents import incident_engine
 from cloud.flows.readiness import visit_readiness
 from cloud.flows.schedule import tick
-from cloud.incidents.engine import IncidentEngine
 from cloud.incidents.models import Incident
 from cloud.notify.models import OutboxMessage
 from cloud.sites import service as site_service
@@ -120,7 +120,7 @@ def engine_severity(store, registry, site: str, instant) -> str:
         s.add(Transition(site=site, room="r1", device="agent", from_state="online",
                          to_state="offline", at=instant))
         s.commit()
-    engine = IncidentEngine(store, registry, settings=quick_settings(critical_lead_min=0))
+    engine = incident_engine(store, registry, settings=quick_settings(critical_lead_min=0))
     engine.tick(instant)  # takes the lease and reads the log
     engine.tick(instant + timedelta(seconds=2))
     engine.stop()

@@ -144,15 +144,20 @@ def test_building_exception_closes_a_day(store, rules):
 
 
 def test_confirmation_goes_to_the_outbox_in_the_customers_language(store, rules):
+    from cloud.flows.reminders import confirm
+
     with store() as s:
         booking = book(s, rules, at(2025, 11, 12, 10))
+        # the booking domain writes no message: the journey across to notify does
+        assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+        assert confirm(s, rules, booking=booking, now=NOW)
         message = s.scalar(select(OutboxMessage))
         assert (message.channel, message.language, message.template) == \
             ("sms", "sv", "booking_confirmation")
         assert message.context == {"date": "12.11.2025", "time": "10:00", "place": "Borgå-info",
                                    "service": "FPA:s förmånsärenden"}
         assert message.reference == f"booking:{booking.id}"
-        from cloud.bookings.reminders import send_due_reminders
+        from cloud.flows.reminders import send_due_reminders
         assert send_due_reminders(s, rules, now=at(2025, 11, 11, 11, 59)) == 0
         assert send_due_reminders(s, rules, now=at(2025, 11, 11, 12)) == 1
         send_due_reminders(s, rules, now=at(2025, 11, 11, 13))  # once only
@@ -173,7 +178,7 @@ def test_a_room_closed_for_an_incident_reopens_when_it_is_resolved(store, rules)
 def test_with_a_reminder_lead_the_reminder_goes_out_that_long_before_the_visit(store, rules):
     from datetime import timedelta
 
-    from cloud.bookings.reminders import send_due_reminders
+    from cloud.flows.reminders import send_due_reminders
 
     lead = timedelta(hours=2)
     with store() as s:

@@ -78,6 +78,7 @@ def staff(sessions, registry) -> dict[str, tuple[int, str]]:
             login = accounts.open_session(db, AccountSettings(), staff=person,
                                           method="password", client=None, now=now)
             made[username] = (person.id, login.token)
+        db.commit()
     return made
 
 

@@ -79,6 +79,7 @@ def app(tmp_path, migrated_file):
             accounts.create_staff(session, app.state.registry, username=username,
                                   display_name=username, role=role, organisation=org,
                                   sites=sites, password=PASSWORD, now=NOW)
+        session.commit()
     app.state.booking_ids = seed_bookings(app.state.sessionmaker, app.state.registry)
     seed_twin(app.state.sessionmaker)
     return app

@@ -6,7 +6,7 @@ import uuid
 import pytest
 
 from cloud.db import make_engine, make_sessionmaker, migrate
-from cloud.flows.incidents import reopen_rooms
+from cloud.flows.incidents import incident_engine
 from cloud.incidents.engine import IncidentEngine
 from cloud.incidents.settings import IncidentSettings
 from cloud.notify.settings import NotifySettings
@@ -73,8 +73,7 @@ def engine_factory(store, registry):
     engines: list[IncidentEngine] = []
 
     def make(*, fleet=None, **overrides) -> IncidentEngine:
-        engine = IncidentEngine(store, fleet or registry, settings=quick_settings(**overrides),
-                                on_resolved=reopen_rooms)
+        engine = incident_engine(store, fleet or registry, settings=quick_settings(**overrides))
         engines.append(engine)
         return engine
 

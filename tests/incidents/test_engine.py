@@ -14,7 +14,7 @@ from cloud.db import Base, make_engine, migrate
 from cloud.incidents import service
 from cloud.incidents.engine import IncidentEngine
 from cloud.incidents.matrix import SAMPLE_MATRIX, MatrixError
-from cloud.incidents.models import Incident, IncidentEvent, SilenceRow
+from cloud.incidents.models import Incident, IncidentEvent
 from cloud.notify.models import OutboxMessage
 from cloud.settings import CloudSettings
 from cloud.sites.service import FINNISH_HOLIDAYS
@@ -143,10 +143,13 @@ def test_a_device_fault_alone_goes_to_the_supplier_and_a_network_fault_to_valtor
 
 
 def test_a_silenced_room_opens_no_incident(store, engine_factory):
+    silence = {"site": "porvoo", "room": "r1", "device": None, "starts_at": at(-60),
+               "ends_at": at(3600), "reason": "maintenance", "actor": "admin", "now": at(-60)}
     with store() as session:
-        session.add(SilenceRow(site="porvoo", room="r1", device=None, starts_at=at(-60),
-                               ends_at=at(3600), reason="maintenance", created_by="admin",
-                               created_at=at(-60)))
+        service.add_silence(session, **silence)
+        session.rollback()  # the caller owns the transaction: nothing of it stays
+        assert service.silences_not_ended(session, now=at(0)) == []
+        service.add_silence(session, **silence)
         session.commit()
     engine = engine_factory()
     transition(store, "terminal", "fault", at(0), code="crashed")
@@ -273,6 +276,8 @@ def test_staff_report_list_comment_and_resolve_through_the_api(store, api):
     assert created.status_code == 201, created.text
     incident = created.json()
     assert (incident["party"], incident["manual"]) == ("senaatti", True)
+    assert {m.reference for m in outbox(store, "incident_opened")} == {
+        f"incident:{incident['id']}:open:0"}  # the report tells the party at once
     threat = api.post("/api/incidents", json={"site": "nurmes", "category": "threat",
                                               "severity": "critical",
                                               "summary": "Uhkaava käytös aulassa"}).json()

@@ -26,8 +26,7 @@ def incidents(store) -> list[Incident]:
 
 
 def engine_on(store, registry, **overrides) -> IncidentEngine:
-    return IncidentEngine(store, registry, settings=quick_settings(**overrides),
-                          on_resolved=journey.reopen_rooms)
+    return journey.incident_engine(store, registry, settings=quick_settings(**overrides))
 
 
 def test_an_engine_taking_over_during_a_pending_recovery_resolves_it_and_still_detects(

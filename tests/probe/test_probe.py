@@ -15,8 +15,7 @@ from sqlalchemy import select
 from cloud.bookings.hours import HELSINKI
 from cloud.bookings.rules import BookingRefused, Customer
 from cloud.bookings.service import BookingRules, create_booking
-from cloud.flows.incidents import reopen_rooms
-from cloud.incidents.engine import IncidentEngine
+from cloud.flows.incidents import incident_engine
 from cloud.incidents.models import Incident
 from cloud.probe.settings import DEVELOPMENT_SECRET
 from cloud.probe.tokens import room_token
@@ -81,8 +80,7 @@ def test_a_lossy_slow_link_gives_figures_near_its_impairment_and_a_network_incid
     sessions = any_store
     ingest(sessions)
     cloud, *_ = cloud_api(sessions, max_duration_s=150)  # outlasts the agent's timeout
-    engine = IncidentEngine(sessions, registry, settings=quick_settings(),
-                            on_resolved=reopen_rooms).start()
+    engine = incident_engine(sessions, registry, settings=quick_settings()).start()
     try:
         # 20 % of datagrams lost and 75 ms of delay each way: a round trip of 150 ms more
         with UdpRelay(coturn.port, loss=0.2, delay_s=0.075, seed=12) as relay:

@@ -50,6 +50,7 @@ def seed_month(sessions, registry) -> None:
             accounts.create_staff(s, registry, username=username, display_name=username,
                                   role=role, organisation=org, sites=sites, password=PASSWORD,
                                   now=at(20, 8, month=10))
+        s.commit()
     with sessions() as s:
         _bookings(s, rules)
         s.commit()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import shutil
 import uuid
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 
 import pytest
 
@@ -15,7 +14,7 @@ from cloud.accounts.settings import AccountSettings
 from cloud.db import migrate
 from cloud.incidents import service
 from cloud.incidents.settings import IncidentSettings
-from cloud.incidents.views import get_routing
+from cloud.incidents.views import routing_of
 from cloud.settings import CloudSettings
 from cloud.web.app import create_app
 from tests.accounts.conftest import ADMIN_TOKEN, PASSWORD, Clock
@@ -54,6 +53,7 @@ def make_app(url: str):
             accounts.create_staff(session, app.state.registry, username=username,
                                   display_name=username, role=role, organisation=org,
                                   sites=sites, password=PASSWORD, now=NOW)
+        session.commit()
     return app
 
 
@@ -76,7 +76,7 @@ def app(request):
 
 def routing(app) -> service.Routing:
     """The app's routing (matrix, registry, settings), as its pages and API use it."""
-    return get_routing(SimpleNamespace(app=app), app.state.registry)  # reads request.app only
+    return routing_of(app)
 
 
 def helsinki(day: int, hour: int, minute: int = 0) -> datetime:

@@ -9,8 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
+from cloud.flows import incident_notifications
+from cloud.flows.incidents import incident_engine
 from cloud.incidents import service
-from cloud.incidents.engine import IncidentEngine
 from cloud.instants import utc_text
 from cloud.notify.models import SENT, OutboxMessage
 from tests.time.conftest import ADMIN, SETTINGS, routing_of
@@ -57,9 +58,10 @@ def test_an_incident_logged_out_of_hours_reads_back_and_escalates_at_the_clocks_
         incident = service.open_incident(
             session, routing=routing, site="porvoo", room="r1", device="doccam",
             rule="doccam_fault", category="equipment", severity="major", now=logged)
+        incident_notifications.opened(session, incident=incident, routing=routing, now=logged)
         session.commit()
     accept_notifications(app, incident.id, logged)
-    engine = IncidentEngine(app.state.sessionmaker, registry, settings=SETTINGS)
+    engine = incident_engine(app.state.sessionmaker, registry, settings=SETTINGS)
     engine.tick(logged + timedelta(seconds=1))  # the engine notices the acceptance
     party = routing.matrix.party(incident.party)
     due = routing.matrix.clock(incident.party).due(logged, party.response_time)
