@@ -1,5 +1,5 @@
 """A console's live link as a benchmark or a test sees it: a server-sent-events client in a
-thread that records every event (and counts the keepalive events) it reads, with its arrival time.
+thread that records every event it reads with its arrival time, and counts the keepalives."""
 from __future__ import annotations
 
 import json
