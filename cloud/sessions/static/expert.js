@@ -85,9 +85,7 @@ function renderLobby(waiting) {
 
 function onEvent(message) {
   const waiting = client.waiting;
-  if (message.type === "reconnecting") {
-    say(text("sessions.reconnecting"));
-  } else if (message.type === "welcome") {
+  if (message.type === "welcome") {  // the page's live indicator tells its own reconnecting
     waiting.clear(); // after a reconnect the welcome's lobby is the whole truth
     for (const peer of message.lobby) waiting.set(peer.id, peer);
     renderLobby(waiting);

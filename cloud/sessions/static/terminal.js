@@ -63,7 +63,6 @@ function onTrack(peerId, label, track) {
 
 function onEvent(message) {
   if (message.type === "warning") $("[data-warning]").hidden = false;
-  if (message.type === "reconnecting") $("[data-status]").textContent = text("sessions.reconnecting");
   if (message.type === "welcome") $("[data-status]").textContent = "";
   if (message.type === "peer" && message.event === "reconnecting") $("[data-status]").textContent = text("sessions.reconnecting");
   if (message.type === "peer" && message.event === "reconnected") $("[data-status]").textContent = "";
