@@ -85,15 +85,17 @@ class Bundle:
 
 def ingest_service(settings: CloudSettings, registry: Registry):
     """One ingest worker, which opens and clears call-button calls and publishes them on the
-    live bus (``flows.summon``); ready once its subscription is granted, dead when its batch
-    thread has ended (its inbox would only grow)."""
+    live bus (``flows.summon``), and the rooms whose twin changed (``flows.twinlive``);
+    ready once its subscription is granted, dead when its batch thread has ended (its inbox
+    would only grow)."""
     from cloud.flows.summon import SummonOnIngest
+    from cloud.flows.twinlive import RoomsOnIngest
     from cloud.ingest.worker import IngestWorker
     from cloud.live import LiveBus
 
     bus = LiveBus(settings, listen=False).start()
-    worker = Bundle(IngestWorker(settings, registry, on_events=SummonOnIngest(bus)).start(),
-                    bus)
+    worker = Bundle(IngestWorker(settings, registry, on_events=SummonOnIngest(bus),
+                                 on_rooms_changed=RoomsOnIngest(bus)).start(), bus)
     return worker, Component(settings.ingest_name, "ingest", lambda: Health(
         worker.alive, worker.connected.is_set(), f"backlog={worker.backlog()}"))
 

@@ -13,8 +13,8 @@ class CallSettings(BaseSettings):
     ``second_alert_s`` after the press the consoles get a second, stronger alert;
     ``sms_after_s`` after that second alert the site's backup number gets an SMS;
     ``expire_after_s`` after the press a call still open is cleared as ``timeout``;
-    ``keepalive_s``: how often an idle live stream sends a comment, so a console sees its
-    link is up.
+    ``keepalive_s``: how often an idle live stream sends a ``keepalive`` event, so a page's
+    watchdog hears its link is up (it reconnects after twice this of silence).
     """
 
     model_config = SettingsConfigDict(env_prefix="ETP_CALLS_", extra="ignore")
@@ -23,7 +23,7 @@ class CallSettings(BaseSettings):
     sms_after_s: float = Field(120.0, gt=0)
     expire_after_s: float = Field(1800.0, gt=0)
     round_s: float = Field(2.0, gt=0)  # the escalation round of the schedule process
-    keepalive_s: float = Field(15.0, gt=0)  # a comment on an idle live stream this often
+    keepalive_s: float = Field(15.0, gt=0)  # a keepalive event on an idle stream this often
     sms_language: str = "fi"
 
     def rules(self) -> EscalationRules:

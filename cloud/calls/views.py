@@ -3,9 +3,11 @@
 - ``GET /api/live/events``: server-sent events of the caller's sites (an advisor: their own;
   admin: any, ``?site=``). First a ``hello`` with the open calls (after ``Last-Event-ID``:
   also those cleared since), then ``call.pressed``, ``call.escalated``, ``call.acknowledged``
-  and ``call.cleared`` as they happen; ``id:`` is the change cursor; a comment every 15 s
-  keeps the link alive and lets the console see it is up (docs/consoles-live.md). Once the
-  staff session that opened it ends, the stream says ``logged_out`` and stops.
+  and ``call.cleared`` as they happen; ``id:`` is the change cursor; a ``keepalive`` event
+  every 15 s keeps the link alive and lets the page's watchdog see it is up; with
+  ``?fleet=true`` also ``room.changed`` for the rooms of the fleet the caller may read (the
+  status page) (docs/consoles-live.md). Once the staff session that opened it ends, the
+  stream says ``logged_out`` and stops.
 - ``GET /api/calls?site=&open=true``, ``POST /api/calls/{id}/acknowledge``,
   ``POST /api/calls/{id}/identity-confirmed`` (the advisor has checked the customer's
   identity the expert asked about).
@@ -33,12 +35,13 @@ from cloud.api.inputs import Code, HeaderText, RowId
 from cloud.api.refusals import Refusal, invalid, not_found
 from cloud.calls import service
 from cloud.calls.settings import CallSettings
-from cloud.flows import summon
+from cloud.flows import summon, twinlive
 from cloud.live import SubscriberDropped
 
 router = APIRouter(tags=["calls"])
 LINK_WAIT_S = 5.0  # how long a new stream waits for the replica's broker link
 RETRY_MS = 2000  # how soon a browser's EventSource reconnects after a loss
+KEEPALIVE = "keepalive"  # the event an idle stream sends every ``keepalive_s``
 
 
 class CallOut(BaseModel):
@@ -137,26 +140,35 @@ async def confirm_identity(call_id: RowId, access: AccessDep, session: SessionDe
                              "description": "server-sent events (docs/consoles-live.md)"}})
 async def live_events(request: Request, registry: RegistryDep,
                       site: Annotated[Code | None, Query(description="one site only")] = None,
+                      fleet: Annotated[bool, Query(description="also the rooms' changes "
+                                                   "(room.changed) of the fleet the caller "
+                                                   "may read")] = False,
                       last_event_id: Annotated[HeaderText | None, Header()] = None
                       ) -> StreamingResponse:
     """The live stream of the caller's sites' calls (server-sent events)."""
     if site is not None and site not in registry.sites:
         raise not_found("site")
-    sites = await run_in_threadpool(_visible_sites, request,
-                                    [site] if site else list(registry.sites))
+    sites, rooms_of = await run_in_threadpool(_visible_sites, request,
+                                              [site] if site else list(registry.sites))
     cursor = _cursor(last_event_id)
-    return StreamingResponse(_stream(request, sites, cursor), media_type="text/event-stream",
+    channels = [summon.site_channel(s) for s in sites]
+    if fleet:
+        channels += [twinlive.fleet_channel(s) for s in rooms_of]
+    return StreamingResponse(_stream(request, sites, channels, cursor),
+                             media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
-def _visible_sites(request: Request, sites: list[str]) -> list[str]:
+def _visible_sites(request: Request, sites: list[str]) -> tuple[list[str], list[str]]:
+    """The sites whose calls and those whose rooms the caller may read."""
     # a session of its own, closed before the stream starts: a console holds its stream for
     # hours and must not hold a connection of the pool meanwhile
     with request.app.state.sessionmaker() as session:
         now = get_now(request)
         principal = current_principal(request, session, request.app.state.settings,
                                       get_account_settings(request), now)
-    return Access(principal, request, now).visible_sites("call.read", sites)
+    access = Access(principal, request, now)
+    return access.visible_sites("call.read", sites), access.visible_sites("fleet.read", sites)
 
 
 def _cursor(last_event_id: str | None) -> int | None:
@@ -178,23 +190,25 @@ def _snapshot(request: Request, sites: list[str], since: int | None) -> tuple[in
         return cursor, summon.calls_json(db, found)
 
 
-def frame(event_name: str, cursor: int, data: dict) -> str:
-    """One server-sent event."""
-    return f"id: {cursor}\nevent: {event_name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+def frame(event_name: str, cursor: int | None, data: dict) -> str:
+    """One server-sent event (without ``id:`` when it moves no cursor: the browser then keeps
+    the last one for its ``Last-Event-ID``)."""
+    cursor_line = "" if cursor is None else f"id: {cursor}\n"
+    return f"{cursor_line}event: {event_name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
 
 
 call_settings = app_settings("call_settings")
 CallSettingsDep = Annotated[CallSettings, Depends(call_settings)]
 
 
-async def _stream(request: Request, sites: list[str], since: int | None):
+async def _stream(request: Request, sites: list[str], channels: list[str], since: int | None):
     bus = request.app.state.live_bus
     keepalive_s = call_settings(request).keepalive_s
     staff = StaffSessionWatch.of(request, keepalive_s)
     # a replica that just started may not hear the broker yet; a console that joined then
     # is dropped when it does (it may have missed events) and starts again from a snapshot
     await bus.ready(LINK_WAIT_S)
-    async with bus.subscribe(*(summon.site_channel(s) for s in sites)) as events:
+    async with bus.subscribe(*channels) as events:
         # subscribed before reading the snapshot: nothing falls between the two
         snapshot, calls = await run_in_threadpool(_snapshot, request, sites, since)
         cursor = snapshot
@@ -210,7 +224,12 @@ async def _stream(request: Request, sites: list[str], since: int | None):
                 yield frame("logged_out", cursor, {})
                 return
             if event is None:
-                yield ": keep-alive\n\n"
+                # an event, not a comment: EventSource hides comments from the page, whose
+                # watchdog must hear the link is up
+                yield frame(KEEPALIVE, None, {})
+                continue
+            if _room_change(event):
+                yield frame(event["type"], None, event["data"])
                 continue
             if not _well_formed(event):
                 bus.counts["malformed"] += 1
@@ -221,6 +240,10 @@ async def _stream(request: Request, sites: list[str], since: int | None):
                 # skipped
                 cursor = max(cursor, event["cursor"])
                 yield frame(event["type"], cursor, event["data"])
+
+
+def _room_change(event: dict) -> bool:
+    return event.get("type") == twinlive.ROOM_CHANGED and isinstance(event.get("data"), dict)
 
 
 def _well_formed(event: dict) -> bool:

@@ -112,6 +112,7 @@ def _advisor_page(request: Request, *, principal, session, registry, rules, rout
                   site=site, zone=site_zone(registry, site), sites=advisor_sites(principal, registry), day=day, now=now,
                   services=rules.catalogue.offered_at(registry, site), errors=list(errors),
                   form=form or {}, alerts=alert_context(registry, principal, site),
+                  script_keys=[k for k in texts() if k.startswith("callalert.")],
                   refresh_ms=getattr(request.app.state, "console_refresh_ms", REFRESH_MS),
                   done=known(request.query_params.get("done"), DONE),
                   done_room=request.query_params.get("room", ""),

@@ -172,6 +172,7 @@ def support_console(request: Request, session: SessionDep, access: PageAccess,
     if breached:
         rows = [r for r in rows if r["clock"].breached]
     return page(request, "support-console.html", principal=access.principal, rows=rows,
+                script_keys=["incidents.refresh_failed"],
                 counts=counts, party=_party_name(routing, party),
                 filters={"state": state, "site": site or "", "category": category or "",
                          "breached": bool(breached)},

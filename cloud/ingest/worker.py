@@ -53,11 +53,16 @@ class IngestWorker:
     def __init__(self, settings: CloudSettings, registry: Registry, *,
                  engine: Engine | None = None, flush_s: float = 0.02, max_batch: int = 5000,
                  on_commit: Callable[[list[Received], float], None] | None = None,
-                 on_events: Callable | None = None) -> None:
+                 on_events: Callable | None = None,
+                 on_rooms_changed: Callable[[set[tuple[str, str]]], None] | None = None
+                 ) -> None:
         self.settings, self.name = settings, settings.ingest_name
         # on_events(conn, new events) runs in the batch's transaction and may return what
         # to do once it committed (the summon loop: calls opened, then published)
         self._on_events = on_events
+        # on_rooms_changed(rooms) runs after the commit with the rooms whose presence or a
+        # device's state changed (the status page hears them on the live bus)
+        self._on_rooms_changed = on_rooms_changed
         self._devices = registry.devices
         self._rooms = [(site, room) for site, room, _ in registry.rooms()]
         self._lost_at_ms: int | None = None
@@ -241,6 +246,8 @@ class IngestWorker:
         self._client.ack_many([raw.mid for raw in batch if raw.qos == 1])
         if after is not None:
             after()
+        if self._on_rooms_changed and twin.changed_rooms:
+            self._on_rooms_changed(twin.changed_rooms)
         if self.telemetry:
             self.telemetry.submit(_lines(result.accepted, twin))
         if twin.duplicate_events:

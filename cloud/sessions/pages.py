@@ -6,7 +6,6 @@ decision is the API's and the signalling's, through the same service functions a
 rules."""
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 from fastapi import APIRouter, Request
@@ -24,31 +23,19 @@ from cloud.bookings.views import RulesDep
 from cloud.sessions import service, thirdparty
 from cloud.sessions.rules import SessionRefused
 from cloud.sessions.views import session_settings
-from cloud.texts import translate
-from cloud.web.templating import language, render
+from cloud.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-VIEW_TEXTS = {"camera": "room_camera", "document": "document_camera", "someone": "someone",
-              "assurance": "assurance", "admit": "admit", "deny": "deny",
-              "connected": "connected", "reconnecting": "reconnecting", "ended": "ended",
-              "joining": "joining", "noCamera": "no_camera", "thanks": "thanks",
-              "terminal": "terminal", "expert": "expert", "third_party": "third_party",
-              "advisor": "advisor", "joined": "joined", "admitted": "admitted",
-              "reconnected": "reconnected", "left": "left", "lobbyWait": "lobby_wait",
-              "denied": "denied", "identityAsked": "identity_asked",
-              "identityAlready": "identity_already", "identityComing": "identity_coming",
-              "identityChecked": "identity_checked", "identityFailed": "identity_failed",
-              "identityTimeout": "identity_timeout"}
-TERMINAL_TEXTS = {"nextVisit": "next_visit", "noVisit": "no_visit", "offline": "offline",
-                  "reconnecting": "reconnecting", "called": "called", "coming": "advisor_coming",
-                  "callFailed": "call_failed"}
-
-
-def texts_json(request: Request, keys: dict[str, str]) -> str:
-    """The texts a page's script shows, in the page's language."""
-    lang = language(request)
-    return json.dumps({name: translate(lang, f"sessions.{key}") for name, key in keys.items()},
-                      ensure_ascii=False)
+# the texts the pages' scripts read (kit.js), besides the kit's own
+VIEW_TEXTS = tuple(f"sessions.{key}" for key in (
+    "room_camera", "document_camera", "someone", "assurance", "admit", "deny", "connected",
+    "reconnecting", "ended", "joining", "no_camera", "thanks", "terminal", "expert",
+    "third_party", "advisor", "joined", "admitted", "reconnected", "left", "lobby_wait",
+    "denied", "identity_asked", "identity_already", "identity_coming", "identity_checked",
+    "identity_failed", "identity_timeout"))
+TERMINAL_TEXTS = tuple(f"sessions.{key}" for key in (
+    "next_visit", "no_visit", "offline", "reconnecting", "called", "advisor_coming",
+    "call_failed"))
 
 
 
@@ -61,7 +48,7 @@ def terminal_page(request: Request, registry: RegistryDep, site: str = "", room:
     if site not in registry.sites or room not in registry.sites[site].rooms:
         raise not_found("room")
     return render(request, "session-terminal.html", site=site, room=room,
-                  texts_json=texts_json(request, TERMINAL_TEXTS),
+                  script_keys=TERMINAL_TEXTS,
                   site_name=registry.sites[site].name.model_dump())
 
 
@@ -139,7 +126,7 @@ def session_page(session_id: RowId, request: Request, db: SessionDep,
                       participants=service.participants(db=db, session_id=session_id))
     return render(request, "session-page.html", principal=access.principal,
                   session=video_session, mode="expert", credential=None,
-                  texts_json=texts_json(request, VIEW_TEXTS))
+                  script_keys=VIEW_TEXTS)
 
 
 @router.get("/sessions/invite/affirm", name="affirmation_page")
@@ -168,7 +155,7 @@ async def affirm(request: Request, db: SessionDep, now: NowDep) -> Response:
     db.commit()
     response = render(request, "session-page.html", principal=None, mode="guest",
                       session=service.get(db=db, session_id=participant.session_id),
-                      credential=credential, texts_json=texts_json(request, VIEW_TEXTS))
+                      credential=credential, script_keys=VIEW_TEXTS)
     response.delete_cookie(thirdparty.PENDING_COOKIE, path="/")
     response.headers["cache-control"] = "no-store"  # the page holds the credential
     return response

@@ -67,6 +67,8 @@ class TwinBatch:
     duplicate_events: int = 0
     # presence changes the twin applied: (room, state, received_ms), for the telemetry store
     presence: list[tuple[RoomKey, str, int]] = field(default_factory=list)
+    # rooms whose presence or a device's state the twin changed: what the status page shows
+    changed_rooms: set[RoomKey] = field(default_factory=set)
 
 
 def summarize(accepted: list[Received], existing_event_ids: set[str]) -> TwinBatch:

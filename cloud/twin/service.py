@@ -186,6 +186,7 @@ def _apply_health(conn: Connection, batch: TwinBatch) -> None:
                         "state": health.state, "code": health.code, "detail": health.detail,
                         "health_seq": health.seq, "since": at if changed else None})
         if changed:
+            batch.changed_rooms.add((site, room))
             transitions.append({"site": site, "room": room, "device": device,
                                 "from_state": before.state if before else None,
                                 "to_state": health.state, "code": health.code, "at": at})
@@ -227,6 +228,7 @@ def _apply_status(conn: Connection, batch: TwinBatch) -> None:
                                                            else "offline"),
                 to_state=status.state, code=None, at=at))
             batch.presence.append(((site, room), status.state, received_ms))
+            batch.changed_rooms.add((site, room))
 
 
 @lru_cache(maxsize=4)

@@ -1,5 +1,8 @@
-"""The live status page, the API docs (served from local assets) and the Prometheus
-metrics endpoint (behind a bearer token)."""
+"""The fleet status page (server-rendered in the reader's language, kept current by the live
+stream's ``room.changed``: ``static/status.js`` fetches the changed room's card from
+``/status/rooms/{site}/{room}``, and every card from ``/status/rooms`` after a reconnect), the
+API docs (served from local assets) and the Prometheus metrics endpoint (behind a bearer
+token)."""
 from __future__ import annotations
 
 import hmac
@@ -10,21 +13,78 @@ from fastapi.responses import HTMLResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
+from cloud import formats
+from cloud.accounts.access import ADMIN, ADVISOR, EXPERT, SUPPORT
+from cloud.accounts.deps import Access
+from cloud.accounts.pages import PageAccess
+from cloud.api.deps import NowDep, RegistryDep, SessionDep
+from cloud.api.inputs import Code
 from cloud.api.refusals import Refusal
 from cloud.ingest import service as ingest
+from cloud.sites.hours import DEFAULT_ZONE
+from cloud.texts import texts, translate
 from cloud.twin import service as twin
+from cloud.twin import views as twin_views
+from cloud.web.templating import language, render
 
 router = APIRouter()
 STATIC = Path(__file__).parent / "static"
 # packaged with the code, so read once
-STATUS_PAGE = (STATIC / "status.html").read_text(encoding="utf-8")
 DOCS_PAGE = (STATIC / "docs.html").read_text(encoding="utf-8")
+# the consoles the status page links to, by role (each is also /console's home of its role)
+CONSOLE_LINKS = {ADVISOR: (("advisor", "/console/advisor"),),
+                 EXPERT: (("expert", "/console/expert"),),
+                 SUPPORT: (("support", "/console/support"), ("docs", "/docs")),
+                 ADMIN: (("advisor", "/console/advisor"), ("docs", "/docs"))}
 
 
-@router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def status_page() -> str:
-    """The fleet at a glance for logged-in staff (the page asks for a login when needed)."""
-    return STATUS_PAGE
+def _fleet(request: Request, access: Access, session, registry) -> list[dict]:
+    """The sites and rooms the reader may see (the fleet API's view and access rule), each
+    room with its name in the page's language as ``label``."""
+    sites = twin_views.fleet(session=session, registry=registry, access=access)["sites"]
+    lang = language(request)
+    for site in sites:
+        for room in site["rooms"]:
+            room["label"] = registry.sites[site["site"]].rooms[room["room"]].local_name(lang)
+    return sites
+
+
+def _device_label(lang: str):
+    return lambda device: (translate(lang, f"advisor.device.{device}")
+                           if f"advisor.device.{device}" in texts() else device)
+
+
+def _status(request: Request, template: str, **context) -> Response:
+    return render(request, template, device_label=_device_label(language(request)), **context)
+
+
+@router.get("/", include_in_schema=False)
+def status_page(request: Request, access: PageAccess, session: SessionDep,
+                registry: RegistryDep, now: NowDep) -> Response:
+    """The fleet at a glance for logged-in staff (the login page first when needed)."""
+    return _status(request, "status.html", principal=access.principal,
+                   sites=_fleet(request, access, session, registry),
+                   consoles=CONSOLE_LINKS.get(access.principal.role, ()),
+                   updated=formats.clock(now, DEFAULT_ZONE, seconds=True),
+                   script_keys=("status.updated",))
+
+
+@router.get("/status/rooms", include_in_schema=False)
+def status_rooms(request: Request, access: PageAccess, session: SessionDep,
+                 registry: RegistryDep) -> Response:
+    """The status page's live part alone: every room the reader may see."""
+    return _status(request, "status-sites.html",
+                   sites=_fleet(request, access, session, registry))
+
+
+@router.get("/status/rooms/{site}/{room}", include_in_schema=False)
+def status_room(site: Code, room: Code, request: Request, access: PageAccess,
+                session: SessionDep, registry: RegistryDep) -> Response:
+    """One room's card of the status page (refused, as the API, outside the reader's sites)."""
+    view = twin_views.room_status(site=site, room=room, session=session, registry=registry,
+                                  access=access)
+    view["label"] = registry.sites[site].rooms[room].local_name(language(request))
+    return _status(request, "status-room.html", room=view)
 
 
 @router.get("/docs", response_class=HTMLResponse, include_in_schema=False)

@@ -21,11 +21,12 @@ from jinja2.runtime import Context
 
 from cloud import formats
 from cloud.sites.hours import DEFAULT_ZONE
-from cloud.texts import DEFAULT_LANGUAGE, LANGUAGES, localized, translate
+from cloud.texts import DEFAULT_LANGUAGE, LANGUAGES, localized, texts, translate
 
 CLOUD = Path(__file__).parents[1]
 LANGUAGE_COOKIE = "etp_lang"
 LANGUAGE_NAMES = {"fi": "Suomeksi", "sv": "På svenska", "en": "In English"}
+KIT_TEXT_PREFIXES = ("link.", "problem.")  # the texts every page's kit.js may show
 
 
 def language(request: Request) -> str:
@@ -76,10 +77,28 @@ FORMAT_FILTERS = {
 }
 
 
-def render(request: Request, template: str, *, status_code: int = 200, **context) -> HTMLResponse:
+def script_texts(lang: str, keys=()) -> dict[str, str]:
+    """The texts a page's script reads (kit.js ``text(key)``): the kit's own (the live link,
+    refusals by reason) and ``keys``, in ``lang``, their ``{name}`` fields left to fill."""
+    wanted = [k for k in texts() if k.startswith(KIT_TEXT_PREFIXES)] + list(keys)
+    return {key: translate(lang, key) for key in wanted}
+
+
+def live_silence_ms(request: Request) -> int:
+    """How long a live page waits without hearing its link before it reconnects: twice the
+    stream's keepalive interval (``ETP_CALLS_KEEPALIVE_S``)."""
+    from cloud.calls.views import call_settings
+
+    return int(call_settings(request).keepalive_s * 2000)
+
+
+def render(request: Request, template: str, *, status_code: int = 200, script_keys=(),
+           **context) -> HTMLResponse:
     """``template`` rendered for ``request`` in its language; ``t(key, **values)`` and
     ``name(mapping)`` are in the context, and ``lang_url(code)`` links this page in another
-    language. A ``?lang=`` choice is remembered in a cookie."""
+    language. ``script_keys`` are the texts the page's script reads besides the kit's (the
+    base layout renders them as one JSON block). A ``?lang=`` choice is remembered in a
+    cookie."""
     lang = language(request)
 
     def lang_url(code: str) -> str:
@@ -89,7 +108,8 @@ def render(request: Request, template: str, *, status_code: int = 200, **context
     html = environment().get_template(template).render(
         request=request, lang=lang, lang_url=lang_url,
         t=lambda key, **values: translate(lang, key, **values),
-        name=lambda names: localized(names, lang), **context)
+        name=lambda names: localized(names, lang), page_texts=script_texts(lang, script_keys),
+        live_silence_ms=lambda: live_silence_ms(request), **context)
     response = HTMLResponse(html, status_code=status_code)
     if request.query_params.get("lang") in LANGUAGES:
         response.set_cookie(LANGUAGE_COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax",

@@ -1,5 +1,5 @@
 """A console's live link as a benchmark or a test sees it: a server-sent-events client in a
-thread that records every event (and keep-alive comment) it reads, with its arrival time."""
+thread that records every event it reads with its arrival time, and counts the keepalives."""
 from __future__ import annotations
 
 import json
@@ -31,7 +31,7 @@ class SseClient:
         if last_event_id is not None:
             self.headers["Last-Event-ID"] = last_event_id
         self.events: list[SseEvent] = []
-        self.comments = 0
+        self.keepalives = 0  # the stream's keepalive events, apart from its events
         self.status: int | None = None
         self.ended = False
         self._changed = threading.Condition()
@@ -62,17 +62,22 @@ class SseClient:
         fields: dict[str, str] = {}
         for line in lines:
             if line == "":
-                if "event" in fields:
+                if fields.get("event") == "keepalive":
+                    self._kept_alive()
+                elif "event" in fields:
                     self._add(SseEvent(fields.get("id"), fields["event"],
                                        json.loads(fields.get("data", "{}")), time.time()))
                 fields = {}
             elif line.startswith(":"):
-                with self._changed:
-                    self.comments += 1
-                    self._changed.notify_all()
+                continue  # a comment
             else:
                 name, _, value = line.partition(":")
                 fields[name] = value.removeprefix(" ")
+
+    def _kept_alive(self) -> None:
+        with self._changed:
+            self.keepalives += 1
+            self._changed.notify_all()
 
     def _add(self, event: SseEvent) -> None:
         with self._changed:

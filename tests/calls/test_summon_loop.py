@@ -137,7 +137,7 @@ def test_a_console_that_reconnects_with_its_last_event_id_is_shown_what_it_misse
     fresh = _console(replica_a, staff, "adv-porvoo-2")
     try:
         # an idle stream says it is alive (ETP_CALLS_KEEPALIVE_S), so a silent one is a lost one
-        wait_for(lambda: fresh.comments >= 2, 10, "keep-alive comments on an idle stream")
+        wait_for(lambda: fresh.keepalives >= 2, 10, "keepalive events on an idle stream")
         missed = {c["id"]: c for c in back.events[0].data["calls"]}
         assert missed[call_id]["clear_reason"] == "cancelled" and missed[call_id]["cleared_at"]
         assert missed[opened.data["call_id"]]["cleared_at"] is None

@@ -69,10 +69,11 @@ def test_counters_and_metrics_show_drops_by_reason(api, broker, cloud_settings, 
     assert 'etp_ingest_messages_total{outcome="malformed_json",worker="ingest-1"} 1.0' in metrics
 
 
-def test_status_page_is_served_with_its_script(api):
-    page = api.get("/")
-    assert page.status_code == 200 and "/static/status.js" in page.text
-    assert "/api/fleet" in api.get("/static/status.js").text
+def test_status_page_asks_for_a_login_and_its_script_follows_the_live_stream(api):
+    page = api.get("/", follow_redirects=False)
+    assert page.status_code == 303 and page.headers["location"] == "/login?next=/"
+    script = api.get("/static/status.js").text
+    assert "/api/live/events?fleet=true" in script and 'from "/static/kit.js"' in script
 
 
 def test_metrics_show_each_agent_and_each_device_state_of_the_twin(api, live_room):

@@ -224,14 +224,14 @@ def test_a_fault_injected_through_the_cloud_shows_on_the_status_page_after_login
         errors = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.goto(f"http://127.0.0.1:{demo.web}/")
-        expect(page.get_by_label("Käyttäjätunnus / Username")).to_be_visible()
+        expect(page.get_by_label("Käyttäjätunnus")).to_be_visible()  # the one login page
         at_both_widths(page, "status-login")
-        page.get_by_label("Käyttäjätunnus / Username").fill("demo-advisor")
-        page.get_by_label("Salasana / Password").fill(DEMO_PASSWORD)
-        page.get_by_role("button", name="Kirjaudu / Log in").click()
+        page.get_by_label("Käyttäjätunnus").fill("demo-advisor")
+        page.get_by_label("Salasana").fill(DEMO_PASSWORD)
+        page.locator("form[action='/login'] button[type=submit]").click()
         room = page.locator('[data-room="porvoo/r1"]')
         expect(room).to_have_class("room unusable", timeout=10_000)
-        expect(room.locator('tr[data-device="doccam"]')).to_contain_text("missing (unplugged)")
+        expect(room.locator('tr[data-device="doccam"]')).to_contain_text("puuttuu (unplugged)")
         expect(page.locator('[data-room="imatra/r1"]')).to_have_count(0)  # not the advisor's
         assert "token" not in page.url
         at_both_widths(page, "status-page")

@@ -1,34 +1,28 @@
 // The support console's queue refreshes itself: every data-refresh-seconds it fetches this
 // same page and swaps in the new queue, unless focus is inside the queue (a button about to
 // be pressed is not pulled away). The page works the same without this script.
-(function () {
-  "use strict";
-  var queue = document.getElementById("queue");
-  if (!queue) { return; }
-  var seconds = parseFloat(queue.getAttribute("data-refresh-seconds")) || 30;
+import { fetchHtml, setText } from "/static/kit.js";
 
-  function failed() {
-    var note = document.getElementById("refreshed");
-    if (note) { note.textContent = queue.getAttribute("data-refresh-failed"); note.classList.add("bad"); }
+const queue = document.getElementById("queue");
+const seconds = queue ? parseFloat(queue.dataset.refreshSeconds) || 30 : 0;
+
+function failed() {
+  const note = document.getElementById("refreshed");
+  if (note) { setText(note, "incidents.refresh_failed"); note.classList.add("bad"); }
+}
+
+async function refresh() {
+  if (!queue.contains(document.activeElement)) {
+    try {
+      const page = new DOMParser().parseFromString(await fetchHtml(window.location.href), "text/html");
+      const fresh = page.getElementById("queue");
+      if (!fresh) throw new Error("no queue in the answer");
+      queue.innerHTML = fresh.innerHTML;
+    } catch (error) {
+      failed();
+    }
   }
+  setTimeout(refresh, seconds * 1000);
+}
 
-  function refresh() {
-    if (queue.contains(document.activeElement)) { return schedule(); }
-    fetch(window.location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
-      .then(function (answer) {
-        if (!answer.ok || answer.redirected) { throw new Error("status " + answer.status); }
-        return answer.text();
-      })
-      .then(function (html) {
-        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("queue");
-        if (!fresh) { throw new Error("no queue in the answer"); }
-        queue.innerHTML = fresh.innerHTML;
-      })
-      .catch(failed)
-      .then(schedule);
-  }
-
-  function schedule() { window.setTimeout(refresh, seconds * 1000); }
-
-  schedule();
-}());
+if (queue) setTimeout(refresh, seconds * 1000);

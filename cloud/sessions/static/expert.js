@@ -1,12 +1,11 @@
 // The expert's session view: joins with the staff login, shows the room's camera and document
 // camera (either as the main view), others' videos, the lobby (a chime and a banner when
 // someone waits), the warning before the end, the end and the expert's short feedback form.
-"use strict";
-import { SessionClient, chime, postJson } from "./session.js";
+import { chime, clock, hasText, postJson, text } from "/static/kit.js";
+import { SessionClient } from "./session.js";
 
 const root = document.querySelector("[data-session-view]");
 const sessionId = root.dataset.sessionId;
-const texts = JSON.parse(root.dataset.texts);
 const $ = (selector) => root.querySelector(selector);
 const on = (selector, type, handler) => { const el = $(selector); if (el) el.addEventListener(type, handler); };
 const guest = root.dataset.mode === "guest";
@@ -26,8 +25,8 @@ function attach(video, stream) {
 function showRoom() {
   attach($("[data-main-video]"), mainIsDocument ? roomStreams.document : roomStreams.camera);
   attach($("[data-side-video]"), mainIsDocument ? roomStreams.camera : roomStreams.document);
-  $("[data-main-label]").textContent = mainIsDocument ? texts.document : texts.camera;
-  $("[data-side-label]").textContent = mainIsDocument ? texts.camera : texts.document;
+  $("[data-main-label]").textContent = mainIsDocument ? text("sessions.document_camera") : text("sessions.room_camera");
+  $("[data-side-label]").textContent = mainIsDocument ? text("sessions.room_camera") : text("sessions.document_camera");
   $("[data-swap]").setAttribute("aria-pressed", String(mainIsDocument));
 }
 
@@ -67,16 +66,16 @@ function renderLobby(waiting) {
   for (const peer of waiting.values()) {
     const item = document.createElement("li");
     const name = document.createElement("span");
-    name.textContent = `${peer.name || texts.someone} (${texts.assurance}: ${peer.assurance ? peer.assurance.split("/").pop() : "-"})`;
+    name.textContent = `${peer.name || text("sessions.someone")} (${text("sessions.assurance")}: ${peer.assurance ? peer.assurance.split("/").pop() : "-"})`;
     const admit = document.createElement("button");
     admit.type = "button";
     admit.className = "button";
-    admit.textContent = texts.admit;
+    admit.textContent = text("sessions.admit");
     admit.addEventListener("click", () => client.admit(peer.id));
     const deny = document.createElement("button");
     deny.type = "button";
     deny.className = "button button-secondary";
-    deny.textContent = texts.deny;
+    deny.textContent = text("sessions.deny");
     deny.addEventListener("click", () => client.deny(peer.id));
     item.append(name, " ", admit, " ", deny);
     list.append(item);
@@ -86,53 +85,45 @@ function renderLobby(waiting) {
 
 function onEvent(message) {
   const waiting = client.waiting;
-  if (message.type === "reconnecting") {
-    say(texts.reconnecting);
-  } else if (message.type === "welcome") {
+  if (message.type === "welcome") {  // the page's live indicator tells its own reconnecting
     waiting.clear(); // after a reconnect the welcome's lobby is the whole truth
     for (const peer of message.lobby) waiting.set(peer.id, peer);
     renderLobby(waiting);
-    say(message.you.state === "waiting" ? texts.lobbyWait : texts.connected);
+    say(message.you.state === "waiting" ? text("sessions.lobby_wait") : text("sessions.connected"));
   } else if (message.type === "peer") {
     if (message.event === "waiting") { waiting.set(message.peer.id, message.peer); chime(); }
     else waiting.delete(message.peer.id);
     renderLobby(waiting);
     const tile = root.querySelector(`[data-peer-tile="${message.peer.id}"]`);
-    if (message.event === "reconnecting") say(`${roleName(message.peer)}: ${texts.reconnecting}`);
-    if (message.event === "reconnected" || message.event === "joined") say(`${roleName(message.peer)}: ${texts.connected}`);
-    if (tile) tile.querySelector("figcaption").textContent = `${roleName(message.peer)} (${texts[message.event] || message.event})`;
+    if (message.event === "reconnecting") say(`${roleName(message.peer)}: ${text("sessions.reconnecting")}`);
+    if (message.event === "reconnected" || message.event === "joined") say(`${roleName(message.peer)}: ${text("sessions.connected")}`);
+    if (tile) tile.querySelector("figcaption").textContent = `${roleName(message.peer)} (${said(message.event)})`;
     if (["left", "removed"].includes(message.event) && tile) tile.remove();
   } else if (message.type === "warning") {
     $("[data-warning]").hidden = false;
   } else if (message.type === "ended") {
-    say(texts.ended);
+    say(text("sessions.ended"));
     $("[data-live]").hidden = true;
     const form = $("[data-feedback]");
     if (form) { form.hidden = false; form.querySelector("input").focus(); }
   } else if (message.type === "denied" || message.type === "removed") {
-    say(texts.denied);
+    say(text("sessions.denied"));
     $("[data-live]").hidden = true;
   } else if (message.type === "admitted") {
-    say(texts.connected);
+    say(text("sessions.connected"));
   } else if (message.type === "advisor") {
     showIdentity(message);
   }
 }
 
-function fill(text, values) { return text.replace(/\{(\w+)\}/g, (whole, key) => values[key] ?? whole); }
-
-function clockText(iso) {
-  return new Intl.DateTimeFormat(document.documentElement.lang || "fi",
-    { timeZone: "Europe/Helsinki", hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
-}
 
 // the advisor the expert asked to check the customer's identity: coming, then done
 function showIdentity(message) {
   const line = $("[data-identity]");
-  if (message.event === "coming") line.textContent = fill(texts.identityComing, { by: message.by || texts.advisor });
-  if (message.event === "timeout") line.textContent = texts.identityTimeout;
+  if (message.event === "coming") line.textContent = text("sessions.identity_coming", { by: message.by || text("sessions.advisor") });
+  if (message.event === "timeout") line.textContent = text("sessions.identity_timeout");
   if (message.event === "verified") {
-    line.textContent = fill(texts.identityChecked, { by: message.by || texts.advisor, time: clockText(message.at) });
+    line.textContent = text("sessions.identity_checked", { by: message.by || text("sessions.advisor"), time: clock(message.at) });
   }
 }
 
@@ -142,25 +133,28 @@ async function askIdentity(event) {
   try {
     const answer = await postJson(`/api/sessions/${sessionId}/identity-check`, {});
     const call = answer.call;
-    $("[data-identity]").textContent = answer.asked ? texts.identityAsked
-      : (call.acknowledged_by ? fill(texts.identityComing, { by: call.acknowledged_by }) : texts.identityAlready);
+    $("[data-identity]").textContent = answer.asked ? text("sessions.identity_asked")
+      : (call.acknowledged_by ? text("sessions.identity_coming", { by: call.acknowledged_by }) : text("sessions.identity_already"));
   } catch (error) {
-    $("[data-identity]").textContent = texts.identityFailed;
+    $("[data-identity]").textContent = text("sessions.identity_failed");
   } finally {
     button.disabled = false; // asking again while the call is open only says so
   }
 }
 
-function roleName(peer) { return peer.name || texts[peer.role] || peer.role; }
+// a peer's event or role in the page's language (as it came when there is no text for it)
+function said(word) { return hasText(`sessions.${word}`) ? text(`sessions.${word}`) : word; }
+
+function roleName(peer) { return peer.name || said(peer.role); }
 
 async function start() {
-  say(texts.joining);
+  say(text("sessions.joining"));
   let localStream = null;
   try {
     localStream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
     attach($("[data-self-video]"), localStream);
   } catch (error) {
-    say(texts.noCamera);
+    say(text("sessions.no_camera"));
   }
   let signalUrl = root.dataset.signalPath;
   credential = root.dataset.credential;
@@ -191,7 +185,7 @@ on("[data-feedback]", "submit", async (event) => {
   await postJson(`/api/sessions/${sessionId}/feedback`, { credential, score: Number(form.get("score")),
     media_ok: yes("media_ok"), matter_resolved: yes("matter_resolved") });
   $("[data-feedback]").hidden = true;
-  say(texts.thanks);
+  say(text("sessions.thanks"));
 });
 on("[data-join]", "click", (event) => { event.target.hidden = true; start(); });
 $("[data-join]").disabled = false; // usable once it does something: an early tap is not lost

@@ -2,8 +2,10 @@
 // and a mesh of RTCPeerConnections. The newcomer offers to the peers listed on "welcome" and
 // "admitted"; every offer holds three media lines in the room terminal's order: camera video,
 // document-camera video, audio. Candidates trickle. A socket that drops for any other reason
-// than the session's or the participant's end comes back by itself, with a growing pause.
-"use strict";
+// than the session's or the participant's end comes back by itself, with a growing pause; so
+// does one that hears nothing, not even the answer to its pings, for the kit's silence (a
+// half-open link), and the page's one live indicator says which.
+import { Watchdog, linkStatus, silenceMs } from "/static/kit.js";
 
 const MEDIA_LINES = ["video", "video", "audio"];
 // left, ended, superseded by another socket, removed or denied, refused: never come back
@@ -28,22 +30,53 @@ export class SessionClient {
   open() {
     const url = new URL(this.signalUrl, window.location.href);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-    this.socket = new WebSocket(url);
-    this.socket.addEventListener("open", () => this.send({ type: "hello", credential: this.credential }));
-    this.socket.addEventListener("message", (event) => this.handle(JSON.parse(event.data)));
-    this.socket.addEventListener("close", (event) => {
+    const socket = new WebSocket(url);
+    this.socket = socket;
+    this.watch(socket);
+    socket.addEventListener("open", () => this.send({ type: "hello", credential: this.credential }));
+    socket.addEventListener("message", (event) => {
+      this.watchdog.heard();
+      this.handle(JSON.parse(event.data));
+    });
+    socket.addEventListener("close", (event) => {
+      if (socket !== this.socket) return;  // one given up by the watchdog
+      this.unwatch();
       this.closeAll();
       if (FINAL_CLOSES.has(event.code)) {
         this.onEvent({ type: "closed", code: event.code });
         return;
       }
-      // a blip or a replica restarting: back in with the same credential, the server tells
-      // the others "reconnecting" meanwhile and the welcome brings the peers to offer to
-      const delay = Math.min(RETRY_FIRST_MS * 2 ** this.retries, RETRY_MAX_MS);
-      this.retries += 1;
-      this.onEvent({ type: "reconnecting", code: event.code, delay_ms: delay });
-      setTimeout(() => this.open(), delay);
+      this.reconnect(event.code);
     });
+  }
+
+  // a blip, a replica restarting or a silent link: back in with the same credential, the
+  // server tells the others "reconnecting" meanwhile and the welcome brings the peers
+  reconnect(code) {
+    const delay = Math.min(RETRY_FIRST_MS * 2 ** this.retries, RETRY_MAX_MS);
+    this.retries += 1;
+    linkStatus("reconnecting");
+    this.onEvent({ type: "reconnecting", code, delay_ms: delay });
+    setTimeout(() => this.open(), delay);
+  }
+
+  // pings keep an idle socket talking; a silence of the kit's length gives it up
+  watch(socket) {
+    this.unwatch();
+    const silence = silenceMs();
+    this.watchdog = new Watchdog(silence, () => {
+      this.unwatch();
+      this.socket = null;
+      socket.close();
+      this.closeAll();
+      this.reconnect(0);
+    });
+    this.pinger = setInterval(() => this.send({ type: "ping" }), silence / 3);
+  }
+
+  unwatch() {
+    if (this.watchdog) this.watchdog.stop();
+    clearInterval(this.pinger);
   }
 
   send(message) {
@@ -59,6 +92,7 @@ export class SessionClient {
     switch (message.type) {
       case "welcome":
         this.retries = 0;
+        linkStatus("live");
         this.you = message.you;
         this.iceServers = message.ice_servers;
         if (this.you.state === "admitted") await this.offerTo(message.peers);
@@ -161,30 +195,4 @@ export class SessionClient {
   remove(id) { this.send({ type: "remove", participant: id }); }
   end() { this.send({ type: "end" }); }
   leave() { this.send({ type: "leave" }); }
-}
-
-export async function postJson(url, body, headers = {}) {
-  const answer = await fetch(url, { method: "POST", credentials: "same-origin",
-    headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
-  const data = await answer.json().catch(() => ({}));
-  if (!answer.ok) throw Object.assign(new Error(data.detail || answer.statusText), { status: answer.status, data });
-  return data;
-}
-
-// A short two-tone chime through WebAudio: someone waits in the lobby.
-export function chime() {
-  try {
-    const audio = new AudioContext();
-    [660, 880].forEach((frequency, i) => {
-      const tone = audio.createOscillator();
-      const gain = audio.createGain();
-      tone.frequency.value = frequency;
-      gain.gain.value = 0.15;
-      tone.connect(gain).connect(audio.destination);
-      tone.start(audio.currentTime + i * 0.25);
-      tone.stop(audio.currentTime + i * 0.25 + 0.2);
-    });
-  } catch (error) {
-    // no audio output: the banner still shows
-  }
 }

@@ -1,11 +1,10 @@
 // The room terminal's kiosk page: the waiting screen with the next visit's time, the session
 // view, the five-face question at the end, and "call the advisor". The room token comes in the
 // URL's fragment (never sent to the server's logs) and is kept in the tab only.
-"use strict";
-import { SessionClient, postJson } from "./session.js";
+import { clock, postJson, text } from "/static/kit.js";
+import { SessionClient } from "./session.js";
 
 const root = document.querySelector("[data-terminal]");
-const texts = JSON.parse(root.dataset.texts);
 const room = { site: root.dataset.site, room: root.dataset.room,
                room_token: new URLSearchParams(window.location.hash.slice(1)).get("token") || "" };
 const $ = (selector) => root.querySelector(selector);
@@ -21,19 +20,14 @@ function show(name) {
   if (heading) heading.focus();
 }
 
-function timeText(iso) {
-  return new Intl.DateTimeFormat(document.documentElement.lang || "fi",
-    { timeZone: "Europe/Helsinki", hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
-}
-
 async function poll() {
   try {
     const next = await postJson("/api/sessions/terminal/next", room);
-    $("[data-next-visit]").textContent = next.next_visit ? `${texts.nextVisit} ${timeText(next.next_visit)}` : texts.noVisit;
+    $("[data-next-visit]").textContent = next.next_visit ? `${text("sessions.next_visit")} ${clock(next.next_visit)}` : text("sessions.no_visit");
     showCall(next.call);
     if (next.session_id && !client) await join(next.session_id);
   } catch (error) {
-    $("[data-next-visit]").textContent = texts.offline;
+    $("[data-next-visit]").textContent = text("sessions.offline");
   }
 }
 
@@ -69,9 +63,8 @@ function onTrack(peerId, label, track) {
 
 function onEvent(message) {
   if (message.type === "warning") $("[data-warning]").hidden = false;
-  if (message.type === "reconnecting") $("[data-status]").textContent = texts.reconnecting;
   if (message.type === "welcome") $("[data-status]").textContent = "";
-  if (message.type === "peer" && message.event === "reconnecting") $("[data-status]").textContent = texts.reconnecting;
+  if (message.type === "peer" && message.event === "reconnecting") $("[data-status]").textContent = text("sessions.reconnecting");
   if (message.type === "peer" && message.event === "reconnected") $("[data-status]").textContent = "";
   if (message.type === "ended") { show("feedback"); }
 }
@@ -87,21 +80,21 @@ for (const face of root.querySelectorAll("[data-face]")) {
 // the customer's open call as the room sees it; the advisor taps "I am here" on arrival
 function showCall(state) {
   const note = $("[data-call-status]");
-  if (state === "called") note.textContent = texts.called;
-  else if (state === "coming") note.textContent = texts.coming;
-  else if (note.textContent === texts.called || note.textContent === texts.coming) note.textContent = "";
+  if (state === "called") note.textContent = text("sessions.called");
+  else if (state === "coming") note.textContent = text("sessions.advisor_coming");
+  else if (note.textContent === text("sessions.called") || note.textContent === text("sessions.advisor_coming")) note.textContent = "";
   $("[data-arrived]").hidden = !state;
 }
 
 $("[data-arrived]").addEventListener("click", async () => {
   try { await postJson("/api/sessions/terminal/arrived", room); showCall(null); }
-  catch (error) { $("[data-call-status]").textContent = texts.callFailed; }
+  catch (error) { $("[data-call-status]").textContent = text("sessions.call_failed"); }
 });
 for (const button of root.querySelectorAll("[data-call]")) {
   button.addEventListener("click", async () => {
     const note = $("[data-call-status]");
-    try { await postJson("/api/sessions/terminal/call", room); note.textContent = texts.called; poll(); }
-    catch (error) { note.textContent = texts.callFailed; }
+    try { await postJson("/api/sessions/terminal/call", room); note.textContent = text("sessions.called"); poll(); }
+    catch (error) { note.textContent = text("sessions.call_failed"); }
   });
 }
 show("waiting");

@@ -1,4 +1,5 @@
-// Swagger UI over the app's own OpenAPI; requests carry the session cookie of a login.
+// Swagger UI over the app's own OpenAPI (a module, as every page script; the bundle before it
+// is a classic script); requests carry the session cookie of a login.
 window.ui = SwaggerUIBundle({
   url: "/openapi.json",
   dom_id: "#swagger-ui",

@@ -95,7 +95,7 @@ def test_a_console_whose_replica_goes_away_says_so_and_shows_the_missed_call_whe
         live(page)
         replica.process.send_signal(signal.SIGKILL)
         replica.process.wait(10)
-        page.locator("#link-status[data-state=lost]").wait_for(timeout=5_000)
+        page.locator("#link-status[data-state=reconnecting]").wait_for(timeout=5_000)
         assert page.locator("#link-status").inner_text() == \
             "Yhteys katkesi, yhdistetään uudelleen…"
         at_both_widths(page, "consoles-alert-link-lost-fi")
