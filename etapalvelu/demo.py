@@ -1,6 +1,6 @@
 """``etapalvelu demo``: the whole system on one machine with no set-up.
 
-An embedded MQTT broker (amqtt on loopback, a password and topic checks per room), the cloud
+An embedded MQTT broker (amqtt on loopback, production's identities and grants), the cloud
 on a SQLite file in the data folder (the same ``var/`` the other commands use by default), a
 simulated room agent and room terminal (video) for every room of the pilot registry, demo
 staff of every role, and a development-only identity provider for third parties.
@@ -153,7 +153,7 @@ def _banner(host: str, port: int, broker_url: str) -> str:
 Status page: http://{host}:{port}/   (log in as one of the demo's staff)
 Consoles:    http://{host}:{port}/console   (demo-advisor: Porvoo's day, rooms and call alerts)
 API docs:    http://{host}:{port}/docs
-Broker:      {broker_url}  (embedded, loopback, a password per room; production uses Mosquitto)
+Broker:      {broker_url}  (embedded, loopback, production's grants; production uses Mosquitto)
 
 Demo staff, password "{DEMO_PASSWORD}":
 {staff}
