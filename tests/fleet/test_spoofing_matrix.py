@@ -99,9 +99,10 @@ def test_no_room_identity_hears_another_rooms_retained_or_live_messages(broker_u
     assert subscribe_and_wait(cloud, sent, "etp/v1/#") == ["Granted QoS 1"]
     for site, room, _ in registry.rooms():  # every room's status and health, kept
         agent, acks = broker.login(agent_name(site, room))
-        for topic in (f"etp/v1/{site}/{room}/agent/status", f"etp/v1/{site}/{room}/terminal/health"):
+        base = f"etp/v1/{site}/{room}"
+        for topic in (f"{base}/agent/status", f"{base}/terminal/health"):
             assert publish_and_wait_ack(agent, acks, topic, b"online", retain=True) == "Success"
-        wait_message(sent, f"etp/v1/{site}/{room}/terminal/health")
+        wait_message(sent, f"{base}/terminal/health")
         close(agent)
     for identity, site, room in room_identities(registry):
         client, heard = broker.login(identity)
