@@ -1,6 +1,6 @@
 """``etapalvelu demo``: the whole system on one machine with no set-up.
 
-An embedded MQTT broker (amqtt on loopback, a password and topic checks per room), the cloud
+An embedded MQTT broker (amqtt on loopback, production's identities and grants), the cloud
 on a SQLite file in the data folder (the same ``var/`` the other commands use by default), a
 simulated room agent and room terminal (video) for every room of the pilot registry, demo
 staff of every role, and a development-only identity provider for third parties.
@@ -118,17 +118,18 @@ def add_demo_bookings(sessions, registry, *, site: str = "porvoo", now: datetime
     return booked
 
 
-def _agents(registry, broker_url: str, data: Path, identities: dict, cloud_url: str) -> list:
+def _agents(registry, broker_url: str, data: Path, users: dict, cloud_url: str) -> list:
     from cloud.probe.settings import ProbeSettings
     from cloud.probe.tokens import room_token
     from edge.agent import Agent
     from edge.config import AgentConfig
+    from provisioning.identities import agent_name
 
     probe_secret = ProbeSettings().secret.get_secret_value()
 
     agents = []
     for site, room_id, room in registry.rooms():
-        me = identities[f"{site}.{room_id}.agent"]
+        me = users[agent_name(site, room_id)]
         config = AgentConfig(
             site=site, room=room_id,
             broker={"url": broker_url, "keepalive_s": 5, "username": me.username,
@@ -152,7 +153,7 @@ def _banner(host: str, port: int, broker_url: str) -> str:
 Status page: http://{host}:{port}/   (log in as one of the demo's staff)
 Consoles:    http://{host}:{port}/console   (demo-advisor: Porvoo's day, rooms and call alerts)
 API docs:    http://{host}:{port}/docs
-Broker:      {broker_url}  (embedded, loopback, a password per room; production uses Mosquitto)
+Broker:      {broker_url}  (embedded, loopback, production's grants; production uses Mosquitto)
 
 Demo staff, password "{DEMO_PASSWORD}":
 {staff}
@@ -202,7 +203,7 @@ def _run(host: str, port: int, mqtt_port: int, data: Path) -> None:
         CLOUD,
         EmbeddedBroker,
         broker_config,
-        demo_identities,
+        demo_users,
         write_credentials,
     )
 
@@ -211,24 +212,24 @@ def _run(host: str, port: int, mqtt_port: int, data: Path) -> None:
         os.environ.setdefault(name, value)
     broker_url = f"mqtt://127.0.0.1:{mqtt_port}"
     registry = load_registry(CloudSettings().registry_file)
-    identities = demo_identities(registry)
-    cloud_me = identities[CLOUD]
+    users = demo_users(registry)
+    cloud_me = users[CLOUD]
     settings = CloudSettings(broker_url=broker_url, broker_username=CLOUD,
                              broker_password=cloud_me.password, mqtt_protocol="3.1.1",
                              ingest_group=None, spool_file=data / "telemetry-spool.sqlite")
     stack: list = []
     try:
-        broker = EmbeddedBroker(broker_config(identities, mqtt_port,
-                                              write_credentials(identities, data))).start()
+        write_credentials(users, data)
+        broker = EmbeddedBroker(broker_config(mqtt_port), users).start()
         stack.append(broker.stop)
-        _serve(settings, registry, identities, host, port, broker_url, data, stack)
+        _serve(settings, registry, users, host, port, broker_url, data, stack)
     finally:
         logging.getLogger("amqtt").setLevel(logging.CRITICAL)  # its shutdown chatter
         for stop in reversed(stack):
             stop()
 
 
-def _serve(settings, registry, identities, host, port, broker_url, data, stack) -> None:
+def _serve(settings, registry, users, host, port, broker_url, data, stack) -> None:
     from cloud.db import make_engine, make_sessionmaker, migrate
     from cloud.services import start_services, stop_services
     from cloud.sessions.settings import SessionSettings
@@ -238,7 +239,7 @@ def _serve(settings, registry, identities, host, port, broker_url, data, stack) 
     from etapalvelu.demo_terminal import SimulatedTerminals
 
     # rooms come up while the cloud loads
-    agents = _agents(registry, broker_url, data, identities, f"http://{host}:{port}")
+    agents = _agents(registry, broker_url, data, users, f"http://{host}:{port}")
     stack.append(lambda: [agent.stop() for agent in agents])
     click.echo("preparing the database ...", err=True)
     migrate(settings.database_url)

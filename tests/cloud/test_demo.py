@@ -23,6 +23,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from cloud.settings import DEVELOPMENT_TOKEN
 from etapalvelu.demo import DEMO_PASSWORD, DEMO_STAFF
+from etapalvelu.demo_broker import CLOUD
 from tests.pages import ARTEFACTS, LAPTOP, at_both_widths
 from tests.servers import free_port, wait_for
 
@@ -162,10 +163,12 @@ def test_action_links_in_notifications_point_at_the_demo(demo):
                for link in links())
 
 
-def mqtt_client(port: int, username: str | None = None, password: str | None = None):
+def mqtt_client(port: int, username: str | None = None, password: str | None = None,
+                client_id: str | None = None):
     """A connected paho client and its (connect reasons, messages)."""
     reasons, messages = [], []
-    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"t-{uuid.uuid4().hex[:12]}",
+    client = paho.Client(CallbackAPIVersion.VERSION2,
+                         client_id=client_id or f"t-{uuid.uuid4().hex[:12]}",
                          protocol=paho.MQTTv311)
     if username:
         client.username_pw_set(username, password)
@@ -184,23 +187,26 @@ def test_the_demo_broker_takes_no_anonymous_clients_and_no_cross_room_messages(d
     anonymous.loop_stop()
     passwords = json.loads((demo.data / "broker-passwords.json").read_text())
     assert (demo.data / "broker-passwords.json").stat().st_mode & 0o077 == 0
-    watcher, _, seen = mqtt_client(demo.mqtt, "cloud.demo", passwords["cloud.demo"])
+    watcher, _, seen = mqtt_client(demo.mqtt, CLOUD, passwords[CLOUD])
     subscribed = threading.Event()
     watcher.on_subscribe = lambda *_: subscribed.set()
     watcher.subscribe("etp/v1/+/+/+/#", qos=1)
     assert subscribed.wait(5)
-    porvoo, reasons, _ = mqtt_client(demo.mqtt, "porvoo.r1.agent", passwords["porvoo.r1.agent"])
+    # the board's identity (bound to its own name as client id); the running agent keeps its own
+    button = "porvoo.r1.callbutton"
+    porvoo, reasons, _ = mqtt_client(demo.mqtt, button, passwords[button], client_id=button)
     assert reasons == ["Success"]
     forbidden = ["etp/v1/imatra/r1/agent/status", "etp/v1/imatra/r1/terminal/health",
-                 "etp/v1/porvoo/r1/agent/cmd/inject_fault", "etp/v1/imatra/r1/callbutton/event"]
+                 "etp/v1/porvoo/r1/agent/cmd/inject_fault", "etp/v1/imatra/r1/callbutton/event",
+                 "etp/v1/porvoo/r1/agent/status"]
     mark = uuid.uuid4().hex.encode()  # tells our messages from the real agents'
     for topic in forbidden:
         porvoo.publish(topic, mark, qos=1).wait_for_publish(5)
-    porvoo.publish("etp/v1/porvoo/r1/agent/ack", mark, qos=1).wait_for_publish(5)
+    porvoo.publish("etp/v1/porvoo/r1/callbutton/ack", mark, qos=1).wait_for_publish(5)
     # one connection delivers in order: a forbidden message let through arrives before this
-    wait_for(lambda: ("etp/v1/porvoo/r1/agent/ack", mark) in seen, 5, "the allowed message")
+    wait_for(lambda: ("etp/v1/porvoo/r1/callbutton/ack", mark) in seen, 5, "the allowed message")
     assert [topic for topic, payload in seen if payload == mark] == [
-        "etp/v1/porvoo/r1/agent/ack"]
+        "etp/v1/porvoo/r1/callbutton/ack"]
     for client in (watcher, porvoo):
         client.disconnect()
         client.loop_stop()

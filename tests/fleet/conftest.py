@@ -1,10 +1,12 @@
 """Fixtures of the fleet tests: a generated fleet folder and a real Mosquitto running its
-generated configuration, plus an MQTT client helper that reports how a connection ended."""
+generated configuration, the demo's embedded broker holding the same identities, plus an MQTT
+client helper that reports how a connection ended."""
 from __future__ import annotations
 
 import shutil
 import ssl
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -121,13 +123,14 @@ class Outcome:
 
 
 def connect(port: int, identity: str, password: str | None, tls: tuple[str, str, str] | None,
-            client_id: str | None = None, timeout: float = 5) -> tuple[mqtt.Client, Outcome]:
-    """Connect a real paho client (MQTT 5) and wait until it is accepted or refused; the
-    client id defaults to the one the broker binds to the identity."""
+            client_id: str | None = None, timeout: float = 5,
+            protocol: int = mqtt.MQTTv5) -> tuple[mqtt.Client, Outcome]:
+    """Connect a real paho client (MQTT 5 unless told) and wait until it is accepted or
+    refused; the client id defaults to the one the broker binds to the identity."""
     outcome = Outcome()
     client = mqtt.Client(CallbackAPIVersion.VERSION2,
                          client_id=client_id or bound_client_id(identity),
-                         protocol=mqtt.MQTTv5)
+                         protocol=protocol)
     if password is not None:
         client.username_pw_set(identity, password)
     if tls is not None:
@@ -163,6 +166,50 @@ def connect(port: int, identity: str, password: str | None, tls: tuple[str, str,
     if not outcome.settled.wait(timeout):
         raise TimeoutError(f"no CONNACK and no disconnect for {identity} in {timeout}s")
     return client, outcome
+
+
+@dataclass
+class BrokerUnderTest:
+    """A broker holding the pilot fleet's identities, and how it answers a refusal."""
+
+    port: int
+    password: Callable[[str], str]
+    tls: Callable[[str], tuple[str, str, str] | None]
+    protocol: int
+
+    def login(self, identity: str, password: str | None = None,
+              **kwargs) -> tuple[mqtt.Client, Outcome]:
+        """Connect an identity with its own credentials (or the given password)."""
+        return connect(self.port, identity, password or self.password(identity),
+                       self.tls(identity), protocol=self.protocol, **kwargs)
+
+    @property
+    def refused_publish(self) -> str:
+        """The PUBACK of a refused message: MQTT 3.1.1's carries no reason (the broker drops
+        the message, so only its absence at the watcher shows the refusal)."""
+        return "Not authorized" if self.protocol == mqtt.MQTTv5 else "Success"
+
+    @property
+    def refused_subscription(self) -> str:
+        """The SUBACK of a refused subscription (3.1.1 has only 0x80, "failure")."""
+        return "Not authorized" if self.protocol == mqtt.MQTTv5 else "Unspecified error"
+
+
+@pytest.fixture(params=["mosquitto", "demo"])
+def broker_under_test(request, tmp_path) -> BrokerUnderTest:
+    """Production's broker (Mosquitto with the generated files, MQTT 5 over mutual TLS) and
+    the demo's embedded one (MQTT 3.1.1 on loopback), both holding the pilot's identities."""
+    if request.param == "mosquitto":
+        fleet, server = request.getfixturevalue("fleet"), request.getfixturevalue("fleet_broker")
+        return BrokerUnderTest(server.port, fleet.password, fleet.tls_files, mqtt.MQTTv5)
+    from etapalvelu.demo_broker import EmbeddedBroker, broker_config, demo_users
+    from tests.servers import free_port
+
+    users, port = demo_users(load_registry(PILOT_REGISTRY)), free_port()
+    broker = EmbeddedBroker(broker_config(port), users).start()
+    request.addfinalizer(broker.stop)
+    return BrokerUnderTest(port, lambda identity: users[identity].password, lambda _: None,
+                           mqtt.MQTTv311)
 
 
 def wait_message(outcome: Outcome, topic: str, timeout: float = 5) -> bytes:
