@@ -36,10 +36,9 @@ def _start(name: str, log_level: str) -> None:
 def _support_parties(registry: Registry) -> list[str]:
     """The parties of the responsibility matrix the cloud routes incidents to: the staff
     import checks support agents against them (accounts does not import incidents)."""
-    from cloud.incidents.matrix import load_matrix
     from cloud.incidents.settings import IncidentSettings
 
-    return list(load_matrix(IncidentSettings().matrix_file, list(registry.sites)).data.parties)
+    return list(IncidentSettings().matrix(registry).data.parties)
 
 
 @click.group()

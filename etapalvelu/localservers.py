@@ -280,6 +280,13 @@ class PostgreSQL(Server):
                 "-p", str(self.port), "-k", str(self.workdir), "-c", "listen_addresses=127.0.0.1",
                 "-c", "fsync=off", "-c", "max_connections=200"]
 
+    def ready(self) -> bool:
+        # the port opens while the server still answers "the database system is starting
+        # up": ready is when it accepts a connection
+        return port_open(self.port) and subprocess.run(
+            [binary("pg_isready"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
+             "-q"], check=False).returncode == 0
+
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
 

@@ -10,7 +10,6 @@ the consoles treat both buttons alike (one open call per room, the same debounce
 """
 from __future__ import annotations
 
-import logging
 import secrets
 from datetime import datetime
 
@@ -20,11 +19,12 @@ from cloud.calls import service as calls
 from cloud.calls.models import Call
 from cloud.calls.rules import ARRIVED, CUSTOMER
 from cloud.flows.summon import LiveEvent, cleared_event
+from etapalvelu.logs import event_log
 from protocol.codec import encode
 from protocol.payloads import Event
 from protocol.topics import topic
 
-log = logging.getLogger(__name__)
+log = event_log(__name__)
 PRESS_TIMEOUT_S = 5.0  # how long the kiosk's press may wait for the broker's PUBACK
 
 
@@ -41,7 +41,7 @@ def call_advisor(bus, *, site: str, room: str, now: datetime,
     (blocking) for the broker's ack; False when the broker did not take it."""
     taken = bus.send_confirmed(topic(site, room, "callbutton", "event"),
                                press_message(now=now), timeout=timeout)
-    log.info("call.terminal_press site=%s room=%s taken=%s", site, room, taken)
+    log.info("calls.terminal_press", site=site, room=room, taken=taken)
     return taken
 
 
@@ -68,5 +68,5 @@ def advisor_arrived(db: Session, *, site: str, room: str, now: datetime) -> Live
     changed = calls.clear_by_id(db=db, call_id=call.id, reason=ARRIVED, at=now)
     if changed is None:
         return None
-    log.info("call.arrived call=%s site=%s room=%s by=terminal", call.id, site, room)
+    log.info("calls.arrived", call=call.id, site=site, room=room, by="terminal")
     return cleared_event(changed)

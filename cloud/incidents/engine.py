@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cloud.db import dialect_insert
 from cloud.incidents import service
-from cloud.incidents.matrix import ResponsibilityMatrix, load_matrix
+from cloud.incidents.matrix import ResponsibilityMatrix
 from cloud.incidents.models import EngineCursor, Incident
 from cloud.incidents.rules import (
     AGENT,
@@ -96,7 +96,7 @@ class IncidentEngine:
         self.notifications = notifications
         self.settings = settings or IncidentSettings()
         self.registry = registry
-        self.matrix = matrix or load_matrix(self.settings.matrix_file, list(registry.sites))
+        self.matrix = matrix or self.settings.matrix(registry)
         self.routing = Routing(self.matrix, registry, self.settings)
         self.policy = self.settings.debounce()
         self.conditions: dict[ConditionKey, Condition] = {}

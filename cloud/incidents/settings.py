@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from cloud.incidents.matrix import SAMPLE_MATRIX
+from cloud.incidents.matrix import SAMPLE_MATRIX, ResponsibilityMatrix, load_matrix
 from cloud.incidents.rules import DebouncePolicy
 
 
@@ -37,6 +37,11 @@ class IncidentSettings(BaseSettings):
     give_up_after_failures: int = 3  # failed rounds in a row before the lease is handed back
     failure_pause_s: float = 1.0  # wait after a failed round before the next
     console_refresh_s: float = 30.0  # the support console reloads its queue this often
+
+    def matrix(self, registry) -> ResponsibilityMatrix:
+        """The responsibility matrix of ``matrix_file``, checked against ``registry``'s sites:
+        the one way every process, command and report loads it."""
+        return load_matrix(self.matrix_file, list(registry.sites))
 
     def debounce(self) -> DebouncePolicy:
         """The debounce policy of these settings."""

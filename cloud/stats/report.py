@@ -165,13 +165,12 @@ def display_names(registry: Registry, lang: str) -> dict[str, dict[str, str]]:
     """What a reader calls the report's codes, per column: sites and authorities from the
     registry, the advisors' tasks as the task-time log names them, support parties as the
     responsibility matrix names them."""
-    from cloud.incidents.matrix import load_matrix
     from cloud.incidents.settings import IncidentSettings
     from cloud.texts import localized
     from cloud.texts import texts as page_texts
 
     prefix = "tasktime.task."
-    matrix = load_matrix(IncidentSettings().matrix_file, list(registry.sites))
+    matrix = IncidentSettings().matrix(registry)
     return {
         "site": {s: getattr(e.name, lang) for s, e in registry.sites.items()},
         "authority": {a: getattr(e.name, lang) for a, e in registry.authorities.items()},

@@ -128,7 +128,6 @@ def _load_domain_settings(app: FastAPI) -> None:
     from cloud.bookings.service import BookingRules
     from cloud.bookings.settings import BookingSettings
     from cloud.calls.settings import CallSettings
-    from cloud.incidents.matrix import load_matrix
     from cloud.incidents.settings import IncidentSettings
     from cloud.probe.settings import ProbeSettings
     from cloud.sessions.settings import SessionSettings
@@ -137,7 +136,7 @@ def _load_domain_settings(app: FastAPI) -> None:
     state.account_settings, state.booking_settings = AccountSettings(), BookingSettings()
     state.call_settings, state.incident_settings = CallSettings(), IncidentSettings()
     state.probe_settings, state.session_settings = ProbeSettings(), SessionSettings()
-    state.matrix = load_matrix(state.incident_settings.matrix_file, list(registry.sites))
+    state.matrix = state.incident_settings.matrix(registry)
     state.booking_rules = BookingRules.load(registry)
 
 

@@ -39,6 +39,7 @@ def add_advisor(url: str) -> None:
         accounts.create_staff(session, load_registry(), username="adv-porvoo",
                               display_name="adv-porvoo", role="advisor", organisation="porvoo",
                               sites=["porvoo"], password=PASSWORD, now=datetime.now(UTC))
+        session.commit()
     engine.dispose()
 
 

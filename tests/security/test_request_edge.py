@@ -212,7 +212,8 @@ def test_a_third_party_refused_at_the_identity_providers_callback_reads_a_page_i
                         headers={"Accept": "text/html"})
     assert answer.status_code in (403, 404)
     assert answer.headers["content-type"].startswith("text/html")
-    assert 'lang="sv"' in answer.text and "{" not in answer.text.split("<main")[1]
+    shown = answer.text.split("<main")[1].split("</main>")[0]
+    assert 'lang="sv"' in answer.text and "{" not in shown and "bad_" not in shown
 
 
 def test_an_expert_on_another_authoritys_session_page_reads_a_page_not_json(client):
@@ -223,3 +224,19 @@ def test_an_expert_on_another_authoritys_session_page_reads_a_page_not_json(clie
     assert answer.status_code == missing.status_code == 404
     assert answer.headers["content-type"].startswith("text/html")
     assert "Sivua ei ole" in answer.text and "session.read" not in answer.text
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang,title", [("fi", "Tunnistautuminen ei onnistunut"),
+                                        ("sv", "Identifieringen lyckades inte"),
+                                        ("en", "The identification did not succeed")])
+def test_the_refusal_page_reads_well_in_each_language_at_both_widths(chromium, app, lang,
+                                                                     title):
+    from tests.pages import browser_page, checked, served  # noqa: PLC0415
+
+    with served(app) as base, browser_page(chromium) as page:
+        page.goto(f"{base}/sessions/invite/affirm?lang={lang}")  # no pending login: refused
+        assert page.get_by_role("heading", level=1).inner_text() == title
+        assert page.locator("html").get_attribute("lang") == lang
+        assert page.get_by_role("link", name="Takaisin konsoliin").count() == 0  # not staff
+        checked(page, f"refusal-{lang}")

@@ -200,7 +200,8 @@ export class Watchdog {
 /** The server-sent events of `url` to `handlers` ({name: (data, event) => ...}), shown on the
  *  indicator. Every event and keepalive feeds the watchdog; a silence of silenceMs() says
  *  "reconnecting" and connects again (EventSource alone would wait on a half-open link
- *  forever). The first event after a (re)connect (a `hello`) says "live" again. */
+ *  forever). The first event after a (re)connect (a `hello`) says "live" again. A
+ *  `logged_out` event (the staff session ended) leads to the login page. */
 export function liveEvents(url, handlers) {
   let source = null, retryMs = 2000;
   const watchdog = new Watchdog(silenceMs(), () => { linkStatus("reconnecting"); connect(); });
@@ -222,6 +223,13 @@ export function liveEvents(url, handlers) {
       }
     };
     source.addEventListener("keepalive", heard);
+    // the staff session behind the stream has ended (logout elsewhere, expiry, a disabled
+    // account): stop, and let the login page say so and bring the person back here
+    source.addEventListener("logged_out", () => {
+      watchdog.stop();
+      source.close();
+      window.location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
+    });
     for (const [name, handle] of Object.entries(handlers)) {
       source.addEventListener(name, (event) => { heard(); handle(JSON.parse(event.data), event); });
     }

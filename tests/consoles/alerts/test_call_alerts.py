@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -72,14 +73,21 @@ def test_a_press_alerts_both_porvoo_advisors_on_two_replicas_and_shows_who_took_
         assert imatra.locator("#call-list li").count() == 0
 
 
-def test_an_unanswered_call_alerts_louder_at_level_two_in_swedish(chromium, start_replicas,
-                                                                  staff, broker):
-    [replica] = start_replicas(1)
+@contextmanager
+def ringing_in_swedish(chromium, replica, broker):
+    """A Swedish-speaking advisor's console, live, with the room's call ringing on it."""
     with staff_page(chromium, replica.url, "adv-porvoo-2", PASSWORD,
                     path="/console/advisor?lang=sv") as page:
         live(page)
         press(broker)
         page.locator("#call-list li").wait_for(timeout=5_000)
+        yield page
+
+
+def test_an_unanswered_call_alerts_louder_at_level_two_in_swedish(chromium, start_replicas,
+                                                                  staff, broker):
+    [replica] = start_replicas(1)
+    with ringing_in_swedish(chromium, replica, broker) as page:
         assert "Kallelse: Borgå-infos mötesrum, Borgå-info" in page.locator(
             "#call-list").inner_text()
         page.locator("#call-list li.call-urgent").wait_for(timeout=15_000)  # second alert: 3 s

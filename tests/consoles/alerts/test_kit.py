@@ -13,7 +13,7 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from edge import messages
-from tests.consoles.alerts.test_call_alerts import PASSWORD, ROOM, live, press
+from tests.consoles.alerts.test_call_alerts import PASSWORD, ROOM, live, ringing_in_swedish
 from tests.pages import LAPTOP, assert_accessible, staff_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("background")]
@@ -54,11 +54,7 @@ def test_a_silent_stream_says_reconnecting_and_live_again_when_it_answers(
 def test_a_call_someone_else_took_first_is_told_in_the_page_language(
         chromium, start_replicas, staff, broker):
     [replica] = start_replicas(1)
-    with staff_page(chromium, replica.url, "adv-porvoo-2", PASSWORD,
-                    path="/console/advisor?lang=sv") as page:
-        live(page)
-        press(broker)
-        page.locator("#call-list li").wait_for(timeout=5_000)
+    with ringing_in_swedish(chromium, replica, broker) as page:
 
         def first_the_other_advisor(route):
             # the other advisor's tap reaches the server first: this one is refused (409)
@@ -123,3 +119,18 @@ def _artefact(name: str):
 
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     return ARTEFACTS / name
+
+
+def test_a_console_whose_login_ended_elsewhere_goes_to_the_login_page(
+        chromium, start_replicas, staff, broker):
+    [replica] = start_replicas(1)
+    with staff_page(chromium, replica.url, "adv-porvoo-1", PASSWORD) as page:
+        live(page)
+        token = next(c["value"] for c in page.context.cookies() if c["name"] == "etp_session")
+        answer = httpx.post(f"{replica.url}/api/accounts/logout",
+                            headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 204
+        # the stream hears it at its next keepalive (0.5 s here) and the page follows
+        page.wait_for_url("**/login?next=*", timeout=10_000)
+        assert "next=%2Fconsole%2Fadvisor" in page.url
+        page.get_by_label("Käyttäjätunnus").wait_for()
