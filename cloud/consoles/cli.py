@@ -17,13 +17,12 @@ def consoles() -> None:
 @click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]), default="xlsx",
               show_default=True)
 @click.option("--lang", type=click.Choice(["fi", "sv", "en"]), default="fi", show_default=True,
-              help="language of the task names")
+              help="language of the titles, headings and task names")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
               help="the file to write (default: etapalvelu-<site>-<month>.<format>)")
 def export(month: str, site: str, fmt: str, lang: str, output: Path | None) -> None:
     """Write the task-time report and booking figures of SITE for MONTH (ETP_DATABASE_URL)."""
     from cloud.consoles import exports
-    from cloud.consoles.pages import task_names
     from cloud.db import make_engine, make_sessionmaker
     from cloud.registry import load_registry
     from cloud.settings import CloudSettings
@@ -41,7 +40,7 @@ def export(month: str, site: str, fmt: str, lang: str, output: Path | None) -> N
         with make_sessionmaker(engine)() as session:
             report = exports.monthly_report(
                 session, registry=registry, site=site, month=first,
-                task_names=task_names(lang))
+                lang=lang)
     finally:
         engine.dispose()
     body, _ = exports.encode(report, fmt)

@@ -1,7 +1,10 @@
 """The pilot's monthly report of a site: the advisors' time by task and the booking figures,
-as XLSX (openpyxl) and CSV. Every total is the sum of the rows above it, computed here once,
-so the two formats and the entries agree. The month is a Helsinki calendar month; the
-report holds no personal data (advisors by staff id, bookings by counts)."""
+as XLSX (openpyxl) and CSV, its titles, column headings and task names in the reader's
+language. Every total is the sum of the rows above it as they are shown, computed here once:
+hours are rounded once, per row (to the hundredth, half up), and their total is the sum of
+those rounded hours, so a reader's own sum of the column gives the total row. The month is a
+Helsinki calendar month; the report holds no personal data (advisors by staff id, bookings by
+counts)."""
 from __future__ import annotations
 
 import csv
@@ -10,6 +13,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy.orm import Session
 
@@ -18,21 +22,37 @@ from cloud.consoles import service as tasks
 from cloud.consoles.rules import TASKS
 from cloud.registry import Registry
 from cloud.sites.hours import day_window
+from cloud.texts import translate
 
 FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
            "csv": "text/csv; charset=utf-8"}
+TASK_COLUMNS = ("task", "task_name", "minutes", "hours")
+ENTRY_COLUMNS = ("day", "advisor_id", "task", "task_name", "minutes")
 BOOKING_COLUMNS = ("authority", "bookings", "walk_ins", "completed", "no_shows", "cancelled",
                    "moves", "booked_minutes", "realised_minutes")
-TOTAL = "total"
+HUNDREDTH = Decimal("0.01")
 
 
 @dataclass(frozen=True)
 class Sheet:
-    """One table of the report: a title, a header and rows (the last is the total)."""
+    """One table of the report: a title, a header and rows (the last is the total), each in
+    the reader's language."""
 
     title: str
     header: tuple[str, ...]
     rows: list[tuple]
+
+
+def sheet(lang: str, key: str, columns: tuple[str, ...], rows: list[tuple]) -> Sheet:
+    """A table whose title and column headings are the texts ``export.sheet.<key>`` and
+    ``export.col.<column>`` in ``lang``."""
+    return Sheet(translate(lang, f"export.sheet.{key}"),
+                 tuple(translate(lang, f"export.col.{column}") for column in columns), rows)
+
+
+def hours(minutes: int) -> Decimal:
+    """Minutes as hours to the hundredth, rounded half up: the one rounding of the report."""
+    return (Decimal(minutes) / 60).quantize(HUNDREDTH, rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)
@@ -41,6 +61,7 @@ class MonthlyReport:
 
     site: str
     month: date
+    lang: str
     sheets: tuple[Sheet, ...]
 
 
@@ -56,25 +77,25 @@ def next_month(month: date) -> date:
 
 
 def task_sheets(session: Session, *, site: str, month: date,
-                task_names: dict[str, str]) -> tuple[Sheet, Sheet]:
-    """The month's entries (day, advisor, task, minutes) and the minutes per task."""
+                lang: str) -> tuple[Sheet, Sheet]:
+    """The month's entries (day, advisor, task, minutes) and the minutes and hours per task."""
     entries = tasks.task_entries_between(db=session, start=month, end=next_month(month),
                                          site=site)
-    rows = [(e.day.isoformat(), e.advisor_id, e.task, task_names.get(e.task, e.task), e.minutes)
+    names = {task: translate(lang, f"tasktime.task.{task}") for task in TASKS}
+    total = translate(lang, "export.total")
+    rows = [(e.day.isoformat(), e.advisor_id, e.task, names.get(e.task, e.task), e.minutes)
             for e in entries]
-    rows.append((TOTAL, "", "", "", sum(e.minutes for e in entries)))
+    rows.append((total, "", "", "", sum(e.minutes for e in entries)))
     per_task = Counter()
     for entry in entries:
         per_task[entry.task] += entry.minutes
-    summary = [(task, task_names.get(task, task), per_task[task], round(per_task[task] / 60, 2))
-               for task in TASKS]
-    total = sum(per_task.values())
-    summary.append((TOTAL, "", total, round(total / 60, 2)))
-    return (Sheet("task_entries", ("day", "advisor_id", "task", "task_name", "minutes"), rows),
-            Sheet("task_totals", ("task", "task_name", "minutes", "hours"), summary))
+    summary = [(task, names[task], per_task[task], hours(per_task[task])) for task in TASKS]
+    summary.append((total, "", sum(r[2] for r in summary), sum(r[3] for r in summary)))
+    return (sheet(lang, "task_entries", ENTRY_COLUMNS, rows),
+            sheet(lang, "task_totals", TASK_COLUMNS, summary))
 
 
-def booking_sheet(session: Session, *, site: str, month: date) -> Sheet:
+def booking_sheet(session: Session, *, site: str, month: date, lang: str) -> Sheet:
     """Per authority: visits of the month by outcome, their moves, booked and realised
     minutes (a visit counts in the month it was booked for)."""
     start, _ = day_window(month)
@@ -96,26 +117,28 @@ def booking_sheet(session: Session, *, site: str, month: date) -> Sheet:
                 (booking.realised_end - booking.realised_start).total_seconds() // 60)
     rows = [(authority, *(figures[authority][c] for c in BOOKING_COLUMNS[1:]))
             for authority in sorted(figures)]
-    rows.append((TOTAL, *(sum(figures[a][c] for a in figures) for c in BOOKING_COLUMNS[1:])))
-    return Sheet("bookings", BOOKING_COLUMNS, rows)
+    rows.append((translate(lang, "export.total"),
+                 *(sum(figures[a][c] for a in figures) for c in BOOKING_COLUMNS[1:])))
+    return sheet(lang, "bookings", BOOKING_COLUMNS, rows)
 
 
 def monthly_report(session: Session, *, registry: Registry, site: str, month: date,
-                   task_names: dict[str, str] | None = None) -> MonthlyReport:
-    """The site's report of ``month`` (task names in the reader's language when given)."""
+                   lang: str = "fi") -> MonthlyReport:
+    """The site's report of ``month`` in ``lang`` (titles, headings, task names)."""
     if site not in registry.sites:
         raise ValueError(f"no site {site!r}")
-    names = task_names or {}
-    entries, totals = task_sheets(session, site=site, month=month, task_names=names)
-    return MonthlyReport(site, month, (totals, entries,
-                                       booking_sheet(session, site=site, month=month)))
+    entries, totals = task_sheets(session, site=site, month=month, lang=lang)
+    return MonthlyReport(site, month, lang, (totals, entries,
+                                             booking_sheet(session, site=site, month=month,
+                                                           lang=lang)))
 
 
 def to_csv(report: MonthlyReport) -> bytes:
     """The report as one CSV: each table under a line naming it, a blank line between."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(("site", report.site, "month", f"{report.month:%Y-%m}"))
+    writer.writerow((translate(report.lang, "export.col.site"), report.site,
+                     translate(report.lang, "export.col.month"), f"{report.month:%Y-%m}"))
     for sheet in report.sheets:
         writer.writerow(())
         writer.writerow((sheet.title,))

@@ -13,6 +13,7 @@ from cloud.api.inputs import Reason
 from cloud.bookings import service as bookings
 from cloud.instants import EARLIEST_YEAR, LATEST_YEAR
 from cloud.sites.hours import DEFAULT_ZONE, local_instant
+from cloud.texts import localized
 
 REASON = TypeAdapter(Reason)
 
@@ -52,6 +53,17 @@ def local_start(form: dict, *, day_field: str, time_field: str, default_day: dat
     except ValueError:
         raise FormError(time_field, "advisor.error.time") from None
     return local_instant(day, wall.hour * 60 + wall.minute, zone)
+
+
+def length_of(form: dict, prefix: str, service, lang: str) -> int:
+    """The form's visit length in minutes when ``service`` allows it; else refused at the
+    length's field, naming the lengths it does allow (never silently changed to one)."""
+    minutes = whole_number(form.get("minutes"))
+    if minutes not in service.lengths:
+        raise FormError(f"{prefix}-minutes", "advisor.error.length",
+                        service=localized(service.name.model_dump(), lang),
+                        lengths=" / ".join(f"{m} min" for m in service.lengths))
+    return minutes
 
 
 def customer_of(form: dict, prefix: str) -> bookings.Customer:

@@ -12,7 +12,7 @@ over the live event stream (``/api/live/events``), read by ``static/alerts.js``
 (docs/consoles.md)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -33,6 +33,7 @@ from cloud.consoles.forms import (
     FormError,
     customer_of,
     known,
+    length_of,
     local_start,
     read_form,
     reason_of,
@@ -84,23 +85,19 @@ def refusal_error(refusal: bookings.BookingRefused, field: str) -> FormError:
                      detail=refusal.detail)
 
 
-def task_names(lang: str) -> dict[str, str]:
-    """The pilot's tasks by key, named in ``lang`` (for the reports)."""
-    return {task: translate(lang, f"tasktime.task.{task}") for task in TASKS}
-
-
 # --- the advisor's console -------------------------------------------------------------------
 DONE = ("checked_in", "no_show", "moved", "cancelled", "walk_in", "created")  # notices
 REFRESH_MS = 15_000  # how often the page fetches its live part again
 
 
-def alert_context(registry, principal, site: str) -> dict:
+def alert_context(registry, principal, site: str, now: datetime) -> dict:
     """What the alert banner's script needs, as a JSON data block: the names of the rooms
-    and sites the caller watches, in every language."""
+    and sites the caller watches, in every language, and the server's time (a call's wait
+    is counted by the server's clock, not the workstation's)."""
     watched = advisor_sites(principal, registry) or [site]
     rooms = {f"{s}/{room_id}": days.room_names(room)
              for s in watched for room_id, room in registry.sites[s].rooms.items()}
-    return {"site": site, "rooms": rooms,
+    return {"site": site, "rooms": rooms, "now": now.isoformat(),
             "sites": {s: days.names(registry.sites[s].name) for s in watched}}
 
 
@@ -111,7 +108,7 @@ def _advisor_page(request: Request, *, principal, session, registry, rules, rout
     return render(request, "advisor.html", status_code=status_code, principal=principal,
                   site=site, zone=site_zone(registry, site), sites=advisor_sites(principal, registry), day=day, now=now,
                   services=rules.catalogue.offered_at(registry, site), errors=list(errors),
-                  form=form or {}, alerts=alert_context(registry, principal, site),
+                  form=form or {}, alerts=alert_context(registry, principal, site, now),
                   script_keys=[k for k in texts() if k.startswith("callalert.")],
                   refresh_ms=getattr(request.app.state, "console_refresh_ms", REFRESH_MS),
                   done=known(request.query_params.get("done"), DONE),
@@ -255,9 +252,8 @@ def _book(request: Request, prefix: str, form: dict, *, principal, session, regi
     try:
         if service is None:
             raise FormError(f"{prefix}-service", "advisor.error.service")
-        minutes = whole_number(form.get("minutes"))
-        booking = book(session, rules, site, form["service"],
-                       minutes if minutes in service.lengths else service.lengths[0],
+        minutes = length_of(form, prefix, service, language(request))
+        booking = book(session, rules, site, form["service"], minutes,
                        customer_of(form, prefix), form, principal.username, now)
         session.commit()
     except bookings.BookingRefused as refusal:
@@ -362,19 +358,17 @@ def export_page(request: Request, principal: PageStaff, session: SessionDep,
     site = chosen_site(request, principal, registry, now, site)
     first = exports.parse_month(month) if month else None
     if format in exports.FORMATS and first is not None:
-        lang = language(request)
-        report = exports.monthly_report(
-            session, registry=registry, site=site, month=first,
-            task_names=task_names(lang))
+        report = exports.monthly_report(session, registry=registry, site=site, month=first,
+                                        lang=language(request))
         body, media_type = exports.encode(report, format)
         name = f"etapalvelu-{site}-{first:%Y-%m}.{format}"
         return Response(body, media_type=media_type,
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
-    last_month = (days.local_day(now).replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    this_month = days.local_day(now, site_zone(registry, site)).strftime("%Y-%m")
     error = month is not None and first is None
     return render(request, "exports.html", status_code=422 if error else 200,
                   principal=principal, site=site, sites=advisor_sites(principal, registry),
-                  month=month or last_month, error=error, **template_helpers(request, registry))
+                  month=month or this_month, error=error, **template_helpers(request, registry))
 
 
 # --- the expert's console --------------------------------------------------------------------

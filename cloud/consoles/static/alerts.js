@@ -5,8 +5,12 @@
 // the page's one indicator (kit.js: live, or reconnecting after a loss or a silence).
 // An expert's request to check the customer's identity rings the same way; whoever took it
 // confirms the check from the banner, and the expert's view shows it.
-import { chime, clock, enableSound, lang, liveEvents, postJson, readJson, soundState, text }
-  from "/static/kit.js";
+// Each banner counts how long the customer has waited, by the server's clock (the page says
+// what time the server had when it was rendered); while a call is shown the alerts stay on
+// screen however far the page is scrolled, and focus and links keep what they reach below
+// them (the page's scroll padding is the banner's height).
+import { chime, clock, duration, enableSound, lang, liveEvents, postJson, readJson, soundState,
+  text } from "/static/kit.js";
 
 const root = document.querySelector("[data-call-alerts]");
 const data = readJson("call-alerts-data");
@@ -15,6 +19,7 @@ const announcer = document.getElementById("call-announcer");
 const soundButton = document.getElementById("enable-sound");
 const calls = {};         // id -> call, as the contract's call JSON
 const mine = remembered(); // ids this console took (kept over a reload of the page)
+const skewMs = data.now ? Date.parse(data.now) - Date.now() : 0;  // server clock - this one
 
 function remembered() {
   try { return JSON.parse(window.sessionStorage.getItem("etp-calls-mine") || "{}"); } catch (error) { return {}; }
@@ -99,8 +104,14 @@ function show(call) {
   item.textContent = "";
   item.appendChild(element("p", "call-title", title(call)));
   if (identity(call)) item.appendChild(element("p", "call-meta", text("callalert.identity_why")));
-  item.appendChild(element("p", "call-meta", text(identity(call) ? "callalert.asked_at" : "callalert.since",
-                                                  { time: clock(call.pressed_at) })));
+  const meta = element("p", "call-meta", `${text(identity(call) ? "callalert.asked_at" : "callalert.since",
+                                                   { time: clock(call.pressed_at) })}, `);
+  const wait = element("span", "call-wait");
+  wait.setAttribute("role", "timer");  // a timer is not read out at each tick
+  wait.dataset.since = call.pressed_at;
+  meta.appendChild(wait);
+  item.appendChild(meta);
+  showWait(wait);
   if (urgent(call)) item.appendChild(element("p", "call-urgency", text("callalert.urgent")));
   if (call.acknowledged_at) {
     item.appendChild(element("p", "call-taken", takenText(call)));
@@ -110,6 +121,22 @@ function show(call) {
   } else {
     item.appendChild(actionButton("callalert.go", "callalert.go_named", call, "acknowledge"));
   }
+}
+
+// --- the wait, and the banner kept on screen ---
+
+function showWait(wait) {
+  wait.textContent = text("callalert.waiting",
+    { wait: duration(Date.now() + skewMs - Date.parse(wait.dataset.since), { seconds: true }) });
+}
+
+function showRinging() {
+  const ringing = list.children.length > 0;
+  root.toggleAttribute("data-ringing", ringing);
+  // what focus or a link scrolls to lands below the banner with its label, not under it
+  const height = Math.ceil(root.getBoundingClientRect().height);
+  document.documentElement.style.setProperty("--call-alerts-height",
+                                             ringing ? `calc(${height}px + 2.5rem)` : "0px");
 }
 
 async function post(id, action, button) {
@@ -184,6 +211,8 @@ function onCleared(fact) {
 }
 
 if (root && window.EventSource) {
+  setInterval(() => list.querySelectorAll(".call-wait").forEach(showWait), 1000);
+  new ResizeObserver(showRinging).observe(root);  // a call shown or gone, a wider banner
   soundButton.addEventListener("click", allowSound);
   document.addEventListener("keydown", allowSound, { once: true });
   document.addEventListener("pointerdown", allowSound, { once: true });

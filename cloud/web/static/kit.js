@@ -3,7 +3,8 @@
 // it needs from here:
 // - texts: the page's texts, in its language, from the one JSON block the base template
 //   renders (<script type="application/json" id="texts">); text(key, values) fills {name}s;
-// - clock(instant) and duration(ms): Helsinki time and spans in the page's language (Intl);
+// - clock(instant) and duration(ms, {seconds}): Helsinki time and spans in the page's
+//   language (Intl);
 // - chime(level): the one sound, once the browser lets audio start (a first gesture);
 // - postJson(url, body) and fetchHtml(url): same-origin requests; a refusal is thrown as a
 //   Refusal whose message is the page's text for its reason;
@@ -54,11 +55,17 @@ export function clock(instant, { seconds = false } = {}) {
   return new Intl.DateTimeFormat(LOCALES[lang], options).format(instant ? new Date(instant) : new Date());
 }
 
-/** A span of time in the page's language: "45 min", "2 h 5 min". */
-export function duration(ms) {
-  const minutes = Math.max(0, Math.round(ms / 60000));
+/** A span of time in the page's language: "45 min", "2 h 5 min"; with seconds, under an
+ *  hour, counted in whole seconds: "45 s", "3 min 5 s" (a wait shown as it grows). */
+export function duration(ms, { seconds = false } = {}) {
   const unit = (value, name) => new Intl.NumberFormat(LOCALES[lang],
     { style: "unit", unit: name, unitDisplay: "short" }).format(value);
+  const whole = Math.max(0, Math.floor(ms / 1000));
+  if (seconds && whole < 3600) {
+    const [m, s] = [Math.floor(whole / 60), whole % 60];
+    return m ? `${unit(m, "minute")} ${unit(s, "second")}` : unit(s, "second");
+  }
+  const minutes = Math.max(0, Math.round(ms / 60000));
   if (minutes < 60) return unit(minutes, "minute");
   const rest = minutes % 60;
   return rest ? `${unit(Math.floor(minutes / 60), "hour")} ${unit(rest, "minute")}` : unit(minutes / 60, "hour");

@@ -7,6 +7,7 @@ replica goes away says so at once, and once it is back shows the call it missed.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -17,12 +18,13 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from edge import messages
-from tests.pages import assert_accessible, at_both_widths, staff_page
+from tests.pages import ARTEFACTS, LAPTOP, assert_accessible, at_both_widths, checked, staff_page
 from tests.servers import http_ok, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("background")]
 PASSWORD = "correct horse battery staple"  # the summon loop's advisors'
 ROOM = "Porvoo-infon neuvotteluhuone"
+NARROW = {"width": 375, "height": 740}
 
 
 def press(broker, room: str = "r1") -> None:
@@ -123,3 +125,44 @@ def test_a_console_whose_replica_goes_away_says_so_and_shows_the_missed_call_whe
             page.goto("about:blank")  # the stream closes: the replica stops at once
             back.send_signal(signal.SIGTERM)
             back.wait(20)
+
+
+def _wait_shown(page) -> str:
+    return page.locator("#call-list .call-wait").inner_text()
+
+
+def _banner_and_form(page, field: str) -> dict:
+    """Scroll ``field`` of the booking form to the top as a link or focus would; where the
+    banner and the field then are on screen."""
+    return page.evaluate("""field => {
+        document.getElementById(field).scrollIntoView({block: "start"});
+        const banner = document.querySelector("[data-call-alerts]").getBoundingClientRect();
+        const input = document.getElementById(field).getBoundingClientRect();
+        return {scrolled: window.scrollY, height: window.innerHeight, top: banner.top,
+                bottom: banner.bottom, field: input.top, fieldBottom: input.bottom};
+    }""", field)
+
+
+def test_a_call_banner_counts_the_wait_and_stays_on_screen_above_the_booking_form(
+        chromium, start_replicas, staff, broker):
+    [replica] = start_replicas(1)
+    with ringing_in_swedish(chromium, replica, broker) as page:
+        first = _wait_shown(page)
+        assert re.fullmatch(r"har väntat \d+ s(ek)?\.?", first), first  # the page's language
+        page.wait_for_function(  # it counts on by itself, every second
+            "shown => document.querySelector('#call-list .call-wait').textContent !== shown",
+            arg=first, timeout=5_000)
+        assert int(re.search(r"\d+", _wait_shown(page))[0]) > int(re.search(r"\d+", first)[0])
+
+        for viewport in (LAPTOP, NARROW):
+            page.set_viewport_size(viewport)
+            for field in ("create-name", "create-submit"):
+                seen = _banner_and_form(page, field)
+                assert seen["scrolled"] > 0, seen  # the form is below the first screen
+                assert 0 <= seen["top"] < seen["bottom"] <= seen["height"], seen  # on screen
+                assert seen["field"] >= seen["bottom"], seen  # not over the form's control
+                assert seen["fieldBottom"] <= seen["height"], seen
+            page.get_by_role("button", name=re.compile("Jag går")).wait_for()  # still usable
+            page.screenshot(path=ARTEFACTS / f"consoles-alert-scrolled-{viewport['width']}.png")
+        page.evaluate("window.scrollTo(0, 0)")
+        checked(page, "consoles-alert-waiting-sv")
