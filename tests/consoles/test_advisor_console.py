@@ -39,7 +39,7 @@ def test_an_advisor_sees_todays_bookings_checks_a_customer_in_and_books_a_walk_i
         assert "Kela" in _row(page, "Asiakas A").inner_text()
         assert page.locator("tr.visit", has_text="Asiakas D").count() == 0  # Imatra's
         assert _row(page, "Asiakas A").get_attribute("data-status") == "due"
-        assert "Valmis" in page.locator("#room-r1").inner_text()  # the twin says ready
+        assert "Käyttövalmis" in page.locator("#room-r1").inner_text()  # the twin says ready
 
         check_in = re.compile("Kirjaa saapuneeksi")
         _row(page, "Asiakas A").get_by_role("button", name=check_in).click()

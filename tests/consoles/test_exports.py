@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -18,7 +20,7 @@ from etapalvelu.cli import cli
 from tests.accounts.conftest import PASSWORD
 from tests.consoles.conftest import NOW
 from tests.consoles.helpers import logged_in
-from tests.pages import assert_accessible, at_both_widths, served, staff_page
+from tests.pages import assert_accessible, at_both_widths, checked, served, staff_page
 
 # (site, advisor id, day, task, minutes): the last two are outside Porvoo's November
 ENTRIES = [("porvoo", 1, date(2026, 11, 2), "meeting", 35),
@@ -48,16 +50,28 @@ def month_of_work(app):
     return app
 
 
-def _sheets_of_csv(body: bytes) -> dict[str, list[list[str]]]:
-    sheets, current = {}, None
+def _tables_of_csv(body: bytes) -> list[tuple[str, list[str], list[list[str]]]]:
+    """The CSV's tables in order: each one's title, column headings and rows."""
+    tables, current = [], None
     for row in list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))[1:]:
         if not row:
             current = None
         elif current is None:
-            current = sheets.setdefault(row[0], [])
+            current = [row[0], None, []]
+            tables.append(current)
+        elif current[1] is None:
+            current[1] = row
         else:
-            current.append(row)
-    return {title: rows[1:] for title, rows in sheets.items()}  # without the header
+            current[2].append(row)
+    return [tuple(table) for table in tables]
+
+
+def _sheets_of_csv(body: bytes) -> dict[str, list[list[str]]]:
+    """The rows of the tables by what they hold (the titles are in the reader's language)."""
+    return {key: rows for key, (_, _, rows) in zip(SHEETS, _tables_of_csv(body), strict=True)}
+
+
+SHEETS = ("task_totals", "task_entries", "bookings")
 
 
 def _check_totals(entries, totals, figures) -> None:
@@ -65,10 +79,11 @@ def _check_totals(entries, totals, figures) -> None:
     assert [(r[0], r[1], r[2], int(r[4])) for r in entries[:-1]] == [
         (e[2].isoformat(), str(e[1]), e[3], e[4]) for e in porvoo_november]
     assert int(entries[-1][4]) == sum(e[4] for e in porvoo_november) == 95
-    by_task = {r[0]: int(r[2]) for r in totals}
+    by_task = {r[0]: int(r[2]) for r in totals[:-1]}
     assert by_task["meeting"] == 45 and by_task["equipment"] == 45 and by_task["safety"] == 5
-    assert by_task["total"] == sum(v for k, v in by_task.items() if k != "total") == 95
-    rows = {r[0]: [int(v) for v in r[1:]] for r in figures}
+    assert int(totals[-1][2]) == sum(by_task.values()) == 95
+    rows = {r[0]: [int(v) for v in r[1:]] for r in figures[:-1]}
+    rows["total"] = [int(v) for v in figures[-1][1:]]
     # bookings, walk_ins, completed, no_shows, cancelled, moves, booked_minutes, realised
     assert rows["kela"] == [1, 0, 1, 0, 0, 0, 30, 25]
     assert rows["dvv"] == [1, 0, 0, 0, 1, 0, 0, 0]
@@ -89,10 +104,10 @@ def test_the_monthly_csv_and_xlsx_totals_match_the_entries(month_of_work):
 
         answer = client.get("/console/advisor/exports?month=2026-11&format=xlsx&lang=en")
         book = load_workbook(io.BytesIO(answer.content))
-        assert book.sheetnames == ["task_totals", "task_entries", "bookings"]
-        rows = {name: [[("" if v is None else str(v)) for v in row]
-                       for row in book[name].iter_rows(min_row=2, values_only=True)]
-                for name in book.sheetnames}
+        assert book.sheetnames == ["Time by task", "Time entries", "Bookings"]
+        rows = {key: [[("" if v is None else str(v)) for v in row]
+                      for row in book[name].iter_rows(min_row=2, values_only=True)]
+                for key, name in zip(SHEETS, book.sheetnames, strict=True)}
         _check_totals(rows["task_entries"], rows["task_totals"], rows["bookings"])
         assert rows["task_totals"][0][1] == "Meeting the customer"
 
@@ -121,7 +136,8 @@ def test_the_command_line_writes_the_same_report(month_of_work, tmp_path, monkey
 def test_the_reports_page_asks_for_a_month_and_says_plainly_when_it_is_not_one(chromium, app):
     with served(app) as base, staff_page(chromium, base, "adv-porvoo", PASSWORD,
                                          path="/console/advisor/exports") as page:
-        assert page.get_by_label("Kuukausi (vvvv-kk)").input_value() == "2026-10"
+        # the current month: a new demo's month has data, last month has none
+        assert page.get_by_label("Kuukausi (vvvv-kk)").input_value() == "2026-11"
         page.get_by_label("Kuukausi (vvvv-kk)").fill("marraskuu")
         page.get_by_role("button", name="Lataa CSV").click()
         page.wait_for_load_state()
@@ -132,3 +148,51 @@ def test_the_reports_page_asks_for_a_month_and_says_plainly_when_it_is_not_one(c
         with page.expect_download() as download:
             page.get_by_role("button", name="Lataa Excel (XLSX)").click()
         assert download.value.suggested_filename == "etapalvelu-porvoo-2026-11.xlsx"
+
+
+@pytest.fixture
+def small_taps(app):
+    """Three tasks of five minutes each in Porvoo's November: 0.08 h each as shown."""
+    with app.state.sessionmaker() as db:
+        for task in ("meeting", "equipment", "safety"):
+            tasks.add_minutes(db, site="porvoo", advisor_id=1, day=date(2026, 11, 16),
+                              task=task, minutes=5, now=NOW)
+        db.commit()
+    return app
+
+
+def _download(page, button: str) -> bytes:
+    with page.expect_download() as download:
+        page.get_by_role("button", name=button).click()
+    return Path(download.value.path()).read_bytes()
+
+
+@pytest.mark.browser
+def test_the_reports_speak_the_pages_language_and_their_totals_are_the_sums_of_their_rows(
+        chromium, small_taps):
+    with served(small_taps) as base, staff_page(chromium, base, "adv-porvoo", PASSWORD,
+                                                path="/console/advisor/exports?lang=sv") as page:
+        assert page.get_by_label("Månad (åååå-mm)").input_value() == "2026-11"
+        tables = _tables_of_csv(_download(page, "Ladda ner CSV"))
+        assert [(title, header) for title, header, _ in tables] == [
+            ("Arbetstid per uppgift", ["Uppgift (kod)", "Uppgift", "Minuter", "Timmar"]),
+            ("Arbetstidsposter", ["Dag", "Rådgivarens id", "Uppgift (kod)", "Uppgift", "Minuter"]),
+            ("Bokningar", ["Myndighet", "Bokade besök", "Utan bokning", "Genomförda", "Kom inte",
+                           "Avbokade", "Flyttningar", "Bokade minuter", "Genomförda minuter"])]
+        *shown, total = tables[0][2]
+        assert total[:3] == ["Totalt", "", "15"]
+        # every figure as shown sums to the total row: 3 x 0.08 h is 0.24 h, not 0.25
+        assert Decimal(total[3]) == sum(Decimal(row[3]) for row in shown) == Decimal("0.24")
+        assert int(total[2]) == sum(int(row[2]) for row in shown)
+        checked(page, "consoles-exports-sv")
+
+        page.goto(f"{base}/console/advisor/exports?lang=en")
+        assert page.get_by_label("Month (yyyy-mm)").input_value() == "2026-11"
+        book = load_workbook(io.BytesIO(_download(page, "Download Excel (XLSX)")))
+        assert book.sheetnames == ["Time by task", "Time entries", "Bookings"]
+        header, *shown, total = book["Time by task"].iter_rows(values_only=True)
+        assert header == ("Task (code)", "Task", "Minutes", "Hours")
+        assert total[0] == "Total"
+        assert total[2] == sum(row[2] for row in shown) == 15
+        assert round(total[3], 2) == round(sum(row[3] for row in shown), 2) == 0.24
+        assert next(book["Bookings"].iter_rows(values_only=True))[0] == "Authority"
