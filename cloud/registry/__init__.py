@@ -74,6 +74,8 @@ class Site(BaseModel):
     rooms: dict[Slug, Room] = Field(min_length=1)
     service_hours: WeeklyTable | None = None
     building_hours: WeeklyTable | None = None
+    # closed on Finnish public holidays (the demo's round-the-clock sites are not)
+    observes_holidays: bool = True
     # the site's backup number: an unanswered call-button call is texted there
     backup_phone: Annotated[str, StringConstraints(pattern=r"^\+[0-9]{6,15}$")] | None = None
 

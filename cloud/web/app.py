@@ -137,7 +137,7 @@ def _load_domain_settings(app: FastAPI) -> None:
     state.call_settings, state.incident_settings = CallSettings(), IncidentSettings()
     state.probe_settings, state.session_settings = ProbeSettings(), SessionSettings()
     state.matrix = state.incident_settings.matrix(registry)
-    state.booking_rules = BookingRules.load(registry)
+    state.booking_rules = state.booking_settings.rules(registry)
 
 
 def _domain_module(domain: str, module: str):
