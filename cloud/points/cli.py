@@ -19,11 +19,14 @@ def sites() -> None:
 
 @sites.command("ptv")
 @click.argument("site")
-def ptv(site: str) -> None:
+@click.option("--from", "first", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="The first day of the four weeks whose exceptional days are listed "
+                   "(YYYY-MM-DD; today at the point by default).")
+def ptv(site: str, first: datetime | None) -> None:
     """Print SITE as one PTV service location channel (open API v11 JSON): its names,
     address, phone and service hours with the next four weeks' exceptional days."""
     from cloud.points.ptv import NotInCatalogue, service_location
-    from cloud.points.service import hours_of
+    from cloud.points.service import first_day, hours_of
 
     settings = CloudSettings()
     registry = load_registry(settings.registry_file)
@@ -33,7 +36,9 @@ def ptv(site: str) -> None:
     engine = make_engine(settings.database_url)
     try:
         with make_sessionmaker(engine)() as session:
-            hours = hours_of(session, registry=registry, site=site, now=datetime.now(UTC))
+            day = first.date() if first else first_day(registry, site=site,
+                                                       now=datetime.now(UTC))
+            hours = hours_of(session, registry=registry, site=site, first=day)
     finally:
         engine.dispose()
     try:

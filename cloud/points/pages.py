@@ -16,7 +16,7 @@ from cloud.api.inputs import Code
 from cloud.api.refusals import not_found
 from cloud.bookings.rules import BookingRules
 from cloud.points.linked_data import government_office
-from cloud.points.service import hours_of
+from cloud.points.service import first_day, hours_of
 from cloud.points.week import PublishedHours
 from cloud.registry import Registry
 from cloud.sites.calendar import holiday_name
@@ -43,7 +43,8 @@ def point_linked_data(site: Code, request: Request, registry: RegistryDep, sessi
                       ) -> Response:
     """The point as a schema.org ``GovernmentOffice`` (``?lang=`` names it; Finnish by
     default), for catalogues that read the hours without the page."""
-    hours = hours_of(session, registry=_known(registry, site), site=site, now=now,
+    hours = hours_of(session, registry=_known(registry, site), site=site,
+                     first=first_day(registry, site=site, now=now),
                      holidays=rules.holidays)
     office = government_office(registry, site=site, hours=hours, lang=language(request),
                                url=_page_url(request, site))
@@ -55,7 +56,8 @@ def point_page(site: Code, request: Request, registry: RegistryDep, session: Ses
                now: NowDep, rules: BookingRules = Depends(app_settings("booking_rules"))
                ) -> Response:
     """The public page of one point in the reader's language."""
-    hours = hours_of(session, registry=_known(registry, site), site=site, now=now,
+    hours = hours_of(session, registry=_known(registry, site), site=site,
+                     first=first_day(registry, site=site, now=now),
                      holidays=rules.holidays)
     lang, entry = language(request), registry.sites[site]
     office = government_office(registry, site=site, hours=hours, lang=lang,

@@ -19,10 +19,9 @@ def first_day(registry: Registry, *, site: str, now: datetime) -> date:
     return now.astimezone(site_zone(registry, site)).date()
 
 
-def hours_of(session: Session, *, registry: Registry, site: str, now: datetime,
+def hours_of(session: Session, *, registry: Registry, site: str, first: date,
              holidays: Container[date] = FINNISH_HOLIDAYS) -> PublishedHours:
-    """The point's regular week and its next four weeks from today, exceptions included."""
-    first = first_day(registry, site=site, now=now)
+    """The point's regular week and its four weeks from ``first``, exceptions included."""
     last = first + timedelta(days=PUBLISHED_DAYS - 1)
     hours = opening_hours(session, registry=registry, site=site, first=first, last=last,
                           holidays=holidays)
