@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from cloud.api.deps import NowDep, RegistryDep, SessionDep, app_settings
+from cloud.api.deps import NowDep, RegistryDep, SessionDep
 from cloud.api.inputs import Code
 from cloud.api.refusals import not_found
 from cloud.bookings.rules import BookingRules
+from cloud.bookings.views import RulesDep
 from cloud.points.linked_data import government_office
 from cloud.points.service import first_day, hours_of
 from cloud.points.week import PublishedHours
@@ -39,8 +40,7 @@ def points_page(request: Request, registry: RegistryDep) -> Response:
 
 @router.get("/points/{site}.jsonld")
 def point_linked_data(site: Code, request: Request, registry: RegistryDep, session: SessionDep,
-                      now: NowDep, rules: BookingRules = Depends(app_settings("booking_rules"))
-                      ) -> Response:
+                      now: NowDep, rules: RulesDep) -> Response:
     """The point as a schema.org ``GovernmentOffice`` (``?lang=`` names it; Finnish by
     default), for catalogues that read the hours without the page."""
     hours = hours_of(session, registry=_known(registry, site), site=site,
@@ -53,8 +53,7 @@ def point_linked_data(site: Code, request: Request, registry: RegistryDep, sessi
 
 @router.get("/points/{site}")
 def point_page(site: Code, request: Request, registry: RegistryDep, session: SessionDep,
-               now: NowDep, rules: BookingRules = Depends(app_settings("booking_rules"))
-               ) -> Response:
+               now: NowDep, rules: RulesDep) -> Response:
     """The public page of one point in the reader's language."""
     hours = hours_of(session, registry=_known(registry, site), site=site,
                      first=first_day(registry, site=site, now=now),
