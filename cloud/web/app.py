@@ -24,7 +24,7 @@ from cloud.web.security import BodyLimit, CrossSiteCheck, SecurityHeaders
 from cloud.web.settings import WebSettings
 
 DOMAINS = ("twin", "ingest", "incidents", "accounts", "bookings", "sessions", "stats", "notify",
-           "consoles", "probe", "calls")
+           "consoles", "probe", "calls", "points")
 STATIC = Path(__file__).parent / "static"
 SWAGGER_ASSETS = Path(fastapi_offline.__file__).parent / "static"  # Swagger UI, no CDN
 
