@@ -34,21 +34,21 @@ VIEW_TEXTS = tuple(f"sessions.{key}" for key in (
     "denied", "identity_asked", "identity_already", "identity_coming", "identity_checked",
     "identity_failed", "identity_timeout"))
 TERMINAL_TEXTS = tuple(f"sessions.{key}" for key in (
-    "next_visit", "no_visit", "offline", "reconnecting", "called", "advisor_coming",
-    "call_failed"))
-
-
+    "next_visit", "no_visit", "offline", "called", "advisor_coming", "call_failed",
+    "expert_joins_soon", "expert_reconnecting"))
 
 
 @router.get("/sessions/terminal")
 def terminal_page(request: Request, registry: RegistryDep, site: str = "", room: str = ""
                   ) -> Response:
     """The room terminal's kiosk page; the room's token follows in the URL's fragment
-    (``#token=...``), which the browser never sends to the server."""
+    (``#token=...``), which the browser never sends to the server. A kiosk: no link on it
+    leads to the staff's pages."""
     if site not in registry.sites or room not in registry.sites[site].rooms:
         raise not_found("room")
-    return render(request, "session-terminal.html", site=site, room=room,
-                  script_keys=TERMINAL_TEXTS,
+    feedback_ms = round(session_settings(request.app).feedback_s * 1000)
+    return render(request, "session-terminal.html", site=site, room=room, kiosk=True,
+                  feedback_ms=feedback_ms, script_keys=TERMINAL_TEXTS,
                   site_name=registry.sites[site].name.model_dump())
 
 
