@@ -41,6 +41,11 @@ def local_day(now: datetime, zone: ZoneInfo = DEFAULT_ZONE) -> date:
     return now.astimezone(zone).date()
 
 
+def slot_times(start: datetime, end: datetime, zone: ZoneInfo) -> str:
+    """A slot as ``09:30–10:00`` in ``zone``."""
+    return f"{formats.clock(start, zone)}–{formats.clock(end, zone)}"
+
+
 @dataclass(frozen=True)
 class Visit:
     """One booking as a console lists it."""
@@ -67,7 +72,7 @@ class Visit:
     @property
     def times(self) -> str:
         """``09:30–10:00`` in the site's local time."""
-        return f"{formats.clock(self.start, self.zone)}–{formats.clock(self.end, self.zone)}"
+        return slot_times(self.start, self.end, self.zone)
 
 
 @dataclass(frozen=True)
@@ -240,7 +245,7 @@ class StartedSession:
     @property
     def times(self) -> str:
         """``09:30–10:00`` in the site's local time."""
-        return f"{formats.clock(self.start, self.zone)}–{formats.clock(self.end, self.zone)}"
+        return slot_times(self.start, self.end, self.zone)
 
 
 def started_sessions(session: Session, *, registry: Registry, authority: str | None,

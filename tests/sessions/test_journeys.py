@@ -69,8 +69,7 @@ def test_a_repeat_login_of_the_same_person_takes_the_place_of_the_first_and_tell
             assert admitted.wait(60)
             first.get_by_role("status").get_by_text("Yhdistetty").wait_for()
             # the same person again, on another device, through the same invitation
-            _guest_again = _invitation(live, session["id"])
-            second.goto(_guest_again)
+            second.goto(_invitation(live, session["id"]))
             second.get_by_label("Vakuutan olevani paikassa").check()
             second.get_by_role("button", name="Siirry odotushuoneeseen").click()
             first.get_by_text("Tapaaminen avattiin toisessa ikkunassa tai laitteessa").wait_for(
