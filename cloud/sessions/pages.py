@@ -50,6 +50,7 @@ def terminal_page(request: Request, registry: RegistryDep, site: str = "", room:
     feedback_ms = round(session_settings(request.app).feedback_s * 1000)
     return render(request, "session-terminal.html", site=site, room=room, kiosk=True,
                   feedback_ms=feedback_ms, script_keys=TERMINAL_TEXTS,
+                  warning_minutes=session_settings(request.app).warning_minutes,
                   site_name=registry.sites[site].name.model_dump())
 
 
