@@ -4,7 +4,7 @@ session as the API login, the logout, and ``/console``, which sends each role to
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
@@ -22,6 +22,7 @@ from cloud.accounts.deps import (
 from cloud.accounts.views import set_session_cookie
 from cloud.api.deps import SessionDep
 from cloud.api.forms import read_form
+from cloud.texts import LANGUAGES
 from cloud.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -128,4 +129,6 @@ def console(request: Request, principal: PageStaff) -> Response:
     home = CONSOLES.get(principal.role)
     if home is None:
         return render(request, "console-none.html", principal=principal)
-    return RedirectResponse(home, status_code=303)
+    lang = request.query_params.get("lang")  # a language chosen on the way stays chosen
+    return RedirectResponse(f"{home}?{urlencode({'lang': lang})}" if lang in LANGUAGES
+                            else home, status_code=303)
