@@ -14,7 +14,7 @@ from sqlalchemy import select
 from cloud.accounts.admin import cell
 from cloud.accounts.models import AuditEntry
 from tests.accounts.conftest import PASSWORD
-from tests.pages import browser_page, checked, log_in, served, staff_page
+from tests.pages import checked, log_in, served, staff_page
 
 pytestmark = pytest.mark.browser
 FIRST, SECOND = "first password of uusi", "second password of uusi"
