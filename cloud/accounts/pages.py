@@ -1,6 +1,6 @@
 """The staff's page login: a plain HTML form (works without script) that opens the same cookie
 session as the API login, the logout, and ``/console``, which sends each role to its console;
-the administrator's pages (``admin``) ride on this router. ``PageStaff`` and ``PageAccess``
+the administrator's pages (``admin.pages``) ride on this router. ``PageStaff`` and ``PageAccess``
 (from ``page_access``) are the dependencies of every staff page: without a session they
 redirect here."""
 from __future__ import annotations
@@ -8,7 +8,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from cloud.accounts import admin, service
+from cloud.accounts import service
+from cloud.accounts.admin import pages as admin
 from cloud.accounts.deps import (
     SESSION_COOKIE,
     AccountSettingsDep,

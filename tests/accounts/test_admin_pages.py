@@ -11,7 +11,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from cloud.accounts.admin import cell
+from cloud.accounts.admin.pages import cell
 from cloud.accounts.models import AuditEntry
 from tests.accounts.conftest import PASSWORD
 from tests.pages import checked, log_in, served, staff_page
