@@ -48,10 +48,10 @@ WORDS = {
 @pytest.mark.browser
 @pytest.mark.parametrize("lang", ["fi", "sv"])
 def test_the_desk_reads_words_and_the_reopened_count_on_the_queue_and_the_incident(
-        chromium, sqlite_app, lang):
-    incident_id = reopened_doccam(sqlite_app)
+        chromium, app, lang):
+    incident_id = reopened_doccam(app)
     said = WORDS[lang]
-    with served(sqlite_app) as base, staff_page(chromium, base, "sup-desk", PASSWORD,
+    with served(app) as base, staff_page(chromium, base, "sup-desk", PASSWORD,
                                                 path=f"/console/support?lang={lang}") as page:
         card = page.locator(f"#incident-{incident_id}")
         assert card.locator(".fault dd").inner_text() == said["fault"]

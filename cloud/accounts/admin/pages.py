@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from cloud.accounts import service
 from cloud.accounts.access import ADMIN, ADVISOR, ROLES, RULES
-from cloud.accounts.deps import Access
+from cloud.accounts.deps import Access, client_address
 from cloud.accounts.models import AuditEntry, Staff
 from cloud.accounts.page_access import PageAccess
 from cloud.accounts.views import support_parties
@@ -50,7 +50,8 @@ ACTIONS = ("login", "authenticate", *sorted(RULES), *CHANGES)
 BLANK = {"username": "", "display_name": "", "email": "", "role": ADVISOR, "organisation": "",
          "sites": []}  # a new member's form before anything is typed
 DONE = ("created", "scope", "password", "disabled", "enabled")
-Filter = Annotated[str, Query(max_length=64)]
+Filter = Annotated[free_text(64), Query()]
+Day = free_text(10)
 PageNumber = Annotated[int, Query(ge=1, le=100_000)]
 SearchText = free_text(64)
 
@@ -204,7 +205,7 @@ def _audit_change(session: Session, access: Access, action: str, staff: Staff,
     it says only that it was allowed)."""
     service.audit(session, actor=access.principal.username, action=action, outcome="ok",
                   resource=f"staff:{staff.username}", now=now,
-                  client=access.request.client.host if access.request.client else None)
+                  client=client_address(access.request))
 
 
 def _done(request: Request) -> str | None:
@@ -308,8 +309,8 @@ def _audit_query(actor: str, action: str, outcome: str, start: str, end: str) ->
 @router.get(AUDIT)
 def audit_page(request: Request, access: PageAccess, session: SessionDep, actor: Filter = "",
                action: Filter = "", outcome: Filter = "",
-               start: Annotated[str, Query(alias="from", max_length=10)] = "",
-               end: Annotated[str, Query(alias="to", max_length=10)] = "",
+               start: Annotated[Day, Query(alias="from")] = "",
+               end: Annotated[Day, Query(alias="to")] = "",
                page: PageNumber = 1) -> Response:
     """The audit log, newest first, filtered by person, action, outcome and days."""
     access.require("audit.read", resource="audit")
@@ -327,8 +328,8 @@ def audit_page(request: Request, access: PageAccess, session: SessionDep, actor:
 @router.get(f"{AUDIT}.csv")
 def audit_csv(request: Request, access: PageAccess, session: SessionDep, actor: Filter = "",
               action: Filter = "", outcome: Filter = "",
-              start: Annotated[str, Query(alias="from", max_length=10)] = "",
-              end: Annotated[str, Query(alias="to", max_length=10)] = "") -> Response:
+              start: Annotated[Day, Query(alias="from")] = "",
+              end: Annotated[Day, Query(alias="to")] = "") -> Response:
     """The filtered audit log as CSV (UTC times, newest first, at most 100 000 rows)."""
     access.require("audit.read", resource="audit:csv")
     query = _audit_query(actor, action, outcome, start, end)
