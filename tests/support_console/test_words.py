@@ -4,12 +4,22 @@ back says it was reopened, how many times and when last. A code no text knows ye
 reads as a sentence."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 
 from cloud.incidents import service
-from cloud.incidents.words import actor_words, code_words, device_words, finding_words
+from cloud.incidents.words import (
+    CONDITIONS,
+    DEVICES,
+    FAULT_CODES,
+    actor_words,
+    code_words,
+    device_words,
+    finding_words,
+)
+from cloud.texts import CLOUD, texts
 from tests.accounts.conftest import PASSWORD
 from tests.pages import checked, served, staff_page
 from tests.support_console.conftest import helsinki, routing
@@ -71,6 +81,14 @@ def test_the_desk_reads_words_and_the_reopened_count_on_the_queue_and_the_incide
 
 
 def test_every_code_the_fleet_reports_has_words_and_an_unknown_one_still_reads():
+    adapters = "".join(p.read_text(encoding="utf-8")
+                       for p in (CLOUD.parent / "edge" / "adapters").glob("*.py"))
+    reported = set(re.findall(r'Reading\("[a-z]+", "([a-z_]+)"', adapters))
+    assert reported and reported <= set(FAULT_CODES)
+    named = [f"incidents.{kind}_{value}" for kind, values in
+             (("device", DEVICES), ("condition", CONDITIONS), ("code", FAULT_CODES))
+             for value in values]
+    assert [key for key in named if key not in texts()] == []
     category = {"furniture": "Kalusteet"}.get
     assert device_words("sv", "callbutton") == "Kallelseknapp"
     assert code_words("fi", "link_down") == "verkkoyhteys poikki"
