@@ -145,7 +145,6 @@ def schedule_service(sessions: sessionmaker, registry: Registry, settings: Cloud
     ``schedule_period_s``, and the call-button calls' escalation round every
     ``ETP_CALLS_ROUND_S`` (``flows.schedule.calls_round``); ready once a round of each
     succeeded."""
-    from cloud.bookings.service import BookingRules
     from cloud.bookings.settings import BookingSettings
     from cloud.calls.settings import CallSettings
     from cloud.flows.schedule import calls_round, tick
@@ -155,8 +154,8 @@ def schedule_service(sessions: sessionmaker, registry: Registry, settings: Cloud
     from cloud.stats.sources import installed_sources
 
     name = process_name("schedule", name)
-    rules, booking_settings, call_settings = (BookingRules.load(registry), BookingSettings(),
-                                              CallSettings())
+    booking_settings, call_settings = BookingSettings(), CallSettings()
+    rules = booking_settings.rules(registry)
     write = influx_write(url=settings.influx_url, token=settings.influx_token.get_secret_value(),
                          org=settings.influx_org, bucket=settings.influx_bucket) \
         if settings.influx_url else None

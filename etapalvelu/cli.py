@@ -20,6 +20,7 @@ SUBCOMMANDS = {
                    "Grafana: push the dashboards and the InfluxDB data source."),
     "stats": ("cloud.stats.cli:stats", "Statistics of the pilot: the monthly report."),
     "sessions": ("cloud.sessions.cli:sessions", "Video sessions: a room terminal's address."),
+    "sites": ("cloud.points.cli:sites", "Remote-service points: their catalogue (PTV) entry."),
 }
 
 

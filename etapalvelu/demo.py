@@ -39,6 +39,34 @@ def demo_environment(host: str, port: int, data: Path) -> dict[str, str]:
     }
 
 
+ALL_DAY = {"mon-sun": ["00:00-24:00"]}
+
+
+def round_the_clock(data: Path) -> dict[str, str]:
+    """The pilot's registry and booking catalogue with every site open, and every authority's
+    experts serving, all day on every day, holidays included, so the demo can be tried at any
+    hour: written to ``data``; returns the settings that point the cloud at them."""
+    import yaml
+
+    from cloud.bookings.catalogue import CATALOGUE_FILE
+    from cloud.registry import PILOT_REGISTRY
+
+    registry = yaml.safe_load(PILOT_REGISTRY.read_text(encoding="utf-8"))
+    for site in registry["sites"].values():
+        site.pop("building_hours", None)
+        site.update(service_hours=ALL_DAY, observes_holidays=False)
+    catalogue = yaml.safe_load(CATALOGUE_FILE.read_text(encoding="utf-8"))
+    for authority, table in catalogue.get("experts", {}).items():
+        experts = max(int(span.rpartition("x")[2]) for spans in table.values() for span in spans)
+        catalogue["experts"][authority] = {"mon-sun": [f"00:00-24:00 x {experts}"]}
+    files = {"ETP_REGISTRY_FILE": (data / "demo-registry.yaml", registry),
+             "ETP_BOOKINGS_CATALOGUE_FILE": (data / "demo-catalogue.yaml", catalogue)}
+    for path, content in files.values():
+        path.write_text(yaml.safe_dump(content, allow_unicode=True, sort_keys=False),
+                        encoding="utf-8")
+    return {name: str(path) for name, (path, _) in files.items()}
+
+
 def start_identity_provider(public: str, stack: list):
     """DEVELOPMENT ONLY: the local OIDC provider that stands in for the national
     e-identification for the demo's third parties (it approves everyone at once, with the
@@ -90,7 +118,9 @@ def add_demo_bookings(sessions, registry, *, site: str = "porvoo", now: datetime
     from cloud.sites.hours import HELSINKI, local_instant
 
     now = now or datetime.now(UTC)
-    rules = service.BookingRules.load(registry)
+    from cloud.bookings.settings import BookingSettings
+
+    rules = BookingSettings().rules(registry)
     today = now.astimezone(HELSINKI).date()
     with sessions() as session:
         for offset in range(days_ahead):
@@ -147,11 +177,17 @@ def _agents(registry, broker_url: str, data: Path, users: dict, cloud_url: str) 
 
 
 def _banner(host: str, port: int, broker_url: str) -> str:
+    from cloud.sessions.service import room_token
+    from cloud.sessions.settings import SessionSettings
+
     staff = "\n".join(f"  {name:<13} {role}" + (f" ({org})" if org else "")
                       for name, (role, org, _) in DEMO_STAFF.items())
+    kiosk = (f"http://{host}:{port}/sessions/terminal?site=porvoo&room=r1"
+             f"#token={room_token(SessionSettings(), site='porvoo', room='r1')}")
     return f"""
 Status page: http://{host}:{port}/   (log in as one of the demo's staff)
 Consoles:    http://{host}:{port}/console   (demo-advisor: Porvoo's day, rooms and call alerts)
+Room terminal (Porvoo, r1; the customer's kiosk page): {kiosk}
 API docs:    http://{host}:{port}/docs
 Broker:      {broker_url}  (embedded, loopback, production's grants; production uses Mosquitto)
 
@@ -175,11 +211,14 @@ Ctrl-C stops everything.
 @click.option("--host", default="127.0.0.1", show_default=True, help="address of the web UI")
 @click.option("--port", default=8080, show_default=True, help="port of the web UI and API")
 @click.option("--mqtt-port", default=1883, show_default=True, help="port of the embedded broker")
+@click.option("--real-hours", is_flag=True,
+              help="the pilot's opening hours and holidays (default: open round the clock, so "
+                   "the demo works at any hour)")
 @click.option("--data", default=lambda: os.environ.get("ETP_DATA_DIR", "var"),
               show_default="$ETP_DATA_DIR or var", type=click.Path(path_type=Path),
               help="folder of the SQLite file (the one `etapalvelu cloud ...` uses by default) "
                    "and of the agents' outboxes")
-def demo(host: str, port: int, mqtt_port: int, data: Path) -> None:
+def demo(host: str, port: int, mqtt_port: int, data: Path, real_hours: bool) -> None:
     """Run the broker, the cloud and the three pilot rooms locally; Ctrl-C stops."""
     from etapalvelu.logs import setup_logging
 
@@ -191,12 +230,12 @@ def demo(host: str, port: int, mqtt_port: int, data: Path) -> None:
     check_port_free(host, port)
     check_port_free("127.0.0.1", mqtt_port)
     try:
-        _run(host, port, mqtt_port, data)
+        _run(host, port, mqtt_port, data, real_hours)
     except KeyboardInterrupt:  # Ctrl-C while starting: everything started was stopped
         click.echo("stopped", err=True)
 
 
-def _run(host: str, port: int, mqtt_port: int, data: Path) -> None:
+def _run(host: str, port: int, mqtt_port: int, data: Path, real_hours: bool = False) -> None:
     from cloud.registry import load_registry
     from cloud.settings import CloudSettings
     from etapalvelu.demo_broker import (
@@ -208,7 +247,8 @@ def _run(host: str, port: int, mqtt_port: int, data: Path) -> None:
     )
 
     data.mkdir(parents=True, exist_ok=True)
-    for name, value in demo_environment(host, port, data).items():
+    hours = {} if real_hours else round_the_clock(data)
+    for name, value in {**demo_environment(host, port, data), **hours}.items():
         os.environ.setdefault(name, value)
     broker_url = f"mqtt://127.0.0.1:{mqtt_port}"
     registry = load_registry(CloudSettings().registry_file)

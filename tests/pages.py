@@ -115,6 +115,10 @@ def at_both_widths(page, name: str) -> None:
     page.set_viewport_size(PHONE)
     page.screenshot(path=ARTEFACTS / f"{name}-phone.png", full_page=True)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), name
+    cut = page.evaluate("""[...document.querySelectorAll('h1, h2')]
+        .filter(h => h.clientWidth > 1 && h.scrollWidth > h.clientWidth + 1)  // not the hidden
+        .map(h => h.textContent.trim())""")
+    assert cut == [], f"{name}: headings wider than their box at a phone's width: {cut}"
     page.set_viewport_size(original)
 
 

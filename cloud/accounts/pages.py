@@ -1,71 +1,43 @@
 """The staff's page login: a plain HTML form (works without script) that opens the same cookie
-session as the API login, the logout, and ``/console``, which sends each role to its console.
-``PageStaff`` is the dependency of every staff page: without a session it redirects here."""
+session as the API login, the logout, and ``/console``, which sends each role to its console;
+the administrator's pages (``admin.pages``) ride on this router. ``PageStaff`` and ``PageAccess``
+(from ``page_access``) are the dependencies of every staff page: without a session they
+redirect here."""
 from __future__ import annotations
 
-from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from cloud.accounts import service
-from cloud.accounts.access import Principal
+from cloud.accounts.admin import pages as admin
 from cloud.accounts.deps import (
     SESSION_COOKIE,
-    Access,
     AccountSettingsDep,
     NowDep,
     client_address,
     presented_token,
 )
+from cloud.accounts.page_access import (  # noqa: F401 (the one way every staff page imports)
+    LoginRequired,
+    PageAccess,
+    PageStaff,
+    login_redirect,
+    page_principal,
+)
 from cloud.accounts.views import set_session_cookie
 from cloud.api.deps import SessionDep
 from cloud.api.forms import read_form
+from cloud.texts import LANGUAGES
 from cloud.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+router.include_router(admin.router)
 # where each role works; a role without a console gets a page that says so
 CONSOLES = {"advisor": "/console/advisor", "expert": "/console/expert",
             "support": "/console/support", "admin": "/"}
 MAX_FIELD = 200
-
-
-class LoginRequired(Exception):
-    """A staff page was asked for without a session: answered by a redirect to the login."""
-
-    def __init__(self, path: str) -> None:
-        super().__init__(path)
-        self.path = path
-
-
-def login_redirect(request: Request, exc: LoginRequired) -> RedirectResponse:
-    """The answer to ``LoginRequired``: the login page, coming back to the page asked for."""
-    return RedirectResponse(f"/login?next={quote(exc.path, safe='/')}", status_code=303)
-
-
-def page_principal(request: Request, session: SessionDep, accounts: AccountSettingsDep,
-                   now: NowDep) -> Principal:
-    """The member of staff whose cookie session the page request carries."""
-    token = request.cookies.get(SESSION_COOKIE)
-    principal = service.resolve_session(session, accounts, token=token, now=now) \
-        if token else None
-    session.commit()
-    if principal is None:
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        raise LoginRequired(target)
-    return principal
-
-
-PageStaff = Annotated[Principal, Depends(page_principal)]
-
-
-def page_access(request: Request, principal: PageStaff, now: NowDep) -> Access:
-    """The one access check of a staff page: the same rules and audit as the API's."""
-    return Access(principal=principal, request=request, now=now)
-
-
-PageAccess = Annotated[Access, Depends(page_access)]
 
 
 def _local(target: str | None) -> str:
@@ -128,4 +100,6 @@ def console(request: Request, principal: PageStaff) -> Response:
     home = CONSOLES.get(principal.role)
     if home is None:
         return render(request, "console-none.html", principal=principal)
-    return RedirectResponse(home, status_code=303)
+    lang = request.query_params.get("lang")  # a language chosen on the way stays chosen
+    return RedirectResponse(f"{home}?{urlencode({'lang': lang})}" if lang in LANGUAGES
+                            else home, status_code=303)

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import case, delete, literal, or_, select, update
+from sqlalchemy import case, delete, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from cloud.accounts.access import ADMIN, ADVISOR, EXPERT, PHONE_AGENT, ROLES, SUPPORT, Principal
@@ -90,7 +90,7 @@ def create_staff(session: Session, registry: Registry, *, username: str, display
     ``parties``: the support parties of the responsibility matrix, where the caller has it."""
     sites = sorted(set(sites or ()))
     check_scope(registry, role=role, organisation=organisation, sites=sites, parties=parties)
-    if session.scalar(select(Staff.id).where(Staff.username == username)) is not None:
+    if username_taken(session, username=username):
         raise AccountError("the username is taken")
     staff = Staff(username=username, display_name=display_name, role=role,
                   organisation=None if role == ADMIN else organisation, sites=sites,
@@ -292,3 +292,90 @@ def display_names(session: Session, *, staff_ids: Collection[int]) -> dict[int, 
         return {}
     return dict(session.execute(select(Staff.id, Staff.display_name)
                                 .where(Staff.id.in_(list(staff_ids)))).all())
+
+
+def find_staff(session: Session, *, text: str = "", offset: int = 0,
+               limit: int = 50) -> tuple[list[Staff], int]:
+    """Staff whose username, name, e-mail, role or organisation holds ``text`` (everyone
+    when empty), by username: one page from ``offset`` and how many match in all."""
+    query = select(Staff)
+    if text:
+        pattern = f"%{text.lower()}%"
+        query = query.where(or_(*(func.lower(column).like(pattern) for column in (
+            Staff.username, Staff.display_name, Staff.email, Staff.role, Staff.organisation))))
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    page = session.scalars(query.order_by(Staff.username).offset(offset).limit(limit))
+    return list(page), total
+
+
+def username_taken(session: Session, *, username: str) -> bool:
+    """Whether a member of staff, active or not, has ``username``."""
+    return session.scalar(select(Staff.id).where(Staff.username == username)) is not None
+
+
+def staff_by_id(session: Session, *, staff_id: int) -> Staff | None:
+    """A member of staff, active or not."""
+    return session.get(Staff, staff_id)
+
+
+def set_active(session: Session, *, staff: Staff, active: bool) -> None:
+    """Enable or disable an account; disabling ends every session of it at once (the
+    caller commits)."""
+    staff.active = active
+    if not active:
+        session.execute(delete(StaffSession).where(StaffSession.staff_id == staff.id))
+    log.info("accounts.staff_active", id=staff.id, active=active)
+
+
+def change_scope(session: Session, registry: Registry, *, staff: Staff, role: str,
+                 organisation: str | None, sites: list[str],
+                 parties: Collection[str] | None = None) -> None:
+    """Give a member of staff another role, organisation or sites, checked as at creation
+    (``check_scope``); the caller commits. Sessions stay: each request reads the new scope."""
+    sites = sorted(set(sites))
+    check_scope(registry, role=role, organisation=organisation, sites=sites, parties=parties)
+    staff.role, staff.sites = role, sites
+    staff.organisation = None if role == ADMIN else organisation
+    log.info("accounts.staff_scope", id=staff.id, role=role, organisation=organisation)
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """Which audit entries to read: by whom (``actor``, exactly), the ``action``, the
+    ``outcome``, and the instants ``start`` (inclusive) to ``end`` (exclusive)."""
+
+    actor: str | None = None
+    action: str | None = None
+    outcome: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+def _audit_query(chosen: AuditFilter):
+    query = select(AuditEntry)
+    for column, value in ((AuditEntry.actor, chosen.actor), (AuditEntry.action, chosen.action),
+                          (AuditEntry.outcome, chosen.outcome)):
+        if value:
+            query = query.where(column == value)
+    if chosen.start is not None:
+        query = query.where(AuditEntry.at >= chosen.start)
+    if chosen.end is not None:
+        query = query.where(AuditEntry.at < chosen.end)
+    return query
+
+
+def audit_entries(session: Session, *, chosen: AuditFilter, offset: int = 0,
+                  limit: int = 50) -> tuple[list[AuditEntry], int]:
+    """The audit entries ``chosen`` picks, newest first: one page and how many in all."""
+    query = _audit_query(chosen)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    page = session.scalars(query.order_by(AuditEntry.id.desc()).offset(offset).limit(limit))
+    return list(page), total
+
+
+def audit_export(session: Session, *, chosen: AuditFilter, limit: int):
+    """The audit entries ``chosen`` picks, newest first, at most ``limit``, read in batches
+    (for a download)."""
+    query = _audit_query(chosen).order_by(AuditEntry.id.desc()).limit(limit)
+    return session.scalars(query.execution_options(yield_per=500))
+

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Container
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from cloud.api.inputs import Name
 from cloud.api.refusals import Refusal
-from cloud.bookings.catalogue import Catalogue, Service, load_catalogue
+from cloud.bookings.catalogue import CATALOGUE_FILE, Catalogue, Service, load_catalogue
 from cloud.bookings.hours import REFUSALS
 from cloud.registry import Registry
 from cloud.sites.service import FINNISH_HOLIDAYS
@@ -54,9 +55,9 @@ class BookingRules:
     holidays: Container[date] = field(default_factory=lambda: FINNISH_HOLIDAYS)
 
     @classmethod
-    def load(cls, registry: Registry) -> BookingRules:
-        """The rules for ``registry`` with the packaged catalogue."""
-        return cls(registry, load_catalogue(registry))
+    def load(cls, registry: Registry, catalogue: Path | str = CATALOGUE_FILE) -> BookingRules:
+        """The rules for ``registry`` with the ``catalogue`` file (the packaged one)."""
+        return cls(registry, load_catalogue(registry, catalogue))
 
     def service(self, site: str, service_id: str) -> Service:
         """The service ``service_id`` as offered at ``site``; refuse an unknown or absent one."""

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from cloud.bookings.catalogue import CATALOGUE_FILE
 
 
 class BookingSettings(BaseSettings):
@@ -15,6 +18,15 @@ class BookingSettings(BaseSettings):
     readiness_lead_minutes: int = 15
     # reminders go out this long before the visit; unset: local noon the day before
     reminder_lead_s: float | None = None
+    # the services and the experts' capacity (the demo's round-the-clock catalogue, a region's)
+    catalogue_file: Path = CATALOGUE_FILE
+
+    def rules(self, registry):
+        """The booking rules of ``registry`` with this catalogue: the one way every process
+        loads them."""
+        from cloud.bookings.rules import BookingRules
+
+        return BookingRules.load(registry, self.catalogue_file)
 
     @property
     def retention(self) -> timedelta:

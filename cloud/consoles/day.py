@@ -41,6 +41,11 @@ def local_day(now: datetime, zone: ZoneInfo = DEFAULT_ZONE) -> date:
     return now.astimezone(zone).date()
 
 
+def slot_times(start: datetime, end: datetime, zone: ZoneInfo) -> str:
+    """A slot as ``09:30–10:00`` in ``zone``."""
+    return f"{formats.clock(start, zone)}–{formats.clock(end, zone)}"
+
+
 @dataclass(frozen=True)
 class Visit:
     """One booking as a console lists it."""
@@ -67,7 +72,7 @@ class Visit:
     @property
     def times(self) -> str:
         """``09:30–10:00`` in the site's local time."""
-        return f"{formats.clock(self.start, self.zone)}–{formats.clock(self.end, self.zone)}"
+        return slot_times(self.start, self.end, self.zone)
 
 
 @dataclass(frozen=True)
@@ -220,3 +225,37 @@ def authority_day(session: Session, *, registry: Registry, authority: str,
     visits = _visits(session, registry, found,
                      lambda b: occupancy.get((b.site, b.room), False), now)
     return [ExpertVisit(visit, arrival(visit.status)) for visit in visits]
+
+
+@dataclass(frozen=True)
+class StartedSession:
+    """A session of the expert's authority started in a room without a booking (a walk-in
+    the site's advisor or another expert opened at ``/sessions/new``)."""
+
+    id: int
+    site: str
+    room: str
+    start: datetime
+    end: datetime
+    service: str
+    created_by: str
+    state: str  # not_started | live | ended
+    zone: ZoneInfo = DEFAULT_ZONE
+
+    @property
+    def times(self) -> str:
+        """``09:30–10:00`` in the site's local time."""
+        return slot_times(self.start, self.end, self.zone)
+
+
+def started_sessions(session: Session, *, registry: Registry, authority: str | None,
+                     now: datetime) -> list[StartedSession]:
+    """The authority's sessions of today that have no booking, by time: the expert opens
+    them from the day like the booked visits."""
+    start, end = day_window(local_day(now))
+    return [StartedSession(
+        s.id, s.site, s.room, s.slot_start, s.slot_end, s.service, s.created_by,
+        video_sessions.ENDED if s.ended_at else video_sessions.LIVE if s.started_at
+        else video_sessions.NOT_STARTED, site_zone(registry, s.site))
+        for s in video_sessions.without_booking(db=session, authority=authority, start=start,
+                                                end=end)]

@@ -382,6 +382,8 @@ def _day(request: Request, template: str, *, principal, session, registry, rules
     return render(request, template, principal=principal, authority=authority,
                   visits=days.authority_day(session, registry=registry, authority=authority,
                                             now=now),
+                  started=days.started_sessions(session, registry=registry,
+                                                authority=authority, now=now),
                   day=days.local_day(now), now=now,
                   refresh_ms=getattr(request.app.state, "console_refresh_ms", REFRESH_MS),
                   **template_helpers(request, registry, rules))

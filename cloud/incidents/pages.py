@@ -32,9 +32,10 @@ from cloud.incidents.lifecycle import ACTIVE_STATES, STATES, InvalidTransition
 from cloud.incidents.matrix import CATEGORIES, CATEGORY_OWNERS
 from cloud.incidents.models import Incident
 from cloud.incidents.rules import CRITICAL, MAJOR, MINOR
-from cloud.incidents.views import RoutingDep, _incident
+from cloud.incidents.views import RoutingDep, _incident, routing_of
+from cloud.incidents.words import actor_words, code_words, device_words, finding_words
 from cloud.sites.hours import DEFAULT_ZONE, site_zone
-from cloud.texts import texts, translate
+from cloud.texts import localized, texts, translate
 from cloud.web.templating import language, render
 
 router = APIRouter(include_in_schema=False)
@@ -80,13 +81,26 @@ def label(lang: str, kind: str, value: str, **values) -> str:
     return translate(lang, key, **values) if key in texts() else value
 
 
+def words(lang: str, routing: service.Routing) -> dict:
+    """The page's people's words for codes (``cloud.incidents.words``): ``device(code)``,
+    ``fault_code(code)``, ``finding(incident)`` and ``actor(name)``."""
+    return {
+        "device": lambda device: device_words(lang, device),
+        "fault_code": lambda code: code_words(lang, code),
+        "finding": lambda incident: finding_words(
+            lang, incident.rule, incident.device, lambda c: label(lang, "category", c)),
+        "actor": lambda actor: actor_words(
+            lang, actor, lambda p: localized(_party_name(routing, p), lang)),
+    }
+
+
 def page(request: Request, template: str, *, status_code: int = 200, **context) -> Response:
-    """``render`` with what every incident page uses: ``label`` and ``clock_text`` (times
-    through the templating's filters, in each row's ``zone``)."""
+    """``render`` with what every incident page uses: ``label``, ``clock_text`` (times
+    through the templating's filters, in each row's ``zone``) and the ``words`` for codes."""
     lang = language(request)
     return render(request, template, status_code=status_code, clock_text=clock_text,
                   label=lambda kind, value, **values: label(lang, kind, value, **values),
-                  **context)
+                  **words(lang, routing_of(request.app)), **context)
 
 
 def _notice(request: Request) -> str | None:
@@ -112,9 +126,12 @@ def _place(routing: service.Routing, incident: Incident) -> tuple[object, str | 
     return site.name.model_dump(), room.names.model_dump() if room.names else room.name
 
 
-def _row(routing: service.Routing, incident: Incident, now: datetime) -> dict:
+def _row(routing: service.Routing, incident: Incident, now: datetime,
+         reopened: dict[int, datetime] | None = None) -> dict:
+    """What a page shows of ``incident``; ``reopened``: when incidents were last reopened."""
     site, room = _place(routing, incident)
     return {"incident": incident, "site": site, "room": room,
+            "reopened_at": (reopened or {}).get(incident.id),
             "zone": site_zone(routing.registry, incident.site),
             "clock": service.response_clock(incident=incident, matrix=routing.matrix, now=now),
             "party": routing.matrix.party(incident.party).shown_name}
@@ -161,7 +178,8 @@ def support_console(request: Request, session: SessionDep, access: PageAccess,
     category = category if category in CATEGORIES else None
     incidents = service.party_incidents(session, party=party, states=STATE_FILTERS[state],
                                         site=site, category=category)
-    rows = [_row(routing, i, now) for i in incidents]
+    reopened = service.last_reopened(session, incidents=incidents)
+    rows = [_row(routing, i, now, reopened) for i in incidents]
     if state != "resolved":  # resolved ones stay newest first
         rows.sort(key=_urgency)
     everything = [_row(routing, i, now) for i in
@@ -187,7 +205,9 @@ def _detail_page(request: Request, session: Session, access: Access, routing: se
                  incident: Incident, now: datetime, *, status_code: int = 200,
                  error: str | None = None, comment: str = "") -> Response:
     return page(request, "support-incident.html", status_code=status_code,
-                principal=access.principal, row=_row(routing, incident, now),
+                principal=access.principal,
+                row=_row(routing, incident, now,
+                         service.last_reopened(session, incidents=[incident])),
                 events=service.incident_events(session, incident=incident),
                 error=error, comment=comment, notice=_notice(request), console=CONSOLE)
 

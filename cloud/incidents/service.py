@@ -12,7 +12,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cloud.formats import moment
@@ -302,6 +302,18 @@ def incident_events(session: Session, *, incident: Incident) -> list[IncidentEve
     """The incident's audit trail, oldest first."""
     return list(session.scalars(select(IncidentEvent).where(
         IncidentEvent.incident_id == incident.id).order_by(IncidentEvent.id)))
+
+
+def last_reopened(session: Session, *, incidents: Collection[Incident]) -> dict[int, datetime]:
+    """When each of ``incidents`` that was ever reopened was reopened last (by id)."""
+    ids = [i.id for i in incidents if i.reopened]
+    if not ids:
+        return {}
+    rows = session.execute(select(IncidentEvent.incident_id, func.max(IncidentEvent.at))
+                           .where(IncidentEvent.incident_id.in_(ids),
+                                  IncidentEvent.kind == "reopened")
+                           .group_by(IncidentEvent.incident_id)).all()
+    return {incident_id: at for incident_id, at in rows}
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -17,6 +17,7 @@ from protocol.topics import DEVICE_TYPES
 
 PILOT_REGISTRY = Path(__file__).parent / "pilot.yaml"
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
+Phone = Annotated[str, StringConstraints(pattern=r"^\+[0-9]{6,15}$")]  # E.164
 
 
 class Names(BaseModel):
@@ -29,10 +30,36 @@ class Names(BaseModel):
 
 
 class Authority(BaseModel):
-    """An authority that serves through the rooms (Kela, DVV, Vero, Police)."""
+    """An authority that serves through the rooms (Kela, DVV, Vero, Police); ``phone`` is its
+    phone service, where a customer can book a visit to a point."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     name: Names
+    phone: Phone | None = None
+
+
+class Address(BaseModel):
+    """A point's visiting address: the street (its name in fi/sv/en, a bilingual town has
+    two), the number, the postal code and post office, and the municipality's code (the
+    Statistics Finland code PTV addresses carry, e.g. ``638`` Porvoo)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    street: Names
+    number: str = Field(min_length=1, max_length=30)
+    postal_code: Annotated[str, StringConstraints(pattern=r"^[0-9]{5}$")]
+    post_office: Names
+    municipality_code: Annotated[str, StringConstraints(pattern=r"^[0-9]{3}$")]
+
+
+class Accessibility(BaseModel):
+    """What a customer needs to know of a room before the visit: whether it is reached
+    without steps, whether it has an induction loop for hearing aids, and whether it is a
+    room of the building or a prefabricated room module."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    step_free: bool
+    induction_loop: bool
+    kind: Literal["room", "module"]
 
 
 class Room(BaseModel):
@@ -43,6 +70,7 @@ class Room(BaseModel):
     name: str
     names: Names | None = None
     devices: tuple[Slug, ...] = DEVICE_TYPES
+    access: Accessibility | None = None  # None: the registry does not say
 
     def local_name(self, language: str) -> str:
         """The room's name in ``language`` (its own name when it has no such form)."""
@@ -74,8 +102,14 @@ class Site(BaseModel):
     rooms: dict[Slug, Room] = Field(min_length=1)
     service_hours: WeeklyTable | None = None
     building_hours: WeeklyTable | None = None
+    # closed on Finnish public holidays (the demo's round-the-clock sites are not)
+    observes_holidays: bool = True
     # the site's backup number: an unanswered call-button call is texted there
-    backup_phone: Annotated[str, StringConstraints(pattern=r"^\+[0-9]{6,15}$")] | None = None
+    backup_phone: Phone | None = None
+    # what the public page and the catalogue (PTV) say of the point
+    address: Address | None = None
+    phone: Phone | None = None  # the point's own service number: bookings and questions
+    ptv_organization: str | None = Field(default=None, pattern=r"^[0-9a-f-]{36}$")
 
     @model_validator(mode="after")
     def _hours_parse(self) -> Site:

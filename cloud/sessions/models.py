@@ -1,7 +1,8 @@
 """Tables of video sessions. Nothing of the content: a session row says which visit and room,
 when it was meant to run and when it really ran; a participant row says in which role someone
 took part and when; events say what happened when. Of a third party only the name shown to
-the expert, the assurance level and the times are kept, never an identity code."""
+the expert, the assurance level and the times are kept, never an identity code; while the
+session runs, a keyed hash of the login's subject tells the same person again."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -50,6 +51,9 @@ class Participant(Base):
     staff_id: Mapped[int | None] = mapped_column(Integer)  # the expert or advisor
     shown_name: Mapped[str | None] = mapped_column(String(100))  # what the expert sees
     assurance: Mapped[str | None] = mapped_column(String(64))  # the acr of a third party
+    # HMAC(server secret, issuer and subject) of a third party: the same person logging in
+    # again replaces their participant; cleared when the session ends
+    identity_hash: Mapped[str | None] = mapped_column(String(64))
     authenticated_at: Mapped[datetime | None] = mapped_column(Instant)
     affirmed_at: Mapped[datetime | None] = mapped_column(Instant)  # the place is confidential
     joined_at: Mapped[datetime] = mapped_column(Instant)

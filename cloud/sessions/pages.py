@@ -11,7 +11,7 @@ from datetime import timedelta
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from cloud.accounts.access import EXPERT
+from cloud.accounts.access import EXPERT, may
 from cloud.accounts.deps import Access
 from cloud.accounts.pages import PageAccess
 from cloud.api.deps import NowDep, RegistryDep, SessionDep
@@ -22,7 +22,7 @@ from cloud.bookings import service as bookings
 from cloud.bookings.views import RulesDep
 from cloud.sessions import service, thirdparty
 from cloud.sessions.rules import SessionRefused
-from cloud.sessions.views import session_settings
+from cloud.sessions.views import replaced_elsewhere, session_settings
 from cloud.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -32,23 +32,25 @@ VIEW_TEXTS = tuple(f"sessions.{key}" for key in (
     "reconnecting", "ended", "joining", "no_camera", "thanks", "terminal", "expert",
     "third_party", "advisor", "joined", "admitted", "reconnected", "left", "lobby_wait",
     "denied", "identity_asked", "identity_already", "identity_coming", "identity_checked",
-    "identity_failed", "identity_timeout"))
+    "identity_failed", "identity_timeout", "superseded", "terminal_joined",
+    "terminal_not_yet", "terminal_reconnecting"))
 TERMINAL_TEXTS = tuple(f"sessions.{key}" for key in (
-    "next_visit", "no_visit", "offline", "reconnecting", "called", "advisor_coming",
-    "call_failed"))
-
-
+    "next_visit", "no_visit", "offline", "called", "advisor_coming", "call_failed",
+    "expert_joins_soon", "expert_reconnecting"))
 
 
 @router.get("/sessions/terminal")
 def terminal_page(request: Request, registry: RegistryDep, site: str = "", room: str = ""
                   ) -> Response:
     """The room terminal's kiosk page; the room's token follows in the URL's fragment
-    (``#token=...``), which the browser never sends to the server."""
+    (``#token=...``), which the browser never sends to the server. A kiosk: no link on it
+    leads to the staff's pages."""
     if site not in registry.sites or room not in registry.sites[site].rooms:
         raise not_found("room")
-    return render(request, "session-terminal.html", site=site, room=room,
-                  script_keys=TERMINAL_TEXTS,
+    feedback_ms = round(session_settings(request.app).feedback_s * 1000)
+    return render(request, "session-terminal.html", site=site, room=room, kiosk=True,
+                  feedback_ms=feedback_ms, script_keys=TERMINAL_TEXTS,
+                  warning_minutes=session_settings(request.app).warning_minutes,
                   site_name=registry.sites[site].name.model_dump())
 
 
@@ -61,15 +63,39 @@ def _rooms(access: Access, registry) -> list[tuple[str, str, dict]]:
             or (principal.role == EXPERT and principal.organisation in site.authorities)]
 
 
+def _openable(access: Access, registry, rules, rooms) -> list[str]:
+    """The services the person may open a session of in one of ``rooms``: an expert only
+    their own authority's, an advisor those offered at their sites."""
+    return sorted({service_id for site, _, _ in rooms
+                   for service_id, offered in rules.catalogue.offered_at(registry, site).items()
+                   if may(access.principal, "session.open", site=site,
+                          authority=offered.authority)})
+
+
+def _fitting(db, rooms, services: list[str], principal, now) -> tuple[str | None, str | None]:
+    """The room and service to preselect: those of a visit due in one of the rooms now
+    (its slot began or begins within half an hour), else an expert's first service; an
+    advisor with no such visit chooses (no silent guess of another authority)."""
+    listed = {(site, room) for site, room, _ in rooms}
+    for booking in bookings.bookings_between(db, start=now - timedelta(minutes=60),
+                                             end=now + timedelta(minutes=30)):
+        if ((booking.site, booking.room) in listed and booking.service in services
+                and booking.end > now and booking.status in ("booked", "checked_in")):
+            return f"{booking.site}/{booking.room}", booking.service
+    return None, services[0] if services and principal.role == EXPERT else None
+
+
 @router.get("/sessions/new")
-def start_page(request: Request, access: PageAccess, registry: RegistryDep,
-               rules: RulesDep) -> Response:
-    """The form to start a session in a room now (a walk-in, or a visit without booking)."""
+def start_page(request: Request, db: SessionDep, access: PageAccess, registry: RegistryDep,
+               rules: RulesDep, now: NowDep) -> Response:
+    """The form to start a session in a room now (a walk-in, or a visit without booking):
+    the rooms and services the person may open, the visit due now preselected."""
     rooms = _rooms(access, registry)
-    services = sorted({s for site, _, _ in rooms for s in rules.catalogue.offered_at(
-        registry, site)})
+    services = _openable(access, registry, rules, rooms)
+    room, chosen = _fitting(db, rooms, services, access.principal, now)
     return render(request, "session-start.html", principal=access.principal, rooms=rooms,
-                  services=services, catalogue=rules.catalogue.services)
+                  services=services, catalogue=rules.catalogue.services,
+                  authorities=registry.authorities, chosen_room=room, chosen_service=chosen)
 
 
 @router.post("/sessions/new")
@@ -111,8 +137,8 @@ def booking_session(booking_id: RowId, request: Request, db: SessionDep, access:
 
 
 @router.get("/sessions/{session_id:int}")
-def session_page(session_id: RowId, request: Request, db: SessionDep,
-                 access: PageAccess) -> Response:
+def session_page(session_id: RowId, request: Request, db: SessionDep, access: PageAccess,
+                 registry: RegistryDep, rules: RulesDep) -> Response:
     """The expert's session view; for the site's staff, who is in the session."""
     video_session = service.get(db=db, session_id=session_id)
     if video_session is None:
@@ -126,7 +152,26 @@ def session_page(session_id: RowId, request: Request, db: SessionDep,
                       participants=service.participants(db=db, session_id=session_id))
     return render(request, "session-page.html", principal=access.principal,
                   session=video_session, mode="expert", credential=None,
+                  visit=visit_facts(db, registry, rules, video_session),
+                  warning_minutes=session_settings(request.app).warning_minutes,
                   script_keys=VIEW_TEXTS)
+
+
+def visit_facts(db, registry, rules, video_session) -> dict:
+    """What the expert's view says of the visit: its site's zone, the service, site and
+    room by their names in every language, the customer's shown name (None: a walk-in
+    without a booking) and what the room terminal is doing."""
+    site = registry.sites[video_session.site]
+    room = site.rooms.get(video_session.room)
+    offered = rules.catalogue.services.get(video_session.service)
+    booking = bookings.booking_by_id(db, booking_id=video_session.booking_id) \
+        if video_session.booking_id is not None else None
+    return {"zone": site.zone, "site": site.name.model_dump(),
+            "room": {lang: room.local_name(lang) for lang in ("fi", "sv", "en")}
+            if room else video_session.room,
+            "service": offered.name.model_dump() if offered else video_session.service,
+            "customer": booking.customer_name if booking else None,
+            "terminal": service.terminal_state(db=db, session_id=video_session.id)}
 
 
 @router.get("/sessions/invite/affirm", name="affirmation_page")
@@ -153,9 +198,11 @@ async def affirm(request: Request, db: SessionDep, now: NowDep) -> Response:
         return render(request, "session-affirm.html", status_code=422, error=True,
                       who=thirdparty.pending(settings, cookie)["name"])
     db.commit()
+    replaced_elsewhere(request.app, participant, now=now)
     response = render(request, "session-page.html", principal=None, mode="guest",
                       session=service.get(db=db, session_id=participant.session_id),
-                      credential=credential, script_keys=VIEW_TEXTS)
+                      credential=credential, visit=None,
+                      warning_minutes=settings.warning_minutes, script_keys=VIEW_TEXTS)
     response.delete_cookie(thirdparty.PENDING_COOKIE, path="/")
     response.headers["cache-control"] = "no-store"  # the page holds the credential
     return response

@@ -116,6 +116,20 @@ def participants(*, db: Session, session_id: int) -> list[Participant]:
         Participant.session_id == session_id).order_by(Participant.id)))
 
 
+TERMINAL_JOINED, TERMINAL_NOT_YET, TERMINAL_RECONNECTING = "joined", "not_yet", "reconnecting"
+
+
+def terminal_state(*, db: Session, session_id: int) -> str:
+    """What the room terminal is doing in the session: ``joined`` (connected),
+    ``reconnecting`` (was in, its link dropped) or ``not_yet`` (never in, or left)."""
+    terminal = db.scalar(select(Participant).where(
+        Participant.session_id == session_id, Participant.role == TERMINAL)
+        .order_by(Participant.id.desc()).limit(1))
+    if terminal is None or terminal.state != ADMITTED or terminal.connected_at is None:
+        return TERMINAL_NOT_YET
+    return TERMINAL_JOINED if terminal.connected else TERMINAL_RECONNECTING
+
+
 def events_of(*, db: Session, session_id: int) -> list[SessionEvent]:
     """The session's events, oldest first."""
     return list(db.scalars(select(SessionEvent).where(
@@ -146,26 +160,32 @@ def note_advisor(*, db: Session, session_id: int, kind: str, now: datetime) -> N
 def join(*, db: Session, video_session: VideoSession, role: str, now: datetime,
          staff_id: int | None = None, shown_name: str | None = None,
          assurance: str | None = None, authenticated_at: datetime | None = None,
-         affirmed_at: datetime | None = None) -> tuple[Participant, str]:
+         affirmed_at: datetime | None = None, identity_hash: str | None = None
+         ) -> tuple[Participant, str]:
     """Enter ``video_session`` as ``role``; returns the participant and its credential, the
     only copy. The room and the expert are in at once, others wait in the lobby. The room's
-    terminal and a member of staff who joined before get a new credential for the same
-    place (the old one stops working)."""
+    terminal, a member of staff who joined before and a third party logging in again as the
+    same person (``identity_hash``) get a new credential for the same place: the old one
+    stops working, and the old page is closed when the new one connects or is told
+    (``superseded_event``)."""
     if video_session.ended_at is not None or now >= video_session.ends_at:
         raise SessionRefused("ended", "the session has ended")
     credential = secrets.token_urlsafe(32)
-    existing = _returning(db, video_session.id, role, staff_id)
+    existing = _returning(db, video_session.id, role, staff_id, identity_hash)
     if existing is not None:
         if existing.state in (DENIED, REMOVED):
             raise SessionRefused("removed", "the expert has removed this participant")
         existing.credential_hash = digest(credential)
+        if role == rules.THIRD_PARTY:  # the new login's name, level and times
+            existing.shown_name, existing.assurance = shown_name, assurance
+            existing.authenticated_at, existing.affirmed_at = authenticated_at, affirmed_at
         db.flush()
         return existing, credential
     participant = Participant(
         session_id=video_session.id, role=role, state=rules.first_state(role),
         credential_hash=digest(credential), staff_id=staff_id, shown_name=shown_name,
         assurance=assurance, authenticated_at=authenticated_at, affirmed_at=affirmed_at,
-        joined_at=now, connected=False)
+        identity_hash=identity_hash, joined_at=now, connected=False)
     if participant.state == ADMITTED:
         participant.admitted_at = now
     db.add(participant)
@@ -175,13 +195,17 @@ def join(*, db: Session, video_session: VideoSession, role: str, now: datetime,
     return participant, credential
 
 
-def _returning(db: Session, session_id: int, role: str, staff_id: int | None
-               ) -> Participant | None:
-    if role != TERMINAL and staff_id is None:
-        return None  # every third party's login is a participant of its own
+def _returning(db: Session, session_id: int, role: str, staff_id: int | None,
+               identity_hash: str | None) -> Participant | None:
     query = select(Participant).where(Participant.session_id == session_id,
                                       Participant.role == role)
-    if role != TERMINAL:
+    if role == rules.THIRD_PARTY:
+        if identity_hash is None:
+            return None
+        query = query.where(Participant.identity_hash == identity_hash)
+    elif role != TERMINAL:
+        if staff_id is None:
+            return None
         query = query.where(Participant.staff_id == staff_id)
     return db.scalar(query.order_by(Participant.id.desc()).limit(1))
 
@@ -218,6 +242,8 @@ def decide(*, db: Session, actor: Participant, action: str, participant_id: int,
     target.state = state
     if target.state == ADMITTED:
         target.admitted_at = now
+    else:  # turned away or removed: the signalling closes their socket
+        target.connected = False
     _event(db, target.session_id, {"admit": "admitted", "deny": "denied",
                                    "remove": "removed"}[action], now, target,
            _in_for(target, now) if action == "remove" else None)
@@ -311,6 +337,7 @@ def end_session(*, db: Session, session_id: int, by: str, now: datetime,
         if participant.state == ADMITTED and participant.left_at is None:
             _event(db, session_id, "left", at, participant, _in_for(participant, at))
         participant.connected = False
+        participant.identity_hash = None  # nobody joins any more: forget who was who
     started = video_session.started_at
     _event(db, session_id, "ended", at,
            seconds=None if started is None else (at - started).total_seconds())
@@ -354,13 +381,26 @@ def invited_session(*, db: Session, token: str, now: datetime) -> VideoSession:
 
 def claim_id_token(*, db: Session, id_token: str, expires_at: datetime, now: datetime) -> None:
     """Accept an ID token once: the same token again is refused as a replay."""
+    claim_once(db=db, key=id_token, expires_at=expires_at, now=now)
+
+
+def claim_once(*, db: Session, key: str, expires_at: datetime, now: datetime) -> None:
+    """Accept ``key`` (an ID token, a pending affirmation) once until ``expires_at``: the
+    same again is refused as a replay, also on another replica."""
     db.query(SeenIdToken).filter(SeenIdToken.expires_at < now).delete()
     try:
         with db.begin_nested():
-            db.execute(insert(SeenIdToken).values(token_hash=digest(id_token),
+            db.execute(insert(SeenIdToken).values(token_hash=digest(key),
                                                   expires_at=expires_at))
     except IntegrityError:
         raise SessionRefused("replayed_token", "this login was already used") from None
+
+
+def identity_key(settings: SessionSettings, *, issuer: str, subject: str) -> str:
+    """The keyed hash by which a third party's login is told again in one session: never
+    the subject itself, and nothing to match against without the server's secret."""
+    return hmac.new(settings.state_secret.get_secret_value().encode(),
+                    f"third-party\n{issuer}\n{subject}".encode(), hashlib.sha256).hexdigest()
 
 
 def lobby(*, db: Session, session_id: int) -> list[Participant]:
@@ -471,6 +511,18 @@ def booking_videos(*, db: Session, booking_ids: list[int]) -> dict[int, BookingV
     return {s.booking_id: BookingVideo(
         ENDED if s.ended_at else LIVE if s.started_at else NOT_STARTED, s.id in joined)
         for s in found}
+
+
+def without_booking(*, db: Session, authority: str | None, start: datetime, end: datetime
+                    ) -> list[VideoSession]:
+    """The sessions opened in [start, end) without a booking (started in a room now, e.g.
+    by the site's advisor), of ``authority`` (None: every authority), by their slot."""
+    query = select(VideoSession).where(VideoSession.booking_id.is_(None),
+                                       VideoSession.slot_start >= start,
+                                       VideoSession.slot_start < end)
+    if authority is not None:
+        query = query.where(VideoSession.authority == authority)
+    return list(db.scalars(query.order_by(VideoSession.slot_start, VideoSession.id)))
 
 
 def no_show_candidates(*, db: Session, site: str, now: datetime) -> list[int]:

@@ -19,6 +19,8 @@ class SessionSettings(BaseSettings):
     grace_minutes: int = Field(10, ge=0)  # a session ends this long after its slot at the latest
     warning_minutes: int = Field(5, ge=1)  # the peers are warned this long before the end
     early_minutes: int = Field(10, ge=0)  # the room and the expert may join this early
+    # the kiosk's five faces give way to its waiting screen this long after a session's end
+    feedback_s: float = Field(60.0, gt=0, le=1800)
     watch_period_s: float = Field(1.0, gt=0)  # how often a replica checks its sessions' ends
     # a staff member's socket ends at most this long after their staff session ends
     staff_check_s: float = Field(15.0, gt=0)

@@ -34,6 +34,7 @@ from cloud.sessions.rules import (
     ADMITTED,
     BY_EXPERT,
     BY_SLOT_END,
+    DENIED,
     EXPERT,
     WAITING,
     SessionRefused,
@@ -56,6 +57,13 @@ _connection_ids = itertools.count(1)
 def session_channel(session_id: int) -> str:
     """The live-bus channel of one session's signalling."""
     return f"session/{session_id}"
+
+
+def superseded_event(participant_id: int, *, at: datetime) -> dict:
+    """The event that closes every socket a participant opened before ``at``, when a new
+    login took its place (the old page is told, then closed with 4001)."""
+    return {"type": "superseded", "to": participant_id, "connection": None,
+            "before": at.isoformat()}
 
 
 def peer_view(participant: Participant) -> dict:
@@ -224,10 +232,16 @@ class Connection:
             kind = "waiting"
         return welcome, kind
 
-    def _peer_event(self, kind: str, view: dict) -> dict:
-        event = {"type": "peer", "event": kind, "peer": view, "from": self.participant_id}
-        if kind == "waiting":
-            event["to_role"] = EXPERT  # only the expert learns of the lobby
+    def _peer_event(self, kind: str, view: dict, *, private: bool | None = None) -> dict:
+        """A change of this peer (``from`` it, so its own socket skips it) or, for a
+        decision, of the one decided about (every expert page hears it, the deciding one
+        too). Of one never admitted (waiting, turned away, leaving the lobby) only the
+        experts and the person learn (``private``)."""
+        event = {"type": "peer", "event": kind, "peer": view}
+        if kind not in DECISIONS.values():
+            event["from"] = self.participant_id
+        if view["state"] in (WAITING, DENIED) if private is None else private:
+            event["to_role"] = EXPERT
         return event
 
     async def _pump(self, events) -> None:
@@ -283,11 +297,12 @@ class Connection:
             require(self.role, "end", state=self.state)
             await sig.end(self.session_id, by=BY_EXPERT, actor_id=self.participant_id)
         elif kind == "leave":
-            now = sig.clock()
+            now, from_lobby = sig.clock(), self.state == WAITING
             left = await sig.db(lambda db: peer_view(service.leave(
                 db=db, participant=db.get(Participant, self.participant_id), now=now)))
             self.finished = True
-            await sig.publish(self.session_id, self._peer_event("left", left))
+            await sig.publish(self.session_id, self._peer_event("left", left,
+                                                                private=from_lobby))
             await _close(self.websocket, 1000)
             return True
         elif kind == "ping":
@@ -321,8 +336,10 @@ class Connection:
             if not self._meant_for_me(event):
                 continue
             if event.get("type") == "superseded":
-                if event.get("connection") != self.id:
-                    self.finished = True  # the same participant came back on another socket
+                if self._superseded_by(event):
+                    # the same participant came back on another socket, or logged in again
+                    self.finished = True
+                    await self.websocket.send_json({"type": "superseded"})
                     await _close(self.websocket, CLOSE_SUPERSEDED)
                     return
                 continue
@@ -330,6 +347,14 @@ class Connection:
                 return
             await self.websocket.send_json({k: v for k, v in event.items()
                                             if k not in ("to", "to_role")})
+
+    def _superseded_by(self, event: dict) -> bool:
+        """Whether another socket of the same participant (``connection``), or a new login
+        (every socket opened ``before``), took this one's place."""
+        before = event.get("before")
+        if before is not None:
+            return self.connected_at is None or self.connected_at < datetime.fromisoformat(before)
+        return event.get("connection") != self.id
 
     def _follow(self, view: dict) -> None:
         """Keep the set of admitted peers one may signal to, whoever made the change."""

@@ -3,11 +3,14 @@ confidentiality affirmation. The login reuses the platform's OIDC client
 (``cloud.accounts.oidc``: PKCE, state, nonce, the ID token's signature, issuer, audience and
 expiry) with the third parties' own client, and adds what a third party needs: the assurance
 level from ``acr``, a fresh token, and a token used only once. What passes between the login
-and the affirmation travels in a signed, short-lived cookie; nothing is stored until the
-person has affirmed, and then only the shown name, the level and the times."""
+and the affirmation travels in a signed, short-lived cookie, which the server accepts once;
+nothing is stored until the person has affirmed, and then only the shown name, the level, the
+times and, while the session runs, a keyed hash of the login's subject (the same person
+logging in again replaces their earlier participant)."""
 from __future__ import annotations
 
 import json
+import secrets
 from datetime import UTC, datetime, timedelta
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -75,9 +78,13 @@ def finish_login(*, db: Session, settings: SessionSettings, flow_cookie: str, co
     service.claim_id_token(db=db, id_token=json.dumps(claims, sort_keys=True),
                            expires_at=now + timedelta(seconds=settings.token_max_age_s * 2),
                            now=now)
+    if not claims.get("sub"):
+        raise SessionRefused("bad_token", "the login names no subject")
     return _serializer(settings, "invite-pending").dumps({
         "session": video_session.id, "name": rules.shown_name(claims), "acr": acr,
-        "at": authenticated.timestamp()})
+        "at": authenticated.timestamp(), "once": secrets.token_urlsafe(16),
+        "who": service.identity_key(settings, issuer=str(claims.get("iss", "")),
+                                    subject=str(claims["sub"]))})
 
 
 def pending(settings: SessionSettings, cookie: str) -> dict:
@@ -97,8 +104,11 @@ def affirm(*, db: Session, settings: SessionSettings, cookie: str, affirmed: boo
     if not affirmed:
         raise SessionRefused("no_affirmation", "joining needs the affirmation that you are "
                              "in a place fit for confidential matters")
+    # the signed cookie could be sent again for its whole life: the server takes it once
+    service.claim_once(db=db, key=f"affirmation\n{who['once']}",
+                       expires_at=now + timedelta(seconds=PENDING_SECONDS), now=now)
     video_session = service.get(db=db, session_id=who["session"])
     return service.join(db=db, video_session=video_session, role=rules.THIRD_PARTY, now=now,
                         shown_name=who["name"], assurance=who["acr"],
                         authenticated_at=datetime.fromtimestamp(who["at"], UTC),
-                        affirmed_at=now)
+                        affirmed_at=now, identity_hash=who["who"])

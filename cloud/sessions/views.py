@@ -36,7 +36,12 @@ from cloud.sessions.schemas import (
     TerminalIn,
 )
 from cloud.sessions.settings import SessionSettings
-from cloud.sessions.signalling import Signalling, peer_view
+from cloud.sessions.signalling import (
+    Signalling,
+    peer_view,
+    session_channel,
+    superseded_event,
+)
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
 
@@ -273,6 +278,13 @@ def affirmation(request: Request) -> dict:
     return {"session_id": who["session"], "name": who["name"]}
 
 
+def replaced_elsewhere(app, participant, *, now) -> None:
+    """Close and tell the page of an earlier login of the same third party, if it is open:
+    the new login has its place (after the commit)."""
+    app.state.live_bus.publish_threadsafe(session_channel(participant.session_id),
+                                          superseded_event(participant.id, at=now))
+
+
 @router.post("/invite/affirm")
 def affirm(body: AffirmIn, request: Request, db: SessionDep, now: NowDep) -> JoinOut:
     """The affirmation: the third party enters the lobby and gets its credential."""
@@ -281,6 +293,7 @@ def affirm(body: AffirmIn, request: Request, db: SessionDep, now: NowDep) -> Joi
         db=db, settings=settings, affirmed=body.affirmed, now=now,
         cookie=request.cookies.get(thirdparty.PENDING_COOKIE, ""))
     db.commit()
+    replaced_elsewhere(request.app, participant, now=now)
     return _joined(participant, credential, service.get(db=db,
                                                         session_id=participant.session_id))
 

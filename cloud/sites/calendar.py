@@ -8,9 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Container
 from datetime import date
+from functools import cache
 
 import holidays as holiday_calendars
 
 # New Year, Epiphany, Easter, May Day, Ascension, Pentecost, Midsummer Eve and Day, All
 # Saints', Independence Day, Christmas Eve, Christmas and Boxing Day
 FINNISH_HOLIDAYS: Container[date] = holiday_calendars.Finland()
+
+# the library's name for each page language's holiday names
+_NAME_LANGUAGES = {"fi": "fi", "sv": "sv_FI", "en": "en_US"}
+
+
+@cache
+def _named(lang: str) -> holiday_calendars.HolidayBase:
+    return holiday_calendars.Finland(language=_NAME_LANGUAGES[lang])
+
+
+def holiday_name(day: date, lang: str) -> str | None:
+    """The public holiday on ``day`` by its name in ``lang`` (fi, sv, en), or None."""
+    return _named(lang).get(day)

@@ -24,10 +24,12 @@ _EXCEPTIONS = select(_exception.day, _exception.spans).where(
 
 def weekly_hours(registry: Registry, *, site: str,
                  holidays: Container[date] = FINNISH_HOLIDAYS) -> OpeningHours:
-    """The site's hours by its week and the holidays alone (no dated exceptions)."""
+    """The site's hours by its week and the holidays alone (no dated exceptions); a site
+    that does not observe public holidays has none."""
     entry = registry.sites[site]
     return OpeningHours(building=entry.building_week, service=entry.service_week,
-                        holidays=holidays, tz=entry.zone)
+                        holidays=holidays if entry.observes_holidays else frozenset(),
+                        tz=entry.zone)
 
 
 def opening_hours(session: Session, *, registry: Registry, site: str, first: date, last: date,

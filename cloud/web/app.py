@@ -24,7 +24,7 @@ from cloud.web.security import BodyLimit, CrossSiteCheck, SecurityHeaders
 from cloud.web.settings import WebSettings
 
 DOMAINS = ("twin", "ingest", "incidents", "accounts", "bookings", "sessions", "stats", "notify",
-           "consoles", "probe", "calls")
+           "consoles", "probe", "calls", "points")
 STATIC = Path(__file__).parent / "static"
 SWAGGER_ASSETS = Path(fastapi_offline.__file__).parent / "static"  # Swagger UI, no CDN
 
@@ -137,7 +137,7 @@ def _load_domain_settings(app: FastAPI) -> None:
     state.call_settings, state.incident_settings = CallSettings(), IncidentSettings()
     state.probe_settings, state.session_settings = ProbeSettings(), SessionSettings()
     state.matrix = state.incident_settings.matrix(registry)
-    state.booking_rules = BookingRules.load(registry)
+    state.booking_rules = state.booking_settings.rules(registry)
 
 
 def _domain_module(domain: str, module: str):

@@ -35,7 +35,8 @@ DOCS_PAGE = (STATIC / "docs.html").read_text(encoding="utf-8")
 CONSOLE_LINKS = {ADVISOR: (("advisor", "/console/advisor"),),
                  EXPERT: (("expert", "/console/expert"),),
                  SUPPORT: (("support", "/console/support"), ("docs", "/docs")),
-                 ADMIN: (("advisor", "/console/advisor"), ("docs", "/docs"))}
+                 ADMIN: (("staff", "/admin/staff"), ("audit", "/admin/audit"),
+                         ("advisor", "/console/advisor"), ("docs", "/docs"))}
 
 
 def _fleet(request: Request, access: Access, session, registry) -> list[dict]:

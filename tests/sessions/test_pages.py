@@ -43,6 +43,7 @@ def test_the_expert_in_a_browser_receives_the_terminals_camera_and_document_came
             assert page.get_by_text("Dokumenttikamera").first.is_visible()
             checked(page, "session-expert")
             page.get_by_role("button", name="Päätä tapaaminen").click()
+            page.get_by_role("button", name="Kyllä, päätä tapaaminen").click()
             page.get_by_role("heading", name="Lyhyt palaute tapaamisesta").wait_for()
             checked(page, "session-expert-feedback")
             page.get_by_label("4").check()

@@ -165,3 +165,15 @@ async def _an_admitted_third_party_sees_the_room_and_the_expert_in_a_three_party
         for peer in (guest, terminal, expert):
             await peer.close()
     assert not any(m["type"] == "peer" and m["event"] == "waiting" for m in terminal.messages)
+
+
+def test_the_keyed_hash_of_a_third_partys_login_is_forgotten_when_the_session_ends(invited):
+    live, _, session = invited
+    assert login(live, session["id"]).status_code == 200
+    (guest,) = _third_parties(live, session["id"])
+    assert guest.identity_hash and "subject-1" not in guest.identity_hash
+    with live.client() as staff:
+        ended = staff.post(f"/api/sessions/{session['id']}/end", headers=live.staff("exp-kela"))
+    assert ended.json() == {"ended": True}
+    (guest,) = _third_parties(live, session["id"])
+    assert guest.identity_hash is None

@@ -83,17 +83,40 @@ function renderLobby(waiting) {
   $("[data-lobby]").hidden = waiting.size === 0;
 }
 
+// what the room terminal is doing, from the peer events about it
+const TERMINAL_STATES = { joined: "joined", reconnected: "joined", reconnecting: "reconnecting",
+  left: "not_yet", removed: "not_yet" };
+
+function showTerminal(state) {
+  const line = $("[data-terminal-state]");
+  if (!line || !state) return;
+  line.dataset.terminalState = state;
+  line.textContent = text(`sessions.terminal_${state}`);
+}
+
+// the page is out of the meeting: no lobby and no controls are left to press
+function closeView(words) {
+  say(words);
+  if (client) { client.waiting.clear(); renderLobby(client.waiting); }
+  $("[data-live]").hidden = true;
+  const dialog = $("[data-end-dialog]");
+  if (dialog && dialog.open) dialog.close();
+}
+
 function onEvent(message) {
   const waiting = client.waiting;
   if (message.type === "welcome") {  // the page's live indicator tells its own reconnecting
     waiting.clear(); // after a reconnect the welcome's lobby is the whole truth
     for (const peer of message.lobby) waiting.set(peer.id, peer);
     renderLobby(waiting);
+    if (message.peers.some((peer) => peer.role === "terminal")) showTerminal("joined");
     say(message.you.state === "waiting" ? text("sessions.lobby_wait") : text("sessions.connected"));
   } else if (message.type === "peer") {
+    // only one still waiting stays in the lobby, whoever decided and on whichever page
     if (message.event === "waiting") { waiting.set(message.peer.id, message.peer); chime(); }
-    else waiting.delete(message.peer.id);
+    else if (message.peer.state !== "waiting") waiting.delete(message.peer.id);
     renderLobby(waiting);
+    if (message.peer.role === "terminal") showTerminal(TERMINAL_STATES[message.event]);
     const tile = root.querySelector(`[data-peer-tile="${message.peer.id}"]`);
     if (message.event === "reconnecting") say(`${roleName(message.peer)}: ${text("sessions.reconnecting")}`);
     if (message.event === "reconnected" || message.event === "joined") say(`${roleName(message.peer)}: ${text("sessions.connected")}`);
@@ -102,13 +125,13 @@ function onEvent(message) {
   } else if (message.type === "warning") {
     $("[data-warning]").hidden = false;
   } else if (message.type === "ended") {
-    say(text("sessions.ended"));
-    $("[data-live]").hidden = true;
+    closeView(text("sessions.ended"));
     const form = $("[data-feedback]");
     if (form) { form.hidden = false; form.querySelector("input").focus(); }
   } else if (message.type === "denied" || message.type === "removed") {
-    say(text("sessions.denied"));
-    $("[data-live]").hidden = true;
+    closeView(text("sessions.denied"));
+  } else if (message.type === "superseded") {
+    closeView(text("sessions.superseded"));
   } else if (message.type === "admitted") {
     say(text("sessions.connected"));
   } else if (message.type === "advisor") {
@@ -169,7 +192,17 @@ async function start() {
 }
 
 on("[data-swap]", "click", () => { mainIsDocument = !mainIsDocument; showRoom(); });
-on("[data-end]", "click", () => client && client.end());
+// ending is final for everyone: the expert confirms it in a dialog first
+on("[data-end]", "click", () => $("[data-end-dialog]").showModal());
+on("[data-end-cancel]", "click", () => $("[data-end-dialog]").close());
+on("[data-end-confirm]", "click", async () => {
+  $("[data-end-dialog]").close();
+  if (client) client.end();
+  else {  // not joined: end it all the same
+    await postJson(`/api/sessions/${sessionId}/end`, {});
+    closeView(text("sessions.ended"));
+  }
+});
 on("[data-ask-identity]", "click", askIdentity);
 on("[data-invite]", "click", async () => {
   const invitation = await postJson(`/api/sessions/${sessionId}/invitations`, {});

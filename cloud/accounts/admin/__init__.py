@@ -1,0 +1,1 @@
+"""The administrator's pages of accounts (staff and the audit log): ``pages``."""
