@@ -134,7 +134,9 @@ def _wait_shown(page) -> str:
 def _banner_and_form(page, field: str) -> dict:
     """Scroll ``field`` of the booking form to the top as a link or focus would; where the
     banner and the field then are on screen."""
-    return page.evaluate("""field => {
+    return page.evaluate("""async field => {
+        // a frame first: the banner's new size (a new width, an escalation) is measured then
+        await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
         document.getElementById(field).scrollIntoView({block: "start"});
         const banner = document.querySelector("[data-call-alerts]").getBoundingClientRect();
         const input = document.getElementById(field).getBoundingClientRect();
@@ -154,6 +156,7 @@ def test_a_call_banner_counts_the_wait_and_stays_on_screen_above_the_booking_for
             arg=first, timeout=5_000)
         assert int(re.search(r"\d+", _wait_shown(page))[0]) > int(re.search(r"\d+", first)[0])
 
+        page.locator("#call-list li.call-urgent").wait_for(timeout=15_000)  # its full size
         for viewport in (LAPTOP, NARROW):
             page.set_viewport_size(viewport)
             for field in ("create-name", "create-submit"):
