@@ -1,5 +1,7 @@
 """The figures as tables: CSV and XLSX (openpyxl) with the same columns as the API's rows.
-A suppressed value is written ``<5``; a value that cannot be computed (no basis) is empty."""
+A hidden value (a small count, a complement that keeps one from being worked out, and what
+rests on either) is written ``..``, as Statistics Finland marks confidential cells, the same
+for every kind so that the mark tells nothing; a value that cannot be computed is empty."""
 from __future__ import annotations
 
 import csv
@@ -8,7 +10,7 @@ from collections.abc import Mapping, Sequence
 
 from cloud.stats.figures import FAMILIES
 
-SUPPRESSED = "<5"
+HIDDEN = ".."
 
 
 def columns(family: str, by: Sequence[str]) -> list[str]:
@@ -17,9 +19,9 @@ def columns(family: str, by: Sequence[str]) -> list[str]:
 
 
 def cells(row: Mapping, cols: Sequence[str]) -> list:
-    """One row's values in column order, suppressed ones as ``<5``."""
+    """One row's values in column order, hidden ones as ``..``."""
     hidden = set(row.get("suppressed", ()))
-    return [SUPPRESSED if c in hidden else row.get(c) for c in cols]
+    return [HIDDEN if c in hidden else row.get(c) for c in cols]
 
 
 def csv_text(family: str, by: Sequence[str], rows: Sequence[Mapping]) -> str:

@@ -11,10 +11,12 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import combinations
 
 from cloud.sites.hours import HELSINKI, WEEKDAYS, Interval, OpeningHours
+from cloud.stats.disclosure import Relation, protect
 from cloud.stats.facts import Change, Feedback, IncidentFact, Span, Visit
 
 PERIODS = ("day", "week", "month", "weekday")
@@ -25,14 +27,23 @@ SCORES = (1, 2, 3, 4, 5)
 
 @dataclass(frozen=True)
 class Family:
-    """A family of figures: the dimensions it may be grouped by, its fields in order, which
-    fields are counts and which measures rest on which count (both suppressed when small)."""
+    """A family of figures: the dimensions it may be grouped by, its fields in order, and what
+    small-count suppression needs: the ``counts`` (hidden when small), the ``sums`` (additive
+    minutes or seconds, each over its count: hidden with it), the other measures and what
+    they rest on (``basis``: hidden when any of those is), and the ``parts`` of a row (a
+    total and its weighted parts: ``visits = booked + walk_ins``)."""
 
     name: str
     dims: tuple[str, ...]
     fields: tuple[str, ...]
     counts: tuple[str, ...] = ()
-    basis: Mapping[str, str] | None = None
+    basis: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    sums: Mapping[str, str] = field(default_factory=dict)
+    parts: tuple[tuple[str, tuple[tuple[str, int], ...]], ...] = ()
+
+
+def _spread(count: str, measures: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    return {m: (count,) for m in measures}
 
 
 FAMILIES = {f.name: f for f in (
@@ -46,31 +57,36 @@ FAMILIES = {f.name: f for f in (
             "wait_p50_min", "wait_p90_min", "wait_min"),
            ("visits", "booked", "walk_ins", "completed", "no_shows", "cancelled", "moved",
             "realised_count", "wait_count"),
-           {"booked_min": "visits", "realised_min": "realised_count",
-            "realised_avg_min": "realised_count", "realised_p50_min": "realised_count",
-            "realised_p90_min": "realised_count", "wait_avg_min": "wait_count",
-            "wait_p50_min": "wait_count", "wait_p90_min": "wait_count",
-            "wait_min": "wait_count"}),
+           {**_spread("realised_count", ("realised_p50_min", "realised_p90_min")),
+            **_spread("wait_count", ("wait_p50_min", "wait_p90_min")),
+            "realised_avg_min": ("realised_count", "realised_min"),
+            "wait_avg_min": ("wait_count", "wait_min")},
+           {"booked_min": "visits", "realised_min": "realised_count", "wait_min": "wait_count"},
+           (("visits", (("booked", 1), ("walk_ins", 1))),)),
     Family("changes", ("site", "room", "authority", "service", "channel", "by", "action"),
            ("count",), ("count",)),
     Family("feedback", ("site", "authority", "giver"),
            ("count", "avg_score", *(f"score_{s}" for s in SCORES), "score_sum"),
            ("count", *(f"score_{s}" for s in SCORES)),
-           {"avg_score": "count", "score_sum": "count"}),
+           {"avg_score": ("count", "score_sum")}, {"score_sum": "count"},
+           (("count", tuple((f"score_{s}", 1) for s in SCORES)),
+            ("score_sum", tuple((f"score_{s}", s) for s in SCORES)))),
     Family("calls", ("site", "room"),
            ("calls", "acknowledged", "ack_p50_s", "ack_p90_s", "ack_max_s", "escalated",
             "ack_s_sum"),
            ("calls", "acknowledged", "escalated"),
-           {"ack_p50_s": "acknowledged", "ack_p90_s": "acknowledged",
-            "ack_max_s": "acknowledged", "ack_s_sum": "acknowledged"}),
+           _spread("acknowledged", ("ack_p50_s", "ack_p90_s", "ack_max_s")),
+           {"ack_s_sum": "acknowledged"}),
     Family("incidents", ("site", "room", "party", "category"),
            ("opened", "acknowledged", "respond_avg_min", "respond_p90_min", "resolved",
             "resolve_avg_min", "resolve_p90_min", "sla_breaches", "unavailable_min",
             "respond_min_sum", "resolve_min_sum"),
            ("opened", "acknowledged", "resolved", "sla_breaches"),
-           {"respond_avg_min": "acknowledged", "respond_p90_min": "acknowledged",
-            "resolve_avg_min": "resolved", "resolve_p90_min": "resolved",
-            "respond_min_sum": "acknowledged", "resolve_min_sum": "resolved"}),
+           {"respond_avg_min": ("acknowledged", "respond_min_sum"),
+            "respond_p90_min": ("acknowledged",),
+            "resolve_avg_min": ("resolved", "resolve_min_sum"),
+            "resolve_p90_min": ("resolved",)},
+           {"respond_min_sum": "acknowledged", "resolve_min_sum": "resolved"}),
     Family("tasks", ("site", "task"), ("minutes", "entries"), ("entries",)),
 )}
 
@@ -365,11 +381,70 @@ def small(value) -> bool:
 
 
 def suppress(family: str, rows: Iterable[dict]) -> list[dict]:
-    """The rows as shown outside the site's own staff: every small count, and every measure
-    resting on a small count, is ``None`` and named in the row's ``suppressed`` list."""
-    spec, out = FAMILIES[family], []
-    for row in rows:
-        hidden = [f for f in spec.counts if small(row[f])]
-        hidden += [f for f, basis in (spec.basis or {}).items() if small(row[basis])]
-        out.append({**row, **{f: None for f in hidden}, "suppressed": sorted(set(hidden))})
+    """The rows as shown outside the site's own staff: every small count is hidden, then
+    complements (``hidden_cells``) so that no hidden count or sum can be worked out from the
+    cells shown and the table's totals; a sum over a hidden count and every measure resting
+    on a hidden field go with it. Hidden values are ``None`` and named in the row's
+    ``suppressed`` list."""
+    spec, rows = FAMILIES[family], list(rows)
+    hidden = hidden_cells(family, rows)
+    out = []
+    for i, row in enumerate(rows):
+        gone = {f for f in (*spec.counts, *spec.sums) if (frozenset({i}), f) in hidden}
+        gone |= {m for m, basis in spec.basis.items() if gone & set(basis)}
+        out.append({**row, **{f: None for f in gone}, "suppressed": sorted(gone)})
+    return out
+
+
+def table_dims(spec: Family, rows: Sequence[dict]) -> tuple[str, ...]:
+    """The dimensions of a table's rows: the period and the family's dimensions they hold."""
+    return ("period", *(d for d in spec.dims if rows and d in rows[0]))
+
+
+def hidden_cells(family: str, rows: Sequence[dict]) -> set[tuple[frozenset, str]]:
+    """The hidden cells ``(rows added up, field)`` of a table and of its totals (every
+    grouping by fewer of its dimensions, down to the grand total, as a reader gets them by
+    asking coarser questions; row ``i`` itself is ``frozenset({i})``): the small counts, the
+    sums over a hidden count, and the complements ``cloud.stats.disclosure.protect`` adds so
+    that the shown cells and totals give no hidden one away."""
+    spec = FAMILIES[family]
+    fields = (*spec.counts, *spec.sums)
+    groups = table_groups(spec, rows)
+    values = {(g, f): sum(rows[i][f] or 0 for i in g) for g in groups for f in fields}
+    return protect(values, [c for c in values if c[1] in spec.counts and small(values[c])],
+                   _relations(spec, groups, fields),
+                   follows={(g, c): [(g, s) for s, b in spec.sums.items() if b == c]
+                            for g in groups for c in spec.counts})
+
+
+def table_groups(spec: Family, rows: Sequence[dict]) -> dict[frozenset, list[frozenset]]:
+    """The table's rows and totals, each as the rows it adds up, with its finer parts along
+    each dimension (a total asked twice by different groupings is one)."""
+    dims = table_dims(spec, rows)
+    out: dict[frozenset, list[frozenset]] = {}
+    for kept in (k for n in range(len(dims) + 1) for k in combinations(dims, n)):
+        lines: dict[tuple, set[int]] = defaultdict(set)
+        for i, row in enumerate(rows):
+            lines[tuple(row[d] for d in kept)].add(i)
+        for members in lines.values():
+            out.setdefault(frozenset(members), [])
+    for total, splits in out.items():  # a total's parts along a dimension: one level finer
+        for d in dims:
+            parts = defaultdict(set)
+            for i in total:
+                parts[rows[i][d]].add(i)
+            if len(parts) > 1 and all(frozenset(p) in out for p in parts.values()):
+                splits.append([frozenset(p) for p in parts.values()])
+    return out
+
+
+def _relations(spec: Family, groups: Mapping[frozenset, list], fields: Sequence[str]
+               ) -> list[Relation]:
+    """Every total is the sum of its parts along each dimension, and a cell's parts add up to
+    its total (``visits = booked + walk_ins``)."""
+    out = [Relation((((total, f), 1), *(((p, f), -1) for p in parts)))
+           for total, splits in groups.items() for parts in splits for f in fields]
+    for g in groups:
+        for total, parts in spec.parts:
+            out.append(Relation((((g, total), 1), *(((g, p), -k) for p, k in parts))))
     return out

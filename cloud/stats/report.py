@@ -9,7 +9,7 @@ import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 
 import yaml
@@ -53,6 +53,9 @@ SHOWN = {  # the columns of each table in the HTML (the XLSX has them all)
     "tasks": ("minutes",),
 }
 PCT = ("booked_pct", "realised_pct", "occupied_pct")
+WHOLE_MINUTES = ("open_min", "booked_min", "realised_min", "occupied_min", "unavailable_min",
+                 "minutes")  # sums of minutes, read as whole minutes
+NO_DATA = "–"
 FIELD_OF = {"visits_col": "visits", "calls_col": "calls"}  # heading key -> field
 
 
@@ -97,24 +100,28 @@ def month_tables(session: Session, *, registry: Registry, sources: Sources, mont
 
 
 def _cell(row: dict, field: str, lang: str) -> str:
-    """A table cell as the reader reads it: a number in the language's style, ``<5`` for a
-    suppressed count, a dash for none."""
-    if field in row.get("suppressed", ()):
-        return export.SUPPRESSED
-    value = row.get(field)
-    if value is None:
-        return "–"
+    """A table cell as the reader reads it: a number in the language's style (minutes summed
+    as whole minutes, ``7 380``; averages and shares to a tenth, ``27,8``), ``..`` for a
+    hidden value, a dash for none."""
+    value = _value(row, field)
+    if value is None or isinstance(value, str) and value == export.HIDDEN:
+        return value or NO_DATA
     if isinstance(value, int | float) and not isinstance(value, bool):
+        if field in WHOLE_MINUTES:
+            return formats.number(lang, round(value))
         return formats.number(lang, value)
     return str(value)
 
 
+def _value(row: dict, field: str):
+    """A row's value for a chart or a cell: ``..`` when hidden, ``None`` when there is none."""
+    return export.HIDDEN if field in row.get("suppressed", ()) else row.get(field)
+
+
 def _charts(tables: MonthTables, registry: Registry, lang: str) -> dict[str, Markup]:
     t = {k: v[lang] for k, v in texts().items()}
+    number = partial(formats.number, lang)
     charts: dict[str, Markup] = {}
-
-    def site_name(site: str) -> str:
-        return getattr(registry.sites[site].name, lang)
     weekday_rows = tables.rows["utilisation_by_weekday"]
     parts = []
     for site, entry in registry.sites.items():
@@ -124,41 +131,49 @@ def _charts(tables: MonthTables, registry: Registry, lang: str) -> dict[str, Mar
             days = [d for d in WEEKDAYS if by_day.get(d, {}).get("open_min")]
             if not any(by_day[d][f] for d in days for f in PCT):
                 continue  # nothing to draw: the table says it
-            names = [t[f"weekday.{d}"] for d in days]
             parts.append(bar_chart(
-                f"{getattr(entry.name, lang)} · {room}: {t['utilisation_by_weekday']}", names,
-                [(t[f], [by_day[d][f] for d in days]) for f in PCT], unit=" %"))
+                f"{room_name(registry, site, room, lang)}: {t['utilisation_by_weekday']}",
+                [t[f"weekday.{d}"] for d in days],
+                [(t[f], [by_day[d][f] for d in days]) for f in PCT], unit=" %",
+                number=number))
     charts["utilisation"] = Markup("".join(parts))
     feedback = tables.rows["feedback"]
     givers = [g for g in ("customer", "expert") if any(r["giver"] == g for r in feedback)]
     if givers:
         def score(giver, s):
-            rows = [r for r in feedback if r["giver"] == giver]
-            if any(r[f"score_{s}"] is None and f"score_{s}" in r["suppressed"] for r in rows):
-                return None
-            return sum(r[f"score_{s}"] or 0 for r in rows)
+            values = [_value(r, f"score_{s}") for r in feedback if r["giver"] == giver]
+            return export.HIDDEN if export.HIDDEN in values else sum(values)
         charts["feedback"] = Markup(bar_chart(
             t["feedback_distribution"], [str(s) for s in figures.SCORES],
-            [(t[g], [score(g, s) for s in figures.SCORES]) for g in givers]))
+            [(t[g], [score(g, s) for s in figures.SCORES]) for g in givers], number=number))
     calls = tables.rows["calls"]
     if calls:
         charts["calls"] = Markup(bar_chart(
-            t["calls_response"], [f"{site_name(r['site'])} · {r['room']}" for r in calls],
-            [(t[f], [r[f] for r in calls]) for f in ("ack_p50_s", "ack_p90_s", "ack_max_s")],
-            unit=" s"))
+            t["calls_response"], [room_name(registry, r["site"], r["room"], lang)
+                                  for r in calls],
+            [(t[f], [_value(r, f) for r in calls]) for f in ("ack_p50_s", "ack_p90_s",
+                                                              "ack_max_s")],
+            unit=" s", number=number))
     incidents = tables.rows["incidents"]
     if incidents:
         parties = sorted({r["party"] for r in incidents})
 
         def opened(party):
-            rows = [r for r in incidents if r["party"] == party]
-            return None if any(r["opened"] is None for r in rows) else sum(
-                r["opened"] for r in rows)
+            values = [_value(r, "opened") for r in incidents if r["party"] == party]
+            return export.HIDDEN if export.HIDDEN in values else sum(values)
         party_names = display_names(registry, lang)["party"]
         charts["incidents"] = Markup(bar_chart(
             t["incidents_by_party"], [party_names.get(p, p) for p in parties],
-            [(t["opened"], [opened(p) for p in parties])]))
+            [(t["opened"], [opened(p) for p in parties])], number=number))
     return charts
+
+
+def room_name(registry: Registry, site: str, room: str, lang: str) -> str:
+    """A room as a reader names it: its site's name and its own, ``Porvoo-info ·
+    Porvoo-infon neuvotteluhuone``."""
+    entry = registry.sites[site]
+    found = entry.rooms.get(room)
+    return f"{getattr(entry.name, lang)} · {found.local_name(lang) if found else room}"
 
 
 def display_names(registry: Registry, lang: str) -> dict[str, dict[str, str]]:
@@ -194,8 +209,7 @@ def render_html(tables: MonthTables, *, registry: Registry, lang: str, now: date
         by = TABLES[key][1]
         heads = [t[d] for d in by] + [t[c] + (" %" if c.endswith("_pct") else "")
                                       for c in shown]
-        body = [[names[d].get(r[d], r[d]) if d in names else
-                 t.get(f"code_{r[d]}", r[d]) for d in by]
+        body = [[_name(r, d, names, registry, lang) for d in by]
                 + [_cell(r, FIELD_OF.get(c, c), lang) for c in shown]
                 for r in tables.rows[key]]
         sections.append({"key": key, "title": t[key], "heads": heads, "rows": body,
@@ -205,6 +219,18 @@ def render_html(tables: MonthTables, *, registry: Registry, lang: str, now: date
         first=tables.first, period=f"{formats.day_text(tables.first)} – "
                                    f"{formats.day_text(tables.last)}",
         generated=formats.moment(now))
+
+
+def _name(row: dict, dim: str, names: Mapping[str, Mapping[str, str]], registry: Registry,
+          lang: str) -> str:
+    """A dimension's value as a reader names it: a room by its own name, a site, authority,
+    task or party by the registry's or the matrix's, other codes by the report's texts."""
+    if dim == "room":
+        found = registry.sites[row["site"]].rooms.get(row["room"])
+        return found.local_name(lang) if found else row["room"]
+    if dim in names:
+        return names[dim].get(row[dim], row[dim])
+    return texts().get(f"code_{row[dim]}", {}).get(lang, row[dim])
 
 
 def workbook(tables: MonthTables) -> bytes:
