@@ -6,7 +6,8 @@ labelled with its name; ``migrate`` upgrades all branch heads, so domains evolve
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -129,6 +130,18 @@ def dialect_insert(session: Session, table):
     concurrent writer may insert first is written by one statement on both."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     return dialect.insert(table)
+
+
+@contextmanager
+def command_session(url: str) -> Iterator[Session]:
+    """A session on an engine of its own, for a command that runs once; the engine is
+    disposed of afterwards."""
+    engine = make_engine(url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker:

@@ -21,7 +21,7 @@ from cloud.accounts import service
 from cloud.accounts.access import ADMIN, Principal, may
 from cloud.accounts.settings import AccountSettings
 from cloud.api.credentials import MalformedAuthorization, bearer_token
-from cloud.api.deps import NowDep, SessionDep, SettingsDep, app_settings, get_now
+from cloud.api.deps import NowDep, SessionDep, SettingsDep, app_settings
 from cloud.api.refusals import Refusal, not_found
 
 SESSION_COOKIE = "etp_session"
@@ -35,7 +35,6 @@ REPEAT_WINDOW = timedelta(minutes=5)
 
 
 get_account_settings = app_settings("account_settings")
-__all__ = ["NowDep", "get_now"]  # the one clock, named here for the accounts' callers
 
 
 def client_address(request: Request) -> str | None:

@@ -12,8 +12,8 @@ from fastapi.responses import RedirectResponse
 
 from cloud.accounts import service
 from cloud.accounts.access import Principal
-from cloud.accounts.deps import SESSION_COOKIE, Access, AccountSettingsDep, NowDep
-from cloud.api.deps import SessionDep
+from cloud.accounts.deps import SESSION_COOKIE, Access, AccountSettingsDep
+from cloud.api.deps import NowDep, SessionDep
 
 
 class LoginRequired(Exception):

@@ -87,8 +87,6 @@ Secret = Annotated[str, StringConstraints(max_length=200), AfterValidator(valid_
                    WithJsonSchema({"type": "string", "format": "password", "maxLength": 200})]
 # what a header of the HTTP standard may carry: printable ASCII
 HeaderText = Annotated[str, StringConstraints(max_length=300, pattern=r"^[\x20-\x7e]*$")]
-PlainText = free_text(1000)
-UnicodeText = Secret
 
 
 def check_span(start: datetime, end: datetime, *, now: datetime, longest: timedelta,

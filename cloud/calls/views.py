@@ -18,7 +18,7 @@ import asyncio
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
@@ -34,7 +34,6 @@ from cloud.api.deps import RegistryDep, SessionDep, app_settings, get_now
 from cloud.api.inputs import Code, HeaderText, RowId
 from cloud.api.refusals import Refusal, invalid, not_found
 from cloud.calls import service
-from cloud.calls.settings import CallSettings
 from cloud.flows import summon, twinlive
 from cloud.live import SubscriberDropped
 
@@ -198,7 +197,6 @@ def frame(event_name: str, cursor: int | None, data: dict) -> str:
 
 
 call_settings = app_settings("call_settings")
-CallSettingsDep = Annotated[CallSettings, Depends(call_settings)]
 
 
 async def _stream(request: Request, sites: list[str], channels: list[str], since: int | None):

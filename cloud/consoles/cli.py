@@ -23,7 +23,7 @@ def consoles() -> None:
 def export(month: str, site: str, fmt: str, lang: str, output: Path | None) -> None:
     """Write the task-time report and booking figures of SITE for MONTH (ETP_DATABASE_URL)."""
     from cloud.consoles import exports
-    from cloud.db import make_engine, make_sessionmaker
+    from cloud.db import command_session
     from cloud.registry import load_registry
     from cloud.settings import CloudSettings
 
@@ -35,14 +35,9 @@ def export(month: str, site: str, fmt: str, lang: str, output: Path | None) -> N
     if site not in registry.sites:
         raise click.BadParameter(f"no site {site!r}; one of {', '.join(registry.sites)}",
                                  param_hint="--site")
-    engine = make_engine(settings.database_url)
-    try:
-        with make_sessionmaker(engine)() as session:
-            report = exports.monthly_report(
-                session, registry=registry, site=site, month=first,
-                lang=lang)
-    finally:
-        engine.dispose()
+    with command_session(settings.database_url) as session:
+        report = exports.monthly_report(session, registry=registry, site=site, month=first,
+                                        lang=lang)
     body, _ = exports.encode(report, fmt)
     target = output or Path(f"etapalvelu-{site}-{month}.{fmt}")
     target.write_bytes(body)

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 from pydantic import TypeAdapter, ValidationError
 
-from cloud.api.forms import read_form  # noqa: F401 - the one form reader, named for the pages
 from cloud.api.inputs import Reason
 from cloud.bookings import service as bookings
 from cloud.instants import EARLIEST_YEAR, LATEST_YEAR

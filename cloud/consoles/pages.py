@@ -22,6 +22,7 @@ from fastapi.responses import RedirectResponse, Response
 from cloud.accounts.access import ADVISOR, EXPERT
 from cloud.accounts.pages import PageStaff
 from cloud.api.deps import NowDep, RegistryDep, SessionDep
+from cloud.api.forms import read_form
 from cloud.api.inputs import RowId
 from cloud.api.refusals import Refusal, not_found
 from cloud.bookings import service as bookings
@@ -35,7 +36,6 @@ from cloud.consoles.forms import (
     known,
     length_of,
     local_start,
-    read_form,
     reason_of,
     whole_number,
 )

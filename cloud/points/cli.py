@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import click
 
-from cloud.db import make_engine, make_sessionmaker
+from cloud.db import command_session
 from cloud.registry import load_registry
 from cloud.settings import CloudSettings
 
@@ -33,14 +33,9 @@ def ptv(site: str, first: datetime | None) -> None:
     if site not in registry.sites:
         raise click.BadParameter(f"no site {site!r}; known: {', '.join(registry.sites)}",
                                  param_hint="SITE")
-    engine = make_engine(settings.database_url)
-    try:
-        with make_sessionmaker(engine)() as session:
-            day = first.date() if first else first_day(registry, site=site,
-                                                       now=datetime.now(UTC))
-            hours = hours_of(session, registry=registry, site=site, first=day)
-    finally:
-        engine.dispose()
+    with command_session(settings.database_url) as session:
+        day = first.date() if first else first_day(registry, site=site, now=datetime.now(UTC))
+        hours = hours_of(session, registry=registry, site=site, first=day)
     try:
         document = service_location(registry, site=site, hours=hours)
     except NotInCatalogue as error:

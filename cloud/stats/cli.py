@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from cloud.db import make_engine, make_sessionmaker
+from cloud.db import command_session
 from cloud.registry import load_registry
 from cloud.settings import CloudSettings
 from etapalvelu.logs import setup_logging
@@ -34,13 +34,9 @@ def report(month: str, lang: str, out_dir: Path) -> None:
         raise click.BadParameter(str(error), param_hint="--month") from None
     setup_logging("info", "stats-report")
     settings = CloudSettings()
-    engine = make_engine(settings.database_url)
-    try:
-        with make_sessionmaker(engine)() as session:
-            written = write_report(session, registry=load_registry(settings.registry_file),
-                                   sources=installed_sources(), month=month, lang=lang,
-                                   out_dir=out_dir, now=datetime.now(UTC))
-    finally:
-        engine.dispose()
+    with command_session(settings.database_url) as session:
+        written = write_report(session, registry=load_registry(settings.registry_file),
+                               sources=installed_sources(), month=month, lang=lang,
+                               out_dir=out_dir, now=datetime.now(UTC))
     for kind, path in written.items():
         click.echo(f"{kind} {path}")

@@ -12,8 +12,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response
 
 from cloud.accounts.access import ADMIN, ADVISOR, RULES
-from cloud.accounts.deps import AccessDep, NowDep
-from cloud.api.deps import RegistryDep, SessionDep
+from cloud.accounts.deps import AccessDep
+from cloud.api.deps import NowDep, RegistryDep, SessionDep
 from cloud.api.inputs import Code
 from cloud.api.refusals import invalid
 from cloud.instants import ApiDay

@@ -125,7 +125,6 @@ def _load_domain_settings(app: FastAPI) -> None:
     """Every domain's settings, read from the environment once, here; routes reach them
     through ``cloud.api.deps.app_settings`` (a test may set others on ``app.state``)."""
     from cloud.accounts.settings import AccountSettings
-    from cloud.bookings.service import BookingRules
     from cloud.bookings.settings import BookingSettings
     from cloud.calls.settings import CallSettings
     from cloud.incidents.settings import IncidentSettings
