@@ -1,7 +1,7 @@
 """Purge of customers' personal data after retention, and the statistics that must outlive it.
 
-A booking's personal fields (name, phone, e-mail) are set to NULL a configured time after the
-visit ended (after the cancellation, for a cancelled booking); the booking itself stays, so utilisation, realised times, cancellations and changes
+A booking's personal fields (name, phone, e-mail, a video interpreter's e-mail) are set to
+NULL a configured time after the visit ended (after the cancellation, for a cancelled booking); the booking itself stays, so utilisation, realised times, cancellations and changes
 are counted as before. The messages sent about a booking are notify's to forget: the journey
 over both is the purge flow (``flows/purge.py``).
 """
@@ -18,7 +18,7 @@ from cloud.sites.hours import day_window
 from etapalvelu.logs import event_log
 
 log = event_log(__name__)
-PERSONAL = ("customer_name", "customer_phone", "customer_email")
+PERSONAL = ("customer_name", "customer_phone", "customer_email", "interpreter_email")
 CHUNK = 500  # ids per statement: well inside every driver's limit on bound parameters
 
 

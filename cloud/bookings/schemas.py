@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from cloud.api.inputs import Code, Reason, free_text
+from cloud.bookings.interpretation import Interpreter
 from cloud.bookings.rules import Customer
 from cloud.instants import ApiInstant
 
@@ -41,6 +42,7 @@ class BookingIn(BaseModel):
     channel: Literal["on_site", "phone_service", "service_number"]
     customer: Customer
     room: Code | None = None
+    interpreter: Interpreter | None = None
 
 
 class WalkInIn(BaseModel):
@@ -52,6 +54,7 @@ class WalkInIn(BaseModel):
     minutes: Literal[30, 60] = 30
     customer: Customer
     room: Code | None = None
+    interpreter: Interpreter | None = None
 
 
 class MoveIn(BaseModel):
@@ -116,6 +119,9 @@ class BookingOut(BaseModel):
     customer_phone: str | None
     customer_email: str | None
     cancel_reason: str | None
+    interpreter_language: str | None = None
+    interpreter_mode: str | None = None
+    interpreter_email: str | None = None
     realised_start: ApiInstant | None
     realised_end: ApiInstant | None
     moves: int

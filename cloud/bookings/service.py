@@ -24,6 +24,7 @@ from cloud.bookings.changes import (
     move_booking,
     walk_in,
 )
+from cloud.bookings.interpretation import Interpreter
 from cloud.bookings.models import (
     CANCELLED,
     LIVE,
@@ -37,8 +38,21 @@ __all__ = ["BookingRefused", "BookingRules", "Customer", "FreeVisit", "affected_
            "availability", "booking_by_id", "bookings_between", "cancel_booking",
            "changes_between", "changes_of", "check_in", "close_room", "complete",
            "create_booking", "end_incident_closures",
-           "end_room_closure", "mark_no_show", "move_booking", "refused",
+           "end_room_closure", "mark_no_show", "move_booking", "need_interpreter", "refused",
            "site_hours", "walk_in"]
+
+
+# --- interpretation -------------------------------------------------------------------------
+
+def need_interpreter(session: Session, *, booking: Booking, interpreter: Interpreter | None
+                     ) -> Booking:
+    """Record the interpreter the visit needs (None: none), in the caller's transaction; the
+    invitation of a video interpreter is the flow's (``flows.interpretation``)."""
+    booking.interpreter_language = interpreter.language if interpreter else None
+    booking.interpreter_mode = interpreter.mode if interpreter else None
+    booking.interpreter_email = interpreter.email if interpreter else None
+    session.flush()
+    return booking
 
 
 # --- reading bookings -----------------------------------------------------------------------

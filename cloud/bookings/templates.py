@@ -34,3 +34,23 @@ register("booking_room_not_ready", {
                "The room of booking {booking} ({authority}) is not ready: {problems}. "
                "Incident: {incident}."),
 })
+register("interpreter_invitation", {
+    "fi": Text("Tulkkauskutsu: etäpalvelu {date} klo {time}",
+               "Sinut on kutsuttu tulkiksi ({language}) etäpalvelun videotapaamiseen: "
+               "{service}, {date} klo {time}, {place}.\n\n"
+               "Liity tästä linkistä aikaisintaan klo {opens}: {link}\n\n"
+               "Tunnistaudut vahvasti ja vakuutat olevasi paikassa, jossa luottamuksellisia "
+               "asioita voi käsitellä; asiantuntija päästää sinut tapaamiseen."),
+    "sv": Text("Inbjudan att tolka: distanstjänst {date} kl. {time}",
+               "Du är inbjuden att tolka ({language}) i ett videomöte i distanstjänsten: "
+               "{service}, {date} kl. {time}, {place}.\n\n"
+               "Anslut via länken tidigast kl. {opens}: {link}\n\n"
+               "Du identifierar dig starkt och försäkrar att du är på en plats där "
+               "konfidentiella ärenden kan behandlas; experten släpper in dig i mötet."),
+    "en": Text("Invitation to interpret: remote service {date} at {time}",
+               "You are invited to interpret ({language}) in a remote-service video "
+               "meeting: {service}, {date} at {time}, {place}.\n\n"
+               "Join through this link from {opens} at the earliest: {link}\n\n"
+               "You identify yourself with strong authentication and affirm that you are in "
+               "a place fit for confidential matters; the expert admits you to the meeting."),
+})

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 
 from cloud.accounts.deps import AccessDep
 from cloud.api.deps import NowDep, RegistryDep, SessionDep, app_settings
@@ -32,7 +32,7 @@ from cloud.bookings.schemas import (
 )
 from cloud.bookings.service import BookingRules
 from cloud.bookings.settings import BookingSettings
-from cloud.flows import reminders
+from cloud.flows import interpretation, reminders
 from cloud.flows.purge import purge_personal_data
 from cloud.instants import ApiDay, ApiInstant
 from cloud.sites import service as sites
@@ -103,8 +103,8 @@ def availability(site: Code, service_id: Annotated[Code, Query(alias="service")]
 # --- booking changes ------------------------------------------------------------------------
 
 @router.post("", response_model=BookingOut, status_code=201)
-def create(body: BookingIn, access: AccessDep, session: SessionDep, rules: RulesDep,
-           now: NowDep) -> Booking:
+def create(body: BookingIn, request: Request, access: AccessDep, session: SessionDep,
+           rules: RulesDep, now: NowDep) -> Booking:
     """Book a visit through a channel (on site, authority's phone service, service number)."""
     access.require("booking.create", site=body.site,
                    authority=_service_authority(rules, body.service))
@@ -113,13 +113,28 @@ def create(body: BookingIn, access: AccessDep, session: SessionDep, rules: Rules
                                      channel=body.channel, customer=body.customer,
                                      room=body.room, actor=access.principal.username, now=now)
     reminders.confirm(session, rules, booking=booking, now=now)
+    with_interpreter(request, session, rules, booking, body.interpreter,
+                     actor=access.principal.username, now=now)
     session.commit()
     return booking
 
 
+def with_interpreter(request: Request, session, rules: BookingRules, booking: Booking,
+                     interpreter, *, actor: str, now) -> bool:
+    """Record the interpreter the visit needs and send a video interpreter's invitation at
+    once (``flows.interpretation``); True when an invitation was queued."""
+    if interpreter is None:
+        return False
+    service.need_interpreter(session, booking=booking, interpreter=interpreter)
+    return interpretation.invite_interpreter(
+        session, rules, request.app.state.session_settings, booking=booking, actor=actor,
+        now=now, language=interpreter.invite_language,
+        link=lambda token: str(request.url_for("interpreter_invitation", token=token)))
+
+
 @router.post("/walk-in", response_model=BookingOut, status_code=201)
-def walk_in(body: WalkInIn, access: AccessDep, session: SessionDep, rules: RulesDep,
-            now: NowDep) -> Booking:
+def walk_in(body: WalkInIn, request: Request, access: AccessDep, session: SessionDep,
+            rules: RulesDep, now: NowDep) -> Booking:
     """Seat a walk-in customer in a free room now."""
     access.require("booking.walk_in", site=body.site,
                    authority=_service_authority(rules, body.service))
@@ -127,6 +142,8 @@ def walk_in(body: WalkInIn, access: AccessDep, session: SessionDep, rules: Rules
                               minutes=body.minutes, customer=body.customer, room=body.room,
                               actor=access.principal.username, now=now)
     reminders.confirm(session, rules, booking=booking, now=now)
+    with_interpreter(request, session, rules, booking, body.interpreter,
+                     actor=access.principal.username, now=now)
     session.commit()
     return booking
 

@@ -47,6 +47,17 @@ def slot_times(start: datetime, end: datetime, zone: ZoneInfo) -> str:
 
 
 @dataclass(frozen=True)
+class InterpreterNeed:
+    """The interpreter a visit needs: ISO 639-3 ``language``, ``mode`` (video | room) and,
+    for one by video, where they stand in the session (``state``: not_yet | waiting |
+    joined | away, as ``cloud.sessions.service.interpreter_states`` says)."""
+
+    language: str
+    mode: str
+    state: str | None = None
+
+
+@dataclass(frozen=True)
 class Visit:
     """One booking as a console lists it."""
 
@@ -63,6 +74,7 @@ class Visit:
     version: int
     terminal_missing: bool = False  # the slot began and the room terminal never joined
     zone: ZoneInfo = DEFAULT_ZONE   # the site's
+    interpreter: InterpreterNeed | None = None
 
     @property
     def active(self) -> bool:
@@ -126,18 +138,31 @@ def _visits(session: Session, registry: Registry, found: list, occupied,
     """Bookings as visits: their status from the booking, their video session (when the
     platform holds one) and, without one, the room's occupancy (``occupied(booking)``)."""
     videos = video_sessions.booking_videos(db=session, booking_ids=[b.id for b in found])
-    return [_visit(b, occupied(b), videos.get(b.id), now, site_zone(registry, b.site))
+    interpreters = video_sessions.interpreter_states(
+        db=session, booking_ids=[b.id for b in found if b.interpreter_mode == "video"])
+    return [_visit(b, occupied(b), videos.get(b.id), now, site_zone(registry, b.site),
+                   _interpreter(b, interpreters))
             for b in found]
 
 
-def _visit(booking, occupied: bool, video, now: datetime, zone: ZoneInfo) -> Visit:
+def _interpreter(booking, states: dict[int, str]) -> InterpreterNeed | None:
+    if booking.interpreter_language is None:
+        return None
+    state = states.get(booking.id, video_sessions.INTERPRETER_NOT_YET) \
+        if booking.interpreter_mode == "video" else None
+    return InterpreterNeed(booking.interpreter_language, booking.interpreter_mode, state)
+
+
+def _visit(booking, occupied: bool, video, now: datetime, zone: ZoneInfo,
+           interpreter: InterpreterNeed | None = None) -> Visit:
     status = visit_status(booking.status, start=booking.start, end=booking.end,
                           occupied=occupied, now=now, video=video.state if video else None)
     missing = terminal_missing(status, start=booking.start, now=now,
                                terminal_joined=video.terminal_joined if video else None)
     return Visit(booking.id, booking.site, booking.room, booking.start, booking.end,
                  booking.authority, booking.service, booking.channel,
-                 booking.customer_name or "–", status, booking.version, missing, zone)
+                 booking.customer_name or "–", status, booking.version, missing, zone,
+                 interpreter)
 
 
 def site_visits(session: Session, *, registry: Registry, site: str, day: date,

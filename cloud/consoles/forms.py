@@ -10,6 +10,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from cloud.api.inputs import Reason
 from cloud.bookings import service as bookings
+from cloud.bookings.interpretation import LANGUAGES, Interpreter
 from cloud.instants import EARLIEST_YEAR, LATEST_YEAR
 from cloud.sites.hours import DEFAULT_ZONE, local_instant
 from cloud.texts import localized
@@ -86,3 +87,19 @@ def reason_of(form: dict, field: str) -> str:
         return REASON.validate_python(form.get("reason", ""))
     except ValidationError:
         raise FormError(field, "advisor.error.reason") from None
+
+
+def interpreter_of(form: dict, prefix: str) -> Interpreter | None:
+    """The interpreter the form asks for (None: no language chosen), checked by the one
+    model of ``cloud.bookings.interpretation``."""
+    code = form.get("interpreter", "")
+    if not code:
+        return None
+    if code not in LANGUAGES:
+        raise FormError(f"{prefix}-interpreter", "interpreter.error.language")
+    try:
+        return Interpreter(language=code, mode=form.get("interpreter_mode") or "video",
+                           email=form.get("interpreter_email") or None,
+                           invite_language=form.get("interpreter_invite_language") or None)
+    except ValidationError:
+        raise FormError(f"{prefix}-interpreter-email", "interpreter.error.email") from None

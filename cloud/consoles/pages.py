@@ -26,13 +26,16 @@ from cloud.api.forms import read_form
 from cloud.api.inputs import RowId
 from cloud.api.refusals import Refusal, not_found
 from cloud.bookings import service as bookings
-from cloud.bookings.views import RulesDep
+from cloud.bookings.interpretation import LANGUAGES as INTERPRETER_LANGUAGES
+from cloud.bookings.interpretation import language_name
+from cloud.bookings.views import RulesDep, with_interpreter
 from cloud.consoles import day as days
 from cloud.consoles import exports
 from cloud.consoles import service as tasks
 from cloud.consoles.forms import (
     FormError,
     customer_of,
+    interpreter_of,
     known,
     length_of,
     local_start,
@@ -72,7 +75,9 @@ def template_helpers(request: Request, registry: Registry, rules=None) -> dict:
             "authority_name": lambda a: days.names(registry.authorities[a].name)
             if a in registry.authorities else a,
             "site_name": lambda s: days.names(registry.sites[s].name),
-            "local_date": days.local_day, "DEVICES": DEVICES}
+            "local_date": days.local_day, "DEVICES": DEVICES,
+            "INTERPRETER_LANGUAGES": INTERPRETER_LANGUAGES,
+            "interpreter_name": lambda code: language_name(code, lang)}
 
 
 def refusal_error(refusal: bookings.BookingRefused, field: str) -> FormError:
@@ -253,8 +258,11 @@ def _book(request: Request, prefix: str, form: dict, *, principal, session, regi
         if service is None:
             raise FormError(f"{prefix}-service", "advisor.error.service")
         minutes = length_of(form, prefix, service, language(request))
+        interpreter = interpreter_of(form, prefix)
         booking = book(session, rules, site, form["service"], minutes,
                        customer_of(form, prefix), form, principal.username, now)
+        with_interpreter(request, session, rules, booking, interpreter,
+                         actor=principal.username, now=now)
         session.commit()
     except bookings.BookingRefused as refusal:
         error = refusal_error(refusal, f"{prefix}-submit")

@@ -61,6 +61,8 @@ class Participant(Base):
     left_at: Mapped[datetime | None] = mapped_column(Instant)
     connected: Mapped[bool] = mapped_column(default=False)
     connected_at: Mapped[datetime | None] = mapped_column(Instant)  # last (re)connection
+    # a third party who came through the booking's interpreter invitation
+    interpreter: Mapped[bool] = mapped_column(default=False)
 
     __table_args__ = (Index("ix_sessions_participant_session", "session_id", "role"),)
 
@@ -85,12 +87,15 @@ class SessionEvent(Base):
 
 
 class Invitation(Base):
-    """A link the expert gave a third party; only the SHA-256 of its token is stored."""
+    """A link the expert gave a third party, or the link a booking's video interpreter got
+    when the visit was booked (``booking_id``; its session is the booking's, opened when the
+    link opens in time); only the SHA-256 of its token is stored."""
 
     __tablename__ = "sessions_invitation"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    session_id: Mapped[int] = mapped_column(ForeignKey("sessions_session.id",
-                                                       ondelete="CASCADE"))
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions_session.id",
+                                                              ondelete="CASCADE"))
+    booking_id: Mapped[int | None] = mapped_column(Integer, index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(Instant)
     expires_at: Mapped[datetime] = mapped_column(Instant)

@@ -16,13 +16,16 @@ from cloud.accounts.deps import Access
 from cloud.accounts.pages import PageAccess
 from cloud.api.deps import NowDep, RegistryDep, SessionDep
 from cloud.api.forms import read_form
-from cloud.api.inputs import RowId
+from cloud.api.inputs import RowId, Token
 from cloud.api.refusals import invalid, not_found
 from cloud.bookings import service as bookings
+from cloud.bookings.interpretation import LANGUAGES, VIDEO
 from cloud.bookings.views import RulesDep
+from cloud.flows import interpretation
 from cloud.sessions import service, thirdparty
 from cloud.sessions.rules import SessionRefused
-from cloud.sessions.views import replaced_elsewhere, session_settings
+from cloud.sessions.views import replaced_elsewhere, session_settings, start_login
+from cloud.sites.hours import site_zone
 from cloud.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -33,7 +36,8 @@ VIEW_TEXTS = tuple(f"sessions.{key}" for key in (
     "third_party", "advisor", "joined", "admitted", "reconnected", "left", "lobby_wait",
     "denied", "identity_asked", "identity_already", "identity_coming", "identity_checked",
     "identity_failed", "identity_timeout", "superseded", "terminal_joined",
-    "terminal_not_yet", "terminal_reconnecting"))
+    "terminal_not_yet", "terminal_reconnecting")) + tuple(
+    f"interpreter.state.{state}" for state in ("not_yet", "waiting", "joined", "away"))
 TERMINAL_TEXTS = tuple(f"sessions.{key}" for key in (
     "next_visit", "no_visit", "offline", "called", "advisor_coming", "call_failed",
     "expert_joins_soon", "expert_reconnecting"))
@@ -171,7 +175,22 @@ def visit_facts(db, registry, rules, video_session) -> dict:
             if room else video_session.room,
             "service": offered.name.model_dump() if offered else video_session.service,
             "customer": booking.customer_name if booking else None,
-            "terminal": service.terminal_state(db=db, session_id=video_session.id)}
+            "terminal": service.terminal_state(db=db, session_id=video_session.id),
+            "interpreter": _interpreter(db, booking)}
+
+
+def _interpreter(db, booking) -> dict | None:
+    """The interpreter the booked visit needs: the language by its names, the mode and,
+    for one by video, where they stand in the session."""
+    if booking is None or booking.interpreter_language is None:
+        return None
+    state = None
+    if booking.interpreter_mode == VIDEO:
+        state = service.interpreter_states(db=db, booking_ids=[booking.id]).get(
+            booking.id, service.INTERPRETER_NOT_YET)
+    return {"language": LANGUAGES.get(booking.interpreter_language,
+                                      booking.interpreter_language),
+            "mode": booking.interpreter_mode, "state": state}
 
 
 @router.get("/sessions/invite/affirm", name="affirmation_page")
@@ -206,3 +225,19 @@ async def affirm(request: Request, db: SessionDep, now: NowDep) -> Response:
     response.delete_cookie(thirdparty.PENDING_COOKIE, path="/")
     response.headers["cache-control"] = "no-store"  # the page holds the credential
     return response
+
+
+@router.get("/sessions/interpreter/{token}", name="interpreter_invitation")
+def interpreter_invitation(token: Token, request: Request, db: SessionDep,
+                           registry: RegistryDep, now: NowDep) -> Response:
+    """The link of a booking's interpreter invitation (the e-mail's): before the session's
+    window a page says when it opens; in it, strong authentication starts."""
+    settings = session_settings(request.app)
+    thirdparty.configured(settings)
+    try:
+        interpretation.open_invitation(db, settings, token=token, now=now)
+    except interpretation.NotYetOpen as early:
+        return render(request, "session-not-yet.html", status_code=early.status,
+                      opens_at=early.opens_at, zone=site_zone(registry, early.site))
+    db.commit()
+    return start_login(settings, token)

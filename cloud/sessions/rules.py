@@ -40,7 +40,8 @@ MAX_ADMITTED = 4  # the mesh's limit (docs/decisions.md): room, expert and two m
 
 # the status of each refusal's reason that is not "you may not" (403)
 REFUSAL_STATUS = {"room_busy": 409, "bad_times": 422, "bad_score": 422, "bad_state": 409,
-                  "no_participant": 404, "no_identity_provider": 404, "not_found": 404}
+                  "no_participant": 404, "no_identity_provider": 404, "not_found": 404,
+                  "not_yet_open": 409}
 
 
 class SessionRefused(Refusal):

@@ -28,6 +28,7 @@ class ParticipantOut(BaseModel):
     name: str | None
     assurance: str | None
     connected: bool
+    interpreter: bool = False  # came through the booking's interpreter invitation
 
 
 class SessionOut(BaseModel):

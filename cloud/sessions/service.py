@@ -160,14 +160,15 @@ def note_advisor(*, db: Session, session_id: int, kind: str, now: datetime) -> N
 def join(*, db: Session, video_session: VideoSession, role: str, now: datetime,
          staff_id: int | None = None, shown_name: str | None = None,
          assurance: str | None = None, authenticated_at: datetime | None = None,
-         affirmed_at: datetime | None = None, identity_hash: str | None = None
-         ) -> tuple[Participant, str]:
+         affirmed_at: datetime | None = None, identity_hash: str | None = None,
+         interpreter: bool = False) -> tuple[Participant, str]:
     """Enter ``video_session`` as ``role``; returns the participant and its credential, the
     only copy. The room and the expert are in at once, others wait in the lobby. The room's
     terminal, a member of staff who joined before and a third party logging in again as the
     same person (``identity_hash``) get a new credential for the same place: the old one
     stops working, and the old page is closed when the new one connects or is told
-    (``superseded_event``)."""
+    (``superseded_event``). ``interpreter``: a third party who came through the booking's
+    interpreter invitation."""
     if video_session.ended_at is not None or now >= video_session.ends_at:
         raise SessionRefused("ended", "the session has ended")
     credential = secrets.token_urlsafe(32)
@@ -179,13 +180,15 @@ def join(*, db: Session, video_session: VideoSession, role: str, now: datetime,
         if role == rules.THIRD_PARTY:  # the new login's name, level and times
             existing.shown_name, existing.assurance = shown_name, assurance
             existing.authenticated_at, existing.affirmed_at = authenticated_at, affirmed_at
+            existing.interpreter = existing.interpreter or interpreter
         db.flush()
         return existing, credential
     participant = Participant(
         session_id=video_session.id, role=role, state=rules.first_state(role),
         credential_hash=digest(credential), staff_id=staff_id, shown_name=shown_name,
         assurance=assurance, authenticated_at=authenticated_at, affirmed_at=affirmed_at,
-        identity_hash=identity_hash, joined_at=now, connected=False)
+        identity_hash=identity_hash, joined_at=now, connected=False,
+        interpreter=interpreter)
     if participant.state == ADMITTED:
         participant.admitted_at = now
     db.add(participant)
@@ -368,15 +371,71 @@ def invite(*, db: Session, settings: SessionSettings, video_session: VideoSessio
     return token
 
 
-def invited_session(*, db: Session, token: str, now: datetime) -> VideoSession:
-    """The session an invitation token opens, refused once lapsed or the session over."""
+def invite_to_booking(*, db: Session, booking_id: int, expires_at: datetime,
+                      created_by: str, now: datetime) -> str:
+    """An invitation token for a booking's video interpreter, made when the visit is
+    booked: it names the booking, not a session, and opens the booking's session only from
+    the session's window on (``flows.interpretation``)."""
+    token = secrets.token_urlsafe(32)
+    db.add(Invitation(session_id=None, booking_id=booking_id, token_hash=digest(token),
+                      created_at=now, expires_at=expires_at, created_by=created_by))
+    db.flush()
+    return token
+
+
+def invitation_of(*, db: Session, token: str, now: datetime) -> Invitation:
+    """The invitation of ``token``, refused when there is none or it has lapsed."""
     invitation = db.scalar(select(Invitation).where(Invitation.token_hash == digest(token)))
     if invitation is None or now >= invitation.expires_at:
         raise SessionRefused("bad_invitation", "this invitation is not valid (any more)")
-    video_session = db.get(VideoSession, invitation.session_id)
+    return invitation
+
+
+def booking_session(*, db: Session, booking_id: int) -> VideoSession | None:
+    """The booking's session not yet ended, if one is open."""
+    return db.scalar(select(VideoSession).where(VideoSession.booking_id == booking_id,
+                                                VideoSession.ended_at.is_(None)))
+
+
+def invited_session(*, db: Session, token: str, now: datetime) -> VideoSession:
+    """The session an invitation token opens, refused once lapsed or the session over; a
+    booking's invitation opens its booking's session once that is open."""
+    invitation = invitation_of(db=db, token=token, now=now)
+    if invitation.session_id is None:
+        video_session = booking_session(db=db, booking_id=invitation.booking_id)
+        if video_session is None:
+            raise SessionRefused("not_yet_open", "the session is not open yet")
+    else:
+        video_session = db.get(VideoSession, invitation.session_id)
     if video_session.ended_at is not None:
         raise SessionRefused("ended", "the session has ended")
     return video_session
+
+
+INTERPRETER_NOT_YET, INTERPRETER_WAITING, INTERPRETER_JOINED, INTERPRETER_AWAY = (
+    "not_yet", "waiting", "joined", "away")
+
+
+def interpreter_states(*, db: Session, booking_ids: list[int]) -> dict[int, str]:
+    """Where the video interpreter of each booking stands in its session: ``waiting`` (in
+    the lobby), ``joined`` (admitted and connected), ``away`` (admitted, link dropped or
+    left); a booking whose interpreter has not come is not listed (``not_yet``)."""
+    if not booking_ids:
+        return {}
+    rows = db.execute(select(VideoSession.booking_id, Participant).join(
+        Participant, Participant.session_id == VideoSession.id).where(
+        VideoSession.booking_id.in_(booking_ids), Participant.interpreter.is_(True))
+        .order_by(Participant.id)).all()
+    return {booking_id: interpreter_state(p) for booking_id, p in rows}
+
+
+def interpreter_state(participant: Participant) -> str:
+    """A participant who came as the interpreter, as the staff's views say it."""
+    if participant.state == WAITING:
+        return INTERPRETER_WAITING
+    if participant.state == ADMITTED:
+        return INTERPRETER_JOINED if participant.connected else INTERPRETER_AWAY
+    return INTERPRETER_AWAY if participant.state == LEFT else INTERPRETER_NOT_YET
 
 
 def claim_id_token(*, db: Session, id_token: str, expires_at: datetime, now: datetime) -> None:

@@ -70,7 +70,7 @@ def peer_view(participant: Participant) -> dict:
     """What the others see of a participant: no identity beyond the shown name."""
     return {"id": participant.id, "role": participant.role, "state": participant.state,
             "name": participant.shown_name, "assurance": participant.assurance,
-            "connected": participant.connected}
+            "connected": participant.connected, "interpreter": participant.interpreter}
 
 
 class Signalling:

@@ -68,6 +68,8 @@ def finish_login(*, db: Session, settings: SessionSettings, flow_cookie: str, co
     if not code or state != flow_state:
         raise SessionRefused("bad_flow", "the login's state does not match")
     video_session = service.invited_session(db=db, token=invitation, now=now)
+    # a booking's invitation is its interpreter's: the staff's views show them as such
+    interpreter = service.invitation_of(db=db, token=invitation, now=now).booking_id is not None
     try:
         claims = exchange_code(_client(settings), code=code, verifier=verifier, nonce=nonce)
     except OidcError as error:
@@ -83,6 +85,7 @@ def finish_login(*, db: Session, settings: SessionSettings, flow_cookie: str, co
     return _serializer(settings, "invite-pending").dumps({
         "session": video_session.id, "name": rules.shown_name(claims), "acr": acr,
         "at": authenticated.timestamp(), "once": secrets.token_urlsafe(16),
+        "interpreter": interpreter,
         "who": service.identity_key(settings, issuer=str(claims.get("iss", "")),
                                     subject=str(claims["sub"]))})
 
@@ -111,4 +114,5 @@ def affirm(*, db: Session, settings: SessionSettings, cookie: str, affirmed: boo
     return service.join(db=db, video_session=video_session, role=rules.THIRD_PARTY, now=now,
                         shown_name=who["name"], assurance=who["acr"],
                         authenticated_at=datetime.fromtimestamp(who["at"], UTC),
-                        affirmed_at=now, identity_hash=who["who"])
+                        affirmed_at=now, identity_hash=who["who"],
+                        interpreter=bool(who.get("interpreter")))

@@ -19,7 +19,7 @@ from cloud.api.refusals import Refusal, invalid, not_found
 from cloud.bookings import service as bookings
 from cloud.bookings.service import BookingRefused
 from cloud.bookings.views import RulesDep
-from cloud.flows import summon, terminal
+from cloud.flows import interpretation, summon, terminal
 from cloud.flows.sessions import session_ended
 from cloud.sessions import service, thirdparty
 from cloud.sessions.models import VideoSession
@@ -301,9 +301,17 @@ def affirm(body: AffirmIn, request: Request, db: SessionDep, now: NowDep) -> Joi
 @router.get("/invite/{token}", name="open_invitation")
 def open_invitation(token: Token, request: Request, db: SessionDep, now: NowDep
                     ) -> RedirectResponse:
-    """Opening the invitation link starts strong authentication."""
+    """Opening the invitation link starts strong authentication (a booking's interpreter
+    invitation before its session's window: 409 ``not_yet_open`` with ``opens_at``)."""
     settings = session_settings(request.app)
-    service.invited_session(db=db, token=token, now=now)
+    thirdparty.configured(settings)
+    interpretation.open_invitation(db, settings, token=token, now=now)
+    db.commit()
+    return start_login(settings, token)
+
+
+def start_login(settings: SessionSettings, token: str) -> RedirectResponse:
+    """The redirect to the identity provider, with the signed flow cookie of ``token``."""
     url, cookie = thirdparty.start_login(settings, invitation=token)
     response = RedirectResponse(url, 302)
     response.set_cookie(thirdparty.FLOW_COOKIE, cookie, max_age=thirdparty.FLOW_SECONDS,

@@ -18,7 +18,8 @@ class Visit:
     """One booking (a walk-in too) as statistics see it. ``start``/``end`` are the booked
     times (after the last move); ``realised_*`` the session's times when a session names the
     booking, else the times the visit was completed with; ``checked_in_at`` when the advisor
-    checked the customer in (a walk-in: when it was recorded)."""
+    checked the customer in (a walk-in: when it was recorded); ``interpreter_*`` the
+    interpreter's language and mode when the visit needed one."""
 
     site: str
     room: str
@@ -32,6 +33,8 @@ class Visit:
     realised_start: datetime | None = None
     realised_end: datetime | None = None
     moves: int = 0
+    interpreter_language: str | None = None  # ISO 639-3, when an interpreter was needed
+    interpreter_mode: str | None = None  # video | room
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,8 @@ FAMILIES = {f.name: f for f in (
             "resolve_p90_min": ("resolved",)},
            {"respond_min_sum": "acknowledged", "resolve_min_sum": "resolved"}),
     Family("tasks", ("site", "task"), ("minutes", "entries"), ("entries",)),
+    Family("interpretation", ("site", "authority", "language", "mode"), ("visits",),
+           ("visits",)),
 )}
 
 
@@ -287,6 +289,27 @@ def visits(items: Iterable[Visit], *, by: Sequence[str], period: str) -> list[di
             "wait_p50_min": _round(percentile(waits, 50)),
             "wait_p90_min": _round(percentile(waits, 90)), "wait_min": _round(sum(waits))}
     return _rows(items, by, lambda v: period_of(local_day(v.start), period), measure)
+
+
+@dataclass(frozen=True)
+class Interpreted:
+    """A visit with an interpreter, as the interpretation figures group it."""
+
+    site: str
+    authority: str
+    language: str
+    mode: str
+    day: date
+
+
+def interpretation(items: Iterable[Visit], *, by: Sequence[str], period: str) -> list[dict]:
+    """Interpreted visits (an interpreter was needed; neither cancelled nor a no-show) by
+    the interpreter's language and mode, on the local day of their booked start."""
+    kept = [Interpreted(v.site, v.authority, v.interpreter_language, v.interpreter_mode,
+                        local_day(v.start)) for v in items
+            if v.interpreter_language and v.status not in (CANCELLED, NO_SHOW)]
+    return _rows(kept, by, lambda i: period_of(i.day, period),
+                 lambda group: {"visits": len(group)})
 
 
 def changes(items: Iterable[Change], *, by: Sequence[str], period: str) -> list[dict]:

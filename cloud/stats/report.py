@@ -18,6 +18,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from cloud import formats
+from cloud.bookings.interpretation import LANGUAGES as INTERPRETING
 from cloud.registry import Registry
 from cloud.sites.hours import WEEKDAYS
 from cloud.stats import export, figures
@@ -39,6 +40,7 @@ TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "calls": ("calls", ("site", "room")),
     "incidents": ("incidents", ("site", "party", "category")),
     "tasks": ("tasks", ("site", "task")),
+    "interpretation": ("interpretation", ("site", "language", "mode")),
 }
 SHOWN = {  # the columns of each table in the HTML (the XLSX has them all)
     "utilisation": ("open_min", "booked_min", "realised_min", "occupied_min",
@@ -51,6 +53,7 @@ SHOWN = {  # the columns of each table in the HTML (the XLSX has them all)
     "incidents": ("opened", "acknowledged", "respond_avg_min", "resolved", "resolve_avg_min",
                   "sla_breaches", "unavailable_min"),
     "tasks": ("minutes",),
+    "interpretation": ("visits_col",),
 }
 PCT = ("booked_pct", "realised_pct", "occupied_pct")
 WHOLE_MINUTES = ("open_min", "booked_min", "realised_min", "occupied_min", "unavailable_min",
@@ -179,7 +182,7 @@ def room_name(registry: Registry, site: str, room: str, lang: str) -> str:
 def display_names(registry: Registry, lang: str) -> dict[str, dict[str, str]]:
     """What a reader calls the report's codes, per column: sites and authorities from the
     registry, the advisors' tasks as the task-time log names them, support parties as the
-    responsibility matrix names them."""
+    responsibility matrix names them, interpreting languages as the bookings name them."""
     from cloud.incidents.settings import IncidentSettings
     from cloud.texts import localized
     from cloud.texts import texts as page_texts
@@ -193,6 +196,7 @@ def display_names(registry: Registry, lang: str) -> dict[str, dict[str, str]]:
                  if k.startswith(prefix)},
         "party": {p: localized(party.shown_name, lang)
                   for p, party in matrix.data.parties.items()},
+        "language": {code: names[lang] for code, names in INTERPRETING.items()},
     }
 
 

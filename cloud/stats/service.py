@@ -135,9 +135,14 @@ def _tasks(q: Question) -> list[dict]:
     return figures.tasks(q.kept(entries), by=q.by, period=q.period)
 
 
+def _interpretation(q: Question) -> list[dict]:
+    return figures.interpretation(q.kept(q.visits(q.read(q.sources.sessions))), by=q.by,
+                                  period=q.period)
+
+
 ANSWERS = {"utilisation": _utilisation, "visits": _visits, "changes": _changes,
            "feedback": _feedback_rows, "calls": _calls, "incidents": _incidents,
-           "tasks": _tasks}
+           "tasks": _tasks, "interpretation": _interpretation}
 
 
 def _feedback(session: Session, sources: Sources, first: date, last: date,

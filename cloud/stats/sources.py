@@ -37,7 +37,8 @@ def visits_between(session: Session, *, start: datetime, end: datetime,
                         else (b.realised_start, b.realised_end))
         arrived = b.created_at if b.channel == "walk_in" else checked_in.get(b.id)
         out.append(Visit(b.site, b.room, b.authority, b.service, b.channel, b.status, b.start,
-                         b.end, arrived, begun, ended, b.moves))
+                         b.end, arrived, begun, ended, b.moves, b.interpreter_language,
+                         b.interpreter_mode))
     return out
 
 

@@ -24,7 +24,8 @@ from cloud.stats.sources import installed_sources
 router = APIRouter(prefix="/stats", tags=["statistics"])
 ACTION = "stats.read"
 MAX_DAYS = 400
-Family = Literal["utilisation", "visits", "changes", "feedback", "calls", "incidents", "tasks"]
+Family = Literal["utilisation", "visits", "changes", "feedback", "calls", "incidents", "tasks",
+                 "interpretation"]
 UNSUPPRESSED = (ADVISOR, ADMIN)
 MEDIA = {"csv": "text/csv; charset=utf-8",
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}

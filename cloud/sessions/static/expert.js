@@ -94,6 +94,21 @@ function showTerminal(state) {
   line.textContent = text(`sessions.terminal_${state}`);
 }
 
+// where the booking's interpreter stands, from the peer events about them (as the server's
+// ``interpreter_state`` says it)
+function interpreterState(peer) {
+  if (peer.state === "waiting") return "waiting";
+  if (peer.state === "admitted") return peer.connected ? "joined" : "away";
+  return peer.state === "left" ? "away" : "not_yet";
+}
+
+function showInterpreter(state) {
+  const line = $("[data-interpreter-state]");
+  if (!line || !state) return;
+  line.dataset.interpreterState = state;
+  line.textContent = text(`interpreter.state.${state}`);
+}
+
 // the page is out of the meeting: no lobby and no controls are left to press
 function closeView(words) {
   say(words);
@@ -110,6 +125,8 @@ function onEvent(message) {
     for (const peer of message.lobby) waiting.set(peer.id, peer);
     renderLobby(waiting);
     if (message.peers.some((peer) => peer.role === "terminal")) showTerminal("joined");
+    const interpreter = [...message.peers, ...(message.lobby || [])].find((peer) => peer.interpreter);
+    if (interpreter) showInterpreter(interpreterState(interpreter));
     say(message.you.state === "waiting" ? text("sessions.lobby_wait") : text("sessions.connected"));
   } else if (message.type === "peer") {
     // only one still waiting stays in the lobby, whoever decided and on whichever page
@@ -117,6 +134,7 @@ function onEvent(message) {
     else if (message.peer.state !== "waiting") waiting.delete(message.peer.id);
     renderLobby(waiting);
     if (message.peer.role === "terminal") showTerminal(TERMINAL_STATES[message.event]);
+    if (message.peer.interpreter) showInterpreter(interpreterState(message.peer));
     const tile = root.querySelector(`[data-peer-tile="${message.peer.id}"]`);
     if (message.event === "reconnecting") say(`${roleName(message.peer)}: ${text("sessions.reconnecting")}`);
     if (message.event === "reconnected" || message.event === "joined") say(`${roleName(message.peer)}: ${text("sessions.connected")}`);
