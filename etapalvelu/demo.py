@@ -107,11 +107,16 @@ DEMO_VISITS = (("kela-benefits", "Asiakas A"), ("dvv-population", "Asiakas B"),
                ("vero-taxation", "Asiakas C"), ("kela-benefits", "Asiakas D"))
 
 
+DEMO_INTERPRETER = "tulkki@example.invalid"  # the first visit's sign-language interpreter
+INVITATIONS: list[str] = []  # the interpreter invitations the seed queued, for the banner
+
+
 def add_demo_bookings(sessions, registry, *, site: str = "porvoo", now: datetime | None = None,
-                      days_ahead: int = 7) -> int:
+                      days_ahead: int = 7, base_url: str = "http://127.0.0.1:8080") -> int:
     """Book the demo's visits at ``site`` on the first day from today that still has free
     times (today unless the service has closed), unless that day has bookings already;
-    returns how many were booked."""
+    the first has a Finnish Sign Language interpreter by video, whose invitation is queued
+    (its link also in ``INVITATIONS``). Returns how many were booked."""
     from datetime import timedelta
 
     from cloud.bookings import service
@@ -137,15 +142,31 @@ def add_demo_bookings(sessions, registry, *, site: str = "porvoo", now: datetime
         booked = 0
         for (service_id, pseudonym), visit in zip(DEMO_VISITS, free):
             try:
-                service.create_booking(session, rules, site=site, service=service_id,
-                                       start=visit.start, minutes=30, channel="phone_service",
-                                       customer=service.Customer(name=pseudonym),
-                                       actor="demo", now=now)
+                booking = service.create_booking(
+                    session, rules, site=site, service=service_id, start=visit.start,
+                    minutes=30, channel="phone_service",
+                    customer=service.Customer(name=pseudonym), actor="demo", now=now)
+                if not booked:
+                    _with_interpreter(session, rules, booking, base_url, now)
                 booked += 1
             except service.BookingRefused:  # that authority has no expert free then
                 continue
         session.commit()
     return booked
+
+
+def _with_interpreter(session, rules, booking, base_url: str, now: datetime) -> None:
+    """The demo's interpreted visit: Finnish Sign Language by video, invited at once."""
+    from cloud.bookings import service
+    from cloud.bookings.interpretation import Interpreter
+    from cloud.flows.interpretation import invite_interpreter
+    from cloud.sessions.settings import SessionSettings
+
+    service.need_interpreter(session, booking=booking, interpreter=Interpreter(
+        language="fse", mode="video", email=DEMO_INTERPRETER))
+    invite_interpreter(session, rules, SessionSettings(), booking=booking, actor="demo",
+                       now=now, link=lambda token: INVITATIONS.append(
+                           f"{base_url}/sessions/interpreter/{token}") or INVITATIONS[-1])
 
 
 def _agents(registry, broker_url: str, data: Path, users: dict, cloud_url: str) -> list:
@@ -287,7 +308,7 @@ def _serve(settings, registry, users, host, port, broker_url, data, stack) -> No
     stack.append(engine.dispose)
     sessions = make_sessionmaker(engine)  # the services' engine; the API keeps its own
     add_demo_staff(sessions, registry)
-    add_demo_bookings(sessions, registry)
+    add_demo_bookings(sessions, registry, base_url=f"http://{host}:{port}")
     services = start_services(settings, registry, sessions=sessions)
     stack.append(lambda: stop_services(services))
     start_identity_provider(f"http://{host}:{port}", stack)
@@ -298,6 +319,9 @@ def _serve(settings, registry, users, host, port, broker_url, data, stack) -> No
         (site, room) for site, room, _ in registry.rooms()], settings=SessionSettings()).start()
     stack.append(terminals.stop)
     click.echo(_banner(host, port, broker_url), err=True)
+    for link in INVITATIONS:  # the demo sends no mail: its outbox logs it (notify.email_logged)
+        click.echo(f"Interpreter's invitation (Finnish Sign Language, by video; the e-mail "
+                   f"to {DEMO_INTERPRETER}): {link}", err=True)
     make_server(app, host=host, port=port).run()
 
 
