@@ -111,23 +111,25 @@ def on_device_event(db: Session, *, site: str, room: str, device: str, event: Ev
     outbox late) opens no call: the customer is long gone, and nobody should run there.
     ``facts`` collects the log lines for the caller to write once it committed (without it
     they are written at once)."""
-    def fact(name: str, **fields) -> None:
+    def fact(line) -> None:
         if facts is None:
-            log.info(name, **fields)
+            line()
         else:
-            facts.append((name, fields))
+            facts.append(line)
 
     data = event.data
     if device == "callbutton" and isinstance(data, ButtonPress):
         age_ms = received_at.timestamp() * 1000 - event.ts
         if event.synced and age_ms > stale_after / timedelta(milliseconds=1):
-            fact("calls.stale_press_ignored", site=site, room=room, age_s=age_ms // 1000)
+            fact(lambda: log.info("calls.stale_press_ignored", site=site, room=room,
+                                  age_s=age_ms // 1000))
             return None
         opened = calls.open_call(db=db, site=site, room=room, press_event_id=event.id,
                                  at=received_at)
         if opened is None:
             return None
-        fact("calls.pressed", call=opened.call.id, site=site, room=room)
+        call_id = opened.call.id
+        fact(lambda: log.info("calls.pressed", call=call_id, site=site, room=room))
         return _pressed(opened)
     if device == "callbutton" and isinstance(data, ButtonCancel):
         changed = calls.clear_call(db=db, site=site, room=room, reason=CANCELLED, at=received_at)
@@ -158,7 +160,7 @@ class SummonOnIngest:
         if not relevant:
             return None
         outgoing: list[LiveEvent] = []
-        facts: list[tuple[str, dict]] = []
+        facts: list = []
         with Session(bind=conn) as db:
             for (site, room, device), event, received_ms in relevant:
                 found = on_device_event(db, site=site, room=room, device=device, event=event,
@@ -171,10 +173,10 @@ class SummonOnIngest:
             return None
         return lambda: self.publish(outgoing, facts)
 
-    def publish(self, outgoing: list[LiveEvent], facts: list[tuple[str, dict]] = ()) -> None:
-        """Publish committed changes and log them."""
-        for name, fields in facts:
-            log.info(name, **fields)
+    def publish(self, outgoing: list[LiveEvent], facts: list = ()) -> None:
+        """Publish committed changes and log them (``facts``: the log lines to write)."""
+        for line in facts:
+            line()
         for channel, event in outgoing:
             self.bus.publish_threadsafe(channel, event)
 
