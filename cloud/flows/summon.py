@@ -103,23 +103,33 @@ def cleared_event(changed: calls.Changed) -> LiveEvent:
 
 # the ingest: presses, cancels and arrivals ---------------------------------------------------
 def on_device_event(db: Session, *, site: str, room: str, device: str, event: Event,
-                    received_at: datetime, stale_after: timedelta = STALE_PRESS
-                    ) -> LiveEvent | None:
+                    received_at: datetime, stale_after: timedelta = STALE_PRESS,
+                    facts: list | None = None) -> LiveEvent | None:
     """Open, clear or mark the arrival of a room's call for one new device event; the live
     event to publish once the caller has committed (None: nothing changed). A press that
     reaches the cloud ``stale_after`` past its device time (a room that was offline sends its
-    outbox late) opens no call: the customer is long gone, and nobody should run there."""
+    outbox late) opens no call: the customer is long gone, and nobody should run there.
+    ``facts`` collects the log lines for the caller to write once it committed (without it
+    they are written at once)."""
+    def fact(line) -> None:
+        if facts is None:
+            line()
+        else:
+            facts.append(line)
+
     data = event.data
     if device == "callbutton" and isinstance(data, ButtonPress):
         age_ms = received_at.timestamp() * 1000 - event.ts
         if event.synced and age_ms > stale_after / timedelta(milliseconds=1):
-            log.info("calls.stale_press_ignored", site=site, room=room, age_s=age_ms // 1000)
+            fact(lambda: log.info("calls.stale_press_ignored", site=site, room=room,
+                                  age_s=age_ms // 1000))
             return None
         opened = calls.open_call(db=db, site=site, room=room, press_event_id=event.id,
                                  at=received_at)
         if opened is None:
             return None
-        log.info("calls.pressed", call=opened.call.id, site=site, room=room)
+        call_id = opened.call.id
+        fact(lambda: log.info("calls.pressed", call=call_id, site=site, room=room))
         return _pressed(opened)
     if device == "callbutton" and isinstance(data, ButtonCancel):
         changed = calls.clear_call(db=db, site=site, room=room, reason=CANCELLED, at=received_at)
@@ -136,7 +146,8 @@ def on_device_event(db: Session, *, site: str, room: str, device: str, event: Ev
 class SummonOnIngest:
     """The ingest's hook (``IngestWorker(on_events=...)``): inside the batch's transaction it
     turns the batch's new button and occupancy events into call changes; after the commit it
-    publishes them on the live bus (``publish_threadsafe``: the ingest's own thread)."""
+    publishes them on the live bus (``publish_threadsafe``: the ingest's own thread) and logs
+    them: a batch rolled back and retried must not have logged calls that never were."""
 
     def __init__(self, bus) -> None:
         self.bus = bus
@@ -149,20 +160,23 @@ class SummonOnIngest:
         if not relevant:
             return None
         outgoing: list[LiveEvent] = []
+        facts: list = []
         with Session(bind=conn) as db:
             for (site, room, device), event, received_ms in relevant:
                 found = on_device_event(db, site=site, room=room, device=device, event=event,
                                         received_at=datetime.fromtimestamp(received_ms / 1000,
-                                                                           UTC))
+                                                                           UTC), facts=facts)
                 if found is not None:
                     outgoing.append(found)
             db.flush()
-        if not outgoing:
+        if not outgoing and not facts:
             return None
-        return lambda: self.publish(outgoing)
+        return lambda: self.publish(outgoing, facts)
 
-    def publish(self, outgoing: list[LiveEvent]) -> None:
-        """Publish committed changes."""
+    def publish(self, outgoing: list[LiveEvent], facts: list = ()) -> None:
+        """Publish committed changes and log them (``facts``: the log lines to write)."""
+        for line in facts:
+            line()
         for channel, event in outgoing:
             self.bus.publish_threadsafe(channel, event)
 

@@ -32,25 +32,53 @@ def is_newer(seq: int, ts: int, stored_seq: int | None, stored_ts: int | None) -
     return seq > stored_seq or (stored_ts is not None and ts > stored_ts)
 
 
+# How long the least-delayed recent message holds the skew reading (see ``lower_skew``): a
+# backlog shorter than this never reads as skew; a clock that falls behind shows after it.
+SKEW_WINDOW_MS = 300_000
+# a message this close above the reading confirms it (network jitter, a clock's slow drift)
+SKEW_TOLERANCE_MS = 1_000
+
+
+def lower_skew(reading: int | None, confirmed_ms: int | None, sample: int, at_ms: int
+               ) -> tuple[int, int]:
+    """The clock-skew reading ``(skew ms, confirmed at ms)`` after one message's sample
+    (cloud receive time - device time, received at ``at_ms``).
+
+    Queueing anywhere between the device and the ingest only adds to a sample, never takes
+    from it, so the reading is the lowest sample of the last ``SKEW_WINDOW_MS``: a lower
+    sample replaces it at once, one within ``SKEW_TOLERANCE_MS`` above confirms it, and only
+    when none confirmed it for the window does a higher sample replace it."""
+    if reading is None or confirmed_ms is None or sample <= reading \
+            or at_ms - confirmed_ms > SKEW_WINDOW_MS:
+        return sample, at_ms
+    if sample <= reading + SKEW_TOLERANCE_MS:
+        return reading, max(confirmed_ms, at_ms)
+    return reading, confirmed_ms
+
+
 @dataclass(slots=True)
 class DeviceSeen:
-    """Aggregates of one device's messages in a batch (commutative, so workers can merge)."""
+    """Aggregates of one device's messages in a batch (commutative, so workers can merge;
+    the skew reading merges by ``lower_skew``)."""
 
     last_seen_ms: int
     device_ts: int
-    skew_ms: int | None
     seq_min: int
     seq_max: int
     seq_count: int = 0
     duplicates: int = 0
+    skew_ms: int | None = None
+    skew_confirmed_ms: int | None = None
 
     def add(self, seq: int, ts: int, received_ms: int, synced: bool) -> None:
         self.seq_min = min(self.seq_min, seq)
         self.seq_max = max(self.seq_max, seq)
         self.seq_count += 1
         self.last_seen_ms = max(self.last_seen_ms, received_ms)
-        if synced and ts >= self.device_ts:
-            self.device_ts, self.skew_ms = ts, received_ms - ts
+        if synced:
+            self.device_ts = max(self.device_ts, ts)
+            self.skew_ms, self.skew_confirmed_ms = lower_skew(
+                self.skew_ms, self.skew_confirmed_ms, received_ms - ts, received_ms)
 
 
 @dataclass
@@ -124,6 +152,5 @@ def _seen(batch: TwinBatch, key: DeviceKey, payload, received_ms: int, synced: b
     if seen is None:
         seen = batch.seen[key] = DeviceSeen(
             last_seen_ms=received_ms, device_ts=payload.ts if synced else -1,
-            skew_ms=received_ms - payload.ts if synced else None,
             seq_min=payload.seq, seq_max=payload.seq)
     return seen

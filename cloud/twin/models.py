@@ -43,7 +43,10 @@ class DeviceState(Base):
     health_seq: Mapped[int | None] = mapped_column(BigInteger)
     last_seen_at: Mapped[datetime | None] = mapped_column(Instant)
     device_ts: Mapped[int | None] = mapped_column(BigInteger)
+    # cloud receive time - device time of the least-delayed recent message (``lower_skew``),
+    # and when (cloud time, epoch ms) a message last confirmed it
     skew_ms: Mapped[int | None] = mapped_column(BigInteger)
+    skew_confirmed_ms: Mapped[int | None] = mapped_column(BigInteger)
     seq_first: Mapped[int | None] = mapped_column(BigInteger)
     seq_last: Mapped[int | None] = mapped_column(BigInteger)
     seq_count: Mapped[int] = mapped_column(BigInteger, default=0)

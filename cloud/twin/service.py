@@ -25,7 +25,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from cloud.twin.batch import TwinBatch, is_newer, status_supersedes
+from cloud.twin.batch import (
+    SKEW_TOLERANCE_MS,
+    SKEW_WINDOW_MS,
+    TwinBatch,
+    is_newer,
+    status_supersedes,
+)
 from cloud.twin.models import (
     AgentPresence,
     DeviceEvent,
@@ -73,8 +79,8 @@ def _greatest(dialect_name: str):
     return (func.greatest, func.least) if dialect_name == "postgresql" else (func.max, func.min)
 
 
-SEEN_COLUMNS = ("site", "room", "device", "last_seen_at", "device_ts", "skew_ms", "seq_first",
-                "seq_last", "seq_count", "duplicates")
+SEEN_COLUMNS = ("site", "room", "device", "last_seen_at", "device_ts", "skew_ms",
+                "skew_confirmed_ms", "seq_first", "seq_last", "seq_count", "duplicates")
 
 
 def _merge_seen(conn: Connection, batch: TwinBatch) -> None:
@@ -82,14 +88,16 @@ def _merge_seen(conn: Connection, batch: TwinBatch) -> None:
         return
     if conn.dialect.name == "sqlite":  # the hot path: tuples straight to the driver
         rows = [(s, r, d, _sqlite_time(seen.last_seen_ms),
-                 seen.device_ts if seen.device_ts >= 0 else None, seen.skew_ms, seen.seq_min,
-                 seen.seq_max, seen.seq_count, seen.duplicates)
+                 seen.device_ts if seen.device_ts >= 0 else None, seen.skew_ms,
+                 seen.skew_confirmed_ms, seen.seq_min, seen.seq_max, seen.seq_count,
+                 seen.duplicates)
                 for (s, r, d), seen in batch.seen.items()]
         conn.exec_driver_sql(_seen_sql(conn.dialect), rows)
         return
     rows = [dict(zip(SEEN_COLUMNS, (
         s, r, d, utc(seen.last_seen_ms), seen.device_ts if seen.device_ts >= 0 else None,
-        seen.skew_ms, seen.seq_min, seen.seq_max, seen.seq_count, seen.duplicates)))
+        seen.skew_ms, seen.skew_confirmed_ms, seen.seq_min, seen.seq_max, seen.seq_count,
+        seen.duplicates)))
         for (s, r, d), seen in batch.seen.items()]
     conn.execute(_seen_upsert(conn.dialect.name), rows)
 
@@ -100,14 +108,17 @@ def _seen_upsert(dialect_name: str):
     columns = {name: bindparam(name) for name in SEEN_COLUMNS}
     stmt = _insert(dialect_name, DEVICE).values(columns)
     new, old = stmt.excluded, DEVICE.c
-    never = literal_column("-1")
-    newer = func.coalesce(new.device_ts, never) >= func.coalesce(old.device_ts, never)
+    replaced, confirmed = _skew_merge(new, old)
     return stmt.on_conflict_do_update(
         index_elements=["site", "room", "device"],
         set_={
             "last_seen_at": greatest(func.coalesce(old.last_seen_at, new.last_seen_at),
                                      new.last_seen_at),
-            "skew_ms": case((newer, new.skew_ms), else_=old.skew_ms),
+            "skew_ms": case((replaced, new.skew_ms), else_=old.skew_ms),
+            "skew_confirmed_ms": case(
+                (replaced, new.skew_confirmed_ms),
+                (confirmed, greatest(old.skew_confirmed_ms, new.skew_confirmed_ms)),
+                else_=old.skew_confirmed_ms),
             "device_ts": greatest(func.coalesce(old.device_ts, new.device_ts),
                                   func.coalesce(new.device_ts, old.device_ts)),
             "seq_first": least(func.coalesce(old.seq_first, new.seq_first), new.seq_first),
@@ -116,6 +127,17 @@ def _seen_upsert(dialect_name: str):
             "duplicates": old.duplicates + new.duplicates,
         },
     )
+
+
+def _skew_merge(new, old):
+    """``lower_skew`` in SQL, a batch's reading taken as one sample: whether it replaces the
+    stored reading, and whether it confirms it."""
+    replaced = new.skew_ms.is_not(None) & (
+        old.skew_ms.is_(None) | old.skew_confirmed_ms.is_(None)
+        | (new.skew_ms <= old.skew_ms)
+        | (new.skew_confirmed_ms - old.skew_confirmed_ms > literal_column(str(SKEW_WINDOW_MS))))
+    confirmed = new.skew_ms <= old.skew_ms + literal_column(str(SKEW_TOLERANCE_MS))
+    return replaced, confirmed
 
 
 @lru_cache(maxsize=4)
@@ -196,39 +218,79 @@ def _apply_health(conn: Connection, batch: TwinBatch) -> None:
         conn.execute(TRANSITION.insert(), transitions)
 
 
-def _apply_status(conn: Connection, batch: TwinBatch) -> None:
-    for (site, room), (status, received_ms) in batch.status.items():
+_STATUS_UPDATE = update(AGENT).where(
+    AGENT.c.site == bindparam("k_site"), AGENT.c.room == bindparam("k_room"),
+).values(online=bindparam("online"), updated_at=bindparam("updated_at"), gen=bindparam("gen"),
+         version=func.coalesce(bindparam("version", type_=AGENT.c.version.type),
+                               AGENT.c.version),
+         since=func.coalesce(bindparam("since", type_=AGENT.c.since.type), AGENT.c.since))
+
+
+def _presence(conn: Connection, rooms: list[tuple[str, str]]) -> dict:
+    """Stored online and gen of the given rooms (locked on PostgreSQL, in key order so two
+    workers never wait on each other crosswise)."""
+    found = {}
+    for start in range(0, len(rooms), 500):
+        query = select(AGENT.c.site, AGENT.c.room, AGENT.c.online, AGENT.c.gen).where(
+            tuple_(AGENT.c.site, AGENT.c.room).in_(rooms[start:start + 500]))
+        if conn.dialect.name == "postgresql":
+            query = query.order_by(AGENT.c.site, AGENT.c.room).with_for_update()
+        found.update({(row.site, row.room): row for row in conn.execute(query)})
+    return found
+
+
+def _first_contacts(conn: Connection, batch: TwinBatch, rooms: list[tuple[str, str]]) -> set:
+    """Insert the rooms never heard from; return those this batch inserted (another worker may
+    have inserted some meanwhile: those are compared as stored rooms)."""
+    if not rooms:
+        return set()
+    rows = []
+    for site, room in rooms:
+        status, received_ms = batch.status[(site, room)]
         at = utc(received_ms)
-        online = status.state == "online"
-        # first contact: insert or, when another worker was first, fall through to compare
-        first = conn.execute(
-            _insert(conn.dialect.name, AGENT).values(
-                site=site, room=room, online=online, since=at, version=status.version,
-                updated_at=at, gen=status.gen)
-            .on_conflict_do_nothing(index_elements=["site", "room"])
-            .returning(AGENT.c.site)).first()
-        key = and_(AGENT.c.site == site, AGENT.c.room == room)
-        if first is None:
-            query = select(AGENT.c.online, AGENT.c.gen).where(key)
-            if conn.dialect.name == "postgresql":
-                query = query.with_for_update()
-            current = conn.execute(query).one()
-            if not status_supersedes(status, current.gen, current.online):
-                continue  # a late Last Will of an earlier connection, or a repeat
-            values = {"online": online, "updated_at": at, "gen": status.gen}
-            if status.version is not None:
-                values["version"] = status.version
-            if current.online != online:
-                values["since"] = at
-            conn.execute(update(AGENT).where(key).values(**values))
-        if first is not None or current.online != online:
-            conn.execute(TRANSITION.insert().values(
-                site=site, room=room, device="agent",
-                from_state=None if first is not None else ("online" if current.online
-                                                           else "offline"),
-                to_state=status.state, code=None, at=at))
-            batch.presence.append(((site, room), status.state, received_ms))
-            batch.changed_rooms.add((site, room))
+        rows.append({"site": site, "room": room, "online": status.state == "online",
+                     "since": at, "version": status.version, "updated_at": at,
+                     "gen": status.gen})
+    insert = (_insert(conn.dialect.name, AGENT).on_conflict_do_nothing(
+        index_elements=["site", "room"]).returning(AGENT.c.site, AGENT.c.room))
+    return {(row.site, row.room) for row in conn.execute(insert, rows)}
+
+
+def _apply_status(conn: Connection, batch: TwinBatch) -> None:
+    """Apply each room's latest status in a few statements for the whole batch: read the
+    stored rows, insert first contacts, update those a status supersedes, log transitions."""
+    if not batch.status:
+        return
+    rooms = sorted(batch.status)
+    stored = _presence(conn, rooms)
+    inserted = _first_contacts(conn, batch, [r for r in rooms if r not in stored])
+    raced = [r for r in rooms if r not in stored and r not in inserted]
+    if raced:  # first contact from another worker at the same moment
+        stored.update(_presence(conn, raced))
+    updates, transitions = [], []
+    for key in rooms:
+        status, received_ms = batch.status[key]
+        before = stored.get(key)
+        if before is not None and not status_supersedes(status, before.gen, before.online):
+            continue  # a late Last Will of an earlier connection, or a repeat
+        online, at = status.state == "online", utc(received_ms)
+        if before is not None:
+            changed = before.online != online
+            updates.append({"k_site": key[0], "k_room": key[1], "online": online,
+                            "updated_at": at, "gen": status.gen, "version": status.version,
+                            "since": at if changed else None})
+            if not changed:
+                continue
+        transitions.append({"site": key[0], "room": key[1], "device": "agent",
+                            "from_state": None if before is None else
+                            ("online" if before.online else "offline"),
+                            "to_state": status.state, "code": None, "at": at})
+        batch.presence.append((key, status.state, received_ms))
+        batch.changed_rooms.add(key)
+    if updates:
+        conn.execute(_STATUS_UPDATE, updates)
+    if transitions:
+        conn.execute(TRANSITION.insert(), transitions)
 
 
 @lru_cache(maxsize=4)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sqlite3
+import uuid
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -17,6 +18,17 @@ from edge.config import AgentConfig
 def database_url(tmp_path) -> str:
     """A migrated SQLite database."""
     url = f"sqlite:///{tmp_path}/cloud.sqlite"
+    migrate(url)
+    return url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def any_database(request, tmp_path) -> str:
+    """A migrated database of each kind the twin runs on."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/cloud.sqlite"
+    else:
+        url = request.getfixturevalue("postgres").create_database(f"twin_{uuid.uuid4().hex[:12]}")
     migrate(url)
     return url
 

@@ -200,19 +200,6 @@ def test_ingest_keeps_the_twin_on_postgresql(broker, postgres, registry, start_w
 
 # -- status in the agent's order, several workers -----------------------------------------------
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def any_database(request, tmp_path) -> str:
-    """A migrated database of each kind the twin runs on."""
-    from cloud.db import migrate
-
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path}/cloud.sqlite"
-    else:
-        url = request.getfixturevalue("postgres").create_database(f"twin_{uuid.uuid4().hex[:12]}")
-    migrate(url)
-    return url
-
-
 def status(state: str, gen: int) -> bytes:
     return orjson.dumps({"v": 1, "ts": T0 + gen, "seq": 0, "state": state, "gen": gen})
 
