@@ -26,12 +26,14 @@ log = event_log(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Link:
-    """One worker's link as recorded: up or down ``since``, last refreshed ``beat_at``."""
+    """One worker's link as recorded: up or down ``since``, last refreshed ``beat_at``;
+    ``recovered`` when it is up again after a loss (not a worker's first connect)."""
 
     connected: bool
     since: datetime
     beat_at: datetime
     stopped: bool = False
+    recovered: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +42,7 @@ class Contact:
     link, else None; ``back_at`` when the last live worker's link came (back) up."""
 
     lost_since: datetime | None = None
-    back_at: datetime | None = None
+    back_at: datetime | None = None  # the last recovery of a live worker's link
 
     @property
     def lost(self) -> bool:
@@ -61,27 +63,29 @@ def contact_of(links: Iterable[Link], now: datetime, stale_after: timedelta) -> 
     down = [link.since for link in live if not link.connected]
     if down:
         return Contact(lost_since=min(down))
-    up = [link.since for link in live]
-    return Contact(back_at=max(up) if up else None)
+    back = [link.since for link in live if link.recovered]
+    return Contact(back_at=max(back) if back else None)
 
 
 def broker_contact(session: Session, *, now: datetime, stale_after: timedelta) -> Contact:
     """The cloud's contact with the broker at ``now``, from every worker's row."""
     rows = session.scalars(select(BrokerLinkRow))
-    return contact_of((Link(r.connected, r.since, r.beat_at, r.stopped_at is not None)
-                       for r in rows), now, stale_after)
+    return contact_of((Link(r.connected, r.since, r.beat_at, r.stopped_at is not None,
+                            r.lost_at is not None) for r in rows), now, stale_after)
 
 
 def record_link(session: Session, *, name: str, connected: bool, changed_at: datetime,
                 now: datetime) -> None:
     """Write worker ``name``'s link: ``since`` moves (to ``changed_at``) only when
-    ``connected`` changes."""
+    ``connected`` changes; a loss is remembered until the worker stops."""
     row = session.get(BrokerLinkRow, name)
-    if row is None:
-        row = BrokerLinkRow(name=name, connected=connected, since=changed_at)
-        session.add(row)
-    elif row.connected != connected or row.stopped_at is not None:
+    if row is None or row.stopped_at is not None:  # a worker's start: no loss behind it
+        row = session.merge(BrokerLinkRow(name=name, connected=connected, since=changed_at,
+                                          lost_at=None))
+    elif row.connected != connected:
         row.connected, row.since = connected, changed_at
+    if not connected and row.since == changed_at:
+        row.lost_at = changed_at
     row.beat_at, row.stopped_at = now, None
 
 

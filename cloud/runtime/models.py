@@ -36,5 +36,8 @@ class BrokerLinkRow(Base):
     name: Mapped[str] = mapped_column(String(100), primary_key=True)  # the ingest worker
     connected: Mapped[bool] = mapped_column(Boolean)
     since: Mapped[datetime] = mapped_column(Instant)  # when ``connected`` last changed
+    # when its last loss began (None: no loss since the worker started): a link back from a
+    # loss gives the agents time to reconnect, a worker's first connect does not
+    lost_at: Mapped[datetime | None] = mapped_column(Instant, nullable=True)
     beat_at: Mapped[datetime] = mapped_column(Instant)  # refreshed while the worker runs
     stopped_at: Mapped[datetime | None] = mapped_column(Instant, nullable=True)

@@ -20,6 +20,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(100), nullable=False),
         sa.Column("connected", sa.Boolean(), nullable=False),
         sa.Column("since", TZ, nullable=False),
+        sa.Column("lost_at", TZ, nullable=True),
         sa.Column("beat_at", TZ, nullable=False),
         sa.Column("stopped_at", TZ, nullable=True),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_runtime_broker_link")),
