@@ -22,6 +22,7 @@ from cloud.runtime.models import BrokerLinkRow
 from etapalvelu.logs import event_log
 
 log = event_log(__name__)
+LINK_STALE = timedelta(seconds=60)  # a worker's row counts while refreshed within this
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +73,11 @@ def broker_contact(session: Session, *, now: datetime, stale_after: timedelta) -
     rows = session.scalars(select(BrokerLinkRow))
     return contact_of((Link(r.connected, r.since, r.beat_at, r.stopped_at is not None,
                             r.lost_at is not None) for r in rows), now, stale_after)
+
+
+def lost_since(session: Session, *, now: datetime) -> datetime | None:
+    """Since when the cloud has lost the rooms' broker (None: it has not), for the pages."""
+    return broker_contact(session, now=now, stale_after=LINK_STALE).lost_since
 
 
 def record_link(session: Session, *, name: str, connected: bool, changed_at: datetime,
