@@ -237,3 +237,43 @@ def test_the_broker_counts_as_lost_while_a_live_worker_has_lost_it():
     contact = contact_of([up, back], at(110), stale)
     assert contact.back_at == at(95) and not contact.settled(at(110), timedelta(seconds=30))
     assert contact.settled(at(126), timedelta(seconds=30))
+
+
+def test_two_thousand_wills_in_one_burst_through_the_real_broker_open_one_platform_incident(
+        broker, store, registry, tmp_path):
+    from cloud.db import make_engine
+    from cloud.ingest.worker import IngestWorker
+    from tests.incidents.rooms import WillOnlyAgent
+    from tests.servers import wait_for
+
+    fleet = large_fleet(registry, len(ROOMS))
+    url = str(store.kw["bind"].url)
+    ingest = IngestWorker(CloudSettings(database_url=url, broker_url=broker.url,
+                                        spool_file=tmp_path / "spool.sqlite"), fleet,
+                          engine=make_engine(url)).start()
+    engine = engine_on(store, fleet, open_after_s=5).start()
+    rooms = [WillOnlyAgent(broker.port, "porvoo", room) for room in ROOMS]
+    try:
+        assert ingest.connected.wait(10), "ingest did not connect"
+        for agent in rooms:
+            agent.connect()
+        wait_for(lambda: online(store) == len(ROOMS), 60, "every room online in the twin")
+        for agent in rooms:
+            agent.kill()  # the broker publishes every Last Will
+        wait_for(lambda: online(store) == 0, 60, "every will in the twin")
+        last_will = datetime.now(UTC)
+        wait_for(lambda: engine.last_round_at and engine.last_round_at
+                 > last_will + timedelta(seconds=8), 60, "the engine past the debounce")
+        [platform] = incidents(store)
+        assert (platform.rule, platform.party) == ("mass_disconnect", "operator")
+        assert incidents(store, "agent_offline") == []
+        assert SUPPLIER_DESK not in recipients(store)
+    finally:
+        engine.stop()
+        ingest.stop()
+
+
+def online(store) -> int:
+    with store() as session:
+        return len(session.scalars(select(AgentPresence.room).where(
+            AgentPresence.online.is_(True))).all())
