@@ -493,9 +493,10 @@ class IncidentEngine:
         trusted = self.contact.settled(now, timedelta(seconds=self.settings.link_grace_s))
         if trusted != self._trusted:
             self._trusted = trusted
-            log.warning("incidents.rooms_judged" if trusted else "incidents.rooms_held",
-                        broker_lost_since=self.contact.lost_since,
-                        broker_back_at=self.contact.back_at)
+            if trusted:
+                log.info("incidents.rooms_judged", broker_back_at=self.contact.back_at)
+            else:
+                log.warning("incidents.rooms_held", broker_lost_since=self.contact.lost_since)
         return trusted
 
     def _held(self, key: ConditionKey, agents_down, trusted: bool, now: datetime) -> bool:
@@ -538,13 +539,16 @@ class IncidentEngine:
             raise LeaseLost(self.name)
         self._lease_until = held
 
-    def _say(self, event: str, **fields) -> None:
-        """A line to log once the change it tells of is committed."""
-        self._said.append((event, fields))
+    def _say(self, decision: str, **fields) -> None:
+        """An opening or resolve to log once it is committed."""
+        self._said.append((decision, fields))
 
     def _say_committed(self) -> None:
-        for event, fields in self._said:
-            log.info(event, **fields)
+        for decision, fields in self._said:
+            if decision == OPEN:
+                log.info("incidents.opened", **fields)
+            else:
+                log.info("incidents.resolved", **fields)
         self._said.clear()
 
     def _notice_resolved_by_hand(self, session: Session) -> None:
@@ -600,7 +604,7 @@ class IncidentEngine:
             self.notifications.opened(session, incident=incident, routing=self.routing, now=now)
         condition.incident = incident.id
         self._queued = True
-        self._say("incidents.opened", id=incident.id, condition=key, severity=level,
+        self._say(OPEN, id=incident.id, condition=key, severity=level,
                   party=incident.party)
 
     def _platform_summary(self, key: ConditionKey) -> str:
@@ -628,7 +632,7 @@ class IncidentEngine:
         if self.on_resolved is not None:
             self.on_resolved(session, incident, now)
         self._queued = True
-        self._say("incidents.resolved", id=incident.id, condition=condition.key)
+        self._say(RESOLVE, id=incident.id, condition=condition.key)
 
     def _raise_severity(self, session: Session, conditions: list[Condition],
                         now: datetime) -> None:

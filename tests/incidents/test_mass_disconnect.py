@@ -277,3 +277,10 @@ def online(store) -> int:
     with store() as session:
         return len(session.scalars(select(AgentPresence.room).where(
             AgentPresence.online.is_(True))).all())
+
+
+def test_the_migrations_make_the_broker_link_table_of_its_model(any_store):
+    from tests.store import schema_differences
+
+    url = any_store.kw["bind"].url.render_as_string(hide_password=False)
+    assert schema_differences(url, "'runtime_broker_link'") == []
