@@ -131,7 +131,8 @@ class LinkRecorder:
         """Stop writing and mark the row stopped."""
         self._stop.set()
         self._changed.set()
-        self._thread.join(5)
+        if self._thread.is_alive():
+            self._thread.join(5)
         self._write(lambda s, now: record_link_stopped(s, name=self.name, now=now))
 
     def _note(self, connected: bool) -> None:
