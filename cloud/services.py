@@ -109,10 +109,11 @@ def engine_service(sessions: sessionmaker, registry: Registry, settings: CloudSe
     name = process_name("engine", name)
     engine = incident_engine(sessions, registry, on_queued=on_queued, name=name).start()
     stale = settings.heartbeat_stale_s
-    seen = {"rounds": (None, 0), "at": time.monotonic()}
+    seen = {"rounds": (None, 0, 0), "at": time.monotonic()}
 
     def probe() -> Health:
-        rounds = (engine.last_round_at, engine.counts["failed_rounds"])
+        # a long round shows its committed chunks (``progress``): it is not hung
+        rounds = (engine.last_round_at, engine.counts["failed_rounds"], engine.progress)
         if rounds != seen["rounds"]:
             seen["rounds"], seen["at"] = rounds, time.monotonic()
         alive = time.monotonic() - seen["at"] < stale

@@ -7,6 +7,13 @@ from the incidents still open, the recent stretch of the twin's transition log (
 pending debounce) and the twin's current state, so a restart or a failover neither loses a
 pending condition nor opens a second incident. A rule that fails for one room is logged and
 counted and the round goes on; an engine whose rounds keep failing gives up its lease.
+
+A round is bounded: at most ``round_changes_max`` incidents opened or resolved (the rest in
+the next round), committed in chunks that renew the lease and show progress to the
+heartbeat, each change logged only once it is committed. Two platform conditions stand above
+the rooms': a mass disconnect (``mass.py``) is one incident for the operator and holds the
+rooms it took; while the ingest has lost the broker, and for ``link_grace_s`` after it is
+back, no room is judged from the twin's stale picture (``cloud.runtime.broker``).
 """
 from __future__ import annotations
 
@@ -25,11 +32,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cloud.db import dialect_insert
 from cloud.incidents import service
+from cloud.incidents.mass import MassDisconnect
 from cloud.incidents.matrix import ResponsibilityMatrix
 from cloud.incidents.models import EngineCursor, Incident
 from cloud.incidents.rules import (
     AGENT,
     OPEN,
+    PLATFORM,
     RESOLVE,
     SEVERITY_RANK,
     Condition,
@@ -37,7 +46,9 @@ from cloud.incidents.rules import (
     Finding,
     category_of,
     health_finding,
+    cannot_serve,
     inhibited,
+    platform_key,
     rule_name,
     severity,
     silenced,
@@ -46,6 +57,7 @@ from cloud.incidents.rules import (
 from cloud.incidents.service import Routing
 from cloud.incidents.settings import IncidentSettings
 from cloud.registry import Registry
+from cloud.runtime.broker import Contact, broker_contact
 from cloud.sites import service as sites
 from cloud.sites.hours import OpeningHours
 from cloud.twin import service as twin
@@ -57,6 +69,12 @@ BATCH = 5000
 GAP_WAIT_S = 10.0  # how long an id skipped in the log may still turn up (late commit)
 SEED_HISTORY_ROWS = 200_000  # at most this much of the log is replayed when starting to lead
 Resolved = Callable[[Session, Incident, datetime], None]
+MASS_DISCONNECT, BROKER_UNREACHABLE = platform_key("mass_disconnect"), platform_key(
+    "broker_unreachable")
+
+
+class LeaseLost(RuntimeError):
+    """Another engine took the lease in the middle of a round: this one stops working."""
 
 
 class Notifications(Protocol):
@@ -116,6 +134,13 @@ class IncidentEngine:
         # rule_errors (one room's rule raised), failed_rounds, stepped_down (lease given up)
         self.counts: Counter = Counter()
         self.last_round_at: datetime | None = None  # ``now`` of the last finished round
+        self.progress = 0  # chunks committed: the heartbeat sees a long round move
+        self.mass = MassDisconnect(self.settings.mass())
+        self.contact = Contact()  # the cloud's contact with the broker at the last round
+        self._fleet = sum(1 for _ in registry.rooms())
+        self._trusted = True  # whether the twin could be judged at the last round
+        self._said: list[tuple[str, dict]] = []  # log lines waiting for their commit
+        self._round_started = 0.0  # monotonic
 
     def start(self) -> IncidentEngine:
         """Run in a background thread until ``stop()``."""
@@ -147,6 +172,8 @@ class IncidentEngine:
         try:
             self.tick(now)
         except Exception:  # keep detecting: the round is retried, or a standby takes over
+            self._said.clear()  # what was rolled back did not happen
+            self._seeded = False  # rebuilt from what the store holds (the committed chunks)
             self._failures += 1
             self.counts["failed_rounds"] += 1
             log.exception("incidents.round_failed", engine=self.name, in_a_row=self._failures)
@@ -177,6 +204,8 @@ class IncidentEngine:
         decide, housekeep. An engine without the lease only waits (a hot standby)."""
         self._queued = False
         self._hours.clear()
+        self._said.clear()
+        self._round_started = time.monotonic()
         now = now or datetime.now(UTC)
         with self.sessions() as session:
             if not self._hold_lease(session, now):
@@ -190,6 +219,8 @@ class IncidentEngine:
             if wall - self._twin_at >= self.settings.twin_interval_s:
                 self._twin_at = wall
                 self._evaluate_twin(session, now)
+            self.contact = broker_contact(session, now=now, stale_after=timedelta(
+                seconds=self.settings.link_stale_s))
             housekeeping = wall - self._housekeeping_at >= self.settings.housekeeping_interval_s
             self._decide(session, now, housekeeping)
             if moved:
@@ -201,6 +232,7 @@ class IncidentEngine:
                 self._notify_breaches(session, now)
                 service.close_resolved(session, settings=self.settings, now=now)
             session.commit()
+        self._say_committed()
         self.last_round_at = now
         if self._queued and self.on_queued is not None:
             self.on_queued()
@@ -254,6 +286,7 @@ class IncidentEngine:
         self.conditions.clear()
         self._gaps.clear()
         self._skipped.clear()
+        self.mass = MassDisconnect(self.settings.mass())
 
     def _release(self) -> None:
         if self._lease_until is None:
@@ -290,6 +323,9 @@ class IncidentEngine:
         for condition in self.conditions.values():
             if condition.since is None:  # an open incident the twin says nothing about yet
                 condition.active, condition.since = True, now  # holds until seen clear
+        mass = self.conditions.get(MASS_DISCONNECT)
+        if mass is not None and mass.incident is not None:  # it goes on: its rooms stay held
+            self.mass.resume(self._agents_down(), now)
         self._seeded = True
 
     def _recent_transitions(self, session: Session, now: datetime) -> list:
@@ -399,9 +435,11 @@ class IncidentEngine:
     # -- deciding --------------------------------------------------------------------------
 
     def _decide(self, session: Session, now: datetime, housekeeping: bool) -> None:
-        agents_down = {(k.site, k.room) for k, c in self.conditions.items()
-                       if k.device == AGENT and c.active}
-        silences, worsening = None, []
+        """Judge the platform first, then every condition; carry out what is due, bounded."""
+        agents_down = self._agents_down()
+        self._judge_platform(agents_down, now)
+        trusted = self._twin_trusted(now)
+        silences, due, worsening = None, [], []
         for condition in list(self.conditions.values()):
             if not condition.active and condition.incident is None and not condition.changes:
                 del self.conditions[condition.key]  # healthy and calm: forget it
@@ -409,19 +447,109 @@ class IncidentEngine:
             with self._room_rule((condition.key.site, condition.key.room)):
                 decision = condition.decide(now, self.policy)
                 if decision == OPEN:
-                    if inhibited(condition.key, agents_down):
+                    if self._held(condition.key, agents_down, trusted, now):
                         continue
                     if silences is None:
                         silences = service.silences_for_rules(session, now=now)
                     if silenced(condition.key, silences, now):
                         continue
-                    self._open(session, condition, now)
+                    due.append((OPEN, condition))
                 elif decision == RESOLVE:
-                    self._resolve(session, condition, now)
+                    due.append((RESOLVE, condition))
                 elif housekeeping and condition.incident is not None and condition.active:
                     worsening.append(condition)
+        self._carry_out(session, sorted(due, key=_urgency), now)
         if worsening:
             self._raise_severity(session, worsening, now)
+
+    def _agents_down(self) -> dict[tuple[str, str], datetime]:
+        """The rooms whose agent is offline, each since when."""
+        return {(k.site, k.room): c.since for k, c in self.conditions.items()
+                if k.device == AGENT and c.active}
+
+    def _judge_platform(self, agents_down: dict[tuple[str, str], datetime],
+                        now: datetime) -> None:
+        """The platform's own conditions: a mass disconnect, the broker lost by the ingest."""
+        was = self.mass.active
+        self.mass.update(agents_down, self._fleet, now)
+        if self.mass.active != was:
+            log.warning("incidents.mass_disconnect", on=self.mass.active,
+                        rooms=len(self.mass.rooms), offline=len(agents_down))
+        self._observe(Finding(MASS_DISCONNECT, self.mass.active,
+                              "fault" if self.mass.active else "ok"), now)
+        lost, contact = self.contact.lost, self.contact
+        self._observe(Finding(BROKER_UNREACHABLE, lost, "fault" if lost else "ok"),
+                      contact.lost_since if lost else max(contact.back_at or now,
+                                                          self._seen(BROKER_UNREACHABLE)))
+
+    def _seen(self, key: ConditionKey) -> datetime:
+        condition = self.conditions.get(key)
+        seen = condition.seen_at if condition is not None else None
+        return seen or datetime.min.replace(tzinfo=UTC)
+
+    def _twin_trusted(self, now: datetime) -> bool:
+        """Whether rooms may be judged from the twin now (not while the ingest has lost the
+        broker, nor for ``link_grace_s`` after it is back)."""
+        trusted = self.contact.settled(now, timedelta(seconds=self.settings.link_grace_s))
+        if trusted != self._trusted:
+            self._trusted = trusted
+            if trusted:
+                log.info("incidents.rooms_judged", broker_back_at=self.contact.back_at)
+            else:
+                log.warning("incidents.rooms_held", broker_lost_since=self.contact.lost_since)
+        return trusted
+
+    def _held(self, key: ConditionKey, agents_down, trusted: bool, now: datetime) -> bool:
+        """Whether a room's condition waits: the twin is not trusted, its room is part of a
+        mass disconnect, or its agent is offline (the agent's incident covers the room)."""
+        if key.device == PLATFORM:
+            return False
+        return (not trusted or self.mass.holds((key.site, key.room), now)
+                or inhibited(key, agents_down))
+
+    def _carry_out(self, session: Session, due: list[tuple[str, Condition]],
+                   now: datetime) -> None:
+        """Open and resolve what is due, at most ``round_changes_max`` (the rest next round),
+        committing every ``commit_every``."""
+        limit, chunk = self.settings.round_changes_max, self.settings.commit_every
+        for done, (decision, condition) in enumerate(due[:limit], 1):
+            with self._room_rule((condition.key.site, condition.key.room)):
+                if decision == OPEN:
+                    self._open(session, condition, now)
+                else:
+                    self._resolve(session, condition, now)
+            if done % chunk == 0 and done < len(due):
+                self._checkpoint(session, now)
+        if len(due) > limit:
+            log.info("incidents.round_bounded", engine=self.name, done=limit,
+                     left=len(due) - limit)
+
+    def _checkpoint(self, session: Session, now: datetime) -> None:
+        """Commit the chunk in hand, say what it did, keep the lease and show progress."""
+        session.commit()
+        self._say_committed()
+        self.progress += 1
+        held = now + timedelta(seconds=time.monotonic() - self._round_started
+                               + self.settings.lease_s)
+        kept = session.execute(update(EngineCursor).where(
+            EngineCursor.name == CURSOR, EngineCursor.holder == self.name)
+            .values(lease_until=held)).rowcount
+        session.commit()
+        if not kept:
+            raise LeaseLost(self.name)
+        self._lease_until = held
+
+    def _say(self, decision: str, **fields) -> None:
+        """An opening or resolve to log once it is committed."""
+        self._said.append((decision, fields))
+
+    def _say_committed(self) -> None:
+        for decision, fields in self._said:
+            if decision == OPEN:
+                log.info("incidents.opened", **fields)
+            else:
+                log.info("incidents.resolved", **fields)
+        self._said.clear()
 
     def _notice_resolved_by_hand(self, session: Session) -> None:
         """Staff resolved an incident whose fault the engine still sees: the condition counts
@@ -451,6 +579,8 @@ class IncidentEngine:
         return timedelta(minutes=self.settings.critical_lead_min)
 
     def _severity(self, session: Session, condition: Condition, now: datetime) -> str:
+        if condition.key.device == PLATFORM:
+            return severity(condition.key, condition.state, now, None, self._critical_lead())
         return severity(condition.key, condition.state, now,
                         self._opening(session, condition.key.site, now), self._critical_lead())
 
@@ -462,18 +592,26 @@ class IncidentEngine:
         if recent is not None:
             incident = service.reopen(session, incident=recent, now=now, severity=level)
         else:
+            room = key.device != PLATFORM  # the platform's incident is of no room
             incident = service.open_incident(
-                session, routing=self.routing, site=key.site, room=key.room, device=key.device,
-                rule=rule_name(key, state, condition.code), severity=level,
-                category=category_of(key, condition.state), code=condition.code,
-                condition=str(key), flapping=not condition.active, now=now)
+                session, routing=self.routing, site=key.site, room=key.room if room else None,
+                device=key.device if room else None, rule=rule_name(key, state, condition.code),
+                severity=level, category=category_of(key, condition.state), code=condition.code,
+                condition=str(key), flapping=not condition.active, now=now,
+                summary=None if room else self._platform_summary(key))
             self.opened += 1
         if self.notifications is not None:
             self.notifications.opened(session, incident=incident, routing=self.routing, now=now)
         condition.incident = incident.id
         self._queued = True
-        log.info("incidents.opened", id=incident.id, condition=key, severity=level,
-                 party=incident.party)
+        self._say(OPEN, id=incident.id, condition=key, severity=level,
+                  party=incident.party)
+
+    def _platform_summary(self, key: ConditionKey) -> str:
+        """What the operator reads of a platform incident (counts, no names)."""
+        if key == MASS_DISCONNECT:
+            return f"{len(self.mass.rooms)} of {self._fleet} rooms went offline together"
+        return f"the ingest lost the broker at {self.contact.lost_since:%Y-%m-%d %H:%M:%S} UTC"
 
     def _recently_resolved(self, session: Session, key: ConditionKey,
                            now: datetime) -> Incident | None:
@@ -494,7 +632,7 @@ class IncidentEngine:
         if self.on_resolved is not None:
             self.on_resolved(session, incident, now)
         self._queued = True
-        log.info("incidents.resolved", id=incident.id, condition=condition.key)
+        self._say(RESOLVE, id=incident.id, condition=condition.key)
 
     def _raise_severity(self, session: Session, conditions: list[Condition],
                         now: datetime) -> None:
@@ -509,3 +647,12 @@ class IncidentEngine:
             service.audit(session, incident, "severity", service.ENGINE, now,
                           f"{level}->{wanted[incident_id]}")
             incident.severity, incident.updated_at = wanted[incident_id], now
+
+
+def _urgency(item: tuple[str, Condition]) -> tuple:
+    """The order a bounded round works in: the platform's conditions, then resolves (rooms
+    reopen), then openings of rooms that cannot serve, then the rest, oldest first."""
+    decision, condition = item
+    key = condition.key
+    return (key.device != PLATFORM, decision != RESOLVE,
+            not cannot_serve(key, condition.state), condition.since)

@@ -37,8 +37,12 @@ CATEGORY_OWNERS: dict[str, tuple[str, ...]] = {
     "signage": ("host", "state"),
     "threat": ("host",),
     "vandalism": ("host", "service"),
+    "platform": ("service",),  # the cloud and the rooms' broker themselves
 }
-CATEGORIES = tuple(CATEGORY_OWNERS)
+# a matrix without a route of its own for the platform sends it where system faults go
+FALLBACK_ROUTES = {"platform": "system"}
+# the categories people report (the platform's own faults only the engine opens)
+CATEGORIES = tuple(c for c in CATEGORY_OWNERS if c not in FALLBACK_ROUTES)
 
 
 class MatrixError(ValueError):
@@ -183,6 +187,8 @@ class ResponsibilityMatrix:
             party = by_owner.get(owner, by_owner.get("*"))
             if party is not None:
                 return party.replace("{site}", site)
+        if category in FALLBACK_ROUTES:
+            return self._route(FALLBACK_ROUTES[category], owner, site)
         return None
 
     def _problems(self) -> list[str]:

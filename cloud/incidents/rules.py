@@ -12,6 +12,8 @@ from cloud.twin.rules import AGENT, stops_service
 
 CRITICAL, MAJOR, MINOR = "critical", "major", "minor"
 SEVERITY_RANK = {MINOR: 0, MAJOR: 1, CRITICAL: 2}
+# the platform's own conditions are of no site or room: "*" (as the matrix's "any")
+PLATFORM, ANY = "platform", "*"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +59,15 @@ def threshold_finding(site: str, room: str, device: str, rule: str, value: float
                    "degraded" if active else "ok", code)
 
 
+def platform_key(rule: str) -> ConditionKey:
+    """A condition of the platform itself (``mass_disconnect``, ``broker_unreachable``)."""
+    return ConditionKey(ANY, ANY, PLATFORM, rule)
+
+
 def category_of(key: ConditionKey, state: str | None) -> str:
     """The fault category a condition is routed by."""
+    if key.device == PLATFORM:
+        return "platform"  # the cloud or the broker: the platform's operator
     if key.device == AGENT or key.rule in ("clock_skew", "data_loss"):
         return "system"  # the platform's own health: the supplier looks first
     if key.device == "network":
@@ -70,6 +79,8 @@ def rule_name(key: ConditionKey, state: str | None, code: str | None) -> str:
     """A short name of what happened, for people (``agent_offline``, ``doccam_fault``...)."""
     if key.device == AGENT:
         return "agent_offline"
+    if key.device == PLATFORM:
+        return key.rule
     if key.rule == "health":
         return f"{key.device}_{code if code == 'battery_low' else state or 'unknown'}"
     return f"{key.device}_{key.rule}"
@@ -83,10 +94,13 @@ def cannot_serve(key: ConditionKey, state: str | None) -> bool:
     return key.rule == "health" and state is not None and stops_service(key.device, state)
 
 
-def severity(key: ConditionKey, state: str | None, now: datetime, opening: OpeningHours,
+def severity(key: ConditionKey, state: str | None, now: datetime, opening: OpeningHours | None,
              lead: timedelta) -> str:
     """Critical when the room cannot serve during the site's opening hours or within ``lead``
-    before they start; major when it cannot serve outside them; minor otherwise."""
+    before they start; major when it cannot serve outside them; minor otherwise. A platform
+    condition is critical: it keeps every room it touches from serving."""
+    if key.device == PLATFORM:
+        return CRITICAL
     if not cannot_serve(key, state):
         return MINOR if state == "degraded" or key.rule != "health" else MAJOR
     return CRITICAL if opening.serves_within(now, lead) else MAJOR

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from cloud.incidents.mass import MassPolicy
 from cloud.incidents.matrix import SAMPLE_MATRIX, ResponsibilityMatrix, load_matrix
 from cloud.incidents.rules import DebouncePolicy
 
@@ -37,6 +38,23 @@ class IncidentSettings(BaseSettings):
     give_up_after_failures: int = 3  # failed rounds in a row before the lease is handed back
     failure_pause_s: float = 1.0  # wait after a failed round before the next
     console_refresh_s: float = 30.0  # the support console reloads its queue this often
+    # a mass disconnect (``mass.py``): this many rooms offline within the window, at least
+    # ``mass_min_rooms`` and ``mass_fraction`` of the fleet, is one platform incident; its
+    # rooms' own conditions wait until ``mass_settle_s`` after it ended
+    mass_window_s: float = 120
+    mass_min_rooms: int = 10
+    mass_fraction: float = 0.05
+    mass_settle_s: float = 180
+    # the ingest's link to the broker (``cloud.runtime.broker``): a worker's row counts while
+    # refreshed within ``link_stale_s``; after the link is back no room is judged for
+    # ``link_grace_s``: the agents' reconnect backoff (the edge's ``reconnect_max_s``, 30 s)
+    # and the twin's catching up
+    link_stale_s: float = 60
+    link_grace_s: float = 90
+    # a round is bounded: at most this many incidents opened or resolved (the rest in the
+    # next round, the rooms that cannot serve first), committed in chunks of ``commit_every``
+    round_changes_max: int = 500
+    commit_every: int = 100
 
     def matrix(self, registry) -> ResponsibilityMatrix:
         """The responsibility matrix of ``matrix_file``, checked against ``registry``'s sites:
@@ -50,3 +68,9 @@ class IncidentSettings(BaseSettings):
                               flap_window=timedelta(seconds=self.flap_window_s),
                               flap_changes=self.flap_changes,
                               flap_open_after=timedelta(seconds=self.flap_open_after_s))
+
+    def mass(self) -> MassPolicy:
+        """The mass-disconnect policy of these settings."""
+        return MassPolicy(window=timedelta(seconds=self.mass_window_s),
+                          min_rooms=self.mass_min_rooms, fraction=self.mass_fraction,
+                          settle=timedelta(seconds=self.mass_settle_s))

@@ -31,6 +31,7 @@ from cloud.ingest.models import IngestCounter
 from cloud.ingest.triage import RawMessage, triage
 from cloud.mqtt import connect, make_client
 from cloud.registry import Registry
+from cloud.runtime.broker import LinkRecorder
 from cloud.settings import CloudSettings
 from cloud.telemetry.lines import event_line, health_line, status_line, telemetry_line
 from cloud.telemetry.writer import TelemetryWriter
@@ -78,6 +79,8 @@ class IngestWorker:
         self._unsaved: Counter = Counter()
         self._counts_saved_at = 0.0
         self.connected = threading.Event()
+        # the link as the engine and the consoles read it (``cloud.runtime.broker``)
+        self.link = LinkRecorder(self._engine, self.name, refresh_s=settings.heartbeat_s)
         self.telemetry = self._telemetry_writer(settings)
         self._spool_dropped = self.telemetry.spool_dropped if self.telemetry else 0
         self._client = make_client(settings, f"ingest-{self.name}", persistent=True,
@@ -111,12 +114,14 @@ class IngestWorker:
         if self.telemetry:
             self.telemetry.start()
         self._thread.start()
+        self.link.start()
         connect(self._client, self.settings, persistent=True, receive_maximum=self._inbox_max)
         self._client.loop_start()
         return self
 
     def stop(self, timeout: float = 10) -> None:
         """Stop receiving, process what was received, save counters."""
+        self.link.stop()  # first: a stop on purpose is no lost link
         self._client.disconnect()
         self._client.loop_stop()
         self._running = False
@@ -143,6 +148,7 @@ class IngestWorker:
     def _on_connect(self, client, _userdata, _flags, reason_code, _properties) -> None:
         if reason_code.is_failure:
             log.error("ingest.connect_refused", worker=self.name, reason=reason_code)
+            self.link.down()
             return
         client.subscribe(self.subscription, qos=1)  # again on every connect [MQTT-3.1.2-6]
         log.info("ingest.connected", worker=self.name, subscription=self.subscription)
@@ -152,6 +158,7 @@ class IngestWorker:
             log.error("ingest.subscription_refused", worker=self.name, reasons=reason_codes)
             return
         self.connected.set()  # receiving from here on
+        self.link.up()
         self._resend_due = True
         self._wake.set()
 
@@ -159,6 +166,7 @@ class IngestWorker:
         if self.connected.is_set():  # the first loss counts: what came after may be lost
             self._lost_at_ms = time.time_ns() // 1_000_000
         self.connected.clear()
+        self.link.down()
         if self._running:
             log.warning("ingest.disconnected", worker=self.name, reason=reason_code)
 

@@ -21,6 +21,7 @@ from cloud.api.deps import NowDep, RegistryDep, SessionDep
 from cloud.api.inputs import Code
 from cloud.api.refusals import Refusal
 from cloud.ingest import service as ingest
+from cloud.runtime.broker import lost_since
 from cloud.sites.hours import DEFAULT_ZONE
 from cloud.texts import texts, translate
 from cloud.twin import service as twin
@@ -65,6 +66,7 @@ def status_page(request: Request, access: PageAccess, session: SessionDep,
     """The fleet at a glance for logged-in staff (the login page first when needed)."""
     return _status(request, "status.html", principal=access.principal,
                    sites=_fleet(request, access, session, registry),
+                   broker_lost=lost_since(session, now=now),
                    consoles=CONSOLE_LINKS.get(access.principal.role, ()),
                    updated=formats.clock(now, DEFAULT_ZONE, seconds=True),
                    script_keys=("status.updated",))
@@ -72,20 +74,21 @@ def status_page(request: Request, access: PageAccess, session: SessionDep,
 
 @router.get("/status/rooms", include_in_schema=False)
 def status_rooms(request: Request, access: PageAccess, session: SessionDep,
-                 registry: RegistryDep) -> Response:
+                 registry: RegistryDep, now: NowDep) -> Response:
     """The status page's live part alone: every room the reader may see."""
-    return _status(request, "status-sites.html",
+    return _status(request, "status-sites.html", broker_lost=lost_since(session, now=now),
                    sites=_fleet(request, access, session, registry))
 
 
 @router.get("/status/rooms/{site}/{room}", include_in_schema=False)
 def status_room(site: Code, room: Code, request: Request, access: PageAccess,
-                session: SessionDep, registry: RegistryDep) -> Response:
+                session: SessionDep, registry: RegistryDep, now: NowDep) -> Response:
     """One room's card of the status page (refused, as the API, outside the reader's sites)."""
     view = twin_views.room_status(site=site, room=room, session=session, registry=registry,
                                   access=access)
     view["label"] = registry.sites[site].rooms[room].local_name(language(request))
-    return _status(request, "status-room.html", room=view)
+    return _status(request, "status-room.html", room=view,
+                   broker_lost=lost_since(session, now=now))
 
 
 @router.get("/docs", response_class=HTMLResponse, include_in_schema=False)
