@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import pwd
 import socket
 import subprocess
 import sys
 import tempfile
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -179,6 +177,10 @@ class PatroniNode(Server):
     def name(self) -> str:
         return self.workdir.name
 
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
     def prepare(self) -> None:
         (self.workdir / "patroni.yml").write_text(render_role_template(
             "postgres_ha", "patroni.yml.j2", postgres_ha_node=self.name,
@@ -193,20 +195,11 @@ class PatroniNode(Server):
             postgres_ha_parameters={"fsync": "off"}))
         if os.geteuid() == 0:
             owner = pwd.getpwnam("postgres")
-            os.chown(self.workdir / "patroni.yml", owner.pw_uid, owner.pw_gid)
+            for path in (self.workdir, self.workdir / "patroni.yml"):
+                os.chown(path, owner.pw_uid, owner.pw_gid)
 
     def command(self) -> list[str]:
         return [binary("patroni"), str(self.workdir / "patroni.yml")]
-
-    def role(self) -> dict | None:
-        """Patroni's own view of this node (``role``, ``state``), or None when it is away."""
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.api_port}/patroni",
-                                        timeout=1) as answer:
-                return json.load(answer)
-        except OSError as error:  # 503 answers carry the same document
-            body = getattr(error, "read", None)
-            return json.loads(body()) if body else None
 
     def ready(self) -> bool:
         return port_open(self.api_port)
