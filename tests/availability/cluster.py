@@ -192,6 +192,7 @@ class PatroniNode(Server):
             postgres_ha_client_network="127.0.0.1/32",
             postgres_ha_superuser_password="not-a-real-secret",
             postgres_ha_replication_password="not-a-real-secret",
+            postgres_ha_rewind_password="not-a-real-secret",
             postgres_ha_parameters={"fsync": "off"}))
         if os.geteuid() == 0:
             owner = pwd.getpwnam("postgres")
