@@ -8,6 +8,7 @@ confirmation is sent, one idempotency key each; while there is no primary the AP
 503 (try again), not an internal error."""
 from __future__ import annotations
 
+import shutil
 import subprocess
 import threading
 import time
@@ -37,7 +38,6 @@ from tests.availability.cluster import (
     shared_folder,
 )
 from tests.availability.test_api_replicas import ADMIN_TOKEN, IN_TRANSIT, free_visits
-from tests.notify.receivers import SmtpReceiver
 from tests.servers import http_ok, wait_for
 
 pytestmark = [pytest.mark.postgres]
@@ -68,13 +68,7 @@ def cluster(tmp_path):
         for node in nodes:
             node.stop()
         etcd.stop()
-
-
-@pytest.fixture
-def smtp():
-    receiver = SmtpReceiver().start()
-    yield receiver
-    receiver.stop()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

@@ -93,6 +93,6 @@ def test_postgres_ha_role_gives_each_node_a_patroni_config_on_the_etcd_members(t
     members = {(root / f"{host}/etc/default/etcd").read_text().split("ETCD_INITIAL_CLUSTER=")[1]
                .splitlines()[0] for host in ("db-1.example.invalid", "db-2.example.invalid",
                                              "quorum.example.invalid")}
-    assert members == {'"db-1.example.invalid=http://10.0.2.11:2380,'
-                       'db-2.example.invalid=http://10.0.2.12:2380,'
-                       'quorum.example.invalid=http://10.0.2.13:2380"'}
+    assert members == {('"db-1.example.invalid=http://10.0.2.11:2380,'
+                        'db-2.example.invalid=http://10.0.2.12:2380,'
+                        'quorum.example.invalid=http://10.0.2.13:2380"')}
