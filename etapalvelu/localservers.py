@@ -24,6 +24,9 @@ DEBIAN_PACKAGES = {
     "pg_ctl": "postgresql",
     "chromium": "chromium",
     "turnserver": "coturn",  # TURN relay for the video sessions
+    "haproxy": "haproxy",  # the load balancer in front of the API replicas
+    "patroni": "patroni",  # PostgreSQL failover (docs/availability.md)
+    "etcd": "etcd-server",  # Patroni's consensus store
 }
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 

@@ -14,10 +14,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cloud.api.refusals import STATUS_REASONS, Refusal
 from etapalvelu.logs import event_log
+
+RETRY_AFTER_S = 5  # a failover of the database takes about 20 s (docs/availability.md)
 
 PROBLEM_JSON = "application/problem+json"
 log = event_log(__name__)
@@ -113,6 +116,16 @@ def install(app: FastAPI) -> None:
     async def not_unicode(request: Request, exc: UnicodeEncodeError) -> Response:
         return refusal_answer(request, Refusal(
             422, "invalid_input", "text must be valid Unicode (no lone surrogates)"))
+
+    @app.exception_handler(OperationalError)
+    async def database_away(request: Request, exc: OperationalError) -> Response:
+        # no primary for a moment (a failover) or the database gone: a state to wait out,
+        # not a fault of the request (docs/availability.md)
+        log.warning("api.database_unavailable", path=request.url.path,
+                    error=type(exc.orig).__name__)
+        return refusal_answer(request, Refusal(503, "unavailable",
+                                               "the database does not answer; try again",
+                                               headers={"Retry-After": str(RETRY_AFTER_S)}))
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
