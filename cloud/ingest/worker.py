@@ -3,7 +3,9 @@
 paho's network thread only stamps and queues messages; a processing thread takes them in
 batches, writes the twin in one transaction, and only then acknowledges the QoS 1 messages,
 so a crash never loses an accepted event: the broker delivers it again and the event id
-suppresses the duplicate. Several workers share the load through ``$share/<group>/``.
+suppresses the duplicate. Several workers split the rooms by site (``ingest_partition``,
+``cloud.ingest.partition``), each with plain subscriptions in a persistent session of its
+partition, which the broker keeps across its own restarts.
 
 The inbox is bounded (``ingest_inbox_max``): while it is full, for instance because the
 database is away and the batch at its head is being retried, the network thread stops reading
@@ -28,6 +30,7 @@ from sqlalchemy.engine import Engine
 from cloud.commands import resend_commands
 from cloud.db import make_engine
 from cloud.ingest.models import IngestCounter
+from cloud.ingest.partition import Partition
 from cloud.ingest.triage import RawMessage, triage
 from cloud.mqtt import connect, make_client
 from cloud.registry import Registry
@@ -39,7 +42,6 @@ from cloud.twin.service import apply_batch, existing_event_ids, purge_events
 from etapalvelu.logs import event_log
 from protocol.codec import Received
 from protocol.payloads import Health, Telemetry
-from protocol.topics import ROOT
 
 log = event_log(__name__)
 COUNTER = IngestCounter.__table__
@@ -64,7 +66,10 @@ class IngestWorker:
         # device's state changed (the status page hears them on the live bus)
         self._on_rooms_changed = on_rooms_changed
         self._devices = registry.devices
-        self._rooms = [(site, room) for site, room, _ in registry.rooms()]
+        self.partition = Partition.parse(settings.ingest_partition)
+        self.filters = self.partition.filters(registry.sites)
+        self._rooms = [(site, room) for site, room, _ in registry.rooms()
+                       if self.partition.owns(site)]
         self._lost_at_ms: int | None = None
         self._engine = engine or make_engine(settings.database_url)
         self._flush_s, self._max_batch, self._on_commit = flush_s, max_batch, on_commit
@@ -80,7 +85,7 @@ class IngestWorker:
         self.connected = threading.Event()
         self.telemetry = self._telemetry_writer(settings)
         self._spool_dropped = self.telemetry.spool_dropped if self.telemetry else 0
-        self._client = make_client(settings, f"ingest-{self.name}", persistent=True,
+        self._client = make_client(settings, self.partition.client_id, persistent=True,
                                    manual_ack=True)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
@@ -100,11 +105,6 @@ class IngestWorker:
                                token=settings.influx_token.get_secret_value(),
                                bucket=settings.influx_bucket, spool_file=settings.spool_file,
                                spool_max_points=settings.spool_max_points)
-
-    @property
-    def subscription(self) -> str:
-        group = self.settings.ingest_group
-        return f"$share/{group}/{ROOT}/#" if group else f"{ROOT}/#"
 
     def start(self) -> IngestWorker:
         self._running = True
@@ -144,14 +144,25 @@ class IngestWorker:
         if reason_code.is_failure:
             log.error("ingest.connect_refused", worker=self.name, reason=reason_code)
             return
-        client.subscribe(self.subscription, qos=1)  # again on every connect [MQTT-3.1.2-6]
-        log.info("ingest.connected", worker=self.name, subscription=self.subscription)
+        log.info("ingest.connected", worker=self.name, partition=str(self.partition),
+                 filters=len(self.filters))
+        if not self.filters:  # K workers, fewer sites: this one owns none (yet)
+            log.warning("ingest.partition_empty", worker=self.name, partition=str(self.partition))
+            self._receiving()
+            return
+        # again on every connect [MQTT-3.1.2-6]; the broker already holds them when it kept
+        # the session, and subscribing again changes nothing there
+        client.subscribe([(topic_filter, 1) for topic_filter in self.filters])
 
     def _on_subscribe(self, _client, _userdata, _mid, reason_codes, _properties) -> None:
         if any(code.is_failure for code in reason_codes):
             log.error("ingest.subscription_refused", worker=self.name, reasons=reason_codes)
             return
-        self.connected.set()  # receiving from here on
+        self._receiving()
+
+    def _receiving(self) -> None:
+        """Subscribed: ready, and the rooms are asked for what may have been missed."""
+        self.connected.set()
         self._resend_due = True
         self._wake.set()
 
