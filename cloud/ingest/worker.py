@@ -311,6 +311,24 @@ class IngestWorker:
         self._counts_saved_at = time.monotonic()
 
 
+def retire_partition(settings: CloudSettings, partition: Partition,
+                     timeout_s: float = 10.0) -> bool:
+    """Remove a former partition's session (after ``K`` changed) from the broker, which would
+    otherwise queue its sites' messages for nobody: connect once under its client id with a
+    clean session [MQTT-3.1.2-6]. Whether the broker accepted the connection."""
+    client = make_client(settings, partition.client_id)
+    accepted = threading.Event()
+    client.on_connect = lambda _c, _u, _f, reason, _p: (
+        None if reason.is_failure else accepted.set())
+    connect(client, settings)
+    client.loop_start()
+    try:
+        return accepted.wait(timeout_s)
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
 def tune_garbage_collector() -> None:
     """For a process that mostly ingests: fewer collections of the young generation.
 

@@ -184,6 +184,13 @@ def test_two_workers_split_the_sites_between_them_and_lose_nothing(
     assert (first.counts["accepted"], second.counts["accepted"]) == (1_400, 700)
 
 
+def test_a_worker_whose_partition_owns_no_site_is_ready_and_subscribes_nothing(
+        cloud_settings, start_worker):
+    # three workers for the pilot's three sites: CRC-32 gives partition 1/3 none of them
+    worker = start_worker(cloud_settings.model_copy(update={"ingest_partition": "1/3"}))
+    assert worker.filters == [] and worker.connected.is_set()
+
+
 @pytest.mark.postgres
 def test_ingest_keeps_the_twin_on_postgresql(broker, postgres, registry, start_worker, publisher,
                                              tmp_path):

@@ -175,3 +175,36 @@ def test_two_partitioned_workers_get_every_sites_events_once_across_a_broker_res
     assert sum(sum(seen.values()) for seen in heard.values()) == len(sent)  # none twice
     assert {partition: set(seen) for partition, seen in heard.items()} == {
         "0/2": {"porvoo", "nurmes"}, "1/2": {"imatra"}}  # each site to one worker
+
+
+def session_present(broker, client_id: str) -> bool:
+    """Whether the broker holds a session for ``client_id`` (a persistent connection keeps
+    it as it is)."""
+    found: list[bool] = []
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311,
+                         client_id=client_id, clean_session=False)
+    client.on_connect = lambda _c, _u, flags, _r, _p: found.append(flags.session_present)
+    client.connect("127.0.0.1", broker.port)
+    client.loop_start()
+    try:
+        wait_for(lambda: found, 10, "CONNACK")
+    finally:
+        client.disconnect()
+        client.loop_stop()
+    return found[0]
+
+
+def test_retiring_a_former_partition_removes_its_session_from_the_broker(
+        production_broker, ingest):
+    from click.testing import CliRunner
+
+    from cloud.cli import cloud
+
+    for partition in ("0/2", "1/2"):
+        ingest(partition).stop()
+    assert session_present(production_broker, "ingest-0-of-2")
+    result = CliRunner().invoke(cloud, ["ingest-retire", "0/2"],
+                                env={"ETP_BROKER_URL": production_broker.url})
+    assert result.exit_code == 0, result.output
+    assert not session_present(production_broker, "ingest-0-of-2")
+    assert session_present(production_broker, "ingest-1-of-2")  # the other left alone
