@@ -107,6 +107,27 @@ def ingest(obj: dict, name: str | None) -> None:
             ingest_name=name)
 
 
+@cloud.command("ingest-retire")
+@click.argument("partitions", nargs=-1, required=True)
+@click.pass_obj
+def ingest_retire(obj: dict, partitions: tuple[str, ...]) -> None:
+    """Remove the broker's sessions of former ingest partitions (``i/K``) after the number of
+    workers changed (docs/operations.md, "Ingest partitions")."""
+    from cloud.ingest.partition import Partition
+    from cloud.ingest.worker import retire_partition
+
+    settings = _settings()
+    _start("ingest-retire", obj["log_level"])
+    try:
+        retiring = [Partition.parse(text) for text in partitions]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    for partition in retiring:
+        if not retire_partition(settings, partition):
+            raise click.ClickException(f"the broker did not accept {partition.client_id}")
+        click.echo(f"removed the session {partition.client_id}")
+
+
 @cloud.command()
 @click.option("--name", help="engine name, unique per process (default: engine@HOST)")
 @click.pass_obj

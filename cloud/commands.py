@@ -26,9 +26,10 @@ def command(site: str, room: str, device: str, name: str, **args) -> tuple[str, 
 def resend_commands(rooms: list[tuple[str, str]], since_ms: int) -> list[tuple[str, bytes]]:
     """Ask every room's agent to send again the events it delivered since ``since_ms``.
 
-    Sent when an ingest worker (re)subscribes after a loss: a broker that restarted may have
-    dropped what arrived before the worker's shared subscription was back. Duplicates are
-    suppressed by event id, so asking too much is harmless; asking too little is not.
+    Sent when an ingest worker (re)subscribes after a loss: a broker that crashed before it
+    saved the worker's session, or that dropped messages past its queue bound, lost them.
+    Duplicates are suppressed by event id, so asking too much is harmless; asking too little
+    is not.
     """
     # a duration, not a time: the agents' clocks need not agree with ours
     seconds = max(0, time.time_ns() // 1_000_000 - since_ms) // 1000 + RESEND_MARGIN_S

@@ -45,7 +45,7 @@ class CloudSettings(BaseSettings):
     broker_key_file: Path | None = None
     # 3.1.1 parses faster in paho; the broker must then allow unlimited in-flight messages
     mqtt_protocol: Literal["5", "3.1.1"] = "3.1.1"
-    ingest_group: str | None = "ingest"  # shared-subscription group; None subscribes alone
+    ingest_partition: str = "0/1"  # "i/K": worker i of K reads the sites it owns (decision 80)
     ingest_name: str = "ingest-1"
     # messages a worker holds unprocessed; when full it stops reading and the broker queues
     ingest_inbox_max: int = Field(20_000, ge=100)

@@ -277,7 +277,7 @@ def _run(host: str, port: int, mqtt_port: int, data: Path, real_hours: bool = Fa
     cloud_me = users[CLOUD]
     settings = CloudSettings(broker_url=broker_url, broker_username=CLOUD,
                              broker_password=cloud_me.password, mqtt_protocol="3.1.1",
-                             ingest_group=None, spool_file=data / "telemetry-spool.sqlite")
+                             ingest_partition="0/1", spool_file=data / "telemetry-spool.sqlite")
     stack: list = []
     try:
         write_credentials(users, data)

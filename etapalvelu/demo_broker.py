@@ -6,7 +6,7 @@ and every CONNECT, publish, subscription and delivery is decided by the same gra
 client-id bindings Mosquitto reads from the generated dynamic-security file
 (``provisioning.access``). The one difference: the demo has no boards, its agent simulates
 them, so each agent also holds its own room's boards' grants. The demo's cloud (every service
-in one process, its ingest reading without a shared group) is the API replica's identity,
+in one process, its ingest reading the whole tree as partition 0/1) is the API replica's identity,
 whose grants cover all it does. Passwords are new at every start and written, readable by the
 owner only, to ``broker-passwords.json`` in the demo's data folder for tools that connect.
 

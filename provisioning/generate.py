@@ -206,16 +206,18 @@ def host_name(site: str, room: str) -> str:
 
 def _cloud_workers(settings: FleetSettings) -> dict[str, list[dict]]:
     """Cloud worker identities spread round-robin over the cloud hosts; each becomes an
-    instance of its service's systemd template unit (``etapalvelu-ingest@1``)."""
-    workers = [(service, f"cloud.{service}.{i}")
-               for service, count in (("ingest", settings.cloud_workers.ingest),
+    instance of its service's systemd template unit (``etapalvelu-ingest@1``). Ingest worker
+    ``n`` of ``K`` reads partition ``n-1/K`` of the sites (decision 78)."""
+    ingest = settings.cloud_workers.ingest
+    workers = [{"service": service, "identity": f"cloud.{service}.{i}",
+                **({"partition": f"{i - 1}/{ingest}"} if service == "ingest" else {})}
+               for service, count in (("ingest", ingest),
                                       ("api", settings.cloud_workers.api),
                                       ("schedule", settings.cloud_workers.schedule))
                for i in range(1, count + 1)]
     hosts: dict[str, list[dict]] = {h: [] for h in settings.cloud_hosts}
-    for index, (service, identity) in enumerate(workers):
-        hosts[settings.cloud_hosts[index % len(settings.cloud_hosts)]].append(
-            {"service": service, "identity": identity})
+    for index, worker in enumerate(workers):
+        hosts[settings.cloud_hosts[index % len(settings.cloud_hosts)]].append(worker)
     return hosts
 
 

@@ -111,8 +111,8 @@ def cloud_identities(settings: FleetSettings) -> list[Identity]:
     ``cloud.schedule.1``..."""
     commands = _publish(f"{ROOT}/+/+/+/cmd/+")
     live = _publish(f"{LIVE_ROOT}/#")  # the summon loop's events to the consoles
-    ingest = (Grant("subscribePattern", f"$share/ingest/{ROOT}/#"),
-              Grant("publishClientReceive", f"{ROOT}/#"), *commands, *live)
+    # an ingest worker subscribes its partition's sites, or the whole tree alone (decision 78)
+    ingest = (*_read(f"{ROOT}/#"), *commands, *live)
     # the room terminal's "call the advisor" button reaches the cloud as a press of the room's
     # call button, published by the API replica that checked the terminal's room token
     terminal_calls = _publish(f"{ROOT}/+/+/callbutton/event")

@@ -3,7 +3,9 @@
 paho's network thread only stamps and queues messages; a processing thread takes them in
 batches, writes the twin in one transaction, and only then acknowledges the QoS 1 messages,
 so a crash never loses an accepted event: the broker delivers it again and the event id
-suppresses the duplicate. Several workers share the load through ``$share/<group>/``.
+suppresses the duplicate. Several workers split the rooms by site (``ingest_partition``,
+``cloud.ingest.partition``), each with plain subscriptions in a persistent session of its
+partition, which the broker keeps across its own restarts.
 
 The inbox is bounded (``ingest_inbox_max``): while it is full, for instance because the
 database is away and the batch at its head is being retried, the network thread stops reading
@@ -28,6 +30,7 @@ from sqlalchemy.engine import Engine
 from cloud.commands import resend_commands
 from cloud.db import make_engine
 from cloud.ingest.models import IngestCounter
+from cloud.ingest.partition import Partition
 from cloud.ingest.triage import RawMessage, triage
 from cloud.mqtt import connect, make_client
 from cloud.registry import Registry
@@ -40,7 +43,6 @@ from cloud.twin.service import apply_batch, existing_event_ids, purge_events
 from etapalvelu.logs import event_log
 from protocol.codec import Received
 from protocol.payloads import Health, Telemetry
-from protocol.topics import ROOT
 
 log = event_log(__name__)
 COUNTER = IngestCounter.__table__
@@ -65,7 +67,10 @@ class IngestWorker:
         # device's state changed (the status page hears them on the live bus)
         self._on_rooms_changed = on_rooms_changed
         self._devices = registry.devices
-        self._rooms = [(site, room) for site, room, _ in registry.rooms()]
+        self.partition = Partition.parse(settings.ingest_partition)
+        self.filters = self.partition.filters(registry.sites)
+        self._rooms = [(site, room) for site, room, _ in registry.rooms()
+                       if self.partition.owns(site)]
         self._lost_at_ms: int | None = None
         self._engine = engine or make_engine(settings.database_url)
         self._flush_s, self._max_batch, self._on_commit = flush_s, max_batch, on_commit
@@ -83,7 +88,7 @@ class IngestWorker:
         self.link = LinkRecorder(self._engine, self.name, refresh_s=settings.heartbeat_s)
         self.telemetry = self._telemetry_writer(settings)
         self._spool_dropped = self.telemetry.spool_dropped if self.telemetry else 0
-        self._client = make_client(settings, f"ingest-{self.name}", persistent=True,
+        self._client = make_client(settings, self.partition.client_id, persistent=True,
                                    manual_ack=True)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
@@ -103,11 +108,6 @@ class IngestWorker:
                                token=settings.influx_token.get_secret_value(),
                                bucket=settings.influx_bucket, spool_file=settings.spool_file,
                                spool_max_points=settings.spool_max_points)
-
-    @property
-    def subscription(self) -> str:
-        group = self.settings.ingest_group
-        return f"$share/{group}/{ROOT}/#" if group else f"{ROOT}/#"
 
     def start(self) -> IngestWorker:
         self._running = True
@@ -150,13 +150,24 @@ class IngestWorker:
             log.error("ingest.connect_refused", worker=self.name, reason=reason_code)
             self.link.down()
             return
-        client.subscribe(self.subscription, qos=1)  # again on every connect [MQTT-3.1.2-6]
-        log.info("ingest.connected", worker=self.name, subscription=self.subscription)
+        log.info("ingest.connected", worker=self.name, partition=str(self.partition),
+                 filters=len(self.filters))
+        if not self.filters:  # K workers, fewer sites: this one owns none (yet)
+            log.warning("ingest.partition_empty", worker=self.name, partition=str(self.partition))
+            self._receiving()
+            return
+        # again on every connect [MQTT-3.1.2-6]; the broker already holds them when it kept
+        # the session, and subscribing again changes nothing there
+        client.subscribe([(topic_filter, 1) for topic_filter in self.filters])
 
     def _on_subscribe(self, _client, _userdata, _mid, reason_codes, _properties) -> None:
         if any(code.is_failure for code in reason_codes):
             log.error("ingest.subscription_refused", worker=self.name, reasons=reason_codes)
             return
+        self._receiving()
+
+    def _receiving(self) -> None:
+        """Subscribed: ready, and the rooms are asked for what may have been missed."""
         self.connected.set()  # receiving from here on
         self.link.up()
         self._resend_due = True
@@ -306,6 +317,24 @@ class IngestWorker:
             self._unsaved.update(deltas)
             log.exception("ingest.counters_unsaved", worker=self.name)
         self._counts_saved_at = time.monotonic()
+
+
+def retire_partition(settings: CloudSettings, partition: Partition,
+                     timeout_s: float = 10.0) -> bool:
+    """Remove a former partition's session (after ``K`` changed) from the broker, which would
+    otherwise queue its sites' messages for nobody: connect once under its client id with a
+    clean session [MQTT-3.1.2-6]. Whether the broker accepted the connection."""
+    client = make_client(settings, partition.client_id)
+    accepted = threading.Event()
+    client.on_connect = lambda _c, _u, _f, reason, _p: (
+        None if reason.is_failure else accepted.set())
+    connect(client, settings)
+    client.loop_start()
+    try:
+        return accepted.wait(timeout_s)
+    finally:
+        client.disconnect()
+        client.loop_stop()
 
 
 def tune_garbage_collector() -> None:

@@ -189,7 +189,7 @@ def percentile(values: list[float], q: float) -> float:
 @click.option("--seconds", default=10.0, show_default=True, help="length of each phase")
 @click.option("--rate", default=5000.0, show_default=True, help="offered msg/s, latency phase")
 @click.option("--workers", default=1, show_default=True,
-              help="ingest workers (shared subscription)")
+              help="ingest workers, each its partition of the sites (i/K)")
 @click.option("--publishers", default=2, show_default=True)
 @click.option("--messages", default=0, help="saturation message count (default: 25,000 x seconds)")
 @click.option("--database-url", default=None, help="default: a SQLite file in a temporary folder")
@@ -244,6 +244,7 @@ def _ingest_phases(ctx, settings: dict, port: int, rooms: int, total: int, publi
         commands, replies = ctx.Queue(), ctx.Queue()
         proc = ctx.Process(target=ingest_process,
                            args=({**settings, "ingest_name": f"bench-{w}",
+                                  "ingest_partition": f"{w}/{workers}",
                                   "spool_file": f"{settings['spool_file']}.{w}"},
                                  commands, replies))
         proc.start()

@@ -159,16 +159,36 @@ devices: [{{type: agent}}, {{type: terminal}}]
         agent.wait()
 
 
-def test_two_workers_on_the_shared_subscription_split_the_load_and_lose_nothing(
+def test_two_workers_split_the_sites_between_them_and_lose_nothing(
         broker, cloud_settings, start_worker, publisher, twin):
-    first = start_worker(cloud_settings.model_copy(update={"ingest_name": "ingest-a"}))
-    second = start_worker(cloud_settings.model_copy(update={"ingest_name": "ingest-b"}))
-    for i in range(2_000):
-        publisher.publish("etp/v1/porvoo/r1/callbutton/event", event(i, f"split-{i:08d}"), qos=1)
-    wait_for(lambda: twin("SELECT count(*) FROM twin_event")[0][0] == 2_000
-             and first.counts["accepted"] + second.counts["accepted"] == 2_000, 30,
+    sites_heard: dict[str, set[str]] = {"0/2": set(), "1/2": set()}
+
+    def worker(partition: str):
+        def heard(accepted, _committed) -> None:
+            sites_heard[partition].update(a.message.topic.site for a in accepted)
+        return start_worker(cloud_settings.model_copy(update={
+            "ingest_name": f"ingest-{partition[0]}", "ingest_partition": partition}),
+            on_commit=heard)
+
+    first, second = worker("0/2"), worker("1/2")
+    sites = ("porvoo", "imatra", "nurmes")
+    for i in range(2_100):
+        site = sites[i % 3]
+        publisher.publish(f"etp/v1/{site}/r1/callbutton/event", event(i, f"split-{i:08d}"),
+                          qos=1)
+    wait_for(lambda: twin("SELECT count(*) FROM twin_event")[0][0] == 2_100
+             and first.counts["accepted"] + second.counts["accepted"] == 2_100, 30,
              "all events stored, each counted once")
-    assert min(first.counts["accepted"], second.counts["accepted"]) > 400
+    # each site to one worker, always the same (CRC-32 of the site's id mod 2)
+    assert sites_heard == {"0/2": {"porvoo", "nurmes"}, "1/2": {"imatra"}}
+    assert (first.counts["accepted"], second.counts["accepted"]) == (1_400, 700)
+
+
+def test_a_worker_whose_partition_owns_no_site_is_ready_and_subscribes_nothing(
+        cloud_settings, start_worker):
+    # three workers for the pilot's three sites: CRC-32 gives partition 1/3 none of them
+    worker = start_worker(cloud_settings.model_copy(update={"ingest_partition": "1/3"}))
+    assert worker.filters == [] and worker.connected.is_set()
 
 
 @pytest.mark.postgres

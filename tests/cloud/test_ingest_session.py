@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import time
+from collections import Counter
 
 import orjson
 import paho.mqtt.client as mqtt
@@ -24,37 +25,62 @@ def production_broker(broker_factory):
                                                       *persistence(autosave_s=1)]).start()
 
 
-@pytest.fixture
-def room(production_broker):
+def room_client(broker, site: str, room: str) -> mqtt.Client:
     """A room that publishes QoS 1 events and never answers a resend request (a plain client:
     paho reconnects it after a broker restart)."""
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311,
-                         client_id="room-without-resends", clean_session=False)
+                         client_id=f"room-{site}-{room}-without-resends", clean_session=False)
     client.max_queued_messages_set(0)
     client.reconnect_delay_set(0.05, 0.2)
-    client.connect("127.0.0.1", production_broker.port)
+    client.user_data_set(f"etp/v1/{site}/{room}/callbutton/event")  # where it publishes
+    client.connect("127.0.0.1", broker.port)
     client.loop_start()
+    return client
+
+
+@pytest.fixture
+def room(production_broker):
+    """Porvoo's room."""
+    client = room_client(production_broker, "porvoo", "r1")
     yield client
     client.disconnect()
     client.loop_stop()
 
 
+@pytest.fixture
+def rooms(production_broker):
+    """A room at each of the three sites: two of them of partition 0/2, one of 1/2."""
+    clients = [room_client(production_broker, site, "r1")
+               for site in ("porvoo", "imatra", "nurmes")]
+    yield clients
+    for client in clients:
+        client.disconnect()
+        client.loop_stop()
+
+
 def publish_events(room: mqtt.Client, prefix: str, count: int) -> list[str]:
-    """Publish ``count`` button presses and wait until the broker acknowledged each."""
+    """Publish ``count`` button presses once each (after a broker restart, once the room is
+    back) and wait until the broker acknowledged each."""
+    wait_for(room.is_connected, 10, "the room (re)connected")
     ids = [f"{prefix}-{i:06d}" for i in range(count)]
     for seq, event_id in enumerate(ids):
         payload = orjson.dumps({"v": 1, "ts": T0 + seq, "seq": seq, "id": event_id,
                                 "data": {"type": "button_press"}, "synced": True})
-        deadline = time.monotonic() + 10
-        while True:  # the room reconnects after a restart; a publish before that is refused
-            info = room.publish("etp/v1/porvoo/r1/callbutton/event", payload, qos=1)
-            if info.rc == mqtt.MQTT_ERR_SUCCESS:
-                break
-            assert time.monotonic() < deadline, "the room did not reconnect"
-            time.sleep(0.05)
+        info = room.publish(room.user_data_get(), payload, qos=1)
+        assert info.rc == mqtt.MQTT_ERR_SUCCESS, f"{event_id} not sent"
         info.wait_for_publish(10)
         assert info.is_published(), f"{event_id} not acknowledged by the broker"
     return ids
+
+
+def publish_from_every_room(rooms: list[mqtt.Client], prefix: str, count: int) -> list[str]:
+    """``count`` presses in each room, ids naming the room's site."""
+    return [event_id for room in rooms
+            for event_id in publish_events(room, f"{prefix}-{site_of(room)}", count)]
+
+
+def site_of(room: mqtt.Client) -> str:
+    return room.user_data_get().split("/")[2]
 
 
 def stored_ids(twin) -> set[str]:
@@ -63,12 +89,18 @@ def stored_ids(twin) -> set[str]:
 
 @pytest.fixture
 def ingest(production_broker, database_url, tmp_path, start_worker):
-    """Start the ingest worker (its fixed client id each time) on the production broker;
-    ``group=None`` subscribes alone, as a single worker may."""
+    """Start the ingest worker of a partition (its fixed client id each time) on the
+    production broker; ``on_commit`` sees what it committed."""
     settings = CloudSettings(database_url=database_url, broker_url=production_broker.url,
                              spool_file=tmp_path / "spool.sqlite")
-    return lambda group="ingest": start_worker(settings.model_copy(
-        update={"ingest_group": group}))
+
+    def start(partition: str = "0/1", on_commit=None):
+        name = f"ingest-{partition.replace('/', '-of-')}"
+        return start_worker(settings.model_copy(update={
+            "ingest_partition": partition, "ingest_name": name,
+            "spool_file": tmp_path / f"{name}-spool.sqlite"}), on_commit=on_commit)
+
+    return start
 
 
 def saved_after(broker, moment: float) -> bool:
@@ -100,15 +132,79 @@ def test_events_queued_for_the_away_ingest_survive_a_broker_crash_after_an_autos
 
 def test_a_single_ingest_misses_nothing_published_between_a_broker_crash_and_its_return(
         production_broker, room, ingest, twin):
-    # Mosquitto 2.0 does not save shared subscriptions (docs/operations.md): only a worker
-    # subscribed alone has its subscription back before it reconnects
-    worker = ingest(group=None)
+    # the worker's plain subscription is saved with its session (Mosquitto 2.0 saves no shared
+    # one): the broker queues for it before it reconnects
+    worker = ingest()
     connected = time.time()
     wait_for(lambda: saved_after(production_broker, connected), 10, "the broker's autosave")
     production_broker.stop(signal.SIGKILL)
     worker.stop()  # still reconnecting while the rooms are back
     production_broker.start()
     back = publish_events(room, "back", 200)
-    ingest(group=None)
+    ingest()
     wait_for(lambda: stored_ids(twin) == set(back), 30,
              "every event acknowledged while the ingest was away")
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL], ids=["term", "kill"])
+def test_two_partitioned_workers_get_every_sites_events_once_across_a_broker_restart(
+        production_broker, rooms, ingest, twin, stop):
+    heard: dict[str, Counter] = {"0/2": Counter(), "1/2": Counter()}
+
+    def start_both() -> list:
+        return [ingest(partition, on_commit=lambda accepted, _at, seen=heard[partition]:
+                       seen.update(a.message.topic.site for a in accepted))
+                for partition in heard]
+
+    workers = start_both()
+    sent = publish_from_every_room(rooms, "live", 50)
+    wait_for(lambda: stored_ids(twin) == set(sent), 30, "the live events in the twin")
+    for worker in workers:
+        worker.stop()  # the sessions and their queues stay with the broker
+    sent += publish_from_every_room(rooms, "away", 100)
+    published = time.time()
+    if stop == signal.SIGKILL:  # no save on the way down: the last autosave is what counts
+        wait_for(lambda: saved_after(production_broker, published), 10, "the broker's autosave")
+    production_broker.stop(stop)
+    production_broker.start()
+    # before any worker is back: only the sessions the broker restored can queue these
+    sent += publish_from_every_room(rooms, "back", 100)
+    start_both()
+    wait_for(lambda: stored_ids(twin) == set(sent), 30, "every acknowledged event in the twin")
+    assert twin("SELECT count(*) FROM twin_event") == [(len(sent),)]
+    assert sum(sum(seen.values()) for seen in heard.values()) == len(sent)  # none twice
+    assert {partition: set(seen) for partition, seen in heard.items()} == {
+        "0/2": {"porvoo", "nurmes"}, "1/2": {"imatra"}}  # each site to one worker
+
+
+def session_present(broker, client_id: str) -> bool:
+    """Whether the broker holds a session for ``client_id`` (a persistent connection keeps
+    it as it is)."""
+    found: list[bool] = []
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311,
+                         client_id=client_id, clean_session=False)
+    client.on_connect = lambda _c, _u, flags, _r, _p: found.append(flags.session_present)
+    client.connect("127.0.0.1", broker.port)
+    client.loop_start()
+    try:
+        wait_for(lambda: found, 10, "CONNACK")
+    finally:
+        client.disconnect()
+        client.loop_stop()
+    return found[0]
+
+
+def test_retiring_a_former_partition_removes_its_session_from_the_broker(
+        production_broker, ingest):
+    from click.testing import CliRunner
+
+    from cloud.cli import cloud
+
+    for partition in ("0/2", "1/2"):
+        ingest(partition).stop()
+    assert session_present(production_broker, "ingest-0-of-2")
+    result = CliRunner().invoke(cloud, ["ingest-retire", "0/2"],
+                                env={"ETP_BROKER_URL": production_broker.url})
+    assert result.exit_code == 0, result.output
+    assert not session_present(production_broker, "ingest-0-of-2")
+    assert session_present(production_broker, "ingest-1-of-2")  # the other left alone

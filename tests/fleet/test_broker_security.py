@@ -177,23 +177,30 @@ def test_tls_profile_listens_on_no_plaintext_port(fleet, fleet_broker):
     client.loop_stop()
 
 
-def test_cloud_ingest_workers_share_the_device_stream(fleet, fleet_broker):
+def test_cloud_ingest_workers_each_read_their_own_sites_of_the_device_stream(fleet, fleet_broker):
+    # partitions 0/2 and 1/2 of the pilot: Porvoo (and Nurmes) to the first, Imatra to the
+    # second, each a plain subscription that the broker saves with the session (decision 78)
     workers = [login(fleet, fleet_broker, f"cloud.ingest.{i}") for i in (1, 2)]
-    for client, outcome in workers:
-        assert subscribe_and_wait(client, outcome, "$share/ingest/etp/v1/#") == ["Granted QoS 1"]
-        assert subscribe_and_wait(client, outcome, "etp/v1/#") == ["Not authorized"]
-    button, acks = login(fleet, fleet_broker, BUTTON)
-    for n in range(6):
-        publish_and_wait_ack(button, acks, "etp/v1/porvoo/r1/callbutton/event", str(n).encode())
-    wait_for(lambda: sum(len(o.messages) for _, o in workers) == 6, 5,
-             "six events over both workers")
-    assert all(o.messages for _, o in workers)  # each event to one worker, both get some
-    close(button, *(c for c, _ in workers))
+    for (client, outcome), site in zip(workers, ("porvoo", "imatra"), strict=True):
+        assert subscribe_and_wait(client, outcome, f"etp/v1/{site}/#") == ["Granted QoS 1"]
+        for topic_filter in ("#", "etp/live/v1/#", "$SYS/#"):
+            assert subscribe_and_wait(client, outcome, topic_filter) == ["Not authorized"]
+    for site in ("porvoo", "imatra"):
+        button, acks = login(fleet, fleet_broker, f"{site}.r1.callbutton")
+        for n in range(3):
+            publish_and_wait_ack(button, acks, f"etp/v1/{site}/r1/callbutton/event",
+                                 str(n).encode())
+        close(button)
+    wait_for(lambda: [len(o.messages) for _, o in workers] == [3, 3], 5, "three events each")
+    assert [{t.split("/")[2] for t, _ in o.messages} for _, o in workers] == [
+        {"porvoo"}, {"imatra"}]
+    alone, heard = login(fleet, fleet_broker, "cloud.ingest.1")  # a single worker: every site
+    assert subscribe_and_wait(alone, heard, "etp/v1/#") == ["Granted QoS 1"]
+    close(alone, *(c for c, _ in workers))
 
 
 def test_cloud_workers_may_choose_their_client_id_but_not_a_devices_topics(fleet, fleet_broker):
-    worker, acks = login(fleet, fleet_broker, "cloud.ingest.1",
-                         client_id="ingest-cloud.ingest.1")
+    worker, acks = login(fleet, fleet_broker, "cloud.ingest.1", client_id="ingest-0-of-1")
     assert acks.connected.is_set(), acks.reason
     assert publish_and_wait_ack(worker, acks, "etp/v1/porvoo/r1/callbutton/event") == (
         "Not authorized")

@@ -57,6 +57,9 @@ def test_cloud_role_builds_the_venv_from_the_wheel_and_a_second_run_changes_noth
         assert mode(etc / identity / "client.key") == 0o640
         assert f"ETP_BROKER_USERNAME={identity}" in (etc / identity / "worker.env").read_text()
     assert "ETP_API_PORT=8080" in (etc / "cloud.api.1/worker.env").read_text()
+    for n in (1, 2):  # each ingest instance reads its own partition of the sites
+        assert f"ETP_INGEST_PARTITION={n - 1}/2" in (etc / f"cloud.ingest.{n}/worker.env"
+                                                     ).read_text()
     units = host / "etc/systemd/system"
     for unit in PROCESS_UNITS:
         text = (units / unit).read_text()

@@ -15,7 +15,7 @@ from tests.fleet.test_broker_security import publish_and_wait_ack, subscribe_and
 
 KINDS = ("health", "event", "telemetry", "cmd/reboot")
 WATCHER = "cloud.api.1"
-INGEST_CLIENT_ID = "ingest-ingest-1"  # the demo's ingest (``ETP_INGEST_NAME`` ingest-1)
+INGEST_CLIENT_ID = "ingest-0-of-1"  # the demo's ingest (``ETP_INGEST_PARTITION`` 0/1)
 
 
 def room_identities(registry) -> list[tuple[str, str, str]]:
