@@ -207,7 +207,7 @@ def host_name(site: str, room: str) -> str:
 def _cloud_workers(settings: FleetSettings) -> dict[str, list[dict]]:
     """Cloud worker identities spread round-robin over the cloud hosts; each becomes an
     instance of its service's systemd template unit (``etapalvelu-ingest@1``). Ingest worker
-    ``n`` of ``K`` reads partition ``n-1/K`` of the sites (decision 78)."""
+    ``n`` of ``K`` reads partition ``n-1/K`` of the sites (decision 80)."""
     ingest = settings.cloud_workers.ingest
     workers = [{"service": service, "identity": f"cloud.{service}.{i}",
                 **({"partition": f"{i - 1}/{ingest}"} if service == "ingest" else {})}

@@ -111,7 +111,7 @@ def cloud_identities(settings: FleetSettings) -> list[Identity]:
     ``cloud.schedule.1``..."""
     commands = _publish(f"{ROOT}/+/+/+/cmd/+")
     live = _publish(f"{LIVE_ROOT}/#")  # the summon loop's events to the consoles
-    # an ingest worker subscribes its partition's sites, or the whole tree alone (decision 78)
+    # an ingest worker subscribes its partition's sites, or the whole tree alone (decision 80)
     ingest = (*_read(f"{ROOT}/#"), *commands, *live)
     # the room terminal's "call the advisor" button reaches the cloud as a press of the room's
     # call button, published by the API replica that checked the terminal's room token

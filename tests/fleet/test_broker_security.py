@@ -179,7 +179,7 @@ def test_tls_profile_listens_on_no_plaintext_port(fleet, fleet_broker):
 
 def test_cloud_ingest_workers_each_read_their_own_sites_of_the_device_stream(fleet, fleet_broker):
     # partitions 0/2 and 1/2 of the pilot: Porvoo (and Nurmes) to the first, Imatra to the
-    # second, each a plain subscription that the broker saves with the session (decision 78)
+    # second, each a plain subscription that the broker saves with the session (decision 80)
     workers = [login(fleet, fleet_broker, f"cloud.ingest.{i}") for i in (1, 2)]
     for (client, outcome), site in zip(workers, ("porvoo", "imatra"), strict=True):
         assert subscribe_and_wait(client, outcome, f"etp/v1/{site}/#") == ["Granted QoS 1"]
