@@ -115,6 +115,7 @@ class BookingOut(BaseModel):
     customer_name: str | None
     customer_phone: str | None
     customer_email: str | None
+    feedback_consent_at: ApiInstant | None
     cancel_reason: str | None
     realised_start: ApiInstant | None
     realised_end: ApiInstant | None
