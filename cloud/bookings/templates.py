@@ -34,3 +34,14 @@ register("booking_room_not_ready", {
                "The room of booking {booking} ({authority}) is not ready: {problems}. "
                "Incident: {incident}."),
 })
+register("feedback_ask", {
+    "fi": Text("Miten käyntisi onnistui?",
+               "Kiitos käynnistä: {place}. Miten onnistui? Vastaa yhteen kysymykseen "
+               "(linkki toimii 3 vrk): {link}"),
+    "sv": Text("Hur gick ditt besök?",
+               "Tack för besöket: {place}. Hur gick det? Svara på en fråga "
+               "(länken gäller i 3 dygn): {link}"),
+    "en": Text("How did your visit go?",
+               "Thank you for your visit: {place}. How did it go? Answer one question "
+               "(the link works for 3 days): {link}"),
+})
