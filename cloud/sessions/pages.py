@@ -216,7 +216,7 @@ async def affirm(request: Request, db: SessionDep, now: NowDep) -> Response:
 # second one, in a plain form that works without script on a small old phone's browser, in
 # the message's language (the link's first opening adds ``?lang=``). A used link says thank
 # you; a late or unknown one gets the refusal page in the reader's language, never an error.
-# The token is a credential: the page is not cached and sends no referrer.
+# The token is a credential: the page is not cached and sends no referrer elsewhere.
 
 AGAIN = {"yes": True, "no": False, "unsure": None}  # the second question's answers
 
@@ -232,7 +232,9 @@ def _closed(request: Request, state: feedback.LinkState) -> Response:
 
 def _private(response: Response) -> Response:
     response.headers["cache-control"] = "no-store"
-    response.headers["referrer-policy"] = "no-referrer"  # the token is in the address
+    # the token is in the address: no other site reads it in a Referer (same-origin still
+    # sends Origin with the form, which the cross-site check needs)
+    response.headers["referrer-policy"] = "same-origin"
     return response
 
 
