@@ -63,6 +63,7 @@ class Visit:
     version: int
     terminal_missing: bool = False  # the slot began and the room terminal never joined
     zone: ZoneInfo = DEFAULT_ZONE   # the site's
+    without_video: bool = False     # no video session names it: the advisor ends it ("done")
 
     @property
     def active(self) -> bool:
@@ -137,7 +138,8 @@ def _visit(booking, occupied: bool, video, now: datetime, zone: ZoneInfo) -> Vis
                                terminal_joined=video.terminal_joined if video else None)
     return Visit(booking.id, booking.site, booking.room, booking.start, booking.end,
                  booking.authority, booking.service, booking.channel,
-                 booking.customer_name or "–", status, booking.version, missing, zone)
+                 booking.customer_name or "–", status, booking.version, missing, zone,
+                 video is None)
 
 
 def site_visits(session: Session, *, registry: Registry, site: str, day: date,
