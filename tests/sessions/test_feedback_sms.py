@@ -6,12 +6,14 @@ without consent or after an answer on the room's terminal, a used or late link n
 error. On SQLite and PostgreSQL: the 72 hours and the schedule's waits are time."""
 from __future__ import annotations
 
+import logging
 import re
 from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
 
+from cloud.bookings.models import Booking
 from cloud.bookings.settings import BookingSettings
 from cloud.flows.schedule import tick
 from cloud.notify.settings import NotifySettings
@@ -217,3 +219,37 @@ def test_a_late_or_unknown_link_gets_a_clear_page_in_the_language(live_db, gatew
         page.goto(link)
         assert page.locator("h1").inner_text() == "The link has expired"
         checked(page, "feedback-sms-expired")
+
+
+def test_the_phone_number_reaches_no_log_and_is_forgotten_with_the_booking(live_db, caplog):
+    from cloud.flows.purge import purge_personal_data
+    from cloud.notify.models import OutboxMessage
+    from etapalvelu.logs import LogfmtFormatter
+
+    live = live_db
+    caplog.set_level(logging.DEBUG)
+    booking_id = book(live)
+    done = NOW + timedelta(minutes=50)
+    mark_done(live, booking_id, done)
+    assert schedule_round(live, done + timedelta(minutes=3))["feedback_asked"] == 1
+    # without a gateway the SMS is logged (the demo): its text, never its number
+    logged = NotifyWorker(live.app.state.sessionmaker, NotifySettings(
+        poll_interval_s=0.05)).start()
+    try:
+        wait_for(lambda: "feedback_ask" in caplog.text, 10, "the SMS logged")
+    finally:
+        logged.stop()
+    lines = "\n".join(LogfmtFormatter("test").format(r) for r in caplog.records)
+    assert "/feedback/" in lines
+    assert all(number not in lines for number in (PHONE_NUMBER, PHONE_NUMBER.replace(" ", ""),
+                                                  "123 4567", "1234567"))
+
+    with live.app.state.sessionmaker() as db:
+        purge_personal_data(db, now=done + timedelta(days=31), retention=timedelta(days=30))
+        db.commit()
+        messages = db.scalars(select(OutboxMessage).where(
+            OutboxMessage.reference == f"booking:{booking_id}")).all()
+    assert {m.template for m in messages} == {"booking_confirmation", "feedback_ask"}
+    assert all(m.recipient == "" and m.context == {} for m in messages)
+    with live.app.state.sessionmaker() as db:
+        assert db.get(Booking, booking_id).customer_phone is None
