@@ -36,9 +36,9 @@ from cloud.bookings.rules import BookingRefused, BookingRules, Customer, refused
 
 __all__ = ["BookingRefused", "BookingRules", "Customer", "FreeVisit", "affected_bookings",
            "availability", "booking_by_id", "bookings_between", "cancel_booking",
-           "changes_between", "changes_of", "ended_with_feedback_consent", "check_in", "close_room", "complete",
-           "create_booking", "end_incident_closures",
-           "end_room_closure", "mark_no_show", "move_booking", "refused",
+           "changes_between", "changes_of", "check_in", "close_room", "complete",
+           "create_booking", "end_incident_closures", "end_room_closure",
+           "ended_with_feedback_consent", "mark_no_show", "move_booking", "refused",
            "site_hours", "walk_in"]
 
 
