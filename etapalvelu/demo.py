@@ -33,6 +33,7 @@ def demo_environment(host: str, port: int, data: Path) -> dict[str, str]:
     return {
         "ETP_DATABASE_URL": f"sqlite:///{data}/etapalvelu.sqlite",
         "ETP_INCIDENTS_PUBLIC_URL": public,
+        "ETP_BOOKINGS_PUBLIC_URL": public,  # the feedback links of the (logged) SMS
         "ETP_WEB_PUBLIC_URL": public,
         "ETP_ACCOUNTS_COOKIE_SECURE": "false",  # the demo serves plain HTTP on loopback
         "ETP_SESSIONS_COOKIE_SECURE": "false",

@@ -6,6 +6,7 @@
   NUL, escape and the other control characters and the direction overrides that make a name
   display as something else (a comment may break lines, nothing else);
 - ``Secret``: a password, any valid Unicode;
+- ``PhoneNumber``: a customer's phone number for a text message, E.164-like;
 - ``check_span``: a time span of a sensible length.
 
 Each refusal is a 422 problem that says what is wrong and never echoes the input. The OpenAPI
@@ -36,6 +37,10 @@ Token = Annotated[str, StringConstraints(max_length=200, pattern=r"^[A-Za-z0-9._
 # a registry's or catalogue's id: a site, room, device, authority, service, party
 Code = Annotated[str, StringConstraints(max_length=64, pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
 RowId = Id  # the name the routes' path parameters use
+# a phone number a text message can reach: an optional +, then 6 to 15 digits (E.164 allows
+# 15), spaces between them as people write them (``+358 40 123 4567``, ``040 1234567``)
+PhoneNumber = Annotated[str, StringConstraints(
+    max_length=20, pattern=r"^\+?[0-9](?: ?[0-9]){5,14}$")]
 AuditLimit = Annotated[int, Query(ge=1, le=1000)]
 
 

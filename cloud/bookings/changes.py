@@ -173,6 +173,7 @@ def _insert(session: Session, rules: BookingRules, *, site: str, room: str, auth
                       start=visit.start, end=visit.end, channel=channel, status=status,
                       language=customer.language, customer_name=customer.name,
                       customer_phone=customer.phone, customer_email=customer.email, moves=0,
+                      feedback_consent_at=now if customer.feedback_sms else None,
                       version=1, created_at=now, created_by=actor)
     with _decided_by_database(session):
         session.add(booking)

@@ -1,8 +1,9 @@
 """Tables of the booking system.
 
 A booking holds only what the visit needs: the customer's name (or initials), an optional phone
-or e-mail for a reminder and a preferred language; when an interpreter is needed, the language,
-the mode and a video interpreter's e-mail for the invitation. There is no field for the matter and none for
+or e-mail for a reminder, a preferred language and when the customer agreed to be asked about
+the visit by text message; when an interpreter is needed, the language, the mode and a video
+interpreter's e-mail for the invitation. There is no field for the matter and none for
 a personal identity code. Each booked 30-minute slot of a room is a row of ``bookings_slot``
 whose primary key is (site, room, start): the database itself refuses a second booking of a slot,
 whichever replica or process tries.
@@ -48,6 +49,8 @@ class Booking(Base):
     customer_name: Mapped[str | None] = mapped_column(String(100))
     customer_phone: Mapped[str | None] = mapped_column(String(32))
     customer_email: Mapped[str | None] = mapped_column(String(254))
+    # when the customer agreed to one text message asking about the visit (None: not asked)
+    feedback_consent_at: Mapped[datetime | None] = mapped_column(Instant)
     cancel_reason: Mapped[str | None] = mapped_column(String(200))
     # an interpreter the visit needs (``interpretation``): ISO 639-3 language, video | room,
     # and the e-mail a video interpreter's invitation went to (personal data, purged)

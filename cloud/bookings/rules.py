@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from cloud.api.inputs import Name
+from cloud.api.inputs import Name, PhoneNumber
 from cloud.api.refusals import Refusal
 from cloud.bookings.catalogue import CATALOGUE_FILE, Catalogue, Service, load_catalogue
 from cloud.bookings.hours import REFUSALS
@@ -36,13 +36,23 @@ def refused(reason: str, detail: str | None = None) -> BookingRefused:
 
 class Customer(BaseModel):
     """What a booking keeps of its customer: a name or initials, an optional contact for the
-    reminder, a preferred language. Nothing else."""
+    reminder, a preferred language, and whether they agreed to one text message asking about
+    the visit afterwards (a consent of its own, off unless given; it needs the phone). Nothing
+    else."""
 
     model_config = ConfigDict(extra="forbid")
     name: Name
-    phone: str | None = Field(None, max_length=20, pattern=r"^\+?[0-9][0-9 ]{5,19}$")
+    phone: PhoneNumber | None = None
     email: str | None = Field(None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     language: str = Field("fi", max_length=2, pattern=r"^(fi|sv|en)$")
+    feedback_sms: bool = Field(False, description="the customer agreed to be asked about the "
+                               "visit by one text message to ``phone`` after it")
+
+    @model_validator(mode="after")
+    def _consent_needs_phone(self) -> Customer:
+        if self.feedback_sms and not self.phone:
+            raise ValueError("the consent to a feedback text message needs a phone number")
+        return self
 
 
 @dataclass

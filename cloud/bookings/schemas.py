@@ -118,6 +118,7 @@ class BookingOut(BaseModel):
     customer_name: str | None
     customer_phone: str | None
     customer_email: str | None
+    feedback_consent_at: ApiInstant | None
     cancel_reason: str | None
     interpreter_language: str | None = None
     interpreter_mode: str | None = None

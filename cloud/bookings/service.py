@@ -27,6 +27,7 @@ from cloud.bookings.changes import (
 from cloud.bookings.interpretation import Interpreter
 from cloud.bookings.models import (
     CANCELLED,
+    COMPLETED,
     LIVE,
     Booking,
     BookingChange,
@@ -37,8 +38,9 @@ from cloud.bookings.rules import BookingRefused, BookingRules, Customer, refused
 __all__ = ["BookingRefused", "BookingRules", "Customer", "FreeVisit", "affected_bookings",
            "availability", "booking_by_id", "bookings_between", "cancel_booking",
            "changes_between", "changes_of", "check_in", "close_room", "complete",
-           "create_booking", "end_incident_closures",
-           "end_room_closure", "mark_no_show", "move_booking", "need_interpreter", "refused",
+           "create_booking", "end_incident_closures", "end_room_closure",
+           "ended_with_feedback_consent", "mark_no_show", "move_booking", "need_interpreter",
+           "refused",
            "site_hours", "walk_in"]
 
 
@@ -74,6 +76,18 @@ def bookings_between(session: Session, *, start: datetime, end: datetime,
 def booking_by_id(session: Session, *, booking_id: int) -> Booking | None:
     """One booking, or None when there is none of that id."""
     return session.get(Booking, booking_id)
+
+
+def ended_with_feedback_consent(session: Session, *, ended_from: datetime,
+                                ended_before: datetime) -> list[Booking]:
+    """The visits that ended (completed, by their session or the advisor) in
+    ``[ended_from, ended_before)`` whose customer agreed to be asked about them by text
+    message and whose phone is still kept."""
+    return list(session.scalars(select(Booking).where(
+        Booking.status == COMPLETED, Booking.feedback_consent_at.is_not(None),
+        Booking.customer_phone.is_not(None), Booking.purged_at.is_(None),
+        Booking.realised_end >= ended_from, Booking.realised_end < ended_before)
+        .order_by(Booking.realised_end, Booking.id)))
 
 
 def changes_between(session: Session, *, start: datetime, end: datetime,

@@ -10,7 +10,8 @@ from cloud.bookings.catalogue import CATALOGUE_FILE
 
 
 class BookingSettings(BaseSettings):
-    """Retention of customers' personal data and the readiness check's lead time."""
+    """Retention of customers' personal data, the readiness check's and the reminders' lead
+    times, the catalogue, and the public address of the links sent to customers."""
 
     model_config = SettingsConfigDict(env_prefix="ETP_BOOKINGS_", extra="ignore")
 
@@ -18,6 +19,8 @@ class BookingSettings(BaseSettings):
     readiness_lead_minutes: int = 15
     # reminders go out this long before the visit; unset: local noon the day before
     reminder_lead_s: float | None = None
+    # the address customers open the links of text messages at (the feedback page)
+    public_url: str = "http://127.0.0.1:8080"
     # the services and the experts' capacity (the demo's round-the-clock catalogue, a region's)
     catalogue_file: Path = CATALOGUE_FILE
 

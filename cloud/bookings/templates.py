@@ -53,4 +53,14 @@ register("interpreter_invitation", {
                "Join through this link from {opens} at the earliest: {link}\n\n"
                "You identify yourself with strong authentication and affirm that you are in "
                "a place fit for confidential matters; the expert admits you to the meeting."),
+register("feedback_ask", {
+    "fi": Text("Miten käyntisi onnistui?",
+               "Kiitos käynnistä: {place}. Miten onnistui? Vastaa yhteen kysymykseen "
+               "(linkki toimii 3 vrk): {link}"),
+    "sv": Text("Hur gick ditt besök?",
+               "Tack för besöket: {place}. Hur gick det? Svara på en fråga "
+               "(länken gäller i 3 dygn): {link}"),
+    "en": Text("How did your visit go?",
+               "Thank you for your visit: {place}. How did it go? Answer one question "
+               "(the link works for 3 days): {link}"),
 })

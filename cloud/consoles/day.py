@@ -75,6 +75,7 @@ class Visit:
     terminal_missing: bool = False  # the slot began and the room terminal never joined
     zone: ZoneInfo = DEFAULT_ZONE   # the site's
     interpreter: InterpreterNeed | None = None
+    without_video: bool = False     # no video session names it: the advisor ends it ("done")
 
     @property
     def active(self) -> bool:
@@ -162,7 +163,7 @@ def _visit(booking, occupied: bool, video, now: datetime, zone: ZoneInfo,
     return Visit(booking.id, booking.site, booking.room, booking.start, booking.end,
                  booking.authority, booking.service, booking.channel,
                  booking.customer_name or "–", status, booking.version, missing, zone,
-                 interpreter)
+                 interpreter, video is None)
 
 
 def site_visits(session: Session, *, registry: Registry, site: str, day: date,

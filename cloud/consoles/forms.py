@@ -67,12 +67,17 @@ def length_of(form: dict, prefix: str, service, lang: str) -> int:
 
 
 def customer_of(form: dict, prefix: str) -> bookings.Customer:
-    """The booking's customer from the form's name, phone and language."""
+    """The booking's customer from the form's name, phone, language and the consent to a
+    feedback text message (a ticked box)."""
     name = form.get("name", "")
     if not name:
         raise FormError(f"{prefix}-name", "advisor.error.name")
+    consent = form.get("feedback_sms") == "yes"
+    phone = form.get("phone") or None
+    if consent and phone is None:
+        raise FormError(f"{prefix}-phone", "advisor.error.feedback_phone")
     try:
-        return bookings.Customer(name=name, phone=form.get("phone") or None,
+        return bookings.Customer(name=name, phone=phone, feedback_sms=consent,
                                  language=form.get("language") or "fi")
     except ValidationError as error:
         fields = {str(e["loc"][0]) for e in error.errors() if e.get("loc")}

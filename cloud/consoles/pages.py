@@ -12,7 +12,7 @@ over the live event stream (``/api/live/events``), read by ``static/alerts.js``
 (docs/consoles.md)."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -92,7 +92,8 @@ def refusal_error(refusal: bookings.BookingRefused, field: str) -> FormError:
 
 
 # --- the advisor's console -------------------------------------------------------------------
-DONE = ("checked_in", "no_show", "moved", "cancelled", "walk_in", "created")  # notices
+# the notices a change leaves on the console
+DONE = ("checked_in", "no_show", "moved", "cancelled", "walk_in", "created", "completed")
 REFRESH_MS = 15_000  # how often the page fetches its live part again
 
 
@@ -180,8 +181,18 @@ def _cancel(session, rules, booking, form, actor, now) -> str:
     return "cancelled"
 
 
+def _done(session, rules, booking, form, actor, now) -> str:
+    """The visit without a video session is over: realised from its start (or the walk-in's
+    seating) until now; its feedback message follows (``flows.feedback_sms``)."""
+    began = min(booking.realised_start or booking.start, now - timedelta(minutes=1))
+    bookings.complete(session, booking=booking, realised_start=began, realised_end=now,
+                      actor=actor, now=now)
+    return "completed"
+
+
 ACTIONS = {"check-in": ("booking.check_in", _check_in), "no-show": ("booking.no_show", _no_show),
-           "move": ("booking.move", _move), "cancel": ("booking.cancel", _cancel)}
+           "move": ("booking.move", _move), "cancel": ("booking.cancel", _cancel),
+           "done": ("booking.complete", _done)}
 
 
 def _act(request: Request, booking_id: int, name: str, form: dict, *, principal, session,

@@ -14,6 +14,9 @@ functions (a domain never imports another's tables, and the domains do not impor
   addresses of their messages forgotten;
 - ``readiness``: fifteen minutes before a visit, the room read from the twin -> the twin's
   serve rule -> the site's advisors and the authority's experts alerted, naming the incident.
+- ``feedback_sms``: a visit ended (its session's end, or the advisor's "done") -> when its
+  customer agreed and did not answer on the terminal, one single-use link -> one SMS through
+  the notify outbox -> the answer on the public page, counted with the channel ``sms``;
 - ``schedule``: one round of the booking schedule: due reminders -> readiness -> purge, each
   step committed on its own; and the call-button calls' escalation round;
 - ``summon``: a call-button press stored by the ingest -> a call opened -> the site's consoles

@@ -1,7 +1,8 @@
 """One round of the booking schedule, a journey across domains: bookings' due reminders ->
 readiness before each visit (``flows.readiness``: twin, incidents, accounts, notify) -> the
 purge of personal data after retention (``flows.purge``: bookings, notify) -> the end of
-video sessions past their slot (``flows.sessions``: sessions, bookings) -> the statistics
+video sessions past their slot (``flows.sessions``: sessions, bookings) -> the feedback text
+message after each ended visit (``flows.feedback_sms``: bookings, sessions, notify) -> the statistics
 of the finished days (``stats.daily``: occupancy kept, aggregates to InfluxDB) -> the rooms'
 coming visits to their agents (``flows.probe_schedule``), when the process has a bus. Beside it,
 every few seconds, ``calls_round``: the call-button calls' escalation (``flows.summon``).
@@ -18,6 +19,7 @@ from sqlalchemy.orm import sessionmaker
 
 from cloud.bookings.rules import BookingRules
 from cloud.bookings.settings import BookingSettings
+from cloud.flows.feedback_sms import ask_after_visits
 from cloud.flows.probe_schedule import tell_agents
 from cloud.flows.purge import purge_personal_data
 from cloud.flows.readiness import check_readiness
@@ -45,6 +47,9 @@ def tick(sessions: sessionmaker, rules: BookingRules, settings: BookingSettings,
         session.commit()
         done = {"reminders": reminders, "not_ready": len(not_ready), "purged": purged,
                 "sessions_ended": end_overdue_sessions(sessions, now=now)}
+        done["feedback_asked"] = ask_after_visits(session, rules, now=now,
+                                                  public_url=settings.public_url)
+        session.commit()
         if statistics is not None:
             done["stats_points"] = statistics.run(session, now=now)
             session.commit()

@@ -12,6 +12,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from cloud.db import Base, Instant
 
+TERMINAL_CHANNEL, SMS_CHANNEL = "terminal", "sms"  # where a customer's feedback was given
+
 
 class VideoSession(Base):
     """The video call of one visit (a booking, or a walk-in without one) in one room."""
@@ -112,22 +114,50 @@ class SeenIdToken(Base):
 
 
 class Feedback(Base):
-    """A quick answer after a session, from the customer (the five faces) or the expert (the
-    short form). Kept with session, authority and site, never with anything personal."""
+    """A quick answer about a visit, from the customer (the five faces) or the expert (the
+    short form). ``channel`` says where the customer answered: on the room's ``terminal`` or
+    by the link of a text message (``sms``, which may follow a visit without a session, so
+    ``session_id`` may be None and ``booking_id`` names the visit). Kept with site, authority
+    and service, never with anything personal."""
 
     __tablename__ = "sessions_feedback"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    session_id: Mapped[int] = mapped_column(ForeignKey("sessions_session.id",
-                                                       ondelete="CASCADE"))
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions_session.id",
+                                                              ondelete="CASCADE"))
+    booking_id: Mapped[int | None] = mapped_column(Integer)
     source: Mapped[str] = mapped_column(String(16))  # customer | expert
+    channel: Mapped[str] = mapped_column(String(16), default=TERMINAL_CHANNEL,
+                                         server_default=TERMINAL_CHANNEL)
     site: Mapped[str] = mapped_column(String(32))
     authority: Mapped[str] = mapped_column(String(32))
     service: Mapped[str] = mapped_column(String(64))
     score: Mapped[int] = mapped_column(SmallInteger)  # 1 (worst face) .. 5 (best)
     media_ok: Mapped[bool | None] = mapped_column()  # the expert: sound and picture worked
     matter_resolved: Mapped[bool | None] = mapped_column()  # the expert: handled remotely
+    use_again: Mapped[bool | None] = mapped_column()  # the text message's second question
     at: Mapped[datetime] = mapped_column(Instant)
 
-    __table_args__ = (Index("ix_sessions_feedback_source", "session_id", "source",
+    __table_args__ = (Index("ix_sessions_feedback_source", "session_id", "source", "channel",
                             unique=True),
                       Index("ix_sessions_feedback_at", "at"))
+
+
+class FeedbackLink(Base):
+    """The one text message asking a customer about a visit: its single-use link's token
+    (only the SHA-256 kept), valid until ``expires_at``, ``answered_at`` once used. One per
+    booking; no phone number (the booking keeps it, and its purge forgets it)."""
+
+    __tablename__ = "sessions_feedback_link"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    booking_id: Mapped[int] = mapped_column(Integer, unique=True)
+    session_id: Mapped[int | None] = mapped_column(Integer)
+    site: Mapped[str] = mapped_column(String(32))
+    authority: Mapped[str] = mapped_column(String(32))
+    service: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(2))
+    created_at: Mapped[datetime] = mapped_column(Instant)
+    expires_at: Mapped[datetime] = mapped_column(Instant)
+    answered_at: Mapped[datetime | None] = mapped_column(Instant)
+
+    __table_args__ = (Index("ix_sessions_feedback_link_created", "created_at"),)

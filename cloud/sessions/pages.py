@@ -1,12 +1,14 @@
 """The video session pages: the expert's session view (``/sessions/{id}``, its body the
 ``session-view.html`` block a console can include), the room terminal's kiosk page
-(``/sessions/terminal``), starting a session (``/sessions/new``), and the third party's
-affirmation and lobby. The media and the signalling run in the browser (``static/``); every
+(``/sessions/terminal``), starting a session (``/sessions/new``), the third party's
+affirmation and lobby, and the customer's feedback page behind a text message's link
+(``/feedback/{token}``). The media and the signalling run in the browser (``static/``); every
 decision is the API's and the signalling's, through the same service functions and access
 rules."""
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -17,12 +19,12 @@ from cloud.accounts.pages import PageAccess
 from cloud.api.deps import NowDep, RegistryDep, SessionDep
 from cloud.api.forms import read_form
 from cloud.api.inputs import RowId, Token
-from cloud.api.refusals import invalid, not_found
+from cloud.api.refusals import Refusal, invalid, not_found
 from cloud.bookings import service as bookings
 from cloud.bookings.interpretation import LANGUAGES, VIDEO
 from cloud.bookings.views import RulesDep
 from cloud.flows import interpretation
-from cloud.sessions import service, thirdparty
+from cloud.sessions import feedback, service, thirdparty
 from cloud.sessions.rules import SessionRefused
 from cloud.sessions.views import replaced_elsewhere, session_settings, start_login
 from cloud.sites.hours import site_zone
@@ -241,3 +243,68 @@ def interpreter_invitation(token: Token, request: Request, db: SessionDep,
                       opens_at=early.opens_at, zone=site_zone(registry, early.site))
     db.commit()
     return start_login(settings, token)
+
+# --- the customer's feedback page behind a text message ------------------------------------
+# Public, without login: one question (five faces, each with its words) and an optional
+# second one, in a plain form that works without script on a small old phone's browser, in
+# the message's language (the link's first opening adds ``?lang=``). A used link says thank
+# you; a late or unknown one gets the refusal page in the reader's language, never an error.
+# The token is a credential: the page is not cached and sends no referrer elsewhere.
+
+AGAIN = {"yes": True, "no": False, "unsure": None}  # the second question's answers
+
+
+def _closed(request: Request, state: feedback.LinkState) -> Response:
+    """The page of a link that takes no answer: thanks for a used one, else the refusal."""
+    if state.state == feedback.ANSWERED:
+        return _private(render(request, "feedback-thanks.html", already=True))
+    if state.state == feedback.EXPIRED:
+        raise Refusal(410, "feedback_link_expired", "the feedback link has expired")
+    raise Refusal(404, "feedback_link_unknown", "no such feedback link")
+
+
+def _private(response: Response) -> Response:
+    response.headers["cache-control"] = "no-store"
+    # the token is in the address: no other site reads it in a Referer (same-origin still
+    # sends Origin with the form, which the cross-site check needs)
+    response.headers["referrer-policy"] = "same-origin"
+    return response
+
+
+def _in_language(request: Request, state: feedback.LinkState) -> Response | None:
+    """Send the link's first opening to the page in the message's language."""
+    if "lang" in request.query_params or state.language is None:
+        return None
+    return RedirectResponse(f"{request.url.path}?{urlencode({'lang': state.language})}", 303)
+
+
+@router.get("/feedback/{token}")
+def feedback_page(token: Token, request: Request, db: SessionDep, now: NowDep) -> Response:
+    """The question, when the link is open; else what became of it."""
+    state = feedback.link_state(db=db, token=token, now=now)
+    moved = _in_language(request, state)
+    if moved is not None:
+        return moved
+    if state.state != feedback.OPEN:
+        return _closed(request, state)
+    return _private(render(request, "feedback-ask.html", token=token, form={}, errors=[]))
+
+
+@router.post("/feedback/{token}")
+async def feedback_answer(token: Token, request: Request, db: SessionDep,
+                          now: NowDep) -> Response:
+    """Take the answer once; a form without a face is asked again with the error named."""
+    form = await read_form(request)
+    score = form.get("score", "")
+    if score not in {str(s) for s in feedback.SCORES}:
+        state = feedback.link_state(db=db, token=token, now=now)
+        if state.state != feedback.OPEN:
+            return _closed(request, state)
+        return _private(render(request, "feedback-ask.html", status_code=422, token=token,
+                               form=form, errors=[("face-5", "feedback.error_score")]))
+    state = feedback.answer(db=db, token=token, score=int(score),
+                            use_again=AGAIN.get(form.get("again", "")), now=now)
+    if state.state != feedback.OPEN:
+        return _closed(request, state)
+    db.commit()
+    return _private(render(request, "feedback-thanks.html", already=False))

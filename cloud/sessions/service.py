@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from cloud.sessions import rules
 from cloud.sessions.models import (
+    TERMINAL_CHANNEL,
     Feedback,
     Invitation,
     Participant,
@@ -481,7 +482,8 @@ def record_feedback(*, db: Session, participant: Participant, score: int, now: d
     source = "customer" if participant.role == TERMINAL else "expert"
     video_session = db.get(VideoSession, participant.session_id)
     row = db.scalar(select(Feedback).where(Feedback.session_id == video_session.id,
-                                           Feedback.source == source))
+                                           Feedback.source == source,
+                                           Feedback.channel == TERMINAL_CHANNEL))
     if row is None:
         row = Feedback(session_id=video_session.id, source=source, site=video_session.site,
                        authority=video_session.authority, service=video_session.service)
@@ -511,9 +513,11 @@ class SessionRecord:
 
 @dataclass(frozen=True)
 class FeedbackRecord:
-    """One feedback answer for the statistics; ``giver`` is ``customer`` or ``expert``."""
+    """One feedback answer for the statistics; ``giver`` is ``customer`` or ``expert``,
+    ``channel`` ``terminal`` or ``sms`` (an answer by text message may follow a visit
+    without a session: ``session_id`` None)."""
 
-    session_id: int
+    session_id: int | None
     giver: str
     site: str
     authority: str
@@ -522,6 +526,7 @@ class FeedbackRecord:
     media_ok: bool | None
     matter_resolved: bool | None
     at: datetime
+    channel: str = TERMINAL_CHANNEL
 
 
 def sessions_between(*, db: Session, start: datetime, end: datetime) -> list[SessionRecord]:
@@ -542,7 +547,7 @@ def feedback_between(*, db: Session, start: datetime, end: datetime) -> list[Fee
     rows = db.scalars(select(Feedback).where(Feedback.at >= start, Feedback.at < end)
                       .order_by(Feedback.at, Feedback.id))
     return [FeedbackRecord(f.session_id, f.source, f.site, f.authority, f.service, f.score,
-                           f.media_ok, f.matter_resolved, f.at) for f in rows]
+                           f.media_ok, f.matter_resolved, f.at, f.channel) for f in rows]
 
 
 NOT_STARTED, LIVE, ENDED = "not_started", "live", "ended"

@@ -26,8 +26,9 @@ MEASUREMENTS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
         "visits", "booked", "walk_ins", "completed", "no_shows", "cancelled", "moved",
         "booked_min", "realised_count", "realised_min", "wait_count", "wait_min")),
     "stats_changes_day": ("changes", ("site", "channel", "by", "action"), ("count",)),
-    "stats_feedback_day": ("feedback", ("site", "authority", "giver"), (
-        "count", "score_sum", "score_1", "score_2", "score_3", "score_4", "score_5")),
+    "stats_feedback_day": ("feedback", ("site", "authority", "giver", "channel"), (
+        "count", "score_sum", "score_1", "score_2", "score_3", "score_4", "score_5", "asked",
+        "answered")),
     "stats_calls_day": ("calls", ("site", "room"), (
         "calls", "acknowledged", "ack_s_sum", "ack_max_s", "escalated")),
     "stats_incidents_day": ("incidents", ("site", "party", "category"), (

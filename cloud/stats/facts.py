@@ -82,13 +82,18 @@ class IncidentFact:
 
 @dataclass(frozen=True)
 class Feedback:
-    """One quick feedback, labelled with the period it was read for."""
+    """One quick feedback, or one text message asking for it (``score`` None, ``asked``;
+    ``answered`` once its link was used), labelled with the period it was read for; the
+    channel is where the customer was asked: ``terminal`` or ``sms``."""
 
     period: str
     site: str
     authority: str
     giver: str  # customer | expert
-    score: int
+    score: int | None
+    channel: str = "terminal"
+    asked: bool = False
+    answered: bool = False
 
 
 # --- the seams of the sources other domains provide --------------------------------------------
@@ -119,12 +124,24 @@ class SessionRow(Protocol):
 
 class FeedbackRow(Protocol):
     """One quick feedback (``cloud.sessions.service.feedback_between``); ``giver`` is
-    ``customer`` or ``expert``, ``score`` 1-5."""
+    ``customer`` or ``expert``, ``score`` 1-5, ``channel`` ``terminal`` or ``sms``."""
 
     giver: str
     score: int
     site: str
     authority: str
+    channel: str
+
+
+class FeedbackAskRow(Protocol):
+    """A text message asking for feedback (``cloud.sessions.feedback.asks_between``):
+    whether its link was answered."""
+
+    site: str
+    authority: str
+    giver: str
+    channel: str
+    answered: bool
 
 
 class TaskEntryRow(Protocol):
@@ -151,9 +168,10 @@ def nothing(*, db: Any, start: datetime, end: datetime) -> list:
 
 @dataclass(frozen=True)
 class Sources:
-    """The four sources other domains provide; each defaults to none (no rows)."""
+    """The sources other domains provide; each defaults to none (no rows)."""
 
     calls: Source = nothing
     sessions: Source = nothing
     feedback: Source = nothing
     task_entries: Source = nothing
+    feedback_asks: Source = nothing

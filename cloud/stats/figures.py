@@ -65,10 +65,12 @@ FAMILIES = {f.name: f for f in (
            (("visits", (("booked", 1), ("walk_ins", 1))),)),
     Family("changes", ("site", "room", "authority", "service", "channel", "by", "action"),
            ("count",), ("count",)),
-    Family("feedback", ("site", "authority", "giver"),
-           ("count", "avg_score", *(f"score_{s}" for s in SCORES), "score_sum"),
-           ("count", *(f"score_{s}" for s in SCORES)),
-           {"avg_score": ("count", "score_sum")}, {"score_sum": "count"},
+    Family("feedback", ("site", "authority", "giver", "channel"),
+           ("count", "avg_score", *(f"score_{s}" for s in SCORES), "asked", "answered",
+            "response_pct", "score_sum"),
+           ("count", *(f"score_{s}" for s in SCORES), "asked", "answered"),
+           {"avg_score": ("count", "score_sum"), "response_pct": ("asked", "answered")},
+           {"score_sum": "count"},
            (("count", tuple((f"score_{s}", 1) for s in SCORES)),
             ("score_sum", tuple((f"score_{s}", s) for s in SCORES)))),
     Family("calls", ("site", "room"),
@@ -321,12 +323,18 @@ def changes(items: Iterable[Change], *, by: Sequence[str], period: str) -> list[
 # --- feedback, calls, tasks ---------------------------------------------------------------------
 
 def feedback(items: Iterable[Feedback], *, by: Sequence[str]) -> list[dict]:
-    """Quick feedback: count, average and distribution of scores, by the period each was
-    read for (the source has no time of its own, so it is read per period)."""
+    """Quick feedback: count, average and distribution of scores (by when each was given),
+    and of the text messages asking for it, how many were sent (``asked``), how many of those
+    were answered and the response rate (by when each was sent); by the period each was read
+    for (the sources have no time of their own, so they are read per period)."""
     def measure(group: list[Feedback]) -> dict:
-        scores = [f.score for f in group]
+        scores = [f.score for f in group if f.score is not None]
+        asked = [f for f in group if f.asked]
+        answered = sum(f.answered for f in asked)
         return {"count": len(scores), "avg_score": _round(_avg(scores), 2),
-                **{f"score_{s}": scores.count(s) for s in SCORES}, "score_sum": sum(scores)}
+                **{f"score_{s}": scores.count(s) for s in SCORES}, "asked": len(asked),
+                "answered": answered, "response_pct": _pct(answered, len(asked)),
+                "score_sum": sum(scores)}
     return _rows(items, by, lambda f: f.period, measure)
 
 

@@ -36,7 +36,7 @@ TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "utilisation_by_weekday": ("utilisation", ("site", "room")),
     "visits": ("visits", ("site", "authority")),
     "changes": ("changes", ("site", "channel", "by", "action")),
-    "feedback": ("feedback", ("site", "authority", "giver")),
+    "feedback": ("feedback", ("site", "authority", "giver", "channel")),
     "calls": ("calls", ("site", "room")),
     "incidents": ("incidents", ("site", "party", "category")),
     "tasks": ("tasks", ("site", "task")),
@@ -48,14 +48,15 @@ SHOWN = {  # the columns of each table in the HTML (the XLSX has them all)
     "visits": ("visits_col", "walk_ins", "completed", "no_shows", "cancelled", "moved",
                "booked_min", "realised_min", "realised_avg_min", "wait_avg_min"),
     "changes": ("count",),
-    "feedback": ("count", "avg_score", "score_1", "score_2", "score_3", "score_4", "score_5"),
+    "feedback": ("count", "avg_score", "score_1", "score_2", "score_3", "score_4", "score_5",
+                 "asked", "response_pct"),
     "calls": ("calls_col", "acknowledged", "ack_p50_s", "ack_p90_s", "ack_max_s", "escalated"),
     "incidents": ("opened", "acknowledged", "respond_avg_min", "resolved", "resolve_avg_min",
                   "sla_breaches", "unavailable_min"),
     "tasks": ("minutes",),
     "interpretation": ("visits_col",),
 }
-PCT = ("booked_pct", "realised_pct", "occupied_pct")
+PCT = ("booked_pct", "realised_pct", "occupied_pct")  # the utilisation chart's shares
 WHOLE_MINUTES = ("open_min", "booked_min", "realised_min", "occupied_min", "unavailable_min",
                  "minutes")  # sums of minutes, read as whole minutes
 NO_DATA = "–"

@@ -150,8 +150,11 @@ def _feedback(session: Session, sources: Sources, first: date, last: date,
     out = []
     for label, a, b in figures.periods_between(first, last, period):
         start, end = day_range(a, b)
-        out += [Feedback(label, r.site, r.authority, r.giver, r.score)
+        out += [Feedback(label, r.site, r.authority, r.giver, r.score, r.channel)
                 for r in sources.feedback(db=session, start=start, end=end)]
+        out += [Feedback(label, r.site, r.authority, r.giver, None, r.channel, asked=True,
+                         answered=r.answered)
+                for r in sources.feedback_asks(db=session, start=start, end=end)]
     return out
 
 

@@ -94,11 +94,12 @@ def occupied_spans(events: Iterable[tuple[str, str, bool, datetime]], *, start: 
 def installed_sources() -> Sources:
     """The sources of the installed domains: calls (``cloud.calls.service.calls_between``),
     video sessions and feedback (``cloud.sessions.service.sessions_between``,
-    ``feedback_between``), the task-time log (``cloud.consoles.service.task_entries_between``);
+    ``feedback_between``, the text messages asking for it ``cloud.sessions.feedback.asks_between``), the task-time log (``cloud.consoles.service.task_entries_between``);
     one not installed reads no rows."""
     from cloud.calls.service import calls_between
     from cloud.consoles.service import task_entries_between
+    from cloud.sessions.feedback import asks_between
     from cloud.sessions.service import feedback_between, sessions_between
 
     return Sources(calls=calls_between, sessions=sessions_between, feedback=feedback_between,
-                   task_entries=task_entries_between)
+                   task_entries=task_entries_between, feedback_asks=asks_between)

@@ -96,6 +96,7 @@ def panel_figures(url: str, query_panel: dict, start_ms: int, end_ms: int,
 # rounded alike before the comparison. Columns not listed compare exactly (counts, sums).
 API_DIGITS = {"booked_pct": 1, "realised_pct": 1, "occupied_pct": 1, "realised_avg_min": 1,
               "wait_avg_min": 1, "respond_avg_min": 1, "resolve_avg_min": 1, "avg_score": 2,
+              "response_pct": 1,
               "ack_max_s": 0, "booked_min": 1, "realised_min": 1, "unavailable_min": 1}
 
 

@@ -52,11 +52,14 @@ def changes(site, channel, by, action, day, count):
                      count=count)
 
 
-def feedback(site, authority, giver, day, scores: dict[int, int]):
+def feedback(site, authority, giver, day, scores: dict[int, int], channel="terminal",
+             asked=0, answered=0):
     counts = {f"score_{n}": scores.get(n, 0) for n in range(1, 6)}
-    return day_point("stats_feedback_day", {"site": site, "authority": authority, "giver": giver},
+    return day_point("stats_feedback_day", {"site": site, "authority": authority, "giver": giver,
+                                            "channel": channel},
                      day, count=sum(scores.values()),
-                     score_sum=sum(n * c for n, c in scores.items()), **counts)
+                     score_sum=sum(n * c for n, c in scores.items()), **counts, asked=asked,
+                     answered=answered)
 
 
 def calls(site, name, day, **fields):
@@ -114,6 +117,10 @@ SEED = [
     changes("porvoo", "service_number", "phone_agent", "moved", "2026-11-02", 1),
     feedback("porvoo", "kela", "customer", "2026-11-02", {3: 1, 4: 1, 5: 2}),
     feedback("porvoo", "kela", "customer", "2026-11-03", {3: 1, 4: 1}),
+    # by text message: three asked, two answered (a 5 and a 2)
+    feedback("porvoo", "kela", "customer", "2026-11-04", {2: 1, 5: 1}, "sms", asked=3,
+             answered=2),
+    feedback("imatra", "kela", "customer", "2026-11-04", {}, "sms", asked=1),
     feedback("porvoo", "kela", "expert", "2026-11-02", {4: 3}),
     feedback("imatra", "kela", "customer", "2026-11-02", {4: 1, 5: 1}),
     feedback("imatra", "kela", "customer", "2026-10-31", {1: 7}),
@@ -182,16 +189,25 @@ EXPECTED = {
         ("porvoo", "phone_service", "phone_agent", "cancelled"): {"count": 2},
         ("porvoo", "service_number", "phone_agent", "moved"): {"count": 1}},
     ("utilisation", "feedback average"): {
-        ("porvoo", "kela", "customer"): {"avg_score": 4, "count": 6},
+        ("porvoo", "kela", "customer"): {"avg_score": 31 / 8, "count": 8},
         ("porvoo", "kela", "expert"): {"avg_score": 4, "count": 3},
         ("imatra", "kela", "customer"): {"avg_score": 4.5, "count": 2}},
     ("utilisation", "feedback distribution"): {
-        ("porvoo", "customer"): {"score_1": 0, "score_2": 0, "score_3": 2, "score_4": 2,
-                                 "score_5": 2},
+        ("porvoo", "customer"): {"score_1": 0, "score_2": 1, "score_3": 2, "score_4": 2,
+                                 "score_5": 3},
         ("porvoo", "expert"): {"score_1": 0, "score_2": 0, "score_3": 0, "score_4": 3,
                                "score_5": 0},
         ("imatra", "customer"): {"score_1": 0, "score_2": 0, "score_3": 0, "score_4": 1,
                                  "score_5": 1}},
+    ("utilisation", "answers by channel"): {
+        ("porvoo", "customer", "terminal"): {"count": 6},
+        ("porvoo", "customer", "sms"): {"count": 2},
+        ("porvoo", "expert", "terminal"): {"count": 3},
+        ("imatra", "customer", "terminal"): {"count": 2},
+        ("imatra", "customer", "sms"): {"count": 0}},
+    ("utilisation", "response rate"): {
+        ("porvoo", "kela"): {"response_pct": 200 / 3, "asked": 3, "answered": 2},
+        ("imatra", "kela"): {"response_pct": 0, "asked": 1, "answered": 0}},
     ("utilisation", "working time by task"): {
         ("porvoo", "session_support"): {"minutes": 180, "entries": 5},
         ("porvoo", "reception"): {"minutes": 45, "entries": 4}},

@@ -52,6 +52,9 @@ def test_cloud_role_builds_the_venv_from_the_wheel_and_a_second_run_changes_noth
     env = (etc / "cloud.env").read_text()
     assert f"ETP_DATABASE_URL=sqlite:///{database}" in env
     assert "ETP_INCIDENTS_PUBLIC_URL=https://etp.example.invalid" in env
+    # the notify worker's SMS gateway and the feedback links' address (samples to override)
+    assert "ETP_NOTIFY_SMS_URL=https://sms-gateway.example.invalid/send" in env
+    assert "ETP_BOOKINGS_PUBLIC_URL=https://etapalvelu.example.invalid" in env
     for identity in ("cloud.ingest.1", "cloud.ingest.2", "cloud.api.1"):
         assert mode(etc / identity / "worker.env") == 0o640
         assert mode(etc / identity / "client.key") == 0o640

@@ -1,9 +1,9 @@
-"""Test-only tables behind the statistics' four source seams (calls, video sessions, feedback,
-the task-time log), with the exact fields the real services provide: the statistics read
+"""Test-only tables behind the statistics' source seams (calls, video sessions, feedback and
+the text messages asking for it, the task-time log), with the exact fields the real services provide: the statistics read
 them through ``Sources`` as they will read the services, in the same database and session."""
 from __future__ import annotations
 
-from sqlalchemy import Column, Date, Integer, MetaData, String, Table, select
+from sqlalchemy import Boolean, Column, Date, Integer, MetaData, String, Table, select
 
 from cloud.db import Instant
 from cloud.stats.facts import Sources
@@ -22,7 +22,13 @@ SESSIONS = Table("test_stats_session", metadata, Column("id", Integer, primary_k
 FEEDBACK = Table("test_stats_feedback", metadata, Column("id", Integer, primary_key=True),
                  Column("giver", String(16)), Column("score", Integer),
                  Column("site", String(32)), Column("authority", String(32)),
-                 Column("given_at", Instant))
+                 Column("given_at", Instant),
+                 Column("channel", String(16), nullable=False, default="terminal"))
+ASKS = Table("test_stats_feedback_ask", metadata, Column("id", Integer, primary_key=True),
+             Column("site", String(32)), Column("authority", String(32)),
+             Column("giver", String(16), default="customer"),
+             Column("channel", String(16), default="sms"),
+             Column("answered", Boolean), Column("at", Instant))
 TASKS = Table("test_stats_task", metadata, Column("id", Integer, primary_key=True),
               Column("site", String(32)), Column("advisor_id", Integer),
               Column("task", String(32)), Column("day", Date), Column("minutes", Integer))
@@ -43,8 +49,15 @@ def sessions_between(*, db, start, end):
 def feedback_between(*, db, start, end):
     """Feedback given in [start, end): the rows carry no time, as the service's do not."""
     c = FEEDBACK.c
-    return db.execute(select(c.giver, c.score, c.site, c.authority).where(
+    return db.execute(select(c.giver, c.score, c.site, c.authority, c.channel).where(
         c.given_at >= start, c.given_at < end)).all()
+
+
+def feedback_asks_between(*, db, start, end):
+    """Text messages asking for feedback sent in [start, end), each answered or not."""
+    c = ASKS.c
+    return db.execute(select(c.site, c.authority, c.giver, c.channel, c.answered).where(
+        c.at >= start, c.at < end)).all()
 
 
 def task_entries_between(*, db, start, end):
@@ -54,4 +67,4 @@ def task_entries_between(*, db, start, end):
 
 
 SOURCES = Sources(calls=calls_between, sessions=sessions_between, feedback=feedback_between,
-                  task_entries=task_entries_between)
+                  task_entries=task_entries_between, feedback_asks=feedback_asks_between)

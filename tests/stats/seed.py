@@ -126,6 +126,16 @@ def _bookings(s, rules) -> None:
                                                 given_at=at(2 + i, 12)))
     s.execute(insert(seams.FEEDBACK).values(giver="customer", score=1, site="porvoo",
                                             authority="kela", given_at=at(1, 9, month=12)))
+    # three text messages asked, two answered (a 5 and a 2); one of December's is not counted
+    for day, answered in ((3, True), (4, True), (5, False)):
+        s.execute(insert(seams.ASKS).values(site="porvoo", authority="kela", giver="customer",
+                                            channel="sms", answered=answered, at=at(day, 14)))
+    s.execute(insert(seams.ASKS).values(site="porvoo", authority="kela", giver="customer",
+                                        channel="sms", answered=True, at=at(1, 9, month=12)))
+    for day, score in ((3, 5), (5, 2)):
+        s.execute(insert(seams.FEEDBACK).values(giver="customer", score=score, site="porvoo",
+                                                authority="kela", channel="sms",
+                                                given_at=at(day, 16)))
     for day, task, minutes in ((date(2026, 11, 2), "meeting", 60),
                                (date(2026, 11, 3), "meeting", 30),
                                (date(2026, 11, 2), "bookings", 45),
@@ -193,10 +203,16 @@ VISITS_KELA = {"visits": 8, "booked": 8, "walk_ins": 0, "completed": 7, "no_show
                "wait_p50_min": 7.0, "wait_p90_min": 7.0, "wait_min": 47.0}
 CHANGES = {("on_site", "advisor", "moved"): 1, ("service_number", "advisor", "cancelled"): 1,
            ("phone_service", "phone_agent", "cancelled"): 2}
-FEEDBACK = {"customer": {"count": 6, "avg_score": 4.33, "score_1": 0, "score_2": 0,
-                         "score_3": 1, "score_4": 2, "score_5": 3, "score_sum": 26},
-            "expert": {"count": 2, "avg_score": 4.5, "score_1": 0, "score_2": 0, "score_3": 0,
-                       "score_4": 1, "score_5": 1, "score_sum": 9}}
+NOT_ASKED = {"asked": 0, "answered": 0, "response_pct": None}
+FEEDBACK = {("customer", "terminal"): {"count": 6, "avg_score": 4.33, "score_1": 0,
+                                       "score_2": 0, "score_3": 1, "score_4": 2, "score_5": 3,
+                                       **NOT_ASKED, "score_sum": 26},
+            ("customer", "sms"): {"count": 2, "avg_score": 3.5, "score_1": 0, "score_2": 1,
+                                  "score_3": 0, "score_4": 0, "score_5": 1, "asked": 3,
+                                  "answered": 2, "response_pct": 66.7, "score_sum": 7},
+            ("expert", "terminal"): {"count": 2, "avg_score": 4.5, "score_1": 0, "score_2": 0,
+                                     "score_3": 0, "score_4": 1, "score_5": 1, **NOT_ASKED,
+                                     "score_sum": 9}}
 CALLS = {"calls": 6, "acknowledged": 5, "ack_p50_s": 90.0, "ack_p90_s": 150.0,
          "ack_max_s": 150.0, "escalated": 1, "ack_s_sum": 450.0}
 # the critical one stopped r1 from 16.11. 14:00 to 17.11. 09:30: 60 + 30 minutes open

@@ -71,7 +71,7 @@ def test_every_statistics_panel_shows_the_apis_figures_of_the_seeded_month(
         write_lines(influx_of_the_month.url, lines)
         start = datetime(2026, 11, 1, tzinfo=HELSINKI)  # Grafana's "this month" in Helsinki
         end = datetime(2026, 12, 1, tzinfo=HELSINKI) - timedelta(milliseconds=1)
-        assert len(PANELS) == 18
+        assert len(PANELS) == 20
         for _, each in PANELS:
             query = each["targets"][0]["query"]
             shown = panel_figures(influx_of_the_month.url, each, _ms(start), _ms(end))

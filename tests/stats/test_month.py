@@ -45,8 +45,8 @@ def test_the_seeded_month_gives_the_figures_worked_out_by_hand(seeded):
         changes = rows(s, registry, "changes", ["channel", "by", "action"])
         assert {(r["channel"], r["by"], r["action"]): r["count"] for r in changes} == \
             seed.CHANGES
-        feedback = rows(s, registry, "feedback", ["giver"])
-        assert {r["giver"]: values(r) for r in feedback} == seed.FEEDBACK
+        feedback = rows(s, registry, "feedback", ["giver", "channel"])
+        assert {(r["giver"], r["channel"]): values(r) for r in feedback} == seed.FEEDBACK
         (calls,) = rows(s, registry, "calls", ["site", "room"])
         assert values(calls) == seed.CALLS
         incidents = rows(s, registry, "incidents", ["site", "party"])

@@ -1,13 +1,13 @@
 """bookings: the interpreter a visit needs (language, mode, a video interpreter's e-mail)
 
 Revision ID: bookings_0005_interpretation
-Revises: bookings_0003_version
+Revises: bookings_0004_feedback_consent
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "bookings_0005_interpretation"
-down_revision = "bookings_0003_version"
+down_revision = "bookings_0004_feedback_consent"
 branch_labels = None
 depends_on = None
 
