@@ -53,6 +53,7 @@ register("interpreter_invitation", {
                "Join through this link from {opens} at the earliest: {link}\n\n"
                "You identify yourself with strong authentication and affirm that you are in "
                "a place fit for confidential matters; the expert admits you to the meeting."),
+})
 register("feedback_ask", {
     "fi": Text("Miten käyntisi onnistui?",
                "Kiitos käynnistä: {place}. Miten onnistui? Vastaa yhteen kysymykseen "
