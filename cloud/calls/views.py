@@ -215,7 +215,7 @@ async def _stream(request: Request, sites: list[str], channels: list[str], since
         snapshot, calls, link = await run_in_threadpool(_snapshot, request, sites, since)
         cursor = snapshot
         yield (f"retry: {RETRY_MS}\n" + frame("hello", cursor, {"calls": calls})
-               + frame(brokerlink.EVENT, None, link))
+               + frame(brokerlink.EVENT, cursor, link))
         while True:
             try:
                 event = await asyncio.wait_for(events.__anext__(), keepalive_s)
@@ -231,8 +231,11 @@ async def _stream(request: Request, sites: list[str], channels: list[str], since
                 # watchdog must hear the link is up
                 yield frame(KEEPALIVE, None, {})
                 continue
-            if _room_change(event) or _broker_link(event):
+            if _room_change(event):
                 yield frame(event["type"], None, event["data"])
+                continue
+            if _broker_link(event):  # with the cursor as it stands: it moves none
+                yield frame(event["type"], cursor, event["data"])
                 continue
             if not _well_formed(event):
                 bus.counts["malformed"] += 1
