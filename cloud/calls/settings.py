@@ -14,7 +14,9 @@ class CallSettings(BaseSettings):
     ``sms_after_s`` after that second alert the site's backup number gets an SMS;
     ``expire_after_s`` after the press a call still open is cleared as ``timeout``;
     ``keepalive_s``: how often an idle live stream sends a ``keepalive`` event, so a page's
-    watchdog hears its link is up (it reconnects after twice this of silence).
+    watchdog hears its link is up (it reconnects after twice this of silence);
+    ``link_poll_s``: how often a replica holding live streams reads the ingest's broker link,
+    so an open page shows its loss or return within about that (``cloud.live.brokerlink``).
     """
 
     model_config = SettingsConfigDict(env_prefix="ETP_CALLS_", extra="ignore")
@@ -24,6 +26,7 @@ class CallSettings(BaseSettings):
     expire_after_s: float = Field(1800.0, gt=0)
     round_s: float = Field(2.0, gt=0)  # the escalation round of the schedule process
     keepalive_s: float = Field(15.0, gt=0)  # a keepalive event on an idle stream this often
+    link_poll_s: float = Field(3.0, gt=0)
     sms_language: str = "fi"
 
     def rules(self) -> EscalationRules:

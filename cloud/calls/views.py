@@ -6,8 +6,9 @@
   and ``call.cleared`` as they happen; ``id:`` is the change cursor; a ``keepalive`` event
   every 15 s keeps the link alive and lets the page's watchdog see it is up; with
   ``?fleet=true`` also ``room.changed`` for the rooms of the fleet the caller may read (the
-  status page) (docs/consoles-live.md). Once the staff session that opened it ends, the
-  stream says ``logged_out`` and stops.
+  status page); after the ``hello`` and at each change a ``broker_link`` (the banner's
+  facts, ``cloud.live.brokerlink``) (docs/consoles-live.md). Once the staff session that
+  opened it ends, the stream says ``logged_out`` and stops.
 - ``GET /api/calls?site=&open=true``, ``POST /api/calls/{id}/acknowledge``,
   ``POST /api/calls/{id}/identity-confirmed`` (the advisor has checked the customer's
   identity the expert asked about).
@@ -35,7 +36,7 @@ from cloud.api.inputs import Code, HeaderText, RowId
 from cloud.api.refusals import Refusal, invalid, not_found
 from cloud.calls import service
 from cloud.flows import summon, twinlive
-from cloud.live import SubscriberDropped
+from cloud.live import SubscriberDropped, brokerlink
 
 router = APIRouter(tags=["calls"])
 LINK_WAIT_S = 5.0  # how long a new stream waits for the replica's broker link
@@ -179,14 +180,17 @@ def _cursor(last_event_id: str | None) -> int | None:
         raise invalid("Last-Event-ID must be a cursor this stream sent") from None
 
 
-def _snapshot(request: Request, sites: list[str], since: int | None) -> tuple[int, list[dict]]:
-    """The newest cursor, the open calls and (after a reconnect) those cleared since."""
+def _snapshot(request: Request, sites: list[str], since: int | None
+              ) -> tuple[int, list[dict], dict]:
+    """The newest cursor, the open calls and (after a reconnect) those cleared since, and the
+    broker link's notice."""
     with request.app.state.sessionmaker() as db:
         cursor = service.latest_cursor(db=db)
         found = service.open_calls(db=db, sites=sites)
         if since is not None:
             found += service.cleared_since(db=db, sites=sites, cursor=since)
-        return cursor, summon.calls_json(db, found)
+        notice = brokerlink.broker_notice(request, db, get_now(request))
+        return cursor, summon.calls_json(db, found), notice.data()
 
 
 def frame(event_name: str, cursor: int | None, data: dict) -> str:
@@ -206,11 +210,12 @@ async def _stream(request: Request, sites: list[str], channels: list[str], since
     # a replica that just started may not hear the broker yet; a console that joined then
     # is dropped when it does (it may have missed events) and starts again from a snapshot
     await bus.ready(LINK_WAIT_S)
-    async with bus.subscribe(*channels) as events:
+    async with bus.subscribe(*channels, brokerlink.CHANNEL) as events:
         # subscribed before reading the snapshot: nothing falls between the two
-        snapshot, calls = await run_in_threadpool(_snapshot, request, sites, since)
+        snapshot, calls, link = await run_in_threadpool(_snapshot, request, sites, since)
         cursor = snapshot
-        yield f"retry: {RETRY_MS}\n" + frame("hello", cursor, {"calls": calls})
+        yield (f"retry: {RETRY_MS}\n" + frame("hello", cursor, {"calls": calls})
+               + frame(brokerlink.EVENT, cursor, link))
         while True:
             try:
                 event = await asyncio.wait_for(events.__anext__(), keepalive_s)
@@ -229,6 +234,9 @@ async def _stream(request: Request, sites: list[str], channels: list[str], since
             if _room_change(event):
                 yield frame(event["type"], None, event["data"])
                 continue
+            if _broker_link(event):  # with the cursor as it stands: it moves none
+                yield frame(event["type"], cursor, event["data"])
+                continue
             if not _well_formed(event):
                 bus.counts["malformed"] += 1
                 continue
@@ -242,6 +250,10 @@ async def _stream(request: Request, sites: list[str], channels: list[str], since
 
 def _room_change(event: dict) -> bool:
     return event.get("type") == twinlive.ROOM_CHANGED and isinstance(event.get("data"), dict)
+
+
+def _broker_link(event: dict) -> bool:
+    return event.get("type") == brokerlink.EVENT and isinstance(event.get("data"), dict)
 
 
 def _well_formed(event: dict) -> bool:

@@ -45,8 +45,8 @@ from cloud.consoles.forms import (
 from cloud.consoles.rules import MAX_DAY_MINUTES, STEPS, TASKS
 from cloud.consoles.scope import DEVICES, RoutingDep, access, advisor_sites, chosen_site
 from cloud.flows import reminders
+from cloud.live.brokerlink import broker_notice
 from cloud.registry import Registry
-from cloud.runtime.broker import lost_since
 from cloud.sites.hours import site_zone
 from cloud.texts import texts, translate
 from cloud.web.templating import language, render
@@ -114,7 +114,7 @@ def _advisor_page(request: Request, *, principal, session, registry, rules, rout
     day = days.site_day(session, registry=registry, routing=routing, site=site, now=now)
     return render(request, "advisor.html", status_code=status_code, principal=principal,
                   site=site, zone=site_zone(registry, site), sites=advisor_sites(principal, registry), day=day, now=now,
-                  broker_lost=lost_since(session, now=now),
+                  broker=broker_notice(request, session, now),
                   services=rules.catalogue.offered_at(registry, site), errors=list(errors),
                   form=form or {}, alerts=alert_context(registry, principal, site, now),
                   script_keys=[k for k in texts() if k.startswith("callalert.")],
@@ -147,7 +147,8 @@ def advisor_live(request: Request, principal: PageStaff, session: SessionDep,
     site = chosen_site(request, principal, registry, now, site)
     day = days.site_day(session, registry=registry, routing=routing, site=site, now=now)
     return render(request, "advisor-live.html", principal=principal, site=site, day=day,
-                  now=now, zone=site_zone(registry, site), broker_lost=lost_since(session, now=now),
+                  now=now, zone=site_zone(registry, site),
+                  broker=broker_notice(request, session, now),
                   **template_helpers(request, registry, rules))
 
 
@@ -406,7 +407,7 @@ def _day(request: Request, template: str, *, principal, session, registry, rules
                                             now=now),
                   started=days.started_sessions(session, registry=registry,
                                                 authority=authority, now=now),
-                  day=days.local_day(now), now=now,
+                  day=days.local_day(now), now=now, broker=broker_notice(request, session, now),
                   refresh_ms=getattr(request.app.state, "console_refresh_ms", REFRESH_MS),
                   **template_helpers(request, registry, rules))
 

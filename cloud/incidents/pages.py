@@ -34,6 +34,7 @@ from cloud.incidents.models import Incident
 from cloud.incidents.rules import CRITICAL, MAJOR, MINOR
 from cloud.incidents.views import RoutingDep, _incident, routing_of
 from cloud.incidents.words import actor_words, code_words, device_words, finding_words
+from cloud.live.brokerlink import broker_notice
 from cloud.sites.hours import DEFAULT_ZONE, site_zone
 from cloud.texts import localized, texts, translate
 from cloud.web.templating import language, render
@@ -190,6 +191,7 @@ def support_console(request: Request, session: SessionDep, access: PageAccess,
     if breached:
         rows = [r for r in rows if r["clock"].breached]
     return page(request, "support-console.html", principal=access.principal, rows=rows,
+                broker=broker_notice(request, session, now),
                 script_keys=["incidents.refresh_failed"],
                 counts=counts, party=_party_name(routing, party),
                 filters={"state": state, "site": site or "", "category": category or "",
@@ -205,7 +207,7 @@ def _detail_page(request: Request, session: Session, access: Access, routing: se
                  incident: Incident, now: datetime, *, status_code: int = 200,
                  error: str | None = None, comment: str = "") -> Response:
     return page(request, "support-incident.html", status_code=status_code,
-                principal=access.principal,
+                principal=access.principal, broker=broker_notice(request, session, now),
                 row=_row(routing, incident, now,
                          service.last_reopened(session, incidents=[incident])),
                 events=service.incident_events(session, incident=incident),

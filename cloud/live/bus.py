@@ -8,6 +8,7 @@ import threading
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
 
@@ -102,6 +103,9 @@ class LiveBus:
         self._subscribers: dict[str, set[Subscription]] = {}
         self.counts: Counter = Counter()
         self.connected = threading.Event()  # and, when listening, subscribed
+        # since when an established link is lost (None: linked, or not linked yet): what
+        # this replica's pages are told, since their live pushes stop with it
+        self.lost_since: datetime | None = None
         self._stopping = False
         self._lock = threading.Lock()
 
@@ -203,14 +207,14 @@ class LiveBus:
         if self._listen:  # again on every connect [MQTT-3.1.2-6]: the session is clean
             client.subscribe(f"{LIVE_ROOT}/#", qos=1)
         else:
-            self.connected.set()
+            self._up()
 
     def _on_subscribe(self, _client, _userdata, _mid, reason_codes, _properties) -> None:
         if any(code.is_failure for code in reason_codes):
             log.error("live.subscribe_refused", reasons=reason_codes)
             return
         if self._loop is None or self._loop.is_closed():
-            self.connected.set()
+            self._up()
         else:  # on the loop, so no stream subscribes between the two steps
             self._loop.call_soon_threadsafe(self._linked)
 
@@ -218,6 +222,7 @@ class LiveBus:
         was = self.connected.is_set()
         self.connected.clear()
         if was and not self._stopping:
+            self.lost_since = datetime.now(UTC)
             log.warning("live.disconnected", reason=reason_code)
         if was and self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._drop_all)  # what passes meanwhile is lost
@@ -248,8 +253,18 @@ class LiveBus:
         another replica, instead of holding the stop until the unit's timeout."""
         self._drop_all("released")
 
+    def announce(self, channel: str, event: dict) -> None:
+        """Hand ``event`` to this process's subscribers of ``channel`` only, not through the
+        broker (on the loop): a fact each replica finds for itself, which must reach its
+        pages also while it has lost the broker."""
+        self._deliver(channel, event)
+
     def _linked(self) -> None:
         self._drop_all()  # who subscribed while the link was down missed events
+        self._up()
+
+    def _up(self) -> None:
+        self.lost_since = None
         self.connected.set()
 
     def _drop_all(self, counted_as: str = "link_dropped") -> None:

@@ -24,6 +24,7 @@ from cloud.bookings import service as bookings
 from cloud.bookings.interpretation import LANGUAGES, VIDEO
 from cloud.bookings.views import RulesDep
 from cloud.flows import interpretation
+from cloud.live.brokerlink import broker_notice
 from cloud.sessions import feedback, service, thirdparty
 from cloud.sessions.rules import SessionRefused
 from cloud.sessions.views import replaced_elsewhere, session_settings, start_login
@@ -100,7 +101,8 @@ def start_page(request: Request, db: SessionDep, access: PageAccess, registry: R
     services = _openable(access, registry, rules, rooms)
     room, chosen = _fitting(db, rooms, services, access.principal, now)
     return render(request, "session-start.html", principal=access.principal, rooms=rooms,
-                  services=services, catalogue=rules.catalogue.services,
+                  broker=broker_notice(request, db, now), services=services,
+                  catalogue=rules.catalogue.services,
                   authorities=registry.authorities, chosen_room=room, chosen_service=chosen)
 
 
@@ -144,7 +146,7 @@ def booking_session(booking_id: RowId, request: Request, db: SessionDep, access:
 
 @router.get("/sessions/{session_id:int}")
 def session_page(session_id: RowId, request: Request, db: SessionDep, access: PageAccess,
-                 registry: RegistryDep, rules: RulesDep) -> Response:
+                 registry: RegistryDep, rules: RulesDep, now: NowDep) -> Response:
     """The expert's session view; for the site's staff, who is in the session."""
     video_session = service.get(db=db, session_id=session_id)
     if video_session is None:
@@ -154,10 +156,11 @@ def session_page(session_id: RowId, request: Request, db: SessionDep, access: Pa
                    hidden="session")
     if access.principal.role != EXPERT:
         return render(request, "session-overview.html", principal=access.principal,
-                      session=video_session,
+                      session=video_session, broker=broker_notice(request, db, now),
                       participants=service.participants(db=db, session_id=session_id))
     return render(request, "session-page.html", principal=access.principal,
                   session=video_session, mode="expert", credential=None,
+                  broker=broker_notice(request, db, now),
                   visit=visit_facts(db, registry, rules, video_session),
                   warning_minutes=session_settings(request.app).warning_minutes,
                   script_keys=VIEW_TEXTS)

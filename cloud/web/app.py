@@ -18,6 +18,7 @@ from cloud.api import problems
 from cloud.api.deps import wall_clock
 from cloud.db import make_engine, make_sessionmaker
 from cloud.live import LiveBus
+from cloud.live.brokerlink import BrokerLinkWatch, notice_of
 from cloud.registry import Registry, load_registry
 from cloud.settings import CloudSettings
 from cloud.web.security import BodyLimit, CrossSiteCheck, SecurityHeaders
@@ -43,7 +44,9 @@ def create_app(settings: CloudSettings | None = None, web: WebSettings | None = 
         app.state.connections = asyncio.Semaphore(pool.size + pool.max_overflow)
         # one broker connection per replica carries the consoles' live events (cloud.live)
         app.state.live_bus = LiveBus(settings).start()
+        watch = _broker_link_watch(app).start()
         yield
+        await watch.stop()
         app.state.live_bus.stop()
         engine.dispose()
         audit_engine.dispose()
@@ -84,6 +87,16 @@ def create_app(settings: CloudSettings | None = None, web: WebSettings | None = 
     _document_refusals(app)
     _secure(app, web)
     return app
+
+
+def _broker_link_watch(app: FastAPI) -> BrokerLinkWatch:
+    """The replica's one watch of the broker link for its live streams (by the app's clock,
+    which a test may set after the factory)."""
+    def read():
+        with app.state.sessionmaker() as session:
+            return notice_of(session, app.state.live_bus, app.state.clock())
+
+    return BrokerLinkWatch(app.state.live_bus, read, app.state.call_settings.link_poll_s)
 
 
 def _document_refusals(app: FastAPI) -> None:

@@ -21,7 +21,7 @@ from cloud.api.deps import NowDep, RegistryDep, SessionDep
 from cloud.api.inputs import Code
 from cloud.api.refusals import Refusal
 from cloud.ingest import service as ingest
-from cloud.runtime.broker import lost_since
+from cloud.live.brokerlink import broker_notice
 from cloud.sites.hours import DEFAULT_ZONE
 from cloud.texts import texts, translate
 from cloud.twin import service as twin
@@ -66,7 +66,7 @@ def status_page(request: Request, access: PageAccess, session: SessionDep,
     """The fleet at a glance for logged-in staff (the login page first when needed)."""
     return _status(request, "status.html", principal=access.principal,
                    sites=_fleet(request, access, session, registry),
-                   broker_lost=lost_since(session, now=now),
+                   broker=broker_notice(request, session, now),
                    consoles=CONSOLE_LINKS.get(access.principal.role, ()),
                    updated=formats.clock(now, DEFAULT_ZONE, seconds=True),
                    script_keys=("status.updated",))
@@ -76,7 +76,7 @@ def status_page(request: Request, access: PageAccess, session: SessionDep,
 def status_rooms(request: Request, access: PageAccess, session: SessionDep,
                  registry: RegistryDep, now: NowDep) -> Response:
     """The status page's live part alone: every room the reader may see."""
-    return _status(request, "status-sites.html", broker_lost=lost_since(session, now=now),
+    return _status(request, "status-sites.html", broker=broker_notice(request, session, now),
                    sites=_fleet(request, access, session, registry))
 
 
@@ -88,7 +88,7 @@ def status_room(site: Code, room: Code, request: Request, access: PageAccess,
                                   access=access)
     view["label"] = registry.sites[site].rooms[room].local_name(language(request))
     return _status(request, "status-room.html", room=view,
-                   broker_lost=lost_since(session, now=now))
+                   broker=broker_notice(request, session, now))
 
 
 @router.get("/docs", response_class=HTMLResponse, include_in_schema=False)

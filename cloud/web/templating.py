@@ -26,7 +26,7 @@ from cloud.texts import DEFAULT_LANGUAGE, LANGUAGES, localized, texts, translate
 CLOUD = Path(__file__).parents[1]
 LANGUAGE_COOKIE = "etp_lang"
 LANGUAGE_NAMES = {"fi": "Suomeksi", "sv": "På svenska", "en": "In English"}
-KIT_TEXT_PREFIXES = ("link.", "problem.")  # the texts every page's kit.js may show
+KIT_TEXT_PREFIXES = ("link.", "problem.", "broker.")  # the texts every page's kit.js may show
 
 
 def language(request: Request) -> str:

@@ -91,7 +91,7 @@ def test_a_press_rings_at_both_porvoo_consoles_on_two_replicas_and_one_advisor_t
         listed = httpx.get(f"{replica_b.url}/api/calls", params={"site": "porvoo", "open": "true"},
                            headers={"Authorization": f"Bearer {staff['adv-porvoo-2'][1]}"})
         assert listed.status_code == 200 and listed.json() == []
-        assert imatra.names() == ["hello"] and imatra.events[0].data == {"calls": []}
+        assert imatra.names() == ["hello", "broker_link"] and imatra.events[0].data == {"calls": []}
         ids = [int(e.id) for e in first.events]
         assert ids == sorted(ids) and len(set(ids[1:])) == len(ids) - 1
     finally:
@@ -164,7 +164,7 @@ def test_malformed_live_messages_are_counted_drops_and_the_next_alert_still_arri
         _press_as_the_button(broker)
         for console in consoles:
             console.wait("call.pressed")
-            assert console.names() == ["hello", "call.pressed"]
+            assert console.names() == ["hello", "broker_link", "call.pressed"]
         for replica in (replica_a, replica_b):
             metrics = httpx.get(f"{replica.url}/metrics",
                                 headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})

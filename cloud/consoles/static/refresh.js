@@ -1,5 +1,7 @@
 // The console's live part (day, rooms, incidents) fetched again every 15 s and put in place,
-// unless the person is using it (focus inside, a change form open): then next time.
+// unless the person is using it (focus inside, a change form open): then next time. At
+// once when the broker link changes (the rooms read "unknown" while the ingest has lost it;
+// the advisor's stream in alerts.js hears it and kit.js shows the banner).
 import { fetchHtml } from "/static/kit.js";
 
 const region = document.getElementById("live-day");
@@ -22,4 +24,5 @@ async function refresh() {
 if (region) {
   setInterval(refresh, Number(region.dataset.refreshMs) || 15000);
   document.addEventListener("visibilitychange", refresh);
+  document.addEventListener("broker-link", refresh);
 }

@@ -9,7 +9,9 @@
 // - postJson(url, body) and fetchHtml(url): same-origin requests; a refusal is thrown as a
 //   Refusal whose message is the page's text for its reason;
 // - liveEvents(url, handlers): the server-sent event stream with its watchdog, and
-//   linkStatus(state): the one live-connection indicator of every live page.
+//   linkStatus(state): the one live-connection indicator of every live page;
+// - brokerLink(facts): the one banner of the cloud's link to the rooms' broker, which
+//   liveEvents keeps as the stream's broker_link events say.
 
 const ZONE = "Europe/Helsinki";
 const LOCALES = { fi: "fi-FI", sv: "sv-FI", en: "en-GB" };
@@ -204,12 +206,33 @@ export class Watchdog {
   stop() { clearTimeout(this.timer); }
 }
 
+/** Show the broker banner (broker-lost.html) as `facts` say: `lost_since`, since when the
+ *  ingest has lost the rooms' broker, `replica_lost_since`, since when this server has (each
+ *  an instant or null). When they change, a "broker-link" event on the document lets the
+ *  page fetch its rooms again (they read "unknown" while the ingest's link is lost). */
+export function brokerLink({ lost_since: lost = null, replica_lost_since: replica = null }) {
+  const banner = document.querySelector("[data-broker-link]");
+  if (!banner || (banner.dataset.lostSince === (lost || "")
+      && banner.dataset.replicaLostSince === (replica || ""))) return;
+  for (const [part, since] of [["lost", lost], ["replica", replica]]) {
+    banner.querySelector(`[data-broker-part="${part}"]`).hidden = !since;
+    const shown = banner.querySelector(`[data-broker-time="${part}"]`);
+    if (since) setText(shown, `broker.${part === "lost" ? "lost" : "replica_lost"}`, { time: clock(since) });
+  }
+  banner.dataset.lostSince = lost || "";
+  banner.dataset.replicaLostSince = replica || "";
+  banner.hidden = !lost && !replica;
+  document.dispatchEvent(new CustomEvent("broker-link", { detail: { lost, replica } }));
+}
+
 /** The server-sent events of `url` to `handlers` ({name: (data, event) => ...}), shown on the
  *  indicator. Every event and keepalive feeds the watchdog; a silence of silenceMs() says
  *  "reconnecting" and connects again (EventSource alone would wait on a half-open link
  *  forever). The first event after a (re)connect (a `hello`) says "live" again. A
- *  `logged_out` event (the staff session ended) leads to the login page. */
-export function liveEvents(url, handlers) {
+ *  `logged_out` event (the staff session ended) leads to the login page; a `broker_link`
+ *  event shows or hides the broker banner (brokerLink). */
+export function liveEvents(url, pageHandlers) {
+  const handlers = { broker_link: brokerLink, ...pageHandlers };
   let source = null, retryMs = 2000;
   const watchdog = new Watchdog(silenceMs(), () => { linkStatus("reconnecting"); connect(); });
 

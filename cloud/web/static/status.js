@@ -1,7 +1,8 @@
 // The fleet status page kept current by the live stream (no polling): each room.changed
 // fetches that room's card again, and every (re)connect's hello fetches every card, so what
 // changed while the link was down shows too. The cards are the server's (status-room.html),
-// in the page's language; without script the page is as it was rendered.
+// in the page's language; without script the page is as it was rendered. When the broker
+// link changes (kit.js shows the banner), every card is fetched again.
 import { clock, fetchHtml, liveEvents, setText } from "/static/kit.js";
 
 const fleet = document.getElementById("fleet");
@@ -30,5 +31,6 @@ async function oneRoom({ site, room }) {
 }
 
 if (fleet && window.EventSource) {
+  document.addEventListener("broker-link", everyRoom);  // rooms read "unknown", or again not
   liveEvents("/api/live/events?fleet=true", { hello: everyRoom, "room.changed": oneRoom });
 }
