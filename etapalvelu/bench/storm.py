@@ -286,6 +286,7 @@ async def storm(options: Options, workdir: Path) -> dict:
         await loop.run_in_executor(None, wait_for, lambda: cloud.ingest_ready(ingest_names),
                                    60, "the ingest workers subscribed", 0.2)
         usage.track("postgresql", database.process.pid)
+        usage.track("mosquitto", broker.process.pid)
         for role, process in processes:
             usage.track(role, process.pid)
         usage.track("load_client", os.getpid())
@@ -308,6 +309,7 @@ async def storm(options: Options, workdir: Path) -> dict:
         await asyncio.sleep(STEADY_S)
 
         restart = await _restart(broker, options, rooms, cloud, watch, real_sites)
+        usage.track("mosquitto", broker.process.pid)  # its second life
         await asyncio.sleep(options.settle)
         for room in rooms:  # no new events: what was acknowledged must reach the twin
             room.stopped = True
@@ -398,7 +400,7 @@ async def _restart(broker: Mosquitto, options: Options, rooms: list[Room], cloud
     return figures
 
 
-async def _lost(cloud: Cloud, tally: Tally, timeout: float = 120.0) -> int:
+async def _lost(cloud: Cloud, tally: Tally, timeout: float = 60.0) -> int:
     """Events the broker acknowledged that are not in the twin, after waiting for them."""
     loop = asyncio.get_running_loop()
     deadline = time.monotonic() + timeout
