@@ -1,6 +1,8 @@
-"""A minimal MQTT 3.1.1 publisher for load generation: packets are encoded by hand and written
+"""MQTT 3.1.1 packets written and read by hand, for load generation: a publisher that writes
 in large batches, so one process offers tens of thousands of messages per second (paho's
-per-message overhead would make the load generator, not the system, the bottleneck)."""
+per-message overhead would make the load generator, not the system, the bottleneck), and the
+packets of the storm's room agents (CONNECT with Last Will and credentials, SUBSCRIBE, PUBACK,
+PINGREQ; received packets split and PUBLISH read), thousands of connections in one loop."""
 from __future__ import annotations
 
 import socket

@@ -19,6 +19,7 @@ line (keys in docs/performance.md, "Reconnect storm").
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import resource
@@ -177,6 +178,12 @@ class Cloud:
     def notifications(self) -> int:
         return self._rows("SELECT count(*) FROM notify_message")[0][0]
 
+    def event_row_bytes(self) -> int | None:
+        """Bytes a stored event takes with its indexes (for the storage estimate)."""
+        ((size, count),) = self._rows(
+            "SELECT pg_total_relation_size('twin_event'), count(*) FROM twin_event")
+        return round(size / count) if count else None
+
     def stored_events(self) -> set[str]:
         return {i for (i,) in self._rows("SELECT id FROM twin_event WHERE id LIKE 'storm-%'")}
 
@@ -317,6 +324,7 @@ async def storm(options: Options, workdir: Path) -> dict:
         engine_exit = engine.poll()
         incidents = await loop.run_in_executor(None, cloud.incidents)
         notifications = await loop.run_in_executor(None, cloud.notifications)
+        row_bytes = await loop.run_in_executor(None, cloud.event_row_bytes)
         return {
             "bench": "storm", "agents": options.agents, **cold, **restart,
             "events_acked": len(tally.acked), "lost": lost,
@@ -324,6 +332,7 @@ async def storm(options: Options, workdir: Path) -> dict:
             "refused": tally.refused, "ingest_backlog_peak": cloud.backlog_peak,
             "false_incidents": sum(incidents.values()), "incidents_by_rule": incidents,
             "notifications_queued": notifications, "engine_exit": engine_exit,
+            "twin_event_bytes_per_row": row_bytes,
             "processes": usage.report(),
             "restart": options.restart, "gap_s": options.gap, "settle_s": options.settle,
             "ingest_workers": options.workers, "resends": options.resends,
@@ -413,27 +422,33 @@ async def _lost(cloud: Cloud, tally: Tally, timeout: float = 60.0) -> int:
 
 @click.command()
 @click.option("--agents", default=1000, show_default=True, help="synthetic room agents")
-@click.option("--ingest-workers", "workers", default=1, show_default=True)
-@click.option("--restart", type=click.Choice(["kill", "term"]), default="term",
-              show_default=True, help="kill: SIGKILL (no Last Will); term: SIGTERM")
+@click.option("--ingest-workers", "workers", default=[1], multiple=True, show_default=True,
+              type=int, help="ingest processes; repeat the option for a run of each")
+@click.option("--restart", default=["term"], multiple=True, show_default=True,
+              type=click.Choice(["kill", "term"]),
+              help="kill: SIGKILL (no Last Will); term: SIGTERM; repeat for a run of each")
 @click.option("--gap", default=10.0, show_default=True, help="seconds the broker is away")
-@click.option("--resends", type=click.Choice(["on", "off"]), default="on", show_default=True,
-              help="whether the rooms answer the cloud's resend command")
+@click.option("--resends", default=["on"], multiple=True, show_default=True,
+              type=click.Choice(["on", "off"]),
+              help="whether the rooms answer the cloud's resend command; repeat for each")
 @click.option("--real-agents", default=0, show_default=True,
               help="also this many `etapalvelu edge run` agents (simulated devices)")
 @click.option("--settle", default=180.0, show_default=True,
               help="seconds watched for incidents after the twin is back")
 @click.option("--keep", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="keep the working folder (logs of every process) here")
-def command(agents: int, workers: int, restart: str, gap: float, resends: str,
-            real_agents: int, settle: float, keep: Path | None) -> None:
-    """A broker restart under N room agents: reconnects, twin, lost events, incidents."""
+def command(agents: int, workers: tuple[int, ...], restart: tuple[str, ...], gap: float,
+            resends: tuple[str, ...], real_agents: int, settle: float,
+            keep: Path | None) -> None:
+    """A broker restart under N room agents: reconnects, twin, lost events, incidents.
+    One JSON line per run; a repeated option runs every combination, one after another."""
     setup_logging("warning", "bench-storm")
-    options = Options(agents, workers, restart, gap, resends == "on", real_agents, settle)
-    if keep is not None:
-        keep.mkdir(parents=True, exist_ok=True)
-        result = asyncio.run(storm(options, Path(tempfile.mkdtemp(dir=keep))))
-    else:
-        with tempfile.TemporaryDirectory(prefix="etp-bench-storm-") as workdir:
-            result = asyncio.run(storm(options, Path(workdir)))
-    print(json.dumps(result), flush=True)
+    for k, mode, resend in itertools.product(workers, restart, resends):
+        options = Options(agents, k, mode, gap, resend == "on", real_agents, settle)
+        if keep is not None:
+            keep.mkdir(parents=True, exist_ok=True)
+            result = asyncio.run(storm(options, Path(tempfile.mkdtemp(dir=keep))))
+        else:
+            with tempfile.TemporaryDirectory(prefix="etp-bench-storm-") as workdir:
+                result = asyncio.run(storm(options, Path(workdir)))
+        print(json.dumps(result), flush=True)
