@@ -25,7 +25,6 @@ import os
 import resource
 import shutil
 import signal
-import subprocess
 import tempfile
 import threading
 import time
@@ -36,7 +35,7 @@ from pathlib import Path
 import click
 
 from etapalvelu.bench._rooms import AGENT_DEVICES, FleetConfig, Room, StatusWatch, Tally
-from etapalvelu.bench.callbutton import _process
+from etapalvelu.bench.callbutton import _process, stop_processes
 from etapalvelu.bench.ingest import MATRIX, percentile, registry_yaml
 from etapalvelu.localservers import Mosquitto, PostgreSQL, free_port, wait_for
 from etapalvelu.logs import setup_logging
@@ -268,7 +267,7 @@ async def storm(options: Options, workdir: Path) -> dict:
     database = PostgreSQL(workdir / "pg").start()
     broker = Mosquitto(workdir / "mosquitto", port=fleet.plain_port, plain_listener=False,
                        extra_config=conf)
-    usage, processes, rooms, watch = Usage(), [], [], None
+    usage, processes, rooms, watch, real = Usage(), [], [], None, []
     try:
         url = database.create_database("bench_storm")
         migrate(url)
@@ -347,13 +346,7 @@ async def storm(options: Options, workdir: Path) -> dict:
             room.stop()
         if watch is not None:
             watch.stop()
-        for _, process in processes:
-            process.send_signal(signal.SIGTERM)
-        for _, process in processes:
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_processes(real + [process for _, process in processes], timeout=30)
         broker.stop()
         database.stop(signal.SIGINT)
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from types import SimpleNamespace
 
+import psutil
 import pytest
 
 from etapalvelu.bench._wire import (
@@ -23,7 +24,7 @@ from etapalvelu.bench.storm import twin_shows_all_online
 def test_the_storm_benchmark_loses_nothing_over_a_graceful_broker_restart():
     done = subprocess.run([sys.executable, "-m", "etapalvelu.cli", "bench", "storm",
                            "--agents", "50", "--restart", "term", "--gap", "2",
-                           "--settle", "5"], capture_output=True, text=True, timeout=300,
+                           "--settle", "5", "--real-agents", "1"], capture_output=True, text=True, timeout=300,
                           check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     figures = json.loads(done.stdout.strip().splitlines()[-1])
@@ -36,8 +37,15 @@ def test_the_storm_benchmark_loses_nothing_over_a_graceful_broker_restart():
     assert figures["refused"] == 0  # every room got in with its own credentials and ACL
     assert figures["all_back_s"] is not None and figures["twin_online_s"] is not None
     assert figures["events_acked"] > 0 and figures["lost"] == 0
+    assert figures["real_back"] == 1 and figures["real_all_back_s"] is not None
     assert {"mosquitto", "ingest", "engine", "postgresql", "load_client"} \
         <= set(figures["processes"])
+    assert not [p for p in psutil.process_iter(["cmdline"])  # the real agent was stopped
+                if "edge" in (p.info["cmdline"] or []) and storm_folder(p.info["cmdline"])]
+
+
+def storm_folder(cmdline: list[str]) -> bool:
+    return any("etp-bench-storm-" in part for part in cmdline)
 
 
 def test_packets_split_only_when_whole():
