@@ -70,6 +70,17 @@ def _process(command: list[str], env: dict, log: Path) -> subprocess.Popen:
                             stdout=log.open("wb"), stderr=subprocess.STDOUT)
 
 
+def stop_processes(processes: list[subprocess.Popen], timeout: float = 20) -> None:
+    """SIGTERM to every process, then wait for each (killed past ``timeout``)."""
+    for process in processes:
+        process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 def run_callbutton(workdir: Path, *, replicas: int, consoles: int, presses: int,
                    telemetry: float, rooms: int) -> dict:
     """Run the scenario in ``workdir``; return its figures (see the module docstring)."""
@@ -151,13 +162,7 @@ def run_callbutton(workdir: Path, *, replicas: int, consoles: int, presses: int,
             stream.close()
         if load is not None and load.is_alive():
             load.terminate()
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_processes(processes)
         broker.stop()
         database.stop(signal.SIGINT)
 

@@ -44,14 +44,16 @@ routes:
     "signage", "threat", "vandalism"))
 
 
-def registry_yaml(rooms: int) -> str:
-    """A registry of ``rooms`` sites with one room each."""
+def registry_yaml(rooms: int, devices: tuple[str, ...] = ()) -> str:
+    """A registry of ``rooms`` sites with one room each (of ``devices``; default: all)."""
     # the pilot's authorities, so the booking catalogue checks out against it
+    held = f", devices: [{', '.join(devices)}]" if devices else ""
     lines = ["authorities:", *(f"  {a}: {{name: {{fi: {a}, sv: {a}, en: {a}}}}}"
                                for a in ("kela", "dvv", "vero", "poliisi")), "sites:"]
     for i in range(rooms):
         lines += [f"  s{i:04d}:", "    name: {fi: B, sv: B, en: B}", "    municipality: Bench",
-                  "    authorities: [kela]", "    rooms: {r1: {name: Bench}}"]
+                  "    authorities: [kela]",
+                  f"    rooms: {{r1: {{name: Bench{held}}}}}"]
     return "\n".join(lines) + "\n"
 
 
