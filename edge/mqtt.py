@@ -24,10 +24,16 @@ dead connection is ever re-sent behind the outbox's back):
 5. When the connection is lost, forget what was in flight (those rows are still in the outbox)
    and reconnect after a jittered exponential backoff. The next drain starts again from the
    oldest row, so order per device holds across reconnects.
+
+With a broker pair (``broker.url`` a list), a failure (refused, unreachable, no CONNACK, a
+keep-alive timeout, a lost connection) moves to the next broker of the list at once, spread
+over ``reconnect_min_s``; the backoff applies per round through the list
+(``protocol.brokers.BrokerRotation``). The new broker gets the birth (and its retained
+``online``) and the whole outbox from its oldest row: what the dead broker acknowledged was
+removed, what it did not is sent again.
 """
 from __future__ import annotations
 
-import random
 import socket
 import time
 from collections.abc import Callable
@@ -39,21 +45,13 @@ from edge import messages
 from edge.config import AgentConfig
 from edge.outbox import Outbox
 from etapalvelu.logs import event_log
+from protocol.brokers import BrokerRotation, backoff_delay  # noqa: F401 - part of this API
 from protocol.codec import Message, Rejected, decode
 from protocol.topics import ROOT, topic
 
 log = event_log(__name__)
 
 OnCommand = Callable[[Message], None]
-
-
-def backoff_delay(attempt: int, low: float, high: float, rand: Callable[[], float] = random.random
-                  ) -> float:
-    """Delay before reconnect ``attempt`` (0-based): exponential from ``low`` up to ``high``,
-    with "equal jitter" (half fixed, half random) so a fleet that lost the broker together
-    does not come back in lock-step."""
-    cap = min(high, low * 2 ** min(attempt, 30))
-    return max(low, cap / 2 + rand() * cap / 2)
 
 
 class BrokerLink:
@@ -73,7 +71,8 @@ class BrokerLink:
         self.connects = 0  # successful CONNACKs, for tests and logs
         self._client: paho.Client | None = None
         self._connecting_since = 0.0
-        self._attempt = 0
+        self.rotation = BrokerRotation(len(config.broker.urls), config.broker.reconnect_min_s,
+                                       config.broker.reconnect_max_s)
         self._next_attempt = 0.0
         self._connected = False  # CONNACK received
         self._ready = False  # commands subscribed, online published: draining allowed
@@ -95,6 +94,11 @@ class BrokerLink:
     def inflight(self) -> int:
         """Messages handed to paho and not yet confirmed."""
         return len(self._inflight)
+
+    @property
+    def broker(self) -> tuple[str, int]:
+        """(host, port) of the broker connected or tried now."""
+        return self.config.broker.addresses[self.rotation.index]
 
     def idle_wait(self) -> float:
         """How long the caller may sleep before the next ``step`` is useful."""
@@ -174,7 +178,7 @@ class BrokerLink:
         client.on_message = self._on_message
         self._reset_connection_state()
         try:
-            client.connect(broker.host, broker.port, keepalive=broker.keepalive_s)
+            client.connect(*self.broker, keepalive=broker.keepalive_s)
         except (OSError, ValueError) as exc:
             self._schedule_retry(now, f"{type(exc).__name__}: {exc}")
             return
@@ -198,23 +202,25 @@ class BrokerLink:
                 sock.close()
         if was_ready:
             log.warning("edge.connection_lost", client=self.client_id, pending=len(self.outbox))
-        self._schedule_retry(now, "connection lost" if was_ready else "no connection")
+        self._schedule_retry(now, "connection lost" if was_ready else "no connection",
+                             lost=was_ready)
 
-    def _schedule_retry(self, now: float, why: str) -> None:
-        broker = self.config.broker
-        delay = backoff_delay(self._attempt, broker.reconnect_min_s, broker.reconnect_max_s)
-        self._attempt += 1
+    def _schedule_retry(self, now: float, why: str, *, lost: bool = False) -> None:
+        delay = self.rotation.lost(now) if lost else self.rotation.failed(now)
         self._next_attempt = now + delay
+        host, port = self.broker
         log.info("edge.reconnect_scheduled", client=self.client_id, in_s=round(delay, 2),
-                 attempt=self._attempt, reason=why)
+                 round=self.rotation.round, broker=f"{host}:{port}", reason=why)
 
     def _publish_online(self, now: float) -> None:
         assert self._client is not None
         self._client.publish(self.status_topic, self._status("online"), qos=1, retain=True)
         self._backlog_end = self.outbox.last_row
         self._ready = True
-        self._attempt = 0
-        log.info("edge.online", client=self.client_id, pending=len(self.outbox))
+        self.rotation.connected(now)
+        host, port = self.broker
+        log.info("edge.online", client=self.client_id, broker=f"{host}:{port}",
+                 pending=len(self.outbox))
 
     def _status(self, state: str) -> bytes:
         ts = int(time.time() * 1000)
