@@ -30,7 +30,9 @@ keep-alive timeout, a lost connection) moves to the next broker of the list at o
 over ``reconnect_min_s``; the backoff applies per round through the list
 (``protocol.brokers.BrokerRotation``). The new broker gets the birth (and its retained
 ``online``) and the whole outbox from its oldest row: what the dead broker acknowledged was
-removed, what it did not is sent again.
+removed, what it did not is sent again. What the dead broker acknowledged but had not yet
+passed on to the cloud died with it: after a move the agent resends, by itself, the events of
+the window since the loss (``FAILOVER_MARGIN_S`` more); the cloud drops duplicates by id.
 """
 from __future__ import annotations
 
@@ -52,6 +54,9 @@ from protocol.topics import ROOT, topic
 log = event_log(__name__)
 
 OnCommand = Callable[[Message], None]
+# Events delivered this long before the loss of a broker may still have sat in its queue for
+# the ingest (a backlog of a minute is the ingest's worst seen in the storm): resent after a move.
+FAILOVER_MARGIN_S = 60.0
 
 
 class BrokerLink:
@@ -74,6 +79,9 @@ class BrokerLink:
         self.rotation = BrokerRotation(len(config.broker.urls), config.broker.reconnect_min_s,
                                        config.broker.reconnect_max_s)
         self._next_attempt = 0.0
+        self._online_broker: int | None = None  # index of the broker last online on
+        self._lost_wall = 0.0  # wall time the last connection was lost
+        self._failover_window: float | None = None  # seconds to resend after a move
         self._connected = False  # CONNACK received
         self._ready = False  # commands subscribed, online published: draining allowed
         self._subscribed = False
@@ -99,6 +107,11 @@ class BrokerLink:
     def broker(self) -> tuple[str, int]:
         """(host, port) of the broker connected or tried now."""
         return self.config.broker.addresses[self.rotation.index]
+
+    def take_failover(self) -> float | None:
+        """Seconds of delivered events to send again, once, after a move to another broker."""
+        window, self._failover_window = self._failover_window, None
+        return window
 
     def idle_wait(self) -> float:
         """How long the caller may sleep before the next ``step`` is useful."""
@@ -201,6 +214,7 @@ class BrokerLink:
             if sock is not None:
                 sock.close()
         if was_ready:
+            self._lost_wall = time.time()
             log.warning("edge.connection_lost", client=self.client_id, pending=len(self.outbox))
         self._schedule_retry(now, "connection lost" if was_ready else "no connection",
                              lost=was_ready)
@@ -218,6 +232,9 @@ class BrokerLink:
         self._backlog_end = self.outbox.last_row
         self._ready = True
         self.rotation.connected(now)
+        if self._online_broker is not None and self._online_broker != self.rotation.index:
+            self._failover_window = time.time() - self._lost_wall + FAILOVER_MARGIN_S
+        self._online_broker = self.rotation.index
         host, port = self.broker
         log.info("edge.online", client=self.client_id, broker=f"{host}:{port}",
                  pending=len(self.outbox))
