@@ -15,12 +15,14 @@ from edge.agent import Agent
 from edge.config import simulated_config
 from edge.outbox import OutboxFull
 from tests.cloud.conftest import cloud_settings, database_url, start_worker, twin  # noqa: F401
+from tests.netfault import TcpProxy
+from tests.notify.conftest import smtp, store  # noqa: F401 - fixtures of the SMTP case
 from tests.servers import wait_for
 
 
-def stored_events(twin) -> set[str]:
-    """Ids of the events the twin holds."""
-    return {row[0] for row in twin("select id from twin_event")}
+def stored_events(query) -> set[str]:
+    """Ids of the events the twin holds (``query``: the ``twin`` fixture)."""
+    return {row[0] for row in query("select id from twin_event")}
 
 
 def start_room(tmp_path: Path, broker_url: str, *, outbox: Path | None = None,
@@ -44,7 +46,7 @@ class Presses:
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self) -> Presses:
+    def __enter__(self) -> Presses:  # noqa: PYI034 - no subclasses
         self._thread.start()
         return self
 
@@ -66,11 +68,25 @@ class Presses:
         wait_for(lambda: len(self.accepted) >= count + more, timeout, f"{more} presses")
 
 
-def assert_all_stored_once(twin, accepted: list[str], timeout: float = 30) -> None:
-    """Every accepted event reaches the twin, and only once."""
-    wait_for(lambda: set(accepted) <= stored_events(twin), timeout, "every accepted event")
+def assert_all_stored_once(query, accepted: list[str], timeout: float = 30) -> None:
+    """Every accepted event reaches the twin (``query``: the ``twin`` fixture), only once."""
+    wait_for(lambda: set(accepted) <= stored_events(query), timeout, "every accepted event")
     assert len(accepted) == len(set(accepted))
-    assert twin("select count(*) from twin_event") == [(len(accepted),)]
+    assert query("select count(*) from twin_event") == [(len(accepted),)]
+
+
+@pytest.fixture
+def proxied_room(tmp_path, broker, cloud_settings, start_worker):  # noqa: F811
+    """The ingest on the broker, and the room's agent reaching it through a ``TcpProxy``:
+    yields (agent, proxy), the agent online."""
+    start_worker(cloud_settings)
+    with TcpProxy(broker.port) as proxy:
+        agent = start_room(tmp_path, f"mqtt://127.0.0.1:{proxy.port}")
+        try:
+            assert agent.wait_connected(10)
+            yield agent, proxy
+        finally:
+            agent.stop()
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 
 from cloud.notify.models import OutboxMessage
 from cloud.notify.worker import NotifyWorker
-from tests.notify.conftest import smtp, store  # noqa: F401 - fixtures
 from tests.notify.test_outbox import add, fast_settings, states
 from tests.servers import wait_for
 
