@@ -33,3 +33,22 @@ def test_a_recently_seen_broker_is_retried_about_every_second_and_a_long_gone_on
     waits = [rotation.lost(10.0)] + [rotation.failed(10.0 + n) for n in range(1, 12)]
     assert max(waits) == 1.0
     assert rotation.failed(200.0) == 30.0  # no broker for minutes: the long cap again
+
+
+def test_an_agent_takes_one_broker_or_the_pair_as_a_list_or_a_comma_separated_string():
+    from edge.config import Broker
+
+    assert Broker(url="mqtt://a:1883").addresses == [("a", 1883)]
+    pair = [("a", 1883), ("b", 1884)]
+    assert Broker(url=["mqtt://a:1883", "mqtt://b:1884"]).addresses == pair
+    assert Broker(url="mqtt://a:1883,mqtt://b:1884").addresses == pair
+    with pytest.raises(ValueError, match="tls"):
+        Broker(url=["mqtts://a:8883", "mqtts://b:8883"])
+
+
+def test_the_cloud_takes_one_broker_or_the_pair_as_a_comma_separated_url():
+    from cloud.settings import CloudSettings
+
+    assert CloudSettings(broker_url="mqtt://a:1883").broker_urls == ["mqtt://a:1883"]
+    assert CloudSettings(broker_url="mqtt://a:1883, mqtt://b:1884").broker_urls == [
+        "mqtt://a:1883", "mqtt://b:1884"]

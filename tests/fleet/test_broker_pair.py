@@ -40,3 +40,7 @@ def test_the_broker_role_deploys_the_pair_and_every_client_lists_both(tmp_path):
         for source, target in broker_placement(fleet.settings).items():
             placed = root / host / target.lstrip("/")
             assert placed.read_bytes() == (fleet.folder / source).read_bytes(), (host, target)
+        dropin = root / host / "etc/systemd/system/mosquitto.service.d/etapalvelu-pair.conf"
+        assert "Restart=no" in dropin.read_text()  # a crashed broker does not come back alone
+    again = run_playbook("broker.yml", fleet.folder, extravars=local_target(root))
+    assert again.ok and not any(again.changed.values()), again.changed
