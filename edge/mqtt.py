@@ -47,7 +47,7 @@ from edge import messages
 from edge.config import AgentConfig
 from edge.outbox import Outbox
 from etapalvelu.logs import event_log
-from protocol.brokers import BrokerRotation, backoff_delay  # noqa: F401 - part of this API
+from protocol.brokers import BrokerRotation, backoff_delay  # noqa: F401 - re-exported
 from protocol.codec import Message, Rejected, decode
 from protocol.topics import ROOT, topic
 
@@ -55,7 +55,7 @@ log = event_log(__name__)
 
 OnCommand = Callable[[Message], None]
 # Events delivered this long before the loss of a broker may still have sat in its queue for
-# the ingest (a backlog of a minute is the ingest's worst seen in the storm): resent after a move.
+# the ingest (an ingest that far behind, e.g. its database slow): resent after a move.
 FAILOVER_MARGIN_S = 60.0
 
 
