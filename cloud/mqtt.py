@@ -4,18 +4,31 @@ from __future__ import annotations
 import select
 import ssl
 import struct
+import time
 import uuid
 from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.client import PUBACK
+from paho.mqtt.client import PUBACK, _ConnectionState
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from cloud.settings import CloudSettings
+from etapalvelu.logs import event_log
+from protocol.brokers import BrokerRotation, host_port
 
+log = event_log(__name__)
 SESSION_EXPIRY_S = 24 * 3600
 PAUSE_POLL_S = 0.05  # how soon a paused client notices that it may read again
+# Reconnect backoff of the cloud's own clients. paho's own (doubling from 0.5 s, no jitter)
+# had grown to 8 s by the end of a 10 s broker restart, so the ingest came back 5.5 s after
+# the broker. While the broker was seen within RECENT_S the wait stays under RECENT_CAP_S:
+# back within about a second, and a handful of cloud processes at one try a second each do
+# not hammer a broker that is starting. Past that, the long cap of a real outage.
+RECONNECT_LOW_S = 0.25
+RECONNECT_CAP_S = 30.0
+RECENT_S = 120.0
+RECENT_CAP_S = 1.0
 
 
 class CloudClient(mqtt.Client):
@@ -34,6 +47,9 @@ class CloudClient(mqtt.Client):
     - Stops reading the socket while ``reading_paused()`` holds (the ingest's inbox is full):
       the broker's writes then wait in TCP buffers and its own queue, within its bounds, and
       PUBACKs wait for the commits. PUBACKs and pings still go out meanwhile.
+    - Reconnects through the list of brokers (``use_brokers``): a failure moves to the next,
+      with the jittered backoff of ``protocol.brokers.BrokerRotation`` per round instead of
+      paho's doubling delay.
     """
 
     on_raw_message = None  # callable(topic: bytes, payload: bytes, qos, mid, retain)
@@ -42,6 +58,40 @@ class CloudClient(mqtt.Client):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._chunk, self._chunk_pos = b"", 0
+        self.brokers: list[tuple[str, int]] = []
+        self.rotation = BrokerRotation(1, RECONNECT_LOW_S, RECONNECT_CAP_S, recent_s=RECENT_S,
+                                       recent_high=RECENT_CAP_S)
+        self._was_connected = False
+
+    def use_brokers(self, brokers: list[tuple[str, int]]) -> None:
+        """The brokers (host, port) to connect to, in order of preference."""
+        self.brokers = list(brokers)
+        self.rotation.count = max(1, len(self.brokers))
+
+    def _handle_connack(self) -> mqtt.MQTTErrorCode:
+        result = super()._handle_connack()
+        if self._state == _ConnectionState.MQTT_CS_CONNECTED:
+            self._was_connected = True
+            self.rotation.connected(time.monotonic())
+        return result
+
+    def _reconnect_wait(self) -> None:
+        """Wait before the next attempt, then aim it at the next broker of the list."""
+        now = time.monotonic()
+        if self._was_connected:
+            self._was_connected = False
+            delay = self.rotation.lost(now)
+        else:
+            delay = self.rotation.failed(now)
+        if self.brokers:
+            self._host, self._port = self.brokers[self.rotation.index]
+        log.info("mqtt.reconnect_scheduled", client=self._client_id.decode(), in_s=round(delay, 2),
+                 broker=f"{self._host}:{self._port}", round=self.rotation.round)
+        deadline = now + delay
+        while (self._state not in (_ConnectionState.MQTT_CS_DISCONNECTING,
+                                   _ConnectionState.MQTT_CS_DISCONNECTED)
+               and not self._thread_terminate and time.monotonic() < deadline):
+            time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
 
     def _sock_recv(self, bufsize: int) -> bytes:
         if self._chunk_pos >= len(self._chunk):
@@ -142,30 +192,30 @@ def make_client(settings: CloudSettings, client_id: str | None = None, *,
     if settings.broker_username:
         password = settings.broker_password.get_secret_value() if settings.broker_password else None
         client.username_pw_set(settings.broker_username, password)
-    if urlsplit(settings.broker_url).scheme == "mqtts":
+    if urlsplit(settings.broker_urls[0]).scheme == "mqtts":
         client.tls_set(ca_certs=settings.broker_ca_file and str(settings.broker_ca_file),
                        certfile=settings.broker_cert_file and str(settings.broker_cert_file),
                        keyfile=settings.broker_key_file and str(settings.broker_key_file),
                        tls_version=ssl.PROTOCOL_TLS_CLIENT)
     client.max_inflight_messages_set(1000)
     client.max_queued_messages_set(0)
-    client.reconnect_delay_set(0.5, 30)
+    client.use_brokers([host_port(url) for url in settings.broker_urls])
     return client
 
 
 def connect(client: mqtt.Client, settings: CloudSettings, *, persistent: bool = False,
             keepalive: int = 30, receive_maximum: int = 65535) -> None:
-    """Connect asynchronously; paho's loop reconnects with backoff after a loss.
+    """Connect asynchronously to the first broker of the list; paho's loop reconnects after
+    a loss, through the list (``CloudClient._reconnect_wait``).
 
     ``receive_maximum`` bounds the unacknowledged QoS 1 messages an MQTT 5 broker sends us."""
-    parts = urlsplit(settings.broker_url)
-    port = parts.port or (8883 if parts.scheme == "mqtts" else 1883)
+    host, port = host_port(settings.broker_urls[0])
     if settings.mqtt_protocol == "5":
         properties = Properties(PacketTypes.CONNECT)
         properties.ReceiveMaximum = min(65535, receive_maximum)  # acks wait for the commit
         if persistent:
             properties.SessionExpiryInterval = SESSION_EXPIRY_S
-        client.connect_async(parts.hostname, port, keepalive=keepalive,
+        client.connect_async(host, port, keepalive=keepalive,
                              clean_start=not persistent, properties=properties)
     else:
-        client.connect_async(parts.hostname, port, keepalive=keepalive)
+        client.connect_async(host, port, keepalive=keepalive)

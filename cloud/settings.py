@@ -8,10 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cloud.registry import PILOT_REGISTRY
+from protocol.brokers import split_broker_urls
 
 DEVELOPMENT_TOKEN = "development-only-admin-token"
 
@@ -37,6 +38,8 @@ class CloudSettings(BaseSettings):
     # that the requests it audits hold
     audit_pool: DatabasePool = DatabasePool(size=4, max_overflow=4)
     registry_file: Path = PILOT_REGISTRY
+    # one broker, or the pair as a comma-separated list in order of preference
+    # (``mqtts://a:8883,mqtts://b:8883``): a client moves to the next when one fails
     broker_url: str = "mqtt://127.0.0.1:1883"
     broker_username: str | None = None
     broker_password: SecretStr | None = None
@@ -64,6 +67,16 @@ class CloudSettings(BaseSettings):
     schedule_period_s: float = Field(60.0, gt=0)  # the booking schedule's round
     api_host: str = "127.0.0.1"
     api_port: int = Field(8080, ge=1, le=65535)
+
+    @field_validator("broker_url")
+    @classmethod
+    def _broker_list(cls, value: str) -> str:
+        return ",".join(split_broker_urls(value))
+
+    @property
+    def broker_urls(self) -> list[str]:
+        """The brokers in order of preference (one when a single URL is set)."""
+        return split_broker_urls(self.broker_url)
 
     @model_validator(mode="after")
     def _safe_in_production(self) -> CloudSettings:

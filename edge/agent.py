@@ -240,6 +240,9 @@ class Agent:
             with self._lock:
                 urgent, self._urgent = self._urgent, set()
             self._store_quietly(lambda: self.publish_health(sorted(urgent)))
+        window = self.link.take_failover()
+        if window is not None:  # a new broker: what the old one held for the cloud is gone
+            self._request_resend(window)
         self._resend_when_settled(now)
         self._probe_when_due()
         self.link.step(now)

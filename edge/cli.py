@@ -42,7 +42,7 @@ def validate_config(config_file: Path) -> None:
     devices = ", ".join(f"{d.type} ({d.backend})" for d in config.devices)
     click.echo(f"{config_file}: valid\n"
                f"  room     {config.site}/{config.room}\n"
-               f"  broker   {config.broker.url} (keep-alive {config.broker.keepalive_s} s"
+               f"  broker   {', '.join(config.broker.urls)} (keep-alive {config.broker.keepalive_s} s"
                f"{', TLS' if config.broker.tls else ''}"
                f"{', user ' + config.broker.username if config.broker.username else ''})\n"
                f"  outbox   {config.outbox.path} (max {config.outbox.max_bytes / 2**20:.1f} MB)\n"

@@ -26,6 +26,7 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from protocol.brokers import host_port, split_broker_urls
 from protocol.topics import check_level
 
 
@@ -39,10 +40,12 @@ class Tls(BaseModel):
 
 
 class Broker(BaseModel):
-    """Where and how the agent reaches the MQTT broker."""
+    """Where and how the agent reaches the MQTT broker: ``url`` is one broker or the pair, a
+    list (or a comma-separated string) in order of preference; the agent moves to the next
+    on failure."""
 
     model_config = ConfigDict(extra="forbid")
-    url: str = "mqtt://127.0.0.1:1883"
+    url: str | list[str] = "mqtt://127.0.0.1:1883"
     username: str | None = None
     password: SecretStr | None = None
     password_file: Path | None = None
@@ -53,26 +56,35 @@ class Broker(BaseModel):
 
     @field_validator("url")
     @classmethod
-    def _scheme(cls, url: str) -> str:
-        parts = urlsplit(url)
-        if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
-            raise ValueError("broker url must look like mqtt://host:1883 or mqtts://host:8883")
-        return url
+    def _scheme(cls, url: str | list[str]) -> str | list[str]:
+        urls = split_broker_urls(url)
+        return urls[0] if len(urls) == 1 else urls
 
     @model_validator(mode="after")
     def _tls_matches_scheme(self) -> Broker:
-        if urlsplit(self.url).scheme == "mqtts" and self.tls is None:
+        if urlsplit(self.urls[0]).scheme == "mqtts" and self.tls is None:
             raise ValueError("mqtts:// needs a tls section with at least ca_file")
         return self
 
     @property
+    def urls(self) -> list[str]:
+        """The brokers in order of preference."""
+        return [self.url] if isinstance(self.url, str) else list(self.url)
+
+    @property
+    def addresses(self) -> list[tuple[str, int]]:
+        """(host, port) of each broker, in order of preference."""
+        return [host_port(url) for url in self.urls]
+
+    @property
     def host(self) -> str:
-        return urlsplit(self.url).hostname or ""
+        """The preferred broker's host."""
+        return self.addresses[0][0]
 
     @property
     def port(self) -> int:
-        parts = urlsplit(self.url)
-        return parts.port or (8883 if parts.scheme == "mqtts" else 1883)
+        """The preferred broker's port."""
+        return self.addresses[0][1]
 
     def secret(self) -> str | None:
         """The password, from the file when one is named."""

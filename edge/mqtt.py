@@ -24,10 +24,18 @@ dead connection is ever re-sent behind the outbox's back):
 5. When the connection is lost, forget what was in flight (those rows are still in the outbox)
    and reconnect after a jittered exponential backoff. The next drain starts again from the
    oldest row, so order per device holds across reconnects.
+
+With a broker pair (``broker.url`` a list), a failure (refused, unreachable, no CONNACK, a
+keep-alive timeout, a lost connection) moves to the next broker of the list at once, spread
+over ``reconnect_min_s``; the backoff applies per round through the list
+(``protocol.brokers.BrokerRotation``). The new broker gets the birth (and its retained
+``online``) and the whole outbox from its oldest row: what the dead broker acknowledged was
+removed, what it did not is sent again. What the dead broker acknowledged but had not yet
+passed on to the cloud died with it: after a move the agent resends, by itself, the events of
+the window since the loss (``FAILOVER_MARGIN_S`` more); the cloud drops duplicates by id.
 """
 from __future__ import annotations
 
-import random
 import socket
 import time
 from collections.abc import Callable
@@ -39,21 +47,16 @@ from edge import messages
 from edge.config import AgentConfig
 from edge.outbox import Outbox
 from etapalvelu.logs import event_log
+from protocol.brokers import BrokerRotation, backoff_delay  # noqa: F401 - re-exported
 from protocol.codec import Message, Rejected, decode
 from protocol.topics import ROOT, topic
 
 log = event_log(__name__)
 
 OnCommand = Callable[[Message], None]
-
-
-def backoff_delay(attempt: int, low: float, high: float, rand: Callable[[], float] = random.random
-                  ) -> float:
-    """Delay before reconnect ``attempt`` (0-based): exponential from ``low`` up to ``high``,
-    with "equal jitter" (half fixed, half random) so a fleet that lost the broker together
-    does not come back in lock-step."""
-    cap = min(high, low * 2 ** min(attempt, 30))
-    return max(low, cap / 2 + rand() * cap / 2)
+# Events delivered this long before the loss of a broker may still have sat in its queue for
+# the ingest (an ingest that far behind, e.g. its database slow): resent after a move.
+FAILOVER_MARGIN_S = 60.0
 
 
 class BrokerLink:
@@ -73,8 +76,12 @@ class BrokerLink:
         self.connects = 0  # successful CONNACKs, for tests and logs
         self._client: paho.Client | None = None
         self._connecting_since = 0.0
-        self._attempt = 0
+        self.rotation = BrokerRotation(len(config.broker.urls), config.broker.reconnect_min_s,
+                                       config.broker.reconnect_max_s)
         self._next_attempt = 0.0
+        self._online_broker: int | None = None  # index of the broker last online on
+        self._lost_wall = 0.0  # wall time the last connection was lost
+        self._failover_window: float | None = None  # seconds to resend after a move
         self._connected = False  # CONNACK received
         self._ready = False  # commands subscribed, online published: draining allowed
         self._subscribed = False
@@ -95,6 +102,16 @@ class BrokerLink:
     def inflight(self) -> int:
         """Messages handed to paho and not yet confirmed."""
         return len(self._inflight)
+
+    @property
+    def broker(self) -> tuple[str, int]:
+        """(host, port) of the broker connected or tried now."""
+        return self.config.broker.addresses[self.rotation.index]
+
+    def take_failover(self) -> float | None:
+        """Seconds of delivered events to send again, once, after a move to another broker."""
+        window, self._failover_window = self._failover_window, None
+        return window
 
     def idle_wait(self) -> float:
         """How long the caller may sleep before the next ``step`` is useful."""
@@ -174,7 +191,7 @@ class BrokerLink:
         client.on_message = self._on_message
         self._reset_connection_state()
         try:
-            client.connect(broker.host, broker.port, keepalive=broker.keepalive_s)
+            client.connect(*self.broker, keepalive=broker.keepalive_s)
         except (OSError, ValueError) as exc:
             self._schedule_retry(now, f"{type(exc).__name__}: {exc}")
             return
@@ -197,24 +214,30 @@ class BrokerLink:
             if sock is not None:
                 sock.close()
         if was_ready:
+            self._lost_wall = time.time()
             log.warning("edge.connection_lost", client=self.client_id, pending=len(self.outbox))
-        self._schedule_retry(now, "connection lost" if was_ready else "no connection")
+        self._schedule_retry(now, "connection lost" if was_ready else "no connection",
+                             lost=was_ready)
 
-    def _schedule_retry(self, now: float, why: str) -> None:
-        broker = self.config.broker
-        delay = backoff_delay(self._attempt, broker.reconnect_min_s, broker.reconnect_max_s)
-        self._attempt += 1
+    def _schedule_retry(self, now: float, why: str, *, lost: bool = False) -> None:
+        delay = self.rotation.lost(now) if lost else self.rotation.failed(now)
         self._next_attempt = now + delay
+        host, port = self.broker
         log.info("edge.reconnect_scheduled", client=self.client_id, in_s=round(delay, 2),
-                 attempt=self._attempt, reason=why)
+                 round=self.rotation.round, broker=f"{host}:{port}", reason=why)
 
     def _publish_online(self, now: float) -> None:
         assert self._client is not None
         self._client.publish(self.status_topic, self._status("online"), qos=1, retain=True)
         self._backlog_end = self.outbox.last_row
         self._ready = True
-        self._attempt = 0
-        log.info("edge.online", client=self.client_id, pending=len(self.outbox))
+        self.rotation.connected(now)
+        if self._online_broker is not None and self._online_broker != self.rotation.index:
+            self._failover_window = time.time() - self._lost_wall + FAILOVER_MARGIN_S
+        self._online_broker = self.rotation.index
+        host, port = self.broker
+        log.info("edge.online", client=self.client_id, broker=f"{host}:{port}",
+                 pending=len(self.outbox))
 
     def _status(self, state: str) -> bytes:
         ts = int(time.time() * 1000)

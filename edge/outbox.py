@@ -62,8 +62,16 @@ SENT_KEEP_S = 3600.0
 SENT_KEEP_ROWS = 50_000
 
 
+WAL_LIMIT_BYTES = 1024 * 1024
+
+
 class OutboxFull(RuntimeError):
-    """An event (or command answer) did not fit and nothing droppable was left to make room."""
+    """An event (or command answer) did not fit and nothing droppable was left to make room,
+    or the disk under the outbox is full."""
+
+
+def _disk_full(exc: sqlite3.OperationalError) -> bool:
+    return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +117,11 @@ class Outbox:
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
+        # a small log on a small disk: fold it in every 100 pages and keep at most 1 MiB of
+        # it afterwards (SQLite's defaults, 1,000 pages and no limit, can hold a terminal's
+        # last free megabytes for good)
+        self._db.execute("PRAGMA wal_autocheckpoint=100")
+        self._db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
         # Additions run with FULL by default: the WAL is fsynced before ``put`` returns, because
         # an event accepted here must survive a power cut, not only an agent crash (NORMAL in
         # WAL mode never corrupts the file but may lose the last commits on power loss).
@@ -153,6 +166,21 @@ class Outbox:
         Raises ``OutboxFull`` after storing every message that fit when an undroppable
         message did not; a telemetry point that does not fit is dropped and counted instead.
         """
+        try:
+            refused = self._put(messages)
+        except sqlite3.OperationalError as exc:
+            if not _disk_full(exc):
+                raise
+            # nothing of this transaction was stored: the caller hears it, as with a full
+            # outbox, and the agent keeps running (the counter is saved with the next put)
+            self._refused += len(messages)
+            raise OutboxFull(f"the disk under the outbox is full; {len(messages)} message(s) "
+                             "refused") from None
+        if refused:
+            raise OutboxFull(f"outbox full ({self._bytes} of {self.max_bytes} bytes, only "
+                             f"undroppable messages left); {refused} message(s) refused")
+
+    def _put(self, messages: list[Pending]) -> int:
         refused = 0
         with self._lock, self._transaction(sync=self.synchronous):
             for message in messages:
@@ -175,9 +203,7 @@ class Outbox:
             self._refused += refused
             self._save_counter("dropped", self._dropped)
             self._save_counter("refused", self._refused)
-        if refused:
-            raise OutboxFull(f"outbox full ({self._bytes} of {self.max_bytes} bytes, only "
-                             f"undroppable messages left); {refused} message(s) refused")
+        return refused
 
     def next_connection(self, now_ms: int) -> int:
         """The generation of a new connection: above every earlier one, persisted before it is
@@ -259,11 +285,12 @@ class Outbox:
         self._db.execute("BEGIN IMMEDIATE")
         try:
             yield
+            self._db.execute("COMMIT")  # may fail too (a full disk): then roll back as well
         except BaseException:
-            self._db.execute("ROLLBACK")
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
             self._load_totals()  # the in-memory totals followed the rolled-back writes
             raise
-        self._db.execute("COMMIT")
 
     def _fits(self, message: Pending) -> bool:
         need = self._bytes + message.size - self.max_bytes

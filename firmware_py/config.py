@@ -50,11 +50,12 @@ class Config:
         self.wifi_ssid = wifi.get("ssid", "")
         self.wifi_password = secrets.get("wifi_password", "")
         broker = data.get("broker", {})
-        self.broker_host = broker.get("host")
-        if not self.broker_host:
-            raise ConfigError("broker.host is required")
         self.broker_tls = broker.get("tls", True)
-        self.broker_port = broker.get("port", 8883 if self.broker_tls else 1883)
+        port = broker.get("port", 8883 if self.broker_tls else 1883)
+        # one host, or the broker pair as a list in order of preference ("host" or
+        # "host:port"); the device moves to the next when one fails
+        self.brokers = _brokers(broker.get("host"), port)
+        self.broker_host, self.broker_port = self.brokers[0]
         # the fleet's files for this device: CA, client certificate and key (mutual TLS)
         self.broker_ca = broker.get("ca", "ca.crt")
         self.broker_cert = broker.get("cert", "client.crt")
@@ -102,3 +103,21 @@ def load(root="."):
     """Read ``config.json`` and ``secrets.json`` from ``root``."""
     return Config(_read_json(root + "/config.json", True),
                   _read_json(root + "/secrets.json", False), root)
+
+
+def _brokers(hosts, port):
+    """``[(host, port), ...]`` from ``broker.host``: a name or a list of names."""
+    if isinstance(hosts, str):
+        hosts = [hosts]
+    if not hosts or not isinstance(hosts, list):
+        raise ConfigError("broker.host is required (a host, or a list of them)")
+    brokers = []
+    for entry in hosts:
+        host, _, own_port = str(entry).partition(":")
+        if not host:
+            raise ConfigError("broker.host has an empty entry")
+        try:
+            brokers.append((host, int(own_port) if own_port else port))
+        except ValueError:
+            raise ConfigError("broker.host %r: the port is not a number" % entry)
+    return brokers

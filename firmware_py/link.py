@@ -1,6 +1,11 @@
 """The uplink: Wi-Fi, then MQTT with jittered exponential backoff, the Last Will, the command
 subscription, and the retry queue sent one message at a time until each is acknowledged.
 
+With a broker pair (``broker.host`` a list), a failure moves to the next broker at once
+(spread over ``backoff.min_ms``); the backoff applies per round through the list. The new
+broker has no session of ours: the command subscription is sent on every connect anyway, and
+the queue resends what the old broker did not acknowledge.
+
 The session is persistent (clean session off, a fixed client id) so the broker keeps our
 command subscription and queues commands while the device sleeps [MQTT-3.1.2-4]. Queued
 messages are resent after a reconnect with the DUP flag [MQTT-4.4.0-1]; the cloud drops
@@ -40,7 +45,9 @@ class Uplink:
         self.on_connected = on_connected
         self.client = None
         self.down_since = board.now_ms()
-        self._attempt = 0
+        self._attempt = 0  # rounds through the broker list that failed
+        self._broker = 0  # index of the broker tried or connected now
+        self._tried = 0  # brokers tried in this round
         self._next_try = 0
         self._inflight = None  # (name, packet id, sent at)
         self._last_sent = None
@@ -98,8 +105,8 @@ class Uplink:
         will = Will(self.topic("health"), wire.health(ts, 0, "missing", "offline"))
         client = None
         try:
-            client = MqttClient(config.client_id, config.broker_host, config.broker_port,
-                                self.board.now_ms, config.mqtt_username, config.mqtt_password,
+            host, port = config.brokers[self._broker]
+            client = MqttClient(config.client_id, host, port, self.board.now_ms, config.mqtt_username, config.mqtt_password,
                                 config.keepalive_s, self._ssl_context())
             client.on_message = self._message
             client.connect(clean_session=False, will=will)
@@ -107,19 +114,18 @@ class Uplink:
         except (OSError, IndexError, ValueError) as exc:  # IndexError: no address found
             if client is not None:
                 client.close()
-            delay = backoff_ms(self._attempt, config.backoff_min_ms, config.backoff_max_ms,
-                               _noise())
+            delay = self._next_broker()
             log("mqtt_connect_failed", attempt=self._attempt + 1, retry_ms=delay,
                 error=type(exc).__name__)
-            self._attempt += 1
             self._next_try = now + delay
             return
         self.client = client
-        self._attempt = 0
+        self._attempt = self._tried = 0
         self._inflight = None
         self._acked = set()
         client.on_puback = self._acked.add
-        log("mqtt_connected", down_ms=now - self.down_since, queued=len(self.queue))
+        log("mqtt_connected", down_ms=now - self.down_since, broker=self._broker,
+            queued=len(self.queue))
         self.on_connected()
 
     def _ssl_context(self):
@@ -138,8 +144,20 @@ class Uplink:
             self.client.close()
         self.client = None
         self.down_since = now
-        self._next_try = now + backoff_ms(0, self.config.backoff_min_ms,
-                                          self.config.backoff_max_ms, _noise())
+        self._next_try = now + self._next_broker()
+
+    def _next_broker(self):
+        """Move to the next broker of the list; the wait before trying it (ms): a spread
+        within a round, the round's backoff once every broker failed."""
+        config = self.config
+        self._broker = (self._broker + 1) % len(config.brokers)
+        self._tried += 1
+        if self._tried < len(config.brokers):
+            return int(config.backoff_min_ms * _noise())
+        self._tried = 0
+        delay = backoff_ms(self._attempt, config.backoff_min_ms, config.backoff_max_ms, _noise())
+        self._attempt += 1
+        return delay
 
     def _message(self, topic_name, payload):
         command = wire.parse_command(topic_name, payload)

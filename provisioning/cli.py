@@ -52,14 +52,17 @@ def fleet(ctx: click.Context, fleet_dir: Path) -> None:
               help="The registry file (sites, rooms, devices).")
 @click.option("--broker-host", required=True, help="The broker's DNS name (certificate CN).")
 @click.option("--broker-port", type=int, default=8883, show_default=True)
+@click.option("--standby-broker-host", "standby_hosts", multiple=True, metavar="HOST",
+              help="A standby broker of the pair, tried after --broker-host (repeatable).")
 @click.option("--canary", "canaries", multiple=True, metavar="SITE/ROOM",
               help="A room deployed first in staged rollouts (repeatable).")
 @click.pass_obj
 def init(fleet_dir: Path, registry: Path, broker_host: str, broker_port: int,
-         canaries: tuple[str, ...]) -> None:
+         standby_hosts: tuple[str, ...], canaries: tuple[str, ...]) -> None:
     """Create the fleet folder's fleet.yaml."""
     settings = FleetSettings(registry=registry.resolve(), broker_host=broker_host,
-                             broker_port=broker_port, canaries=list(canaries))
+                             broker_port=broker_port, broker_standby_hosts=list(standby_hosts),
+                             canaries=list(canaries))
     load_registry(settings.registry)
     save_settings(fleet_dir, settings)
     click.echo(f"fleet folder {fleet_dir} ready; next: etapalvelu fleet plan")

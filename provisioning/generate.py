@@ -153,7 +153,7 @@ def build(fleet_dir: Path, registry: Registry, settings: FleetSettings,
         files[f"secrets/{identity.name}.key"] = FileSpec(issued.key_pem, SECRET, True)
         files[f"pki/certs/{identity.name}.crt"] = FileSpec(issued.cert_pem)
     server = _certificate(fleet_dir, ca, "broker", now, settings,
-                          [settings.broker_host, *settings.broker_alt_names],
+                          [*broker_hosts(settings), *settings.broker_alt_names],
                           settings.broker_host)
     files["secrets/broker.key"] = FileSpec(server.key_pem, SECRET, True)
     files["pki/certs/broker.crt"] = FileSpec(server.cert_pem)
@@ -221,6 +221,16 @@ def _cloud_workers(settings: FleetSettings) -> dict[str, list[dict]]:
     return hosts
 
 
+def broker_hosts(settings: FleetSettings) -> list[str]:
+    """The brokers of the fleet in order of preference: the active one, then the standby."""
+    return [settings.broker_host, *settings.broker_standby_hosts]
+
+
+def broker_urls(settings: FleetSettings) -> list[str]:
+    """Every client's list of brokers, in the same order everywhere."""
+    return [f"mqtts://{host}:{settings.broker_port}" for host in broker_hosts(settings)]
+
+
 def render_inventory(registry: Registry, settings: FleetSettings) -> bytes:
     """The Ansible inventory: ``broker``, ``cloud``, ``grafana`` and ``agents`` with a child
     group ``site_<site>`` per site holding that site's room terminals."""
@@ -233,9 +243,9 @@ def render_inventory(registry: Registry, settings: FleetSettings) -> bytes:
     inventory = {"all": {"vars": {
         "etp_broker_dir": settings.broker_dir, "etp_agent_dir": settings.agent_dir,
         "etp_agent_state_dir": settings.agent_state_dir,
-        "cloud_broker_url": f"mqtts://{settings.broker_host}:{settings.broker_port}",
+        "cloud_broker_url": ",".join(broker_urls(settings)),
     }, "children": {
-        "broker": {"hosts": {settings.broker_host: {}}},
+        "broker": {"hosts": {host: {} for host in broker_hosts(settings)}},
         "cloud": {"hosts": {h: {"etp_cloud_workers": w}
                             for h, w in _cloud_workers(settings).items()}},
         "grafana": {"hosts": {h: {} for h in settings.grafana_hosts}},
@@ -249,11 +259,12 @@ def render_agent_config(site: str, room: str, devices: tuple[str, ...],
     """A room agent's config file (valid for ``edge.config.load_config``); it names the
     password and key files on the terminal, never holds a secret itself."""
     d = settings.agent_dir
+    urls = broker_urls(settings)
     config = {
         "site": site,
         "room": room,
         "broker": {
-            "url": f"mqtts://{settings.broker_host}:{settings.broker_port}",
+            "url": urls[0] if len(urls) == 1 else urls,
             "username": agent_name(site, room),
             "password_file": f"{d}/broker.password",
             "tls": {"ca_file": f"{d}/tls/ca.crt", "cert_file": f"{d}/tls/client.crt",

@@ -29,6 +29,9 @@ class FleetSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     registry: Path = Path("registry.yaml")
     broker_host: str = "broker.example.invalid"
+    # the pair: the standby broker(s), tried in this order after broker_host; every agent,
+    # device and cloud process lists them all, the broker role deploys each the same way
+    broker_standby_hosts: list[str] = Field(default_factory=list)
     broker_port: int = Field(8883, ge=1, le=65535)
     broker_bind: str = ""  # address the TLS listener binds; empty: every interface
     # extra names and addresses in the broker's server certificate

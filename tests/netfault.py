@@ -7,6 +7,7 @@ delays datagrams.
         proxy.cut()        # close every connection; new ones are closed at once
         proxy.blackhole()  # keep the sockets open but let nothing through (a dead link)
         proxy.restore()    # forward again
+        proxy.impair(loss=0.2, delay_s=0.1)  # forward late; a "lost" segment waits an RTO
 
 Modes:
 - ``cut()``: every open connection is closed (both sides see a FIN); new connections are
@@ -16,6 +17,9 @@ Modes:
   their own timeouts (keep-alive), as with a pulled cable.
 - ``restore()``: new connections are forwarded again. Blackholed connections are closed, since
   bytes were lost inside them; a cut has already closed its connections.
+- ``impair(loss, delay_s, rto_s)``: forward every chunk ``delay_s`` late, and a ``loss`` share
+  of them another ``rto_s`` later (what TCP makes of a lost segment: a retransmission, with
+  everything behind it waiting). Order holds in each direction. ``restore()`` ends it.
 
 One selector thread serves every connection; the mode changes run on that thread, so a call
 returns only when the change took effect.
@@ -57,6 +61,10 @@ class TcpProxy:
         self._selector.register(self._wake_r, selectors.EVENT_READ, "wake")
         self._requests: queue.Queue = queue.Queue()
         self._pairs: list[_Pair] = []
+        self._impairment = (0.0, 0.0, 0.0)  # loss, delay_s, rto_s
+        self._late: list = []  # heap of (due, n, peer, data, pair)
+        self._due: dict[socket.socket, float] = {}  # the last due time per destination
+        self._late_count = 0
         self.accepted = 0  # connections accepted, ever (tests check reconnects with it)
         self._thread = threading.Thread(target=self._serve, daemon=True, name="tcp-proxy")
         self._running = True
@@ -75,6 +83,13 @@ class TcpProxy:
     def blackhole(self) -> None:
         """Keep connections open but forward nothing, until ``restore``."""
         self._call(lambda: self._set_mode(BLACKHOLE))
+
+    def impair(self, *, loss: float = 0.0, delay_s: float = 0.0, rto_s: float = 0.2) -> None:
+        """Forward with delay and TCP-like loss (see the module's docstring)."""
+        def apply() -> None:
+            self._set_mode(FORWARD)
+            self._impairment = (loss, delay_s, rto_s)
+        self._call(apply)
 
     def restore(self) -> None:
         """Forward new connections again (blackholed ones are closed)."""
@@ -106,7 +121,9 @@ class TcpProxy:
 
     def _serve(self) -> None:
         while self._running:
-            for key, _ in self._selector.select(timeout=1.0):
+            self._send_due()
+            wait = min(1.0, max(0.0, self._late[0][0] - time.monotonic())) if self._late else 1.0
+            for key, _ in self._selector.select(timeout=wait):
                 if not self._running:
                     break
                 if key.data == "wake":
@@ -133,6 +150,7 @@ class TcpProxy:
 
     def _set_mode(self, mode: str) -> None:
         self.mode = mode
+        self._impairment = (0.0, 0.0, 0.0)
         for pair in list(self._pairs):
             if mode == CUT or (mode == FORWARD and pair.blackholed):
                 self._close(pair)
@@ -174,10 +192,29 @@ class TcpProxy:
         peer = pair.peers.get(sock)
         if pair.blackholed or peer is None:
             return  # swallowed, as a dead link would
+        loss, delay_s, rto_s = self._impairment
+        if loss or delay_s or self._due.get(peer, 0.0) > time.monotonic():
+            due = time.monotonic() + delay_s + (rto_s if random.random() < loss else 0.0)
+            due = max(due, self._due.get(peer, 0.0))  # nothing overtakes what waits
+            self._due[peer] = due
+            self._late_count += 1
+            heapq.heappush(self._late, (due, self._late_count, peer, data, pair))
+            return
         try:
             peer.sendall(data)
         except OSError:
             self._close(pair)
+
+    def _send_due(self) -> None:
+        now = time.monotonic()
+        while self._late and self._late[0][0] <= now:
+            _, _, peer, data, pair = heapq.heappop(self._late)
+            if pair not in self._pairs:
+                continue  # closed meanwhile: its bytes are gone with it
+            try:
+                peer.sendall(data)
+            except OSError:
+                self._close(pair)
 
     def _close(self, pair: _Pair) -> None:
         if pair in self._pairs:
@@ -185,6 +222,7 @@ class TcpProxy:
         for sock in (pair.client, pair.upstream):
             if sock is None:
                 continue
+            self._due.pop(sock, None)
             try:
                 self._selector.unregister(sock)
             except (KeyError, ValueError):

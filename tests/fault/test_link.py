@@ -1,0 +1,38 @@
+"""Faults of the link between a room and the broker: loss and delay, then a partition (a dead
+link that closes nothing), each while the room sends; the agent recovers by itself and every
+event it accepted reaches the twin once."""
+from __future__ import annotations
+
+import pytest
+
+from tests.fault.conftest import Presses, assert_all_stored_once
+from tests.servers import wait_for
+
+pytestmark = pytest.mark.fault
+
+
+def test_a_lossy_slow_link_delays_the_events_and_loses_none(proxied_room, twin):
+    agent, proxy = proxied_room
+    with Presses(agent) as presses:
+        proxy.impair(loss=0.2, delay_s=0.15, rto_s=0.4)
+        presses.wait(100)
+        proxy.restore()
+        presses.wait(20)
+    assert_all_stored_once(twin, presses.accepted)
+
+
+def test_a_partition_from_the_broker_heals_by_itself_and_loses_nothing(proxied_room, twin):
+    agent, proxy = proxied_room
+    with Presses(agent) as presses:
+        presses.wait(20)
+        proxy.blackhole()  # the cable pulled: nothing closes, nothing arrives
+        wait_for(lambda: not agent.connected, 10, "the agent noticing (keep-alive)")
+        wait_for(lambda: twin("select online from twin_agent") == [(False,)], 15,
+                 "the room offline in the twin (its Last Will)")
+        presses.wait(100)
+        proxy.restore()
+        wait_for(agent.wait_connected, 15, "the agent back by itself")
+        presses.wait(20)
+    wait_for(lambda: twin("select online from twin_agent") == [(True,)], 10,
+             "the room online again")
+    assert_all_stored_once(twin, presses.accepted)
