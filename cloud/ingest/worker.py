@@ -356,7 +356,7 @@ def _lines(accepted: list[Received], twin: TwinBatch) -> list[str]:
             lines.append(telemetry_line(topic.site, topic.room, topic.device, payload))
         elif isinstance(payload, Health) and not item.retained:
             lines.append(health_line(topic.site, topic.room, topic.device, payload))
-    for event_id, ((site, room, device), event, received_ms) in twin.events.items():
+    for (site, room, device), event, received_ms in twin.events.values():
         lines.append(event_line(site, room, device, event, received_ms))
     for (site, room), state, received_ms in twin.presence:
         lines.append(status_line(site, room, state, received_ms))

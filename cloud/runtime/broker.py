@@ -145,8 +145,8 @@ class LinkRecorder:
             self._changed.clear()
             state = self._state
             if state is not None and not self._stop.is_set():
-                self._write(lambda s, now: record_link(s, name=self.name, connected=state[0],
-                                                       changed_at=state[1], now=now))
+                self._write(lambda s, now, state=state: record_link(
+                    s, name=self.name, connected=state[0], changed_at=state[1], now=now))
 
     def _write(self, change) -> None:
         try:

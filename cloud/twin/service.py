@@ -13,7 +13,6 @@ from functools import lru_cache
 from sqlalchemy import (
     Connection,
     Row,
-    and_,
     bindparam,
     case,
     func,

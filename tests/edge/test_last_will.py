@@ -46,7 +46,7 @@ def test_agent_process_killed_with_sigkill_is_marked_offline_retained_in_time(
 def test_agent_whose_link_goes_dead_is_marked_offline_within_one_and_a_half_keepalives(
         broker, subscriber, make_agent):
     with TcpProxy(broker.port) as proxy:
-        agent = make_agent(f"mqtt://127.0.0.1:{proxy.port}", keepalive_s=KEEPALIVE_S)
+        make_agent(f"mqtt://127.0.0.1:{proxy.port}", keepalive_s=KEEPALIVE_S)
         subscriber.wait(lambda s: s.statuses() == ["online"], 10, "the agent online")
         proxy.blackhole()  # a pulled cable: no FIN, the broker must notice by keep-alive
         dead = time.monotonic()

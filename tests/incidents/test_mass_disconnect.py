@@ -7,7 +7,6 @@ import logging
 import time
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError
 

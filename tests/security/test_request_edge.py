@@ -232,7 +232,7 @@ def test_an_expert_on_another_authoritys_session_page_reads_a_page_not_json(clie
                                         ("en", "The identification did not succeed")])
 def test_the_refusal_page_reads_well_in_each_language_at_both_widths(chromium, app, lang,
                                                                      title):
-    from tests.pages import browser_page, checked, served  # noqa: PLC0415
+    from tests.pages import browser_page, checked, served
 
     with served(app) as base, browser_page(chromium) as page:
         page.goto(f"{base}/sessions/invite/affirm?lang={lang}")  # no pending login: refused

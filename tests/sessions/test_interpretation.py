@@ -14,7 +14,6 @@ import httpx
 import pytest
 
 from cloud.bookings import service as bookings
-from cloud.bookings.rules import BookingRules
 from cloud.notify.models import OutboxMessage
 from cloud.notify.settings import NotifySettings
 from cloud.notify.worker import NotifyWorker
