@@ -46,7 +46,7 @@ def test_agent_process_killed_with_sigkill_is_marked_offline_retained_in_time(
 def test_agent_whose_link_goes_dead_is_marked_offline_within_one_and_a_half_keepalives(
         broker, subscriber, make_agent):
     with TcpProxy(broker.port) as proxy:
-        make_agent(f"mqtt://127.0.0.1:{proxy.port}", keepalive_s=KEEPALIVE_S)
+        agent = make_agent(f"mqtt://127.0.0.1:{proxy.port}", keepalive_s=KEEPALIVE_S)
         subscriber.wait(lambda s: s.statuses() == ["online"], 10, "the agent online")
         proxy.blackhole()  # a pulled cable: no FIN, the broker must notice by keep-alive
         dead = time.monotonic()
@@ -68,7 +68,7 @@ def test_killed_in_process_agent_fires_its_last_will(broker, subscriber, make_ag
 def test_the_last_will_carries_its_connections_generation_and_the_next_online_a_higher_one(
         broker, subscriber, make_agent):
     with TcpProxy(broker.port) as proxy:
-        agent = make_agent(f"mqtt://127.0.0.1:{proxy.port}", keepalive_s=KEEPALIVE_S)
+        make_agent(f"mqtt://127.0.0.1:{proxy.port}", keepalive_s=KEEPALIVE_S)
         subscriber.wait(lambda s: s.statuses() == ["online"], 10, "the agent online")
         proxy.cut()  # the broker sees the socket close: the Last Will goes at once
         subscriber.wait(lambda s: s.statuses() == ["online", "offline"], DEADLINE_S,
