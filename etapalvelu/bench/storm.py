@@ -283,6 +283,7 @@ async def storm(options: Options, workdir: Path) -> dict:
             processes.append(("ingest", _process(["cloud", "ingest", "--name", name], env | {
                 "ETP_BROKER_USERNAME": identity, "ETP_BROKER_PASSWORD": fleet.password(identity),
                 "ETP_SPOOL_FILE": str(workdir / f"spool-{k}.sqlite"),
+                "ETP_INGEST_PARTITION": f"{k - 1}/{options.workers}",  # as the fleet's worker.env
                 "ETP_HEARTBEAT_S": "1"},  # the backlog is read from the heartbeat row
                 workdir / f"{name}.log")))
         engine = _process(["cloud", "engine", "--name", "storm-engine"], env,
