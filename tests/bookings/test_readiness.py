@@ -177,7 +177,8 @@ def test_a_missing_call_button_gets_one_answer_from_the_twin_incidents_and_readi
         s.commit()
     assert room_condition(True, states) == "degraded"  # the twin's room view: it serves
     assert tick(store, rules, BookingSettings(), now=visit - timedelta(minutes=10)) == {
-        "reminders": 0, "not_ready": 0, "purged": 0, "sessions_ended": 0}  # readiness: no alert
+        "reminders": 0, "not_ready": 0, "purged": 0, "sessions_ended": 0,
+        "feedback_asked": 0}  # readiness: no alert
     severity = engine_severity(store, rules.registry, "imatra", visit)  # a busy engine round
     assert severity == "critical"  # the engine itself judges rooms in hours as critical
     with store() as s:
