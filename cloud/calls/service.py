@@ -62,6 +62,11 @@ def open_call_of_room(*, db: Session, site: str, room: str) -> Call | None:
                                         Call.cleared_at.is_(None)))
 
 
+def rooms_with_open_call(*, db: Session) -> set[tuple[str, str]]:
+    """The (site, room) of every open call: a handful across the fleet at any moment."""
+    return set(db.execute(select(Call.site, Call.room).where(Call.cleared_at.is_(None))))
+
+
 def open_call(*, db: Session, site: str, room: str, press_event_id: str, at: datetime,
               reason: str = CUSTOMER, session_id: int | None = None) -> Changed | None:
     """Open a call for a press received at ``at`` (or the expert's request of

@@ -162,7 +162,15 @@ class SummonOnIngest:
         outgoing: list[LiveEvent] = []
         facts: list = []
         with Session(bind=conn) as db:
+            # an occupancy change matters only in a room with an open call (or one this batch
+            # opens): one query for the batch, not one per event (a reconnect storm's
+            # backlog holds an occupancy event of every room)
+            calling = calls.rooms_with_open_call(db=db) | {
+                (site, room) for (site, room, _), event, _ in relevant
+                if isinstance(event.data, ButtonPress)}
             for (site, room, device), event, received_ms in relevant:
+                if isinstance(event.data, Occupancy) and (site, room) not in calling:
+                    continue
                 found = on_device_event(db, site=site, room=room, device=device, event=event,
                                         received_at=datetime.fromtimestamp(received_ms / 1000,
                                                                            UTC), facts=facts)

@@ -72,6 +72,7 @@ class IngestWorker:
         self._rooms = [(site, room) for site, room, _ in registry.rooms()
                        if self.partition.owns(site)]
         self._lost_at_ms: int | None = None
+        self._subscribed = False  # this process's filters are in the broker's session
         self._engine = engine or make_engine(settings.database_url)
         self._flush_s, self._max_batch, self._on_commit = flush_s, max_batch, on_commit
         self._inbox: deque[RawMessage] = deque()
@@ -145,25 +146,32 @@ class IngestWorker:
         return len(self._inbox) >= self._inbox_max
 
     # paho's network thread -------------------------------------------------------------
-    def _on_connect(self, client, _userdata, _flags, reason_code, _properties) -> None:
+    def _on_connect(self, client, _userdata, flags, reason_code, _properties) -> None:
         if reason_code.is_failure:
             log.error("ingest.connect_refused", worker=self.name, reason=reason_code)
             self.link.down()
             return
-        log.info("ingest.connected", worker=self.name, partition=str(self.partition),
+        log.info("ingest.connected", worker=self.name, partition=str(self.partition), session=bool(flags.session_present),
                  filters=len(self.filters))
         if not self.filters:  # K workers, fewer sites: this one owns none (yet)
             log.warning("ingest.partition_empty", worker=self.name, partition=str(self.partition))
             self._receiving()
             return
-        # again on every connect [MQTT-3.1.2-6]; the broker already holds them when it kept
-        # the session, and subscribing again changes nothing there
+        if flags.session_present and self._subscribed:
+            # the broker kept the session with this process's subscriptions and delivers
+            # what it queued; subscribing again would make it send every retained status
+            # and health of the fleet once more [MQTT-3.3.1-6], 50,000 messages at 10,000
+            # rooms in the backlog of a broker restart (decision 87)
+            self._receiving()
+            return
+        # a new session, or the first connect of this process (its filters may have changed)
         client.subscribe([(topic_filter, 1) for topic_filter in self.filters])
 
     def _on_subscribe(self, _client, _userdata, _mid, reason_codes, _properties) -> None:
         if any(code.is_failure for code in reason_codes):
             log.error("ingest.subscription_refused", worker=self.name, reasons=reason_codes)
             return
+        self._subscribed = True
         self._receiving()
 
     def _receiving(self) -> None:

@@ -13,6 +13,7 @@ from functools import lru_cache
 from sqlalchemy import (
     Connection,
     Row,
+    and_,
     bindparam,
     case,
     func,
@@ -158,19 +159,38 @@ def _utc_second(seconds: int) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(seconds))
 
 
-def _current(conn: Connection, keys: list[tuple[str, str, str]]) -> dict:
-    """Stored state, code, health_seq and device_ts of the given devices (locked on PostgreSQL)."""
+def _rows_of(conn: Connection, table, key_names: tuple[str, ...], keys: list[tuple],
+             columns: list) -> dict:
+    """The stored rows of ``table`` whose ``key_names`` columns are one of ``keys``, by key;
+    locked on PostgreSQL, in key order, so two workers never wait on each other crosswise.
+
+    PostgreSQL joins the keys as arrays unnested into a table: one statement and an index
+    lookup per key. A row-value ``IN`` list of 500 keys cost it a plan of 500 branches, and
+    at 10,000 rooms these reads were four fifths of a broker restart's ingest time
+    (decision 87)."""
+    key_columns = [table.c[name] for name in key_names]
+    if conn.dialect.name == "postgresql":
+        arrays = [bindparam(f"k_{name}", [key[i] for key in keys],
+                            type_=postgresql.ARRAY(table.c[name].type))
+                  for i, name in enumerate(key_names)]
+        wanted = func.unnest(*arrays).table_valued(*key_names).render_derived(name="wanted")
+        query = (select(*key_columns, *columns)
+                 .join(wanted, and_(*(column == wanted.c[column.name]
+                                      for column in key_columns)))
+                 .order_by(*key_columns).with_for_update(of=table))
+        return {tuple(row[:len(key_names)]): row for row in conn.execute(query)}
     found = {}
     for start in range(0, len(keys), 500):
-        chunk = keys[start:start + 500]
-        query = select(DEVICE.c.site, DEVICE.c.room, DEVICE.c.device, DEVICE.c.state,
-                       DEVICE.c.code, DEVICE.c.health_seq, DEVICE.c.device_ts).where(
-            tuple_(DEVICE.c.site, DEVICE.c.room, DEVICE.c.device).in_(chunk))
-        if conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        for row in conn.execute(query):
-            found[(row.site, row.room, row.device)] = row
+        query = select(*key_columns, *columns).where(
+            tuple_(*key_columns).in_(keys[start:start + 500]))
+        found.update({tuple(row[:len(key_names)]): row for row in conn.execute(query)})
     return found
+
+
+def _current(conn: Connection, keys: list[tuple[str, str, str]]) -> dict:
+    """Stored state, code, health_seq and device_ts of the given devices (locked on PostgreSQL)."""
+    return _rows_of(conn, DEVICE, ("site", "room", "device"), sorted(keys),
+                    [DEVICE.c.state, DEVICE.c.code, DEVICE.c.health_seq, DEVICE.c.device_ts])
 
 
 _HEALTH_UPDATE = update(DEVICE).where(
@@ -226,16 +246,8 @@ _STATUS_UPDATE = update(AGENT).where(
 
 
 def _presence(conn: Connection, rooms: list[tuple[str, str]]) -> dict:
-    """Stored online and gen of the given rooms (locked on PostgreSQL, in key order so two
-    workers never wait on each other crosswise)."""
-    found = {}
-    for start in range(0, len(rooms), 500):
-        query = select(AGENT.c.site, AGENT.c.room, AGENT.c.online, AGENT.c.gen).where(
-            tuple_(AGENT.c.site, AGENT.c.room).in_(rooms[start:start + 500]))
-        if conn.dialect.name == "postgresql":
-            query = query.order_by(AGENT.c.site, AGENT.c.room).with_for_update()
-        found.update({(row.site, row.room): row for row in conn.execute(query)})
-    return found
+    """Stored online and gen of the given rooms (locked on PostgreSQL)."""
+    return _rows_of(conn, AGENT, ("site", "room"), rooms, [AGENT.c.online, AGENT.c.gen])
 
 
 def _first_contacts(conn: Connection, batch: TwinBatch, rooms: list[tuple[str, str]]) -> set:

@@ -57,7 +57,7 @@ class FleetConfig:
 class Tally:
     """What the rooms did, for the report: acknowledged event ids, resends served."""
 
-    acked: set[str] = field(default_factory=set)
+    acked: dict[str, float] = field(default_factory=dict)  # event id -> monotonic PUBACK time
     resend_asked: int = 0
     resent: int = 0
     refused: int = 0  # CONNACK or SUBACK refusals (credentials, ACL)
@@ -250,7 +250,7 @@ class Room(Link):
     def on_puback(self, packet_id: int) -> None:
         event = self.inflight.pop(packet_id, None)
         if event is not None:
-            self.tally.acked.add(event[0])
+            self.tally.acked[event[0]] = time.monotonic()
             self.delivered.append((time.monotonic(), *event))
 
     def on_message(self, topic: str, payload: bytes) -> None:

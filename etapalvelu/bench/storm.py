@@ -321,13 +321,16 @@ async def storm(options: Options, workdir: Path) -> dict:
         for room in rooms:  # no new events: what was acknowledged must reach the twin
             room.stopped = True
         lost = await _lost(cloud, tally)
+        stopped_at = restart.pop("stopped_at")
         engine_exit = engine.poll()
         incidents = await loop.run_in_executor(None, cloud.incidents)
         notifications = await loop.run_in_executor(None, cloud.notifications)
         row_bytes = await loop.run_in_executor(None, cloud.event_row_bytes)
         return {
             "bench": "storm", "agents": options.agents, **cold, **restart,
-            "events_acked": len(tally.acked), "lost": lost,
+            "events_acked": len(tally.acked), "lost": len(lost),
+            # when the broker acknowledged what was lost, in seconds from its stop
+            "lost_acked_s": sorted(round(tally.acked[i] - stopped_at, 2) for i in lost)[:20],
             "resends_asked": tally.resend_asked, "events_resent": tally.resent,
             "refused": tally.refused, "ingest_backlog_peak": cloud.backlog_peak,
             "false_incidents": sum(incidents.values()), "incidents_by_rule": incidents,
@@ -386,7 +389,7 @@ async def _restart(broker: Mosquitto, options: Options, rooms: list[Room], cloud
     returns = sorted(room.born_at - back_at for room in rooms if room.born_at > stopped_at)
     last_back = back_at + returns[-1] if len(returns) == len(rooms) else None
     twin = await until_twin(cloud, rooms, RECOVERY_TIMEOUT_S)
-    figures = {"stop_s": round(back_at - stopped_at - options.gap, 2),
+    figures = {"stopped_at": stopped_at, "stop_s": round(back_at - stopped_at - options.gap, 2),
                "all_back_s": _seconds(last_back, back_at),
                "back_p50_s": round(percentile(returns, 0.5), 2) if returns else None,
                "twin_online_s": _seconds(twin, back_at),
@@ -403,14 +406,14 @@ async def _restart(broker: Mosquitto, options: Options, rooms: list[Room], cloud
     return figures
 
 
-async def _lost(cloud: Cloud, tally: Tally, timeout: float = 60.0) -> int:
+async def _lost(cloud: Cloud, tally: Tally, timeout: float = 60.0) -> set[str]:
     """Events the broker acknowledged that are not in the twin, after waiting for them."""
     loop = asyncio.get_running_loop()
     deadline = time.monotonic() + timeout
     while True:
-        missing = tally.acked - await loop.run_in_executor(None, cloud.stored_events)
+        missing = tally.acked.keys() - await loop.run_in_executor(None, cloud.stored_events)
         if not missing or time.monotonic() > deadline:
-            return len(missing)
+            return missing
         await asyncio.sleep(1.0)
 
 
