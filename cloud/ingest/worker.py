@@ -151,8 +151,8 @@ class IngestWorker:
             log.error("ingest.connect_refused", worker=self.name, reason=reason_code)
             self.link.down()
             return
-        log.info("ingest.connected", worker=self.name, partition=str(self.partition), session=bool(flags.session_present),
-                 filters=len(self.filters))
+        log.info("ingest.connected", worker=self.name, partition=str(self.partition),
+                 session=bool(flags.session_present), filters=len(self.filters))
         if not self.filters:  # K workers, fewer sites: this one owns none (yet)
             log.warning("ingest.partition_empty", worker=self.name, partition=str(self.partition))
             self._receiving()
