@@ -208,3 +208,24 @@ def test_retiring_a_former_partition_removes_its_session_from_the_broker(
     assert result.exit_code == 0, result.output
     assert not session_present(production_broker, "ingest-0-of-2")
     assert session_present(production_broker, "ingest-1-of-2")  # the other left alone
+
+
+def test_a_worker_back_in_its_kept_session_gets_what_was_queued_and_not_every_retained_again(
+        production_broker, room, ingest, twin):
+    # the fleet's retained state: at 10,000 rooms 50,000 births and health messages that a
+    # second subscription would make the broker send again after every restart
+    health = orjson.dumps({"v": 1, "ts": T0, "seq": 1, "state": "ok"})
+    room.publish("etp/v1/porvoo/r1/doccam/health", health, qos=1, retain=True).wait_for_publish(10)
+    heard: list[tuple[str, bool]] = []
+    worker = ingest(on_commit=lambda accepted, _at: heard.extend(
+        (a.message.topic.kind, a.retained) for a in accepted))
+    wait_for(lambda: ("health", True) in heard, 10, "the retained health at the first subscribe")
+    production_broker.stop(signal.SIGTERM)  # the worker keeps running and comes back by itself
+    wait_for(lambda: not worker.connected.is_set(), 10, "the worker saw the broker go")
+    heard.clear()
+    production_broker.start()
+    wait_for(worker.connected.is_set, 10, "the worker back and receiving")
+    # anything its return made the broker send is queued ahead of these
+    back = publish_events(room, "back", 20)
+    wait_for(lambda: stored_ids(twin) == set(back), 30, "the events after the restart")
+    assert Counter(heard) == {("event", False): len(back)}  # nothing retained again
