@@ -39,6 +39,7 @@ from etapalvelu.bench.callbutton import _process, stop_processes
 from etapalvelu.bench.ingest import MATRIX, percentile, registry_yaml
 from etapalvelu.localservers import Mosquitto, PostgreSQL, free_port, wait_for
 from etapalvelu.logs import setup_logging
+from provisioning.broker import AUTOSAVE_S
 
 STEADY_S = 5.0  # steady state between the cold start and the restart
 POLL_S = 0.5  # how often the twin, the ingest's backlog and the incidents are read
@@ -150,6 +151,7 @@ class Cloud:
 
         self.engine = make_engine(url)
         self.backlog_peak = 0
+        self.ready_at = 0.0  # time.time() when every ingest worker was subscribed
 
     def _rows(self, sql: str) -> list:
         from sqlalchemy import text
@@ -292,6 +294,7 @@ async def storm(options: Options, workdir: Path) -> dict:
         cloud = Cloud(url)
         await loop.run_in_executor(None, wait_for, lambda: cloud.ingest_ready(ingest_names),
                                    60, "the ingest workers subscribed", 0.2)
+        cloud.ready_at = time.time()
         usage.track("postgresql", database.process.pid)
         usage.track("mosquitto", broker.process.pid)
         for role, process in processes:
@@ -376,6 +379,11 @@ async def _restart(broker: Mosquitto, options: Options, rooms: list[Room], cloud
     loop = asyncio.get_running_loop()
     real_gens = watch.newest_gen(real_sites)
     sig = signal.SIGKILL if options.restart == "kill" else signal.SIGTERM
+    if sig == signal.SIGKILL:
+        # a broker killed comes back with its last autosave; one that has run for a while
+        # (production) holds the ingest's session in it, one started seconds ago may not
+        await loop.run_in_executor(None, wait_for, lambda: _saved_since(broker, cloud.ready_at),
+                                   AUTOSAVE_S + 10, "the broker's first autosave", 0.5)
     stopped_at = time.monotonic()
     await loop.run_in_executor(None, broker.stop, sig, 60)
     await asyncio.sleep(options.gap)
@@ -404,6 +412,12 @@ async def _restart(broker: Mosquitto, options: Options, rooms: list[Room], cloud
                     "real_first_back_s": round(real[0], 2) if real else None,
                     "real_back_p50_s": round(percentile(real, 0.5), 2) if real else None}
     return figures
+
+
+def _saved_since(broker: Mosquitto, moment: float) -> bool:
+    """Whether the broker saved its persistence after ``moment`` (``time.time()``)."""
+    saved = broker.workdir / "mosquitto.db"
+    return saved.exists() and saved.stat().st_mtime > moment
 
 
 async def _lost(cloud: Cloud, tally: Tally, timeout: float = 60.0) -> set[str]:
