@@ -193,9 +193,14 @@ class EmbeddedBroker:
     def start(self) -> EmbeddedBroker:
         """Start listening (raises when the port cannot be bound)."""
         self._thread.start()
-        self._broker = DemoBroker(self._config, self._users, loop=self._loop)
-        asyncio.run_coroutine_threadsafe(self._broker.start(), self._loop).result(timeout=10)
+        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout=10)
         return self
+
+    async def _start(self) -> None:
+        # made in its loop's thread: amqtt makes futures of the current loop in __init__,
+        # and a thread with no current loop (one after ``asyncio.run``) has none to give
+        self._broker = DemoBroker(self._config, self._users, loop=self._loop)
+        await self._broker.start()
 
     def stop(self) -> None:
         """Disconnect everyone and stop the thread."""

@@ -3,10 +3,14 @@ them; Mosquitto's dynamic-security plugin decides the same from the generated fi
 demo's identities taken from provisioning rather than written twice."""
 from __future__ import annotations
 
+import asyncio
+import socket
+
 import pytest
 
 from cloud.registry import PILOT_REGISTRY, load_registry
-from etapalvelu.demo_broker import CLOUD, demo_users
+from etapalvelu.demo_broker import CLOUD, EmbeddedBroker, broker_config, demo_users
+from etapalvelu.localservers import free_port
 from provisioning.access import (
     filter_within,
     may_connect,
@@ -82,3 +86,16 @@ def test_the_demos_agent_adds_only_its_own_rooms_simulated_boards_grants():
     assert demo_agent.client_id == agent.client_id
     assert {name for name in users} == {i.name for i in fleet_identities(
         load_registry(PILOT_REGISTRY), FleetSettings())}
+
+
+def test_the_demo_broker_starts_in_a_thread_left_without_an_event_loop():
+    # a process that ran asyncio.run() before (a command, a test) has no current loop left
+    asyncio.run(asyncio.sleep(0))
+    port = free_port()
+    broker = EmbeddedBroker(broker_config(port), demo_users(load_registry(PILOT_REGISTRY)))
+    broker.start()
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5):
+            pass  # listening
+    finally:
+        broker.stop()
