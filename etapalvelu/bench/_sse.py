@@ -123,9 +123,10 @@ class SseClient:
         with self._changed:
             return next((e.id for e in reversed(self.events) if e.id is not None), None)
 
-    def close(self) -> None:
-        """Drop the connection, as a closed laptop lid does."""
+    def close(self, wait_s: float = 5) -> None:
+        """Drop the connection, as a closed laptop lid does; wait up to ``wait_s`` for the
+        reader (a daemon thread) to end."""
         self._closing = True
         if self._response is not None:
             self._response.close()
-        self._thread.join(5)
+        self._thread.join(wait_s)

@@ -158,8 +158,8 @@ def run_callbutton(workdir: Path, *, replicas: int, consoles: int, presses: int,
                 "background_telemetry_msg_s": round(sent.value / seconds),
                 "database": "postgresql", "rooms": rooms}
     finally:
-        for stream in streams:
-            stream.close()
+        for stream in streams:  # the readers are daemons: hundreds need no one-by-one wait
+            stream.close(wait_s=0)
         if load is not None and load.is_alive():
             load.terminate()
         stop_processes(processes)
