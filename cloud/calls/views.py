@@ -235,7 +235,9 @@ async def _stream(request: Request, sites: list[str], channels: list[str], since
                 yield frame(event["type"], None, event["data"])
                 continue
             if _broker_link(event):  # with the cursor as it stands: it moves none
-                yield frame(event["type"], cursor, event["data"])
+                if event["data"] != link:  # the replica's watch repeats what hello said
+                    link = event["data"]
+                    yield frame(event["type"], cursor, link)
                 continue
             if not _well_formed(event):
                 bus.counts["malformed"] += 1

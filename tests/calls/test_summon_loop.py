@@ -173,3 +173,15 @@ def test_malformed_live_messages_are_counted_drops_and_the_next_alert_still_arri
         for console in consoles:
             console.close()
 
+
+
+def test_a_console_held_across_many_link_polls_is_told_the_broker_link_once(
+        start_replicas, staff, cloud_env):
+    cloud_env["ETP_CALLS_LINK_POLL_S"] = "0.2"  # the replica reads the link five times a second
+    [replica] = start_replicas(1)
+    console = _console(replica, staff, "adv-imatra")
+    try:
+        wait_for(lambda: console.keepalives >= 4, 15, "two seconds of a held stream")
+        assert console.names() == ["hello", "broker_link"]  # nothing changed: nothing repeated
+    finally:
+        console.close()
