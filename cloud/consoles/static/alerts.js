@@ -197,10 +197,13 @@ function onEscalated(fact) {
 function onAcknowledged(fact) {
   const call = calls[fact.call_id];
   if (!call) return;
+  // this page may know it already (its own tap, or the refusal naming who was first):
+  // the event arriving after it must not talk over what was just read out
+  const known = Boolean(call.acknowledged_at) && call.acknowledged_by === fact.by;
   call.acknowledged_at = fact.at;
   call.acknowledged_by = fact.by;
   show(call);
-  announce(`${roomName(call)}: ${takenText(call)}`);
+  if (!known) announce(`${roomName(call)}: ${takenText(call)}`);
 }
 
 function onCleared(fact) {
