@@ -14,6 +14,7 @@ import pytest
 from edge.agent import Agent
 from edge.config import simulated_config
 from edge.outbox import OutboxFull
+from tests import netns
 from tests.cloud.conftest import cloud_settings, database_url, start_worker, twin  # noqa: F401
 from tests.netfault import TcpProxy
 from tests.notify.conftest import smtp, store  # noqa: F401 - fixtures of the SMTP case
@@ -87,6 +88,25 @@ def proxied_room(tmp_path, broker, cloud_settings, start_worker):  # noqa: F811
             yield agent, proxy
         finally:
             agent.stop()
+
+
+@pytest.fixture
+def room_on_a_cable(tmp_path, cloud_settings, start_worker):  # noqa: F811
+    """The broker in a network namespace, the ingest on its cloud link and the room's agent on
+    its room link: yields (agent, room link), the agent online."""
+    if not netns.available():
+        pytest.skip("network namespaces need root (ip netns)")
+    host = netns.broker_host(tmp_path / "broker")
+    try:
+        start_worker(cloud_settings.model_copy(update={"broker_url": host.url(host.cloud)}))
+        agent = start_room(tmp_path, host.url(host.room))
+        try:
+            assert agent.wait_connected(10)
+            yield agent, host.room
+        finally:
+            agent.stop()
+    finally:
+        host.remove()
 
 
 @pytest.fixture

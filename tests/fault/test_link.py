@@ -36,3 +36,24 @@ def test_a_partition_from_the_broker_heals_by_itself_and_loses_nothing(proxied_r
     wait_for(lambda: twin("select online from twin_agent") == [(True,)], 10,
              "the room online again")
     assert_all_stored_once(twin, presses.accepted)
+
+
+def test_a_cable_pulled_in_the_kernel_heals_by_itself_and_loses_nothing(room_on_a_cable, twin):
+    # the room's link is a veth pair into the broker's namespace: down, the kernel drops
+    # every packet both ways, retransmissions included, while the cloud's link holds
+    agent, cable = room_on_a_cable
+    with Presses(agent) as presses:
+        presses.wait(20)
+        cable.down()
+        try:
+            wait_for(lambda: not agent.connected, 10, "the agent noticing (keep-alive)")
+            wait_for(lambda: twin("select online from twin_agent") == [(False,)], 15,
+                     "the room offline in the twin (the broker's keep-alive, its Last Will)")
+            presses.wait(100)
+        finally:
+            cable.up()
+        wait_for(agent.wait_connected, 20, "the agent back by itself")
+        presses.wait(20)
+    wait_for(lambda: twin("select online from twin_agent") == [(True,)], 10,
+             "the room online again")
+    assert_all_stored_once(twin, presses.accepted)
