@@ -132,6 +132,15 @@ def with_interpreter(request: Request, session, rules: BookingRules, booking: Bo
         link=lambda token: str(request.url_for("interpreter_invitation", token=token)))
 
 
+def interpreter_after_move(request: Request, session, rules: BookingRules, booking: Booking,
+                           *, actor: str, now) -> bool:
+    """A moved visit's video interpreter gets a new invitation with the new time
+    (``flows.interpretation``); True when one was queued."""
+    return interpretation.reinvite_after_move(
+        session, rules, request.app.state.session_settings, booking=booking, actor=actor,
+        now=now, link=lambda token: str(request.url_for("interpreter_invitation", token=token)))
+
+
 @router.post("/walk-in", response_model=BookingOut, status_code=201)
 def walk_in(body: WalkInIn, request: Request, access: AccessDep, session: SessionDep,
             rules: RulesDep, now: NowDep) -> Booking:
@@ -162,8 +171,8 @@ def changes(booking_id: RowId, access: AccessDep, session: SessionDep) -> list:
 
 
 @router.post("/{booking_id}/move", response_model=BookingOut)
-def move(booking_id: RowId, body: MoveIn, access: AccessDep, session: SessionDep,
-         rules: RulesDep, now: NowDep) -> Booking:
+def move(booking_id: RowId, body: MoveIn, request: Request, access: AccessDep,
+         session: SessionDep, rules: RulesDep, now: NowDep) -> Booking:
     """Move a booking that has not started (409 ``changed_meanwhile`` when it changed since
     the caller read ``version``)."""
     booking = _booking(session, access, booking_id, "booking.move")
@@ -171,6 +180,8 @@ def move(booking_id: RowId, body: MoveIn, access: AccessDep, session: SessionDep
                          minutes=body.minutes, room=body.room, version=body.version,
                          actor=access.principal.username, now=now)
     reminders.confirm(session, rules, booking=booking, now=now)
+    interpreter_after_move(request, session, rules, booking, actor=access.principal.username,
+                           now=now)
     session.commit()
     return booking
 

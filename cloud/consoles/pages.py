@@ -28,7 +28,7 @@ from cloud.api.refusals import Refusal, not_found
 from cloud.bookings import service as bookings
 from cloud.bookings.interpretation import LANGUAGES as INTERPRETER_LANGUAGES
 from cloud.bookings.interpretation import language_name
-from cloud.bookings.views import RulesDep, with_interpreter
+from cloud.bookings.views import RulesDep, interpreter_after_move, with_interpreter
 from cloud.consoles import day as days
 from cloud.consoles import exports
 from cloud.consoles import service as tasks
@@ -209,6 +209,9 @@ def _act(request: Request, booking_id: int, name: str, form: dict, *, principal,
                    seen_by="booking.read")
     try:
         done = change(session, rules, booking, form, principal.username, now)
+        if done == "moved":
+            interpreter_after_move(request, session, rules, booking, actor=principal.username,
+                                   now=now)
         session.commit()
     except bookings.BookingRefused as refusal:
         error = refusal_error(refusal, f"actions-{booking_id}")

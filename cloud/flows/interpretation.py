@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cloud import formats
@@ -25,6 +26,7 @@ from cloud.bookings.models import LIVE, Booking
 from cloud.bookings.reminders import message_reference
 from cloud.bookings.rules import BookingRules
 from cloud.notify import enqueue
+from cloud.notify.models import OutboxMessage
 from cloud.sessions import service as sessions
 from cloud.sessions.models import VideoSession
 from cloud.sessions.rules import SessionRefused
@@ -74,6 +76,23 @@ def invite_interpreter(session: Session, rules: BookingRules, settings: SessionS
                      "language": language_name(booking.interpreter_language, lang),
                      "link": link(token)})
     return True
+
+
+def reinvite_after_move(session: Session, rules: BookingRules, settings: SessionSettings, *,
+                        booking: Booking, link: Callable[[str], str], actor: str,
+                        now: datetime) -> bool:
+    """A moved visit's video interpreter: the earlier links stop working and a new invitation
+    with the new time goes out, in the first one's language (the interpreter would otherwise
+    come at the old time, and the old link lapse before the new one); False without a video
+    interpreter."""
+    if booking.interpreter_mode != VIDEO or not booking.interpreter_email:
+        return False
+    sessions.revoke_booking_invitations(db=session, booking_id=booking.id, now=now)
+    first = session.scalar(select(OutboxMessage.language).where(
+        OutboxMessage.reference == message_reference(booking.id),
+        OutboxMessage.template == TEMPLATE).order_by(OutboxMessage.id).limit(1))
+    return invite_interpreter(session, rules, settings, booking=booking, link=link,
+                              actor=actor, now=now, language=first)
 
 
 def open_invitation(session: Session, settings: SessionSettings, *, token: str,

@@ -384,6 +384,14 @@ def invite_to_booking(*, db: Session, booking_id: int, expires_at: datetime,
     return token
 
 
+def revoke_booking_invitations(*, db: Session, booking_id: int, now: datetime) -> int:
+    """End every still valid invitation of a booking (its visit moved: a new one goes out);
+    how many were ended."""
+    return db.execute(update(Invitation).where(Invitation.booking_id == booking_id,
+                                               Invitation.expires_at > now)
+                      .values(expires_at=now)).rowcount
+
+
 def invitation_of(*, db: Session, token: str, now: datetime) -> Invitation:
     """The invitation of ``token``, refused when there is none or it has lapsed."""
     invitation = db.scalar(select(Invitation).where(Invitation.token_hash == digest(token)))

@@ -107,6 +107,30 @@ def test_the_interpreters_email_is_forgotten_with_the_bookings_personal_data(liv
         assert message.recipient == "" and message.context == {}
 
 
+def test_a_moved_visit_sends_a_new_invitation_and_the_old_link_stops(live_db, identity):
+    with_identity(live_db, identity)
+    live_db.clock.jump_to(NOW)
+    booking = _book_by_phone(live_db, invite_language="en")
+    old_link, _ = _invitation_link(live_db, booking["id"])
+    later = START + timedelta(days=1)  # Tuesday, 10:30 in Helsinki
+    with live_db.client() as client:
+        moved = client.post(f"/api/bookings/{booking['id']}/move", headers=live_db.staff("tel-kela"),
+                            json={"start": later.isoformat(), "version": booking["version"]})
+    assert moved.status_code == 200, moved.text
+    with live_db.app.state.sessionmaker() as db:
+        first, second = db.query(OutboxMessage).filter(
+            OutboxMessage.reference == f"booking:{booking['id']}",
+            OutboxMessage.template == "interpreter_invitation").order_by(OutboxMessage.id).all()
+    assert second.language == first.language == "en"  # as the first one went
+    assert second.context["date"] != first.context["date"]  # the interpreter reads the new day
+    new_link = LINK.search(second.context["link"]).group(0)
+    with httpx.Client(timeout=10) as browser:
+        old = browser.get(old_link.replace("/sessions/interpreter/", "/api/sessions/invite/"))
+        new = browser.get(new_link.replace("/sessions/interpreter/", "/api/sessions/invite/"))
+    assert old.json()["reason"] == "bad_invitation"
+    assert new.status_code == 409 and new.json()["opens_at"].startswith("2025-11-11T08:20")
+
+
 @pytest.fixture
 def mail(live):
     """aiosmtpd as the organisation's relay and a notify worker sending the app's outbox."""
