@@ -184,6 +184,12 @@ class Mosquitto(Server):
     def command(self) -> list[str]:
         return [binary("mosquitto"), "-c", str(self.workdir / "mosquitto.conf")]
 
+    def saved_after(self, moment: float) -> bool:
+        """Whether the broker saved its persistence after ``moment`` (``time.time()``): what
+        a restart after ``kill -9`` comes back with."""
+        saved = self.workdir / "mosquitto.db"
+        return saved.exists() and saved.stat().st_mtime > moment
+
 
 @dataclass
 class VictoriaMetrics(Server):

@@ -128,8 +128,7 @@ def with_interpreter(request: Request, session, rules: BookingRules, booking: Bo
     service.need_interpreter(session, booking=booking, interpreter=interpreter)
     return interpretation.invite_interpreter(
         session, rules, request.app.state.session_settings, booking=booking, actor=actor,
-        now=now, language=interpreter.invite_language,
-        link=lambda token: str(request.url_for("interpreter_invitation", token=token)))
+        now=now, language=interpreter.invite_language, link=_invitation_link(request))
 
 
 def interpreter_after_move(request: Request, session, rules: BookingRules, booking: Booking,
@@ -138,7 +137,12 @@ def interpreter_after_move(request: Request, session, rules: BookingRules, booki
     (``flows.interpretation``); True when one was queued."""
     return interpretation.reinvite_after_move(
         session, rules, request.app.state.session_settings, booking=booking, actor=actor,
-        now=now, link=lambda token: str(request.url_for("interpreter_invitation", token=token)))
+        now=now, link=_invitation_link(request))
+
+
+def _invitation_link(request: Request):
+    """The address an interpreter's invitation token opens, on this deployment."""
+    return lambda token: str(request.url_for("interpreter_invitation", token=token))
 
 
 @router.post("/walk-in", response_model=BookingOut, status_code=201)

@@ -250,8 +250,9 @@ class Room(Link):
     def on_puback(self, packet_id: int) -> None:
         event = self.inflight.pop(packet_id, None)
         if event is not None:
-            self.tally.acked[event[0]] = time.monotonic()
-            self.delivered.append((time.monotonic(), *event))
+            now = time.monotonic()
+            self.tally.acked[event[0]] = now
+            self.delivered.append((now, *event))
 
     def on_message(self, topic: str, payload: bytes) -> None:
         name = topic.rsplit("/", 1)[-1]

@@ -382,7 +382,7 @@ async def _restart(broker: Mosquitto, options: Options, rooms: list[Room], cloud
     if sig == signal.SIGKILL:
         # a broker killed comes back with its last autosave; one that has run for a while
         # (production) holds the ingest's session in it, one started seconds ago may not
-        await loop.run_in_executor(None, wait_for, lambda: _saved_since(broker, cloud.ready_at),
+        await loop.run_in_executor(None, wait_for, lambda: broker.saved_after(cloud.ready_at),
                                    AUTOSAVE_S + 10, "the broker's first autosave", 0.5)
     stopped_at = time.monotonic()
     await loop.run_in_executor(None, broker.stop, sig, 60)
@@ -412,12 +412,6 @@ async def _restart(broker: Mosquitto, options: Options, rooms: list[Room], cloud
                     "real_first_back_s": round(real[0], 2) if real else None,
                     "real_back_p50_s": round(percentile(real, 0.5), 2) if real else None}
     return figures
-
-
-def _saved_since(broker: Mosquitto, moment: float) -> bool:
-    """Whether the broker saved its persistence after ``moment`` (``time.time()``)."""
-    saved = broker.workdir / "mosquitto.db"
-    return saved.exists() and saved.stat().st_mtime > moment
 
 
 async def _lost(cloud: Cloud, tally: Tally, timeout: float = 60.0) -> set[str]:

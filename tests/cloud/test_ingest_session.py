@@ -103,11 +103,6 @@ def ingest(production_broker, database_url, tmp_path, start_worker):
     return start
 
 
-def saved_after(broker, moment: float) -> bool:
-    database = broker.workdir / "mosquitto.db"
-    return database.exists() and database.stat().st_mtime > moment
-
-
 def test_events_queued_for_the_away_ingest_survive_a_graceful_broker_restart(
         production_broker, room, ingest, twin):
     ingest().stop()  # the session and its queue stay with the broker
@@ -123,7 +118,7 @@ def test_events_queued_for_the_away_ingest_survive_a_broker_crash_after_an_autos
     ingest().stop()
     away = publish_events(room, "away", 200)
     published = time.time()
-    wait_for(lambda: saved_after(production_broker, published), 10, "the broker's autosave")
+    wait_for(lambda: production_broker.saved_after(published), 10, "the broker's autosave")
     production_broker.stop(signal.SIGKILL)  # no save on the way down
     production_broker.start()
     ingest()
@@ -136,7 +131,7 @@ def test_a_single_ingest_misses_nothing_published_between_a_broker_crash_and_its
     # one): the broker queues for it before it reconnects
     worker = ingest()
     connected = time.time()
-    wait_for(lambda: saved_after(production_broker, connected), 10, "the broker's autosave")
+    wait_for(lambda: production_broker.saved_after(connected), 10, "the broker's autosave")
     production_broker.stop(signal.SIGKILL)
     worker.stop()  # still reconnecting while the rooms are back
     production_broker.start()
@@ -164,7 +159,7 @@ def test_two_partitioned_workers_get_every_sites_events_once_across_a_broker_res
     sent += publish_from_every_room(rooms, "away", 100)
     published = time.time()
     if stop == signal.SIGKILL:  # no save on the way down: the last autosave is what counts
-        wait_for(lambda: saved_after(production_broker, published), 10, "the broker's autosave")
+        wait_for(lambda: production_broker.saved_after(published), 10, "the broker's autosave")
     production_broker.stop(stop)
     production_broker.start()
     # before any worker is back: only the sessions the broker restored can queue these
